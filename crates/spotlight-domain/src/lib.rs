@@ -1,0 +1,19 @@
+//! Spotlight's domain model: identifiers, validated values, keys, roles and origins.
+//! Nothing here performs I/O; time and randomness come in as parameters so callers
+//! (and tests) control them.
+
+pub mod clock;
+pub mod ids;
+pub mod keys;
+pub mod names;
+pub mod origin;
+pub mod role;
+pub mod validation;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use ids::{AccountId, EnvironmentId, KeyId, SessionId, TenantId};
+pub use keys::{KeyHash, KeyKind, KeyParseError, PlainKey};
+pub use names::{Email, EnvironmentName, TenantName};
+pub use origin::{AllowedOrigin, OriginError};
+pub use role::Role;
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,247 @@
+//! Dashboard accounts (global, by e-mail), their memberships in tenants (with a
+//! role), and server-side sessions (stored as token hashes, revocable).
+
+use crate::{parse_id, Store, StoreError};
+use spotlight_domain::{AccountId, Email, KeyHash, Role, SessionId, TenantId, Timestamp};
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: AccountId,
+    pub email: String,
+    /// PHC string (argon2id).
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub tenant_id: TenantId,
+    pub tenant_name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub account_id: AccountId,
+    pub email: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+}
+
+pub struct NewSession {
+    pub id: SessionId,
+    pub token_hash: KeyHash,
+    pub account_id: AccountId,
+    pub tenant_id: TenantId,
+    pub expires_at: Timestamp,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A live session with the role its account holds in the session's tenant now
+/// (a removed membership ends the session).
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: SessionId,
+    pub account_id: AccountId,
+    pub email: String,
+    pub tenant_id: TenantId,
+    pub role: Role,
+    pub expires_at: Timestamp,
+}
+
+fn role_of(s: &str) -> Result<Role, StoreError> {
+    Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("role {s}")))
+}
+
+impl Store {
+    pub async fn create_account(
+        &self,
+        email: &Email,
+        password_hash: &str,
+    ) -> Result<Account, StoreError> {
+        let id = AccountId::new_v7();
+        let now = self.clock.now().millis();
+        sqlx::query(
+            "INSERT INTO accounts (id, email, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(id.to_string())
+        .bind(email.as_str())
+        .bind(password_hash)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(Account {
+            id,
+            email: email.as_str().to_owned(),
+            password_hash: password_hash.to_owned(),
+        })
+    }
+
+    pub async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query("SELECT id, email, password_hash FROM accounts WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| {
+            Ok(Account {
+                id: parse_id(&r.try_get::<String, _>("id")?)?,
+                email: r.try_get("email")?,
+                password_hash: r.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Sets a new password and ends every session of the account.
+    pub async fn set_password(
+        &self,
+        account: AccountId,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(now)
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(account.to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds the account to the tenant, or changes its role there.
+    pub async fn put_membership(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.write.begin().await?;
+        // The tenant must exist: a foreign-key error would be a 500, this is a 404.
+        sqlx::query("SELECT id FROM tenants WHERE id = $1")
+            .bind(tenant.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        sqlx::query(
+            "INSERT INTO memberships (tenant_id, account_id, role, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, account_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(tenant.to_string())
+        .bind(account.to_string())
+        .bind(role.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn memberships(&self, account: AccountId) -> Result<Vec<Membership>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.tenant_id, t.name, m.role FROM memberships m JOIN tenants t ON t.id = m.tenant_id \
+             WHERE m.account_id = $1 ORDER BY m.created_at, m.tenant_id",
+        )
+        .bind(account.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Membership {
+                    tenant_id: parse_id(&r.try_get::<String, _>("tenant_id")?)?,
+                    tenant_name: r.try_get("name")?,
+                    role: role_of(&r.try_get::<String, _>("role")?)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn members(&self, tenant: TenantId) -> Result<Vec<Member>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.email, m.role, m.created_at FROM memberships m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.tenant_id = $1 ORDER BY a.email",
+        )
+        .bind(tenant.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Member {
+                    account_id: parse_id(&r.try_get::<String, _>("id")?)?,
+                    email: r.try_get("email")?,
+                    role: role_of(&r.try_get::<String, _>("role")?)?,
+                    created_at: Timestamp(r.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn create_session(&self, s: NewSession) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id, token_hash, account_id, tenant_id, created_at, expires_at, ip, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(s.id.to_string())
+        .bind(s.token_hash.as_str())
+        .bind(s.account_id.to_string())
+        .bind(s.tenant_id.to_string())
+        .bind(self.clock.now().millis())
+        .bind(s.expires_at.millis())
+        .bind(s.ip)
+        .bind(s.user_agent)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// A session that is live now (not expired, not revoked, membership still held).
+    pub async fn live_session(
+        &self,
+        token_hash: &KeyHash,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.id, s.account_id, a.email, s.tenant_id, m.role, s.expires_at, s.token_hash \
+             FROM sessions s \
+             JOIN accounts a ON a.id = s.account_id \
+             JOIN memberships m ON m.account_id = s.account_id AND m.tenant_id = s.tenant_id \
+             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
+        )
+        .bind(token_hash.as_str())
+        .bind(self.clock.now().millis())
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let stored = KeyHash::from_stored(r.try_get("token_hash")?);
+        if !stored.ct_eq(token_hash) {
+            return Ok(None);
+        }
+        Ok(Some(SessionRecord {
+            id: parse_id(&r.try_get::<String, _>("id")?)?,
+            account_id: parse_id(&r.try_get::<String, _>("account_id")?)?,
+            email: r.try_get("email")?,
+            tenant_id: parse_id(&r.try_get::<String, _>("tenant_id")?)?,
+            role: role_of(&r.try_get::<String, _>("role")?)?,
+            expires_at: Timestamp(r.try_get("expires_at")?),
+        }))
+    }
+
+    pub async fn revoke_session(&self, id: SessionId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(self.clock.now().millis())
+            .bind(id.to_string())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}

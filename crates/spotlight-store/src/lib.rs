@@ -1,0 +1,255 @@
+//! Spotlight's persistence. One [`Store`] serves both SQLite (embedded default) and
+//! PostgreSQL through sqlx's `Any` driver: SQL is kept portable (`$N` placeholders,
+//! UUID text ids, BIGINT millisecond timestamps, 0/1 flags), migrations are kept per
+//! dialect, and the few dialect-specific statements branch on [`Backend`].
+//! Every method on tenant data takes a `TenantId`: there is no unscoped query.
+
+mod accounts;
+mod error;
+mod keys;
+mod tenants;
+
+pub use accounts::{Account, Member, Membership, NewSession, SessionRecord};
+pub use error::StoreError;
+pub use keys::{ApiKey, AuthKey, NewKey};
+pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
+
+use spotlight_domain::Clock;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Connections for PostgreSQL, and readers for SQLite (SQLite has one writer).
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Migration state, for `/readyz` and `spotlight migrate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub known: usize,
+    pub applied: usize,
+    pub pending: Vec<i64>,
+}
+
+impl MigrationStatus {
+    pub fn is_current(&self) -> bool {
+        self.pending.is_empty()
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    /// Reads. For PostgreSQL the same pool as `write`.
+    read: AnyPool,
+    /// Writes. For SQLite a single connection, so write transactions never contend
+    /// with each other for the lock (and never hit SQLITE_BUSY on upgrade).
+    write: AnyPool,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Connects without migrating. The database URL is `sqlite://PATH` or `postgres://…`.
+    pub async fn connect(
+        url: &str,
+        options: &StoreOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url).ok_or(StoreError::UnsupportedUrl)?;
+        match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url(url);
+                let read = sqlite_pool(options.max_connections.max(1), options)
+                    .connect(&url)
+                    .await?;
+                let write = sqlite_pool(1, options).connect(&url).await?;
+                Ok(Store {
+                    backend,
+                    read,
+                    write,
+                    clock,
+                })
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(options.max_connections.max(2))
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect(url)
+                    .await?;
+                Ok(Store {
+                    backend,
+                    read: pool.clone(),
+                    write: pool,
+                    clock,
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<MigrationStatus, StoreError> {
+        self.migrator().run(&self.write).await?;
+        self.migration_status().await
+    }
+
+    pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
+        let applied: Vec<i64> = match sqlx::query_scalar::<_, i64>(
+            "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+        )
+        .fetch_all(&self.read)
+        .await
+        {
+            Ok(v) => v,
+            // No bookkeeping table yet: nothing is applied.
+            Err(sqlx::Error::Database(e)) if is_missing_table(e.message()) => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let known: Vec<i64> = self.migrator().iter().map(|m| m.version).collect();
+        let pending = known
+            .iter()
+            .copied()
+            .filter(|v| !applied.contains(v))
+            .collect();
+        Ok(MigrationStatus {
+            known: known.len(),
+            applied: applied.len(),
+            pending,
+        })
+    }
+
+    /// A round trip to the database, for readiness.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read.execute("SELECT 1").await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+fn is_missing_table(message: &str) -> bool {
+    message.contains("no such table") || message.contains("does not exist")
+}
+
+/// `sqlite://path` → a URL that creates the file when missing.
+fn sqlite_url(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+fn sqlite_pool(max: u32, options: &StoreOptions) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(options.acquire_timeout)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL: readers never block the writer; NORMAL sync is durable across
+                // process crashes (WAL is fsynced at checkpoints and on commit by the OS).
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+}
+
+/// The default SQLite URL for a data directory.
+pub fn sqlite_url_for_dir(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("spotlight.db").display())
+}
+
+/// Helpers shared by the modules: rows hold ids as text.
+pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad id in row: {s}")))
+}
+
+impl Store {
+    /// Creates an empty database next to this one (PostgreSQL only), so each test
+    /// gets its own. Not for production use.
+    #[doc(hidden)]
+    pub async fn create_database_for_tests(&self, name: &str) -> Result<(), StoreError> {
+        if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(StoreError::Corrupt(format!("bad database name {name}")));
+        }
+        self.write
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await?;
+        Ok(())
+    }
+}
