@@ -119,30 +119,35 @@ impl Store {
     }
 
     pub async fn key(&self, tenant: TenantId, id: KeyId) -> Result<ApiKey, StoreError> {
-        let mut conn = self.read.acquire().await?;
         let row = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys k JOIN environments e ON e.id = k.environment_id \
              WHERE k.tenant_id = $1 AND k.id = $2"
         ))
         .bind(tenant.to_string())
         .bind(id.to_string())
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound)?;
         key_from_row(&row)
     }
 
+    /// Keys of a tenant (optionally one environment), in creation order, after a cursor.
     pub async fn list_keys(
         &self,
         tenant: TenantId,
         env: Option<EnvironmentId>,
+        after: Option<KeyId>,
+        limit: u32,
     ) -> Result<Vec<ApiKey>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys k JOIN environments e ON e.id = k.environment_id \
-             WHERE k.tenant_id = $1 AND ($2 = '' OR k.environment_id = $2) ORDER BY k.id"
+             WHERE k.tenant_id = $1 AND ($2 = '' OR k.environment_id = $2) AND k.id > $3 \
+             ORDER BY k.id LIMIT $4"
         ))
         .bind(tenant.to_string())
         .bind(env.map(|e| e.to_string()).unwrap_or_default())
+        .bind(after.map(|a| a.to_string()).unwrap_or_default())
+        .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(key_from_row).collect()

@@ -1,0 +1,522 @@
+//! The commands. Each loads configuration the same way (`--config FILE` plus
+//! `SPOTLIGHT_*`), opens the store when it needs one, and prints JSON with `--json`.
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Parser, Subcommand};
+use secrecy::ExposeSecret;
+use serde_json::json;
+use spotlight_domain::{Email, KeyId, KeyKind, Role, SystemClock, TenantId};
+use spotlight_server::auth::password;
+use spotlight_server::config::{Config, LogFormat};
+use spotlight_server::serve::open_store;
+use spotlight_server::tenants::{new_key, provision, KeyView, ProvisionError};
+use spotlight_server::Application;
+use spotlight_store::{Store, StoreError};
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "spotlight",
+    version,
+    about = "Self-hostable in-app guidance: tours, announcements, checklists"
+)]
+pub struct Cli {
+    /// A TOML configuration file; SPOTLIGHT_* environment variables override it.
+    #[arg(long, global = true, env = "SPOTLIGHT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Run a demo on an embedded SQLite store with a demo tenant and login.
+    Demo(DemoArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Configuration tools.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Dashboard members.
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Keep data here (default: a temporary directory removed on exit).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on (default: the configured one, 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print it with secrets redacted.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant with production and staging environments and their keys.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// An allowed SDK origin (repeatable): https://app.example.com or https://*.example.com
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create a key; its secret is printed once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "production")]
+        environment: String,
+        #[arg(long, value_parser = ["publishable", "secret"])]
+        kind: String,
+        #[arg(long, default_value = "")]
+        label: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a key; the old one keeps working for --grace-seconds (default 0).
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        key: KeyId,
+        #[arg(long, default_value_t = 0)]
+        grace_seconds: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key at once.
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        key: KeyId,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Add a dashboard member (or change the role of an existing one).
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["owner", "admin", "editor", "viewer"])]
+        role: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_logging(config: &Config, quiet: bool) {
+    let filter = if quiet {
+        "warn".to_owned()
+    } else {
+        config.log.clone()
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("spotlight: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let long_running = matches!(cli.command, Command::Serve | Command::Demo(_));
+    init_logging(&config, !long_running);
+    let result = match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Demo(args) => demo(config, args).await,
+        Command::Migrate => migrate(config).await,
+        Command::Config(ConfigCommand::Check) => {
+            print!("{}", config.redacted());
+            Ok(())
+        }
+        Command::Tenant(cmd) => tenant(config, cmd).await,
+        Command::Key(cmd) => key(config, cmd).await,
+        Command::Member(cmd) => member(config, cmd).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("spotlight: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    app.run_until_stopped(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn store(config: &Config) -> anyhow::Result<Store> {
+    let store = open_store(config, Arc::new(SystemClock)).await?;
+    if config.migrate_on_start {
+        store.migrate().await?;
+    }
+    Ok(store)
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config, Arc::new(SystemClock)).await?;
+    let before = store.migration_status().await?;
+    let after = store.migrate().await?;
+    println!(
+        "migrations: {} applied now, {} in total, {} known",
+        after.applied.saturating_sub(before.applied),
+        after.applied,
+        after.known
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// `--tenant` takes an id or an exact, unambiguous name.
+async fn resolve_tenant(store: &Store, text: &str) -> anyhow::Result<TenantId> {
+    if let Ok(id) = text.parse::<TenantId>() {
+        return match store.tenant(id).await {
+            Ok(t) => Ok(t.id),
+            Err(StoreError::NotFound) => bail!("no tenant with id {id}"),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let named = store.tenants_named(text).await?;
+    match named.as_slice() {
+        [one] => Ok(one.id),
+        [] => bail!("no tenant named {text:?}"),
+        _ => bail!("several tenants are named {text:?}; pass --tenant with an id"),
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+async fn tenant(config: Config, cmd: TenantCommand) -> anyhow::Result<()> {
+    let TenantCommand::Create {
+        name,
+        origins,
+        json,
+    } = cmd;
+    let store = store(&config).await?;
+    let t = match provision(&store, &name, &origins).await {
+        Ok(t) => t,
+        Err(ProvisionError::Invalid(e)) => bail!("invalid tenant: {e}"),
+        Err(ProvisionError::Store(e)) => return Err(e.into()),
+    };
+    if json {
+        print_json(&serde_json::to_value(&t)?)?;
+    } else {
+        println!("tenant {} ({})", t.tenant_id, t.name);
+        for (env, keys) in &t.environments {
+            println!("  {env}:");
+            println!("    publishable key: {}", keys.publishable_key);
+            println!("    secret key:      {}", keys.secret_key);
+        }
+        println!("Keys are shown once; store them now.");
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
+    let store = store(&config).await?;
+    let now = store.clock().now();
+    let (value, secret) = match cmd {
+        KeyCommand::Create {
+            tenant,
+            environment,
+            kind,
+            label,
+            json,
+        } => {
+            let tenant = resolve_tenant(&store, &tenant).await?;
+            let env = store
+                .environment_named(tenant, &environment)
+                .await
+                .map_err(|_| anyhow!("no environment {environment:?} in this tenant"))?;
+            let kind = KeyKind::parse(&kind).ok_or_else(|| anyhow!("bad --kind"))?;
+            let (plain, new) = new_key(kind, &label);
+            let created = store.create_key(tenant, env.id, new).await?;
+            let secret = plain.expose().to_owned();
+            (
+                json.then(|| json!({ "key": KeyView::of(created, now), "secret": secret })),
+                Some(secret),
+            )
+        }
+        KeyCommand::Rotate {
+            tenant,
+            key,
+            grace_seconds,
+            json,
+        } => {
+            if !(0..=30 * 24 * 3600).contains(&grace_seconds) {
+                bail!("--grace-seconds must be between 0 and 2592000 (30 days)");
+            }
+            let tenant = resolve_tenant(&store, &tenant).await?;
+            let current = store
+                .key(tenant, key)
+                .await
+                .map_err(|_| anyhow!("no key {key} in this tenant"))?;
+            let (plain, new) = new_key(current.kind, &current.label);
+            let (old, created) = store
+                .rotate_key(tenant, key, new, grace_seconds)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => anyhow!("key {key} is not active"),
+                    e => e.into(),
+                })?;
+            let secret = plain.expose().to_owned();
+            (
+                json.then(|| json!({ "old": KeyView::of(old, now), "key": KeyView::of(created, now), "secret": secret })),
+                Some(secret),
+            )
+        }
+        KeyCommand::Revoke { tenant, key, json } => {
+            let tenant = resolve_tenant(&store, &tenant).await?;
+            let revoked = store.revoke_key(tenant, key).await.map_err(|e| match e {
+                StoreError::NotFound => anyhow!("no key {key} in this tenant"),
+                e => e.into(),
+            })?;
+            (
+                json.then(|| json!({ "key": KeyView::of(revoked, now) })),
+                None,
+            )
+        }
+    };
+    match (value, secret) {
+        (Some(v), _) => print_json(&v)?,
+        (None, Some(s)) => println!("{s}\nThis key is shown once; store it now."),
+        (None, None) => println!("revoked"),
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn member(config: Config, cmd: MemberCommand) -> anyhow::Result<()> {
+    let MemberCommand::Add {
+        tenant,
+        email,
+        role,
+        password_stdin,
+        json,
+    } = cmd;
+    let email = Email::parse(&email).map_err(|e| anyhow!("--email {e}"))?;
+    let role = Role::parse(&role).ok_or_else(|| anyhow!("bad --role"))?;
+    let store = store(&config).await?;
+    let tenant = resolve_tenant(&store, &tenant).await?;
+    let given = if password_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading the password from standard input")?;
+        let pw = text.trim_end_matches(['\n', '\r']).to_owned();
+        password::check_strength(&pw).map_err(|e| anyhow!("password {e}"))?;
+        Some(pw)
+    } else {
+        None
+    };
+    let existing = store.account_by_email(&email).await?;
+    let (account, generated) = match existing {
+        Some(account) => {
+            if let Some(pw) = &given {
+                let hash = password::hash(pw.clone()).await.map_err(|e| anyhow!(e))?;
+                store.set_password(account.id, &hash).await?;
+            }
+            (account, None)
+        }
+        None => {
+            let (pw, generated) = match given {
+                Some(pw) => (pw, None),
+                None => {
+                    let pw = password::generate();
+                    (pw.clone(), Some(pw))
+                }
+            };
+            let hash = password::hash(pw).await.map_err(|e| anyhow!(e))?;
+            (store.create_account(&email, &hash).await?, generated)
+        }
+    };
+    store.put_membership(tenant, account.id, role).await?;
+    if json {
+        print_json(&json!({
+            "account_id": account.id,
+            "tenant_id": tenant,
+            "email": email.as_str(),
+            "role": role.as_str(),
+            "password": generated,
+        }))?;
+    } else {
+        println!("{} is {} of tenant {}", email, role.as_str(), tenant);
+        if let Some(pw) = generated {
+            println!("password: {pw}");
+            println!("This password is shown once.");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+const DEMO_EMAIL: &str = "demo@spotlight.local";
+const DEMO_TENANT: &str = "Spotlight Demo";
+
+async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
+    // A temporary directory lives as long as the demo; --data-dir keeps data.
+    let temp;
+    let data_dir = match args.data_dir {
+        Some(d) => d,
+        None => {
+            temp = tempfile::Builder::new()
+                .prefix("spotlight-demo-")
+                .tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen
+            .parse()
+            .map_err(|_| anyhow!("--listen {listen:?} is not an address like 127.0.0.1:8080"))?;
+    }
+    config.database_url = spotlight_store::sqlite_url_for_dir(&data_dir).into();
+    config.data_dir = data_dir;
+    config.migrate_on_start = true;
+
+    let app = Application::build(config).await?;
+    let addr = app.local_addr();
+    let base = format!("http://{addr}");
+    let store = app.state().store.clone();
+
+    let origins = vec![base.clone(), format!("http://localhost:{}", addr.port())];
+    let existing = store.tenants_named(DEMO_TENANT).await?;
+    let (tenant_id, keys) = match existing.first() {
+        None => {
+            let t = provision(&store, DEMO_TENANT, &origins)
+                .await
+                .map_err(|e| anyhow!("creating the demo tenant: {e}"))?;
+            let prod = t
+                .environments
+                .get("production")
+                .map(|e| (e.publishable_key.clone(), e.secret_key.clone()));
+            (t.tenant_id, prod)
+        }
+        Some(t) => {
+            // Keys are stored hashed: a rerun on the same data issues fresh ones.
+            store.set_allowed_origins(t.id, &origins).await?;
+            let env = store.environment_named(t.id, "production").await?;
+            let (pk, pk_new) = new_key(KeyKind::Publishable, "demo");
+            let (sk, sk_new) = new_key(KeyKind::Secret, "demo");
+            store.create_key(t.id, env.id, pk_new).await?;
+            store.create_key(t.id, env.id, sk_new).await?;
+            (t.id, Some((pk.expose().to_owned(), sk.expose().to_owned())))
+        }
+    };
+    let email = Email::parse(DEMO_EMAIL).map_err(|e| anyhow!(e))?;
+    let pw = password::generate();
+    let hash = password::hash(pw.clone()).await.map_err(|e| anyhow!(e))?;
+    let account = match store.account_by_email(&email).await? {
+        Some(a) => {
+            store.set_password(a.id, &hash).await?;
+            a
+        }
+        None => store.create_account(&email, &hash).await?,
+    };
+    store
+        .put_membership(tenant_id, account.id, Role::Owner)
+        .await?;
+
+    let (pk, sk) = keys.unwrap_or_default();
+    let operator = app.state().config.operator_token.expose_secret().to_owned();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Spotlight demo is running at {base}")?;
+    writeln!(
+        out,
+        "  login:           {DEMO_EMAIL} / {pw}   (POST {base}/v1/auth/login)"
+    )?;
+    writeln!(out, "  publishable key: {pk}")?;
+    writeln!(out, "  secret key:      {sk}")?;
+    writeln!(out, "  operator token:  {operator}")?;
+    writeln!(
+        out,
+        "  health:          {base}/readyz   metrics: {base}/metrics"
+    )?;
+    writeln!(out, "Press Ctrl-C to stop.")?;
+    drop(out);
+    if std::io::stdout().is_terminal() {
+        let _ = std::io::stdout().flush();
+    }
+    app.run_until_stopped(shutdown_signal()).await?;
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! `SdkClient`: a browser SDK call with a publishable key (`X-Spotlight-Key`).
+//! When the browser sends `Origin`, it must be one of the tenant's allowed origins
+//! (or one allowed by configuration for every tenant); otherwise 403. A request
+//! without `Origin` is not from a cross-origin browser page, which is the only
+//! thing origin checks can police.
+
+use crate::auth::record_tenant;
+use crate::config::ExtraOrigins;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use spotlight_domain::{AllowedOrigin, EnvironmentId, KeyId, KeyKind, PlainKey, TenantId};
+
+pub const KEY_HEADER: &str = "x-spotlight-key";
+
+#[derive(Debug, Clone)]
+pub struct SdkClient {
+    pub tenant_id: TenantId,
+    pub environment_id: EnvironmentId,
+    pub environment: String,
+    pub key_id: KeyId,
+    pub origin: Option<String>,
+}
+
+fn refuse(state: &AppState, reason: &'static str) -> ApiError {
+    state.metrics.auth_failure("sdk", reason);
+    tracing::info!(reason, "sdk authentication refused");
+    ApiError::unauthenticated()
+}
+
+pub fn origin_allowed(state: &AppState, tenant_origins: &[String], origin: &str) -> bool {
+    match &state.config.allowed_origins {
+        ExtraOrigins::Any => return true,
+        ExtraOrigins::List(extra) if extra.iter().any(|o| o.matches(origin)) => return true,
+        ExtraOrigins::List(_) => {}
+    }
+    tenant_origins
+        .iter()
+        .filter_map(|o| AllowedOrigin::parse(o).ok())
+        .any(|o| o.matches(origin))
+}
+
+impl FromRequestParts<AppState> for SdkClient {
+    type Rejection = ApiError;
+
+    #[tracing::instrument(name = "sdk_auth", skip_all)]
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(KEY_HEADER) else {
+            return Err(refuse(state, "missing"));
+        };
+        let Some(key) = value
+            .to_str()
+            .ok()
+            .and_then(|t| PlainKey::parse(KeyKind::Publishable, t.trim()).ok())
+        else {
+            return Err(refuse(state, "malformed"));
+        };
+        let found = state.store.key_by_hash(&key.hash()).await?;
+        let Some(found) = found.filter(|f| f.hash.ct_eq(&key.hash())) else {
+            return Err(refuse(state, "unknown_key"));
+        };
+        if !found.key.is_active(state.clock.now()) {
+            return Err(refuse(state, "revoked_key"));
+        }
+        record_tenant(&found.key.tenant_id);
+        let origin = parts
+            .headers
+            .get(header::ORIGIN)
+            .map(HeaderValue::to_str)
+            .transpose()
+            .map_err(|_| ApiError::new(ErrorCode::OriginNotAllowed, "origin not allowed"))?
+            .map(str::to_owned);
+        if let Some(o) = &origin {
+            let tenant = state.store.tenant(found.key.tenant_id).await?;
+            if !origin_allowed(state, &tenant.allowed_origins, o) {
+                state.metrics.auth_failure("sdk", "origin");
+                return Err(ApiError::new(
+                    ErrorCode::OriginNotAllowed,
+                    "this origin is not allowed for the key's tenant",
+                ));
+            }
+        }
+        Ok(SdkClient {
+            tenant_id: found.key.tenant_id,
+            environment_id: found.key.environment_id,
+            environment: found.key.environment,
+            key_id: found.key.id,
+            origin,
+        })
+    }
+}

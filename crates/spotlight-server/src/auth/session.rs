@@ -1,0 +1,117 @@
+//! Dashboard sessions: a random token in an HttpOnly, SameSite=Strict cookie
+//! (`__Host-` prefixed and Secure over TLS), stored server-side as a SHA-256 hash.
+//! The CSRF token is derived from the session token, so it needs no storage and
+//! survives page reloads (`GET /v1/auth/me` returns it).
+
+use axum::http::{header, HeaderMap, HeaderValue};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use spotlight_domain::KeyHash;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+
+pub const COOKIE: &str = "spotlight_session";
+pub const SECURE_COOKIE: &str = "__Host-spotlight_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+pub struct SessionToken(String);
+
+impl SessionToken {
+    pub fn generate() -> SessionToken {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        SessionToken(URL_SAFE_NO_PAD.encode(bytes))
+    }
+    pub fn hash(&self) -> KeyHash {
+        KeyHash::of(&self.0)
+    }
+    pub fn csrf(&self) -> String {
+        csrf_for(&self.0)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+fn csrf_for(token: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"spotlight-csrf\0");
+    h.update(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(h.finalize())
+}
+
+/// The session token from the request's cookies, if any (43 base64url chars).
+pub fn token_from(headers: &HeaderMap) -> Option<SessionToken> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE || *name == SECURE_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| {
+            v.len() == 43
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(|v| SessionToken(v.to_owned()))
+}
+
+/// Whether the request's `X-CSRF-Token` matches the session.
+pub fn csrf_ok(headers: &HeaderMap, token: &SessionToken) -> bool {
+    let Some(sent) = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    sent.as_bytes().ct_eq(token.csrf().as_bytes()).into()
+}
+
+pub fn set_cookie(token: &SessionToken, ttl: Duration, secure: bool) -> HeaderValue {
+    let (name, secure_attr) = if secure {
+        (SECURE_COOKIE, "; Secure")
+    } else {
+        (COOKIE, "")
+    };
+    let v = format!(
+        "{name}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure_attr}",
+        token.expose(),
+        ttl.as_secs()
+    );
+    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn clear_cookie(secure: bool) -> HeaderValue {
+    if secure {
+        HeaderValue::from_static(
+            "__Host-spotlight_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure",
+        )
+    } else {
+        HeaderValue::from_static("spotlight_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_round_trip_and_csrf() {
+        let t = SessionToken::generate();
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("other=1; {COOKIE}={}", t.expose())).unwrap(),
+        );
+        let read = token_from(&h).unwrap();
+        assert_eq!(read.expose(), t.expose());
+        assert!(!csrf_ok(&h, &read));
+        h.insert(CSRF_HEADER, HeaderValue::from_str(&t.csrf()).unwrap());
+        assert!(csrf_ok(&h, &read));
+        let c = set_cookie(&t, Duration::from_secs(60), true);
+        let c = c.to_str().unwrap();
+        assert!(c.starts_with("__Host-spotlight_session="));
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"));
+    }
+}

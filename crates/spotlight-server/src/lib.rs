@@ -1,0 +1,79 @@
+//! Spotlight's HTTP server: configuration, the request pipeline, authentication
+//! extractors and routes. [`Application::build`] binds the listener (port 0 works,
+//! for tests) and [`Application::run_until_stopped`] serves until told to stop.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod middleware;
+pub mod routes;
+pub mod serve;
+pub mod state;
+pub mod tenants;
+
+pub use config::{Config, ConfigError};
+pub use serve::{Application, StartError};
+
+use crate::state::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::compression::CompressionLayer;
+
+/// Every route and the pipeline around them. Drivable without a network (`oneshot`).
+pub fn router(state: AppState) -> Router {
+    let sdk = Router::new()
+        .route("/v1/sdk/ping", get(routes::sdk::ping))
+        .layer(axum::middleware::from_fn(routes::sdk::cors));
+
+    let api = Router::new()
+        .route("/healthz", get(routes::ops::healthz))
+        .route("/readyz", get(routes::ops::readyz))
+        .route("/metrics", get(routes::ops::metrics))
+        .route("/v1/auth/login", post(routes::auth::login))
+        .route("/v1/auth/logout", post(routes::auth::logout))
+        .route("/v1/auth/me", get(routes::auth::me))
+        .route(
+            "/v1/operator/tenants",
+            post(routes::operator::create_tenant).get(routes::operator::list_tenants),
+        )
+        .route(
+            "/v1/operator/tenants/{id}",
+            get(routes::operator::get_tenant),
+        )
+        .route(
+            "/v1/admin/keys",
+            get(routes::admin_keys::list).post(routes::admin_keys::create),
+        )
+        .route(
+            "/v1/admin/keys/{id}/rotate",
+            post(routes::admin_keys::rotate),
+        )
+        .route(
+            "/v1/admin/keys/{id}/revoke",
+            post(routes::admin_keys::revoke),
+        )
+        .merge(sdk)
+        .fallback(middleware::route_not_found)
+        .method_not_allowed_fallback(middleware::method_not_allowed);
+
+    // Layers run outermost-last: security headers wrap everything, then the
+    // request id/span/metrics, then compression, panics, timeouts, body limits.
+    api.layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::timeout,
+        ))
+        .layer(axum::middleware::from_fn(middleware::catch_panic))
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
+        .with_state(state)
+}

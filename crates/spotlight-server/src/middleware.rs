@@ -1,0 +1,180 @@
+//! The request pipeline around every route: request ids, the request span and
+//! metrics, panics turned into 500s, timeouts, and security headers.
+
+use crate::error::{ApiError, ErrorCode};
+use crate::metrics::{RequestLabels, RouteLabels};
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+use tracing::Instrument;
+
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served on this task ("" outside a request).
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// A client's id is kept when it is short and plain; otherwise we make one.
+fn accept_request_id(value: Option<&HeaderValue>) -> Option<String> {
+    let s = value?.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then(|| s.to_owned())
+}
+
+/// Request id, span, access log and request metrics. Outermost.
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = accept_request_id(req.headers().get(&X_REQUEST_ID))
+        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().clone();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %method,
+        route = %route,
+        tenant_id = tracing::field::Empty,
+    );
+    let mut response = REQUEST_ID
+        .scope(id.clone(), next.run(req).instrument(span.clone()))
+        .await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    }
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    let m = &state.metrics;
+    m.requests
+        .get_or_create(&RequestLabels {
+            method: method.to_string(),
+            route: route.clone(),
+            status,
+        })
+        .inc();
+    m.request_duration
+        .get_or_create(&RouteLabels {
+            method: method.to_string(),
+            route,
+        })
+        .observe(elapsed.as_secs_f64());
+    span.in_scope(|| {
+        let ms = elapsed.as_secs_f64() * 1000.0;
+        if status >= 500 {
+            tracing::error!(status, latency_ms = ms, "request failed");
+        } else {
+            tracing::info!(status, latency_ms = ms, "request");
+        }
+    });
+    response
+}
+
+/// A panic in a handler becomes a 500 carrying the request id, not a dropped connection.
+pub async fn catch_panic(req: Request, next: Next) -> Response {
+    match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+        Ok(resp) => resp,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            ApiError::internal(format!("handler panicked: {what}")).into_response()
+        }
+    }
+}
+
+/// Bounds the time a request may take once its headers are read.
+pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::new(ErrorCode::Timeout, "the request took too long").into_response(),
+    }
+}
+
+/// Security headers on every response. A route may set its own CSP (pages do).
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let https = state.request_is_https(req.headers());
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    resp
+}
+
+pub async fn route_not_found(method: Method) -> ApiError {
+    let _ = method;
+    ApiError::new(ErrorCode::RouteNotFound, "no such route")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this route",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_accepted_only_when_plain() {
+        let ok = HeaderValue::from_static("abc-123_x.y:z");
+        assert_eq!(
+            accept_request_id(Some(&ok)).as_deref(),
+            Some("abc-123_x.y:z")
+        );
+        for bad in ["", "has space", "semi;colon", "<script>"] {
+            let v = HeaderValue::from_str(bad).unwrap();
+            assert_eq!(accept_request_id(Some(&v)), None, "{bad}");
+        }
+        let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
+        assert_eq!(accept_request_id(Some(&long)), None);
+    }
+}

@@ -1,0 +1,214 @@
+//! Dashboard login, logout and "who am I". Login is rate-limited per client IP
+//! and per account; a wrong e-mail and a wrong password get the same answer in
+//! the same time.
+
+use crate::auth::{password, session};
+use crate::error::{ApiError, ApiResult, AppJson, ErrorCode};
+use crate::metrics::ScopeLabels;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use spotlight_domain::{AccountId, Email, Role, SessionId, TenantId, Timestamp};
+use spotlight_store::{Membership, NewSession, SessionRecord};
+use std::net::SocketAddr;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+    /// Which tenant to work in, when the account belongs to several.
+    tenant_id: Option<TenantId>,
+}
+
+#[derive(Serialize)]
+pub struct MeAccount {
+    id: AccountId,
+    email: String,
+}
+
+#[derive(Serialize)]
+pub struct MeTenant {
+    id: TenantId,
+    name: String,
+}
+
+#[derive(Serialize)]
+pub struct MembershipView {
+    tenant_id: TenantId,
+    tenant_name: String,
+    role: Role,
+}
+
+#[derive(Serialize)]
+pub struct Me {
+    account: MeAccount,
+    tenant: MeTenant,
+    role: Role,
+    memberships: Vec<MembershipView>,
+    /// Send as `X-CSRF-Token` on every cookie-authenticated change.
+    csrf_token: String,
+    expires_at: Timestamp,
+}
+
+async fn me_body(state: &AppState, s: &SessionRecord, csrf: String) -> ApiResult<Me> {
+    let memberships: Vec<Membership> = state.store.memberships(s.account_id).await?;
+    let tenant_name = memberships
+        .iter()
+        .find(|m| m.tenant_id == s.tenant_id)
+        .map(|m| m.tenant_name.clone())
+        .unwrap_or_default();
+    Ok(Me {
+        account: MeAccount {
+            id: s.account_id,
+            email: s.email.clone(),
+        },
+        tenant: MeTenant {
+            id: s.tenant_id,
+            name: tenant_name,
+        },
+        role: s.role,
+        memberships: memberships
+            .into_iter()
+            .map(|m| MembershipView {
+                tenant_id: m.tenant_id,
+                tenant_name: m.tenant_name,
+                role: m.role,
+            })
+            .collect(),
+        csrf_token: csrf,
+        expires_at: s.expires_at,
+    })
+}
+
+fn bad_login() -> ApiError {
+    ApiError::new(ErrorCode::InvalidCredentials, "wrong e-mail or password")
+}
+
+#[tracing::instrument(name = "login", skip_all)]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let email = Email::parse(&body.email).map_err(|e| ApiError::field("email", e))?;
+    if body.password.is_empty() || body.password.len() > password::MAX_LENGTH {
+        return Err(ApiError::field("password", "must be 1 to 1024 bytes"));
+    }
+    let ip = state.client_ip(&headers, Some(peer));
+    if let Err(limited) = state.login_limiter.check(ip, email.as_str()) {
+        state
+            .metrics
+            .rate_limited
+            .get_or_create(&ScopeLabels { scope: "login" })
+            .inc();
+        return Err(ApiError::rate_limited(limited.retry_after_secs()));
+    }
+    let account = state.store.account_by_email(&email).await?;
+    let ok = password::verify(
+        body.password,
+        account.as_ref().map(|a| a.password_hash.clone()),
+    )
+    .await;
+    let Some(account) = account.filter(|_| ok) else {
+        state.metrics.auth_failure("login", "bad_credentials");
+        return Err(bad_login());
+    };
+    let memberships = state.store.memberships(account.id).await?;
+    let chosen = match body.tenant_id {
+        Some(t) => memberships.iter().find(|m| m.tenant_id == t),
+        None => memberships.first(),
+    };
+    let Some(membership) = chosen else {
+        state.metrics.auth_failure("login", "no_membership");
+        return Err(bad_login());
+    };
+
+    let token = session::SessionToken::generate();
+    let expires_at = state
+        .clock
+        .now()
+        .plus_secs(state.config.session_ttl.as_secs() as i64);
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(256)
+        .collect();
+    let id = SessionId::new_v7();
+    state
+        .store
+        .create_session(NewSession {
+            id,
+            token_hash: token.hash(),
+            account_id: account.id,
+            tenant_id: membership.tenant_id,
+            expires_at,
+            ip: ip.map(|i| i.to_string()).unwrap_or_default(),
+            user_agent,
+        })
+        .await?;
+    tracing::info!(account = %account.id, tenant = %membership.tenant_id, "logged in");
+    let record = SessionRecord {
+        id,
+        account_id: account.id,
+        email: account.email,
+        tenant_id: membership.tenant_id,
+        role: membership.role,
+        expires_at,
+    };
+    let me = me_body(&state, &record, token.csrf()).await?;
+    let secure = state.request_is_https(&headers);
+    Ok((
+        [(
+            header::SET_COOKIE,
+            session::set_cookie(&token, state.config.session_ttl, secure),
+        )],
+        axum::Json(me),
+    )
+        .into_response())
+}
+
+async fn current(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<(session::SessionToken, SessionRecord)> {
+    let Some(token) = session::token_from(headers) else {
+        state.metrics.auth_failure("session", "missing");
+        return Err(ApiError::unauthenticated());
+    };
+    let Some(record) = state.store.live_session(&token.hash()).await? else {
+        state.metrics.auth_failure("session", "session");
+        return Err(ApiError::unauthenticated());
+    };
+    Ok((token, record))
+}
+
+#[tracing::instrument(name = "logout", skip_all)]
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let (token, record) = current(&state, &headers).await?;
+    if !session::csrf_ok(&headers, &token) {
+        state.metrics.auth_failure("session", "csrf");
+        return Err(ApiError::new(
+            ErrorCode::CsrfFailed,
+            "missing or wrong X-CSRF-Token",
+        ));
+    }
+    state.store.revoke_session(record.id).await?;
+    let secure = state.request_is_https(&headers);
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session::clear_cookie(secure))],
+    )
+        .into_response())
+}
+
+#[tracing::instrument(name = "me", skip_all)]
+pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<AppJson<Me>> {
+    let (token, record) = current(&state, &headers).await?;
+    Ok(AppJson(me_body(&state, &record, token.csrf()).await?))
+}

@@ -1,0 +1,63 @@
+//! Ops endpoints: liveness, readiness (store reachable, migrations current) and
+//! Prometheus metrics.
+
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+pub async fn healthz() -> impl IntoResponse {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let store = state.store.backend().as_str();
+    if let Err(e) = state.store.ping().await {
+        tracing::warn!(error = %e, "readiness: store unreachable");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(
+                json!({ "status": "unavailable", "reason": "store unreachable", "store": store }),
+            ),
+        )
+            .into_response();
+    }
+    match state.store.migration_status().await {
+        Ok(m) if m.is_current() => axum::Json(json!({
+            "status": "ready",
+            "store": store,
+            "migrations": { "applied": m.applied, "known": m.known },
+        }))
+        .into_response(),
+        Ok(m) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({
+                "status": "unavailable",
+                "reason": "migrations pending",
+                "store": store,
+                "pending": m.pending,
+            })),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: migration status unknown");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({ "status": "unavailable", "reason": "migration status unknown", "store": store })),
+            )
+                .into_response()
+        }
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

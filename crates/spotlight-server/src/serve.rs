@@ -1,0 +1,215 @@
+//! Building and running the server: open the store, migrate, bind, then serve
+//! HTTP/1.1 and HTTP/2 with a header-read timeout, until a shutdown signal; then
+//! stop accepting, let in-flight requests finish (bounded by the grace period).
+
+use crate::auth::limits::LoginLimiter;
+use crate::config::{Config, ExtraOrigins};
+use crate::metrics::{BuildLabels, Metrics};
+use crate::state::AppState;
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use secrecy::ExposeSecret;
+use spotlight_domain::{Clock, SystemClock};
+use spotlight_store::{Backend, Store, StoreError, StoreOptions};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tower::Service;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    started: Instant,
+}
+
+/// Opens (and, as configured, migrates) the store named by the configuration.
+pub async fn open_store(config: &Config, clock: Arc<dyn Clock>) -> Result<Store, StartError> {
+    let url = config.database_url.expose_secret();
+    if Backend::from_url(url) == Some(Backend::Sqlite) {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+    }
+    let options = StoreOptions {
+        max_connections: config.db_max_connections,
+        ..StoreOptions::default()
+    };
+    Ok(Store::connect(url, &options, clock).await?)
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Application, StartError> {
+        let started = Instant::now();
+        let store = open_store(&config, clock.clone()).await?;
+        if config.migrate_on_start {
+            let status = store.migrate().await?;
+            tracing::info!(applied = status.applied, "migrations current");
+        } else {
+            let status = store.migration_status().await?;
+            if !status.is_current() {
+                tracing::warn!(pending = ?status.pending, "migrations pending; /readyz answers 503 until `spotlight migrate` runs");
+            }
+        }
+        if config.allowed_origins == ExtraOrigins::Any {
+            tracing::warn!(
+                "allowed_origins = \"*\": any site may use any publishable key (development only)"
+            );
+        }
+        if config.operator_token.expose_secret() == crate::config::DEV_OPERATOR_TOKEN
+            && !config.listen.ip().is_loopback()
+        {
+            tracing::warn!("the development operator token is in use on a non-loopback address");
+        }
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let metrics = Metrics::new();
+        metrics
+            .build_info
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+                store: store.backend().as_str(),
+                mode: config.mode_str(),
+            })
+            .set(1);
+        let state = AppState {
+            login_limiter: Arc::new(LoginLimiter::new(
+                config.login_per_ip_per_minute,
+                config.login_per_account_per_minute,
+            )),
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics),
+            clock,
+        };
+        Ok(Application {
+            listener,
+            state,
+            started,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.config.listen)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Application {
+            listener,
+            state,
+            started,
+        } = self;
+        let router = crate::router(state.clone());
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(state.config.header_read_timeout);
+        let graceful = GracefulShutdown::new();
+
+        let housekeeping = {
+            let limiter = state.login_limiter.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    tick.tick().await;
+                    limiter.retain_recent();
+                }
+            })
+        };
+
+        let ready = started.elapsed();
+        state.metrics.startup_seconds.set(ready.as_secs_f64());
+        tracing::info!(
+            addr = %listener.local_addr()?,
+            store = state.store.backend().as_str(),
+            mode = state.config.mode_str(),
+            startup_ms = ready.as_secs_f64() * 1000.0,
+            "spotlight ready"
+        );
+
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let (stream, peer) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            // Out of file descriptors and the like: back off, keep serving.
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let router = router.clone();
+                    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(ConnectInfo(peer));
+                        router.clone().call(req)
+                    });
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let conn = graceful.watch(conn.into_owned());
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                    });
+                }
+                () = &mut shutdown => break,
+            }
+        }
+        // Refuse new connections at once; let the open ones finish what they started.
+        drop(listener);
+        housekeeping.abort();
+        tracing::info!("shutting down: draining in-flight requests");
+        tokio::select! {
+            () = graceful.shutdown() => tracing::info!("all connections closed"),
+            () = tokio::time::sleep(state.config.shutdown_grace) => {
+                tracing::warn!("grace period over; closing remaining connections");
+            }
+        }
+        state.store.close().await;
+        Ok(())
+    }
+}

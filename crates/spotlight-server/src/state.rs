@@ -1,0 +1,48 @@
+//! Shared state handed to every handler.
+
+use crate::auth::limits::LoginLimiter;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use axum::http::HeaderMap;
+use spotlight_domain::Clock;
+use spotlight_store::Store;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+    pub clock: Arc<dyn Clock>,
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    /// Whether the user reached us over TLS (directly configured, or said by a trusted proxy).
+    pub fn request_is_https(&self, headers: &HeaderMap) -> bool {
+        if self.config.public_is_https() {
+            return true;
+        }
+        self.config.trust_proxy
+            && headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+    }
+
+    /// The client's address: the peer, or the last hop a trusted proxy recorded.
+    pub fn client_ip(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
+        if self.config.trust_proxy {
+            if let Some(ip) = headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| v.trim().parse().ok())
+            {
+                return Some(ip);
+            }
+        }
+        peer.map(|p| p.ip())
+    }
+}
