@@ -1,6 +1,9 @@
 //! The `spotlight` binary. Thin: parse the command line, load configuration
 //! (exit 2 when it is invalid), and hand over to the command.
 
+// A command-line tool: printing to stdout is its job.
+#![allow(clippy::print_stdout)]
+
 mod commands;
 
 use clap::Parser;

@@ -24,7 +24,10 @@ use tower_http::compression::CompressionLayer;
 /// Every route and the pipeline around them. Drivable without a network (`oneshot`).
 pub fn router(state: AppState) -> Router {
     let sdk = Router::new()
-        .route("/v1/sdk/ping", get(routes::sdk::ping))
+        .route(
+            "/v1/sdk/ping",
+            get(routes::sdk::ping).options(routes::sdk::preflight),
+        )
         .layer(axum::middleware::from_fn(routes::sdk::cors));
 
     let api = Router::new()
@@ -54,10 +57,16 @@ pub fn router(state: AppState) -> Router {
             "/v1/admin/keys/{id}/revoke",
             post(routes::admin_keys::revoke),
         )
-        .merge(sdk)
+        .merge(sdk);
+    with_pipeline(api, state)
+}
+
+/// Wraps routes in the request pipeline every response goes through. Public so
+/// tests can put deliberately slow or panicking routes behind the real pipeline.
+pub fn with_pipeline(routes: Router<AppState>, state: AppState) -> Router {
+    let api = routes
         .fallback(middleware::route_not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed);
-
     // Layers run outermost-last: security headers wrap everything, then the
     // request id/span/metrics, then compression, panics, timeouts, body limits.
     api.layer(DefaultBodyLimit::max(state.config.body_limit_bytes))

@@ -56,12 +56,9 @@ impl Metrics {
         let mut registry = Registry::with_prefix("spotlight");
         let requests = Family::<RequestLabels, Counter>::default();
         let request_duration = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(
-                [
-                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
-                ]
-                .into_iter(),
-            )
+            Histogram::new([
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+            ])
         });
         let auth_failures = Family::<AuthFailureLabels, Counter>::default();
         let rate_limited = Family::<ScopeLabels, Counter>::default();

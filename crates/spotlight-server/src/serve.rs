@@ -135,12 +135,21 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let router = crate::router(self.state.clone());
+        self.serve_router(router, shutdown).await
+    }
+
+    /// Like [`Application::run_until_stopped`] with a given router (tests).
+    pub async fn serve_router(
+        self,
+        router: axum::Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let Application {
             listener,
             state,
             started,
         } = self;
-        let router = crate::router(state.clone());
         let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         builder
             .http1()

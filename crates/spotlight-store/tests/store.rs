@@ -1,6 +1,8 @@
 //! The store against real SQLite and real PostgreSQL (when SPOTLIGHT_TEST_DATABASE_URL
 //! is set; in CI it always is, and a missing variable fails there).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use spotlight_domain::*;
 use spotlight_store::*;
 use std::sync::Arc;

@@ -1,0 +1,13 @@
+//! The server's integration suite: one binary, the real server on a random port,
+//! every test against a fresh SQLite file and a fresh PostgreSQL database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod keys;
+mod operator;
+mod ops;
+mod pipeline;
+mod sdk;

@@ -1,0 +1,147 @@
+use crate::both_stores;
+use crate::helpers::*;
+use serde_json::Value;
+
+both_stores!(health_and_readiness, |app: TestApp| async move {
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    let expected = match app.db {
+        Db::Sqlite => "sqlite",
+        Db::Postgres => "postgres",
+    };
+    assert_eq!(body["store"], expected);
+});
+
+both_stores!(
+    metrics_count_requests_and_startup,
+    |app: TestApp| async move {
+        app.client.get(app.url("/healthz")).send().await.unwrap();
+        app.client
+            .get(app.url("/v1/admin/keys"))
+            .send()
+            .await
+            .unwrap(); // 401
+        let text = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            text.contains(
+                r#"spotlight_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("spotlight_http_request_duration_seconds_bucket"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"spotlight_auth_failures_total{kind="admin",reason="missing"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains("spotlight_startup_duration_seconds "),
+            "{text}"
+        );
+        assert!(text.contains("spotlight_build_info{version="), "{text}");
+    }
+);
+
+both_stores!(
+    security_headers_on_every_response,
+    |app: TestApp| async move {
+        for path in ["/healthz", "/no/such/route", "/v1/admin/keys"] {
+            let r = app.client.get(app.url(path)).send().await.unwrap();
+            let h = r.headers();
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(h["x-frame-options"], "DENY", "{path}");
+            assert!(h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'"));
+            assert_eq!(h["referrer-policy"], "no-referrer");
+            assert!(h.contains_key("permissions-policy"));
+            // Plain HTTP with no TLS proxy: no HSTS.
+            assert!(!h.contains_key("strict-transport-security"));
+            assert!(h.contains_key("x-request-id"));
+        }
+    }
+);
+
+both_stores!(request_ids_are_kept_when_plain, |app: TestApp| async move {
+    let r = app
+        .client
+        .get(app.url("/no/such/route"))
+        .header("x-request-id", "client-abc.123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "client-abc.123");
+    let (_, body, _) = error_code(r, 404).await;
+    assert_eq!(body["error"]["request_id"], "client-abc.123");
+
+    let r = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap();
+    assert_ne!(id, "bad id with spaces");
+    assert_eq!(id.len(), 32);
+});
+
+#[tokio::test]
+async fn readiness_fails_while_migrations_are_pending() {
+    for db in [Db::Sqlite, Db::Postgres] {
+        if db == Db::Postgres && !postgres_available() {
+            continue;
+        }
+        let app = TestApp::spawn_with(db, |c| c.migrate_on_start = false).await;
+        let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(r.status(), 503, "{db:?}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["reason"], "migrations pending");
+        assert!(!body["pending"].as_array().unwrap().is_empty());
+        // Liveness does not depend on the store.
+        let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        // Migrating makes the same node ready.
+        app.store().migrate().await.unwrap();
+        let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{db:?}");
+    }
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_store_is_unreachable() {
+    // A PostgreSQL database that is dropped under a running node.
+    if !postgres_available() {
+        return;
+    }
+    let app = TestApp::spawn(Db::Postgres).await;
+    assert_eq!(
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    app.store().close().await;
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["reason"], "store unreachable");
+}
