@@ -244,7 +244,7 @@ impl Config {
                 quote(if self.master_key.is_some() {
                     "[redacted]"
                 } else {
-                    "(generated in data_dir)"
+                    "(not set)"
                 }),
             ),
             ("nats_url", quote(self.nats_url.as_deref().unwrap_or(""))),

@@ -73,7 +73,6 @@ fn refuse(state: &AppState, reason: &'static str) -> ApiError {
 impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
     type Rejection = ApiError;
 
-    #[tracing::instrument(name = "admin_auth", skip_all)]
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (tenant_id, role, principal) = match bearer(&parts.headers) {
             Some(Err(())) => return Err(refuse(state, "malformed")),

@@ -15,7 +15,6 @@ pub struct Operator;
 impl FromRequestParts<AppState> for Operator {
     type Rejection = ApiError;
 
-    #[tracing::instrument(name = "operator_auth", skip_all)]
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(Ok(token)) = bearer(&parts.headers) else {
             state.metrics.auth_failure("operator", "missing");

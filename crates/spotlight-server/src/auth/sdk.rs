@@ -45,7 +45,6 @@ pub fn origin_allowed(state: &AppState, tenant_origins: &[String], origin: &str)
 impl FromRequestParts<AppState> for SdkClient {
     type Rejection = ApiError;
 
-    #[tracing::instrument(name = "sdk_auth", skip_all)]
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(value) = parts.headers.get(KEY_HEADER) else {
             return Err(refuse(state, "missing"));

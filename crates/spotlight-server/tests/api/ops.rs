@@ -145,3 +145,24 @@ async fn readiness_fails_when_the_store_is_unreachable() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["reason"], "store unreachable");
 }
+
+both_stores!(
+    responses_are_compressed_when_asked,
+    |app: TestApp| async move {
+        // Enough traffic that /metrics is well over the compression threshold.
+        for _ in 0..5 {
+            app.client.get(app.url("/healthz")).send().await.unwrap();
+        }
+        let r = app
+            .client
+            .get(app.url("/metrics"))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        let plain = app.client.get(app.url("/metrics")).send().await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none());
+    }
+);

@@ -1,0 +1,433 @@
+//! The `spotlight` binary as an operator uses it: real processes, real stores.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_spotlight");
+
+/// A command with a clean SPOTLIGHT_* environment and its own data directory.
+fn spotlight(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("SPOTLIGHT_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("SPOTLIGHT_DATA_DIR", dir)
+        .env("SPOTLIGHT_LOG_FORMAT", "json");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null()).output().unwrap()
+}
+
+fn stdout_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A fresh PostgreSQL database for one test, or None outside CI without one.
+fn postgres_url() -> Option<String> {
+    match std::env::var("SPOTLIGHT_TEST_DATABASE_URL") {
+        Ok(base) => {
+            let name = format!("spotlight_test_{}", uuid::Uuid::new_v4().simple());
+            create_pg_database(&base, &name);
+            let (prefix, _) = base.rsplit_once('/').unwrap();
+            Some(format!("{prefix}/{name}"))
+        }
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "SPOTLIGHT_TEST_DATABASE_URL must be set in CI"
+            );
+            eprintln!("skipping PostgreSQL: SPOTLIGHT_TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+fn create_pg_database(base: &str, name: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = spotlight_store::Store::connect(
+            base,
+            &spotlight_store::StoreOptions::default(),
+            std::sync::Arc::new(spotlight_domain::SystemClock),
+        )
+        .await
+        .unwrap();
+        store.create_database_for_tests(name).await.unwrap();
+        store.close().await;
+    });
+}
+
+#[test]
+fn config_check_prints_redacted_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(spotlight(dir.path())
+        .args(["config", "check"])
+        .env(
+            "SPOTLIGHT_OPERATOR_TOKEN",
+            "super-secret-operator-token-xyz",
+        )
+        .env(
+            "SPOTLIGHT_DATABASE_URL",
+            "postgres://app:hunter2@db.internal/spotlight",
+        ));
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("mode = \"development\""), "{text}");
+    assert!(
+        text.contains("postgres://app:[redacted]@db.internal/spotlight"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hunter2") && !text.contains("super-secret"),
+        "{text}"
+    );
+}
+
+#[test]
+fn invalid_configuration_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        ("SPOTLIGHT_LISTEN", "not-an-address", "SPOTLIGHT_LISTEN"),
+        ("SPOTLIGHT_MODE", "prod", "SPOTLIGHT_MODE"),
+        ("SPOTLIGHT_LOG_FORMAT", "xml", "SPOTLIGHT_LOG_FORMAT"),
+        (
+            "SPOTLIGHT_REQUEST_TIMEOUT_SECS",
+            "soon",
+            "SPOTLIGHT_REQUEST_TIMEOUT_SECS",
+        ),
+    ];
+    for (key, value, named) in cases {
+        for args in [&["config", "check"][..], &["serve"][..]] {
+            let out = run(spotlight(dir.path()).args(args).env(key, value));
+            assert_eq!(out.status.code(), Some(2), "{key}={value} {args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(named), "{err}");
+        }
+    }
+    // Production refuses missing secrets and a wildcard origin.
+    let out = run(spotlight(dir.path())
+        .args(["serve"])
+        .env("SPOTLIGHT_MODE", "production"));
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(spotlight(dir.path())
+        .args(["config", "check"])
+        .env("SPOTLIGHT_MODE", "production")
+        .env("SPOTLIGHT_OPERATOR_TOKEN", "an-operator-token-long-enough")
+        .env("SPOTLIGHT_MASTER_KEY", "11".repeat(32))
+        .env("SPOTLIGHT_ALLOWED_ORIGINS", "*"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SPOTLIGHT_ALLOWED_ORIGINS"));
+    // A config file with an unknown key.
+    let file = dir.path().join("spotlight.toml");
+    std::fs::write(&file, "lisen = \"127.0.0.1:1\"\n").unwrap();
+    let out =
+        run(spotlight(dir.path()).args(["--config", file.to_str().unwrap(), "config", "check"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lisen"));
+}
+
+/// A `spotlight serve` child process; its address comes from the "ready" log line.
+struct Server {
+    child: Child,
+    base: String,
+    logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    drain: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, database_url: Option<&str>) -> Server {
+        let mut cmd = spotlight(dir);
+        cmd.args(["serve"]).env("SPOTLIGHT_LISTEN", "127.0.0.1:0");
+        if let Some(url) = database_url {
+            cmd.env("SPOTLIGHT_DATABASE_URL", url);
+        }
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let base = loop {
+            assert!(Instant::now() < deadline, "server did not become ready");
+            let line = lines.next().expect("server exited before ready").unwrap();
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                if v["message"] == "spotlight ready" {
+                    break format!("http://{}", v["addr"].as_str().unwrap());
+                }
+            }
+        };
+        // Keep draining stderr (so the child never blocks on a full pipe) into a buffer.
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let drain = std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Server {
+            child,
+            base,
+            logs,
+            drain: Some(drain),
+        }
+    }
+
+    fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // The pipe is closed: the drain thread ends with every line read.
+                if let Some(d) = self.drain.take() {
+                    d.join().unwrap();
+                }
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server ignored SIGTERM");
+            std::thread::yield_now();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn operator_flow(database_url: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let with_db = |cmd: &mut Command| {
+        if let Some(url) = database_url {
+            cmd.env("SPOTLIGHT_DATABASE_URL", url);
+        }
+    };
+
+    let mut migrate = spotlight(dir.path());
+    with_db(&mut migrate);
+    let out = run(migrate.args(["migrate"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut create = spotlight(dir.path());
+    with_db(&mut create);
+    let tenant = stdout_json(&run(create.args([
+        "tenant",
+        "create",
+        "--name",
+        "Acme",
+        "--origin",
+        "https://app.acme.test",
+        "--json",
+    ])));
+    let tenant_id = tenant["tenant_id"].as_str().unwrap().to_owned();
+    let pk = tenant["environments"]["production"]["publishable_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sk = tenant["environments"]["production"]["secret_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(pk.starts_with("pk_") && sk.starts_with("sk_"));
+    assert!(tenant["environments"]["staging"]["publishable_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("pk_"));
+
+    // A member whose password comes from stdin.
+    let mut add = spotlight(dir.path());
+    with_db(&mut add);
+    let mut child = add
+        .args([
+            "member",
+            "add",
+            "--tenant",
+            "Acme",
+            "--email",
+            "ops@acme.test",
+            "--role",
+            "owner",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A generated password is printed once.
+    let mut add = spotlight(dir.path());
+    with_db(&mut add);
+    let gen = stdout_json(&run(add.args([
+        "member",
+        "add",
+        "--tenant",
+        &tenant_id,
+        "--email",
+        "viewer@acme.test",
+        "--role",
+        "viewer",
+        "--json",
+    ])));
+    let generated = gen["password"].as_str().unwrap().to_owned();
+
+    // A new key, then the server: the key works until the CLI revokes it.
+    let mut key = spotlight(dir.path());
+    with_db(&mut key);
+    let created = stdout_json(&run(key.args([
+        "key",
+        "create",
+        "--tenant",
+        &tenant_id,
+        "--environment",
+        "staging",
+        "--kind",
+        "publishable",
+        "--json",
+    ])));
+    let new_pk = created["secret"].as_str().unwrap().to_owned();
+    let new_id = created["key"]["id"].as_str().unwrap().to_owned();
+
+    let mut server = Server::start(dir.path(), database_url);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = reqwest::Client::builder().no_proxy().build().unwrap();
+        for (email, pw) in [
+            ("ops@acme.test", "a long enough password"),
+            ("viewer@acme.test", generated.as_str()),
+        ] {
+            let r = c
+                .post(format!("{}/v1/auth/login", server.base))
+                .json(&json!({ "email": email, "password": pw }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{email}");
+        }
+        let ping = |key: String| {
+            let c = c.clone();
+            let url = format!("{}/v1/sdk/ping", server.base);
+            async move {
+                c.get(url)
+                    .header("x-spotlight-key", key)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(ping(new_pk.clone()).await, 200);
+        assert_eq!(ping(pk.clone()).await, 200);
+        let mut revoke = spotlight(dir.path());
+        with_db(&mut revoke);
+        let out = run(revoke.args(["key", "revoke", "--tenant", &tenant_id, "--key", &new_id]));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(ping(new_pk.clone()).await, 401);
+        let r = c
+            .get(format!("{}/v1/admin/keys", server.base))
+            .bearer_auth(&sk)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    });
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "SIGTERM should end the server cleanly: {status:?}"
+    );
+
+    // Structured logs: request lines carry the request id, route and tenant; no
+    // key, session or password ever reaches them.
+    let logs = server.logs();
+    let requests: Vec<Value> = logs
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["message"] == "request")
+        .collect();
+    let keys_line = requests
+        .iter()
+        .find(|v| v["span"]["route"] == "/v1/admin/keys")
+        .unwrap_or_else(|| panic!("no request log for /v1/admin/keys in {logs:#?}"));
+    assert_eq!(
+        keys_line["span"]["tenant_id"],
+        tenant_id.as_str(),
+        "{keys_line}"
+    );
+    assert!(keys_line["span"]["request_id"]
+        .as_str()
+        .is_some_and(|s| s.len() == 32));
+    assert_eq!(keys_line["status"], 200);
+    let all = logs.join("\n");
+    for secret in [
+        &pk[3..],
+        &sk[3..],
+        &new_pk[3..],
+        "a long enough password",
+        generated.as_str(),
+    ] {
+        assert!(!all.contains(secret), "a secret reached the logs");
+    }
+
+    // Unknown tenants are errors, not panics.
+    let mut bad = spotlight(dir.path());
+    with_db(&mut bad);
+    let out = run(bad.args(["key", "create", "--tenant", "Nope", "--kind", "secret"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no tenant named"));
+}
+
+#[test]
+fn operator_flow_on_sqlite() {
+    operator_flow(None);
+}
+
+#[test]
+fn operator_flow_on_postgres() {
+    if let Some(url) = postgres_url() {
+        operator_flow(Some(&url));
+    }
+}
