@@ -170,6 +170,28 @@ impl Store {
         rows.iter().map(environment_from_row).collect()
     }
 
+    /// Environments of several tenants in one query (operator listings).
+    pub async fn environments_of(
+        &self,
+        tenants: &[TenantId],
+    ) -> Result<Vec<Environment>, StoreError> {
+        if tenants.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=tenants.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, tenant_id, name, created_at FROM environments \
+             WHERE tenant_id IN ({}) ORDER BY tenant_id, created_at, name",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for t in tenants {
+            q = q.bind(t.to_string());
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        rows.iter().map(environment_from_row).collect()
+    }
+
     pub async fn environment_named(
         &self,
         tenant: TenantId,

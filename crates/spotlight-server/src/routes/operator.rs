@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::{EnvironmentId, TenantId, Timestamp};
+use spotlight_store::{Environment, Tenant};
 use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
@@ -48,26 +49,18 @@ pub async fn create_tenant(
     }
 }
 
-async fn view(state: &AppState, id: TenantId) -> ApiResult<TenantView> {
-    let t = state.store.tenant(id).await?;
-    let envs = state.store.environments(id).await?;
-    Ok(TenantView {
+fn view(t: Tenant, envs: &[Environment]) -> TenantView {
+    TenantView {
+        environments: envs
+            .iter()
+            .filter(|e| e.tenant_id == t.id)
+            .map(|e| (e.name.clone(), EnvironmentView { environment_id: e.id }))
+            .collect(),
         tenant_id: t.id,
         name: t.name,
         allowed_origins: t.allowed_origins,
         created_at: t.created_at,
-        environments: envs
-            .into_iter()
-            .map(|e| {
-                (
-                    e.name,
-                    EnvironmentView {
-                        environment_id: e.id,
-                    },
-                )
-            })
-            .collect(),
-    })
+    }
 }
 
 pub async fn get_tenant(
@@ -75,7 +68,9 @@ pub async fn get_tenant(
     State(state): State<AppState>,
     AppPath(id): AppPath<TenantId>,
 ) -> ApiResult<AppJson<TenantView>> {
-    Ok(AppJson(view(&state, id).await?))
+    let t = state.store.tenant(id).await?;
+    let envs = state.store.environments(id).await?;
+    Ok(AppJson(view(t, &envs)))
 }
 
 pub async fn list_tenants(
@@ -95,9 +90,8 @@ pub async fn list_tenants(
     let next_cursor = (tenants.len() == limit as usize)
         .then(|| tenants.last().map(|t| t.id.to_string()))
         .flatten();
-    let mut items = Vec::with_capacity(tenants.len());
-    for t in tenants {
-        items.push(view(&state, t.id).await?);
-    }
+    let ids: Vec<TenantId> = tenants.iter().map(|t| t.id).collect();
+    let envs = state.store.environments_of(&ids).await?;
+    let items = tenants.into_iter().map(|t| view(t, &envs)).collect();
     Ok(AppJson(Page { items, next_cursor }))
 }
