@@ -54,7 +54,14 @@ fn view(t: Tenant, envs: &[Environment]) -> TenantView {
         environments: envs
             .iter()
             .filter(|e| e.tenant_id == t.id)
-            .map(|e| (e.name.clone(), EnvironmentView { environment_id: e.id }))
+            .map(|e| {
+                (
+                    e.name.clone(),
+                    EnvironmentView {
+                        environment_id: e.id,
+                    },
+                )
+            })
             .collect(),
         tenant_id: t.id,
         name: t.name,
