@@ -2,11 +2,14 @@
 //! Nothing here performs I/O; time and randomness come in as parameters so callers
 //! (and tests) control them.
 
+pub mod audience;
 pub mod clock;
 pub mod ids;
 pub mod keys;
 pub mod names;
 pub mod origin;
+pub mod page;
+pub mod richtext;
 pub mod role;
 pub mod validation;
 
