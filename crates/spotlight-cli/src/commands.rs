@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Context};
 use clap::{Args, Parser, Subcommand};
 use secrecy::ExposeSecret;
 use serde_json::json;
-use spotlight_domain::{Email, KeyId, KeyKind, Role, SystemClock, TenantId};
+use spotlight_domain::{Email, KeyId, KeyKind, PlainKey, Role, SystemClock, TenantId};
 use spotlight_server::auth::password;
 use spotlight_server::config::{Config, LogFormat};
 use spotlight_server::serve::open_store;
@@ -100,10 +100,12 @@ enum KeyCommand {
     },
     /// Replace a key; the old one keeps working for --grace-seconds (default 0).
     Rotate {
+        /// Optional: when given, the key must belong to this tenant.
         #[arg(long)]
-        tenant: String,
+        tenant: Option<String>,
+        /// The key's id, or the key itself (pk_… / sk_…).
         #[arg(long)]
-        key: KeyId,
+        key: String,
         #[arg(long, default_value_t = 0)]
         grace_seconds: i64,
         #[arg(long)]
@@ -111,10 +113,12 @@ enum KeyCommand {
     },
     /// Revoke a key at once.
     Revoke {
+        /// Optional: when given, the key must belong to this tenant.
         #[arg(long)]
-        tenant: String,
+        tenant: Option<String>,
+        /// The key's id, or the key itself (pk_… / sk_…).
         #[arg(long)]
-        key: KeyId,
+        key: String,
         #[arg(long)]
         json: bool,
     },
@@ -258,6 +262,34 @@ async fn resolve_tenant(store: &Store, text: &str) -> anyhow::Result<TenantId> {
     }
 }
 
+/// `--key` takes a key id or the key itself; `--tenant`, when given, must own it.
+async fn resolve_key(
+    store: &Store,
+    tenant: Option<&str>,
+    key: &str,
+) -> anyhow::Result<(TenantId, KeyId)> {
+    let (owner, id) = if let Ok(id) = key.parse::<KeyId>() {
+        match store.tenant_of_key(id).await {
+            Ok(t) => (t, id),
+            Err(StoreError::NotFound) => bail!("no key with id {id}"),
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        let plain = PlainKey::parse_any(key.trim())
+            .map_err(|_| anyhow!("--key must be a key id or a pk_…/sk_… key"))?;
+        match store.key_by_hash(&plain.hash()).await? {
+            Some(found) => (found.key.tenant_id, found.key.id),
+            None => bail!("no such key"),
+        }
+    };
+    if let Some(t) = tenant {
+        if resolve_tenant(store, t).await? != owner {
+            bail!("that key does not belong to tenant {t}");
+        }
+    }
+    Ok((owner, id))
+}
+
 fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
@@ -326,7 +358,7 @@ async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
             if !(0..=30 * 24 * 3600).contains(&grace_seconds) {
                 bail!("--grace-seconds must be between 0 and 2592000 (30 days)");
             }
-            let tenant = resolve_tenant(&store, &tenant).await?;
+            let (tenant, key) = resolve_key(&store, tenant.as_deref(), &key).await?;
             let current = store
                 .key(tenant, key)
                 .await
@@ -346,7 +378,7 @@ async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
             )
         }
         KeyCommand::Revoke { tenant, key, json } => {
-            let tenant = resolve_tenant(&store, &tenant).await?;
+            let (tenant, key) = resolve_key(&store, tenant.as_deref(), &key).await?;
             let revoked = store.revoke_key(tenant, key).await.map_err(|e| match e {
                 StoreError::NotFound => anyhow!("no key {key} in this tenant"),
                 e => e.into(),
@@ -378,16 +410,13 @@ async fn member(config: Config, cmd: MemberCommand) -> anyhow::Result<()> {
     let role = Role::parse(&role).ok_or_else(|| anyhow!("bad --role"))?;
     let store = store(&config).await?;
     let tenant = resolve_tenant(&store, &tenant).await?;
-    let given = if password_stdin {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("reading the password from standard input")?;
-        let pw = text.trim_end_matches(['\n', '\r']).to_owned();
-        password::check_strength(&pw).map_err(|e| anyhow!("password {e}"))?;
-        Some(pw)
-    } else {
-        None
+    let given = match piped_password(password_stdin)? {
+        Some(pw) => {
+            password::check_strength(&pw).map_err(|e| anyhow!("password {e}"))?;
+            Some(pw)
+        }
+        None if password_stdin => bail!("--password-stdin: standard input was empty"),
+        None => None,
     };
     let existing = store.account_by_email(&email).await?;
     let (account, generated) = match existing {
@@ -428,6 +457,32 @@ async fn member(config: Config, cmd: MemberCommand) -> anyhow::Result<()> {
     }
     store.close().await;
     Ok(())
+}
+
+/// The password piped on standard input, if any. With `--password-stdin` stdin
+/// is read to its end; without it, a piped stdin is read when it delivers within
+/// two seconds (an empty or idle stdin means "generate one").
+fn piped_password(required: bool) -> anyhow::Result<Option<String>> {
+    if !required && std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let read = std::io::stdin().read_to_string(&mut text).map(|_| text);
+        let _ = tx.send(read);
+    });
+    let text = if required {
+        rx.recv().map_err(|e| anyhow!(e))?
+    } else {
+        match rx.recv_timeout(std::time::Duration::from_secs(2)) {
+            Ok(r) => r,
+            Err(_) => return Ok(None),
+        }
+    }
+    .context("reading the password from standard input")?;
+    let pw = text.trim_end_matches(['\n', '\r']).to_owned();
+    Ok((!pw.is_empty()).then_some(pw))
 }
 
 const DEMO_EMAIL: &str = "demo@spotlight.local";

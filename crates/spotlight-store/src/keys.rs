@@ -103,6 +103,17 @@ impl Store {
         }
     }
 
+    /// The tenant a key id belongs to. For the operator's command line, which
+    /// names keys by id alone; tenant-facing code always knows its tenant.
+    pub async fn tenant_of_key(&self, id: KeyId) -> Result<TenantId, StoreError> {
+        let row = sqlx::query("SELECT tenant_id FROM api_keys WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        parse_id(&row.try_get::<String, _>("tenant_id")?)
+    }
+
     pub async fn create_key(
         &self,
         tenant: TenantId,

@@ -293,6 +293,41 @@ fn operator_flow(database_url: Option<&str>) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A password piped without the flag is used too.
+    let mut add = spotlight(dir.path());
+    with_db(&mut add);
+    let mut child = add
+        .args([
+            "member",
+            "add",
+            "--tenant",
+            "Acme",
+            "--email",
+            "piped@acme.test",
+            "--role",
+            "editor",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"piped password 123\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("password:"),
+        "a piped password was ignored"
+    );
     // A generated password is printed once.
     let mut add = spotlight(dir.path());
     with_db(&mut add);
