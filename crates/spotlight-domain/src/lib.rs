@@ -11,6 +11,7 @@ pub mod origin;
 pub mod page;
 pub mod richtext;
 pub mod role;
+pub mod tour;
 pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
