@@ -40,6 +40,8 @@ id_type!(EnvironmentId);
 id_type!(KeyId);
 id_type!(AccountId);
 id_type!(SessionId);
+id_type!(ObjectId);
+id_type!(AuditId);
 
 #[cfg(test)]
 mod tests {

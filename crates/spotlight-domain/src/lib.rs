@@ -3,10 +3,12 @@
 //! (and tests) control them.
 
 pub mod audience;
+pub mod audience_doc;
 pub mod clock;
 pub mod ids;
 pub mod keys;
 pub mod names;
+pub mod object;
 pub mod origin;
 pub mod page;
 pub mod richtext;
@@ -15,9 +17,10 @@ pub mod tour;
 pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use ids::{AccountId, EnvironmentId, KeyId, SessionId, TenantId};
+pub use ids::{AccountId, AuditId, EnvironmentId, KeyId, ObjectId, SessionId, TenantId};
 pub use keys::{KeyHash, KeyKind, KeyParseError, PlainKey};
 pub use names::{Email, EnvironmentName, TenantName};
+pub use object::{Document, ObjectKind, ObjectStatus};
 pub use origin::{AllowedOrigin, OriginError};
 pub use role::Role;
 pub use validation::{FieldError, ValidationErrors};

@@ -268,6 +268,11 @@ pub struct Tour {
     pub locales: BTreeMap<String, Vec<StepText>>,
 }
 
+/// Object names: 1 to 200 characters.
+pub fn check_name(errors: &mut ValidationErrors, name: &str) {
+    check_text(errors, "name", name, MAX_TITLE, true);
+}
+
 fn check_text(errors: &mut ValidationErrors, path: &str, text: &str, max: usize, required: bool) {
     if required && text.trim().is_empty() {
         errors.add(path, "must not be empty");
@@ -453,7 +458,7 @@ impl Tour {
     /// Checks everything, sanitises bodies and assigns missing step ids.
     pub fn validate(&mut self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        check_text(&mut errors, "name", &self.name, MAX_TITLE, true);
+        check_name(&mut errors, &self.name);
         if self.steps.is_empty() {
             errors.add("steps", "a tour needs at least one step");
         }
@@ -553,6 +558,19 @@ impl Tour {
             }
         }
         errors.into_result()
+    }
+}
+
+impl crate::object::Document for Tour {
+    const KIND: crate::object::ObjectKind = crate::object::ObjectKind::Tour;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+    fn validate(&mut self) -> Result<(), ValidationErrors> {
+        Tour::validate(self)
     }
 }
 

@@ -109,6 +109,10 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found(),
+            StoreError::Precondition => ApiError::new(
+                ErrorCode::PreconditionFailed,
+                "the object changed since you read it; reload it, or retry with its current ETag",
+            ),
             StoreError::Conflict(what) => {
                 ApiError::new(ErrorCode::Conflict, "conflicts with an existing object")
                     .with_details(json!({ "constraint": what }))
@@ -132,10 +136,16 @@ impl From<JsonRejection> for ApiError {
                 ErrorCode::InvalidJson,
                 format!("malformed JSON: {}", source_text(&e)),
             ),
-            JsonRejection::JsonDataError(e) => ApiError::new(
-                ErrorCode::ValidationFailed,
-                format!("invalid body: {}", source_text(&e)),
-            ),
+            JsonRejection::JsonDataError(e) => {
+                // serde_path_to_error's text is "path: message" ("." at the root).
+                let text = source_text(&e);
+                let (path, message) = match text.split_once(": ") {
+                    Some((p, m)) if !p.contains(' ') => (p.to_owned(), m.to_owned()),
+                    _ => (".".to_owned(), text.clone()),
+                };
+                ApiError::new(ErrorCode::ValidationFailed, format!("invalid body: {text}"))
+                    .with_details(json!({ "fields": [{ "path": path, "message": message }] }))
+            }
             JsonRejection::MissingJsonContentType(_) => ApiError::new(
                 ErrorCode::UnsupportedMediaType,
                 "expected Content-Type: application/json",

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/admin/keys",
             get(routes::admin_keys::list).post(routes::admin_keys::create),
         )
+        .route("/v1/admin/audit", get(routes::audit::list))
         .route(
             "/v1/admin/keys/{id}/rotate",
             post(routes::admin_keys::rotate),
@@ -57,6 +58,13 @@ pub fn router(state: AppState) -> Router {
             "/v1/admin/keys/{id}/revoke",
             post(routes::admin_keys::revoke),
         )
+        .merge(routes::objects::routes::<spotlight_domain::tour::Tour>())
+        .merge(routes::objects::routes::<
+            spotlight_domain::audience_doc::Audience,
+        >())
+        .merge(routes::objects::routes::<
+            spotlight_domain::audience_doc::Theme,
+        >())
         .merge(sdk);
     with_pipeline(api, state)
 }

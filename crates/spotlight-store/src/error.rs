@@ -7,6 +7,8 @@ pub enum StoreError {
     NotFound,
     #[error("conflict on {0}")]
     Conflict(String),
+    #[error("the object changed since it was read")]
+    Precondition,
     #[error("unsupported database URL (expected sqlite:// or postgres://)")]
     UnsupportedUrl,
     #[error("corrupt data: {0}")]

@@ -5,13 +5,17 @@
 //! Every method on tenant data takes a `TenantId`: there is no unscoped query.
 
 mod accounts;
+mod audit;
 mod error;
 mod keys;
+mod objects;
 mod tenants;
 
 pub use accounts::{Account, Member, Membership, NewSession, SessionRecord};
+pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use error::StoreError;
 pub use keys::{ApiKey, AuthKey, NewKey};
+pub use objects::{ObjectFilter, ObjectRecord, Publication, VersionRecord};
 pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
 
 use spotlight_domain::Clock;

@@ -7,12 +7,14 @@
 
 pub mod admin;
 pub mod limits;
+pub mod meta;
 pub mod operator;
 pub mod password;
 pub mod sdk;
 pub mod session;
 
-pub use admin::{AdminActor, AdminRole, EditorRole, OwnerRole, Principal, ViewerRole};
+pub use admin::{AdminActor, AdminRole, EditorRole, OwnerRole, Principal, RoleNeeded, ViewerRole};
+pub use meta::RequestMeta;
 pub use operator::Operator;
 pub use sdk::SdkClient;
 

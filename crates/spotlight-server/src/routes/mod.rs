@@ -2,7 +2,9 @@
 //! response.
 
 pub mod admin_keys;
+pub mod audit;
 pub mod auth;
+pub mod objects;
 pub mod operator;
 pub mod ops;
 pub mod sdk;
@@ -10,7 +12,7 @@ pub mod sdk;
 use serde::{Deserialize, Serialize};
 
 /// `?limit=&cursor=`: default 50, at most 100 whatever is asked.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     pub limit: Option<u32>,

@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod errors;
 mod keys;
+mod objects;
 mod operator;
 mod ops;
 mod pipeline;
