@@ -268,12 +268,96 @@ pub struct Tour {
     pub locales: BTreeMap<String, Vec<StepText>>,
 }
 
+/// The targeting fields tours, content, checklists and launchers share.
+pub struct Targeting<'a> {
+    pub audience: &'a str,
+    pub pages: &'a [PageRule],
+    pub trigger: Option<&'a Trigger>,
+    pub frequency: &'a Frequency,
+    pub priority: i32,
+    pub schedule: &'a Schedule,
+}
+
+pub fn check_targeting(errors: &mut ValidationErrors, t: Targeting<'_>) {
+    if !t.audience.trim().is_empty() {
+        if let Err(e) = audience::parse(t.audience) {
+            errors.add("audience", e.to_string());
+        }
+    }
+    if t.pages.len() > MAX_PAGES {
+        errors.add("pages", format!("at most {MAX_PAGES} page rules"));
+    }
+    for (i, p) in t.pages.iter().enumerate() {
+        if let Err(e) = p.compile() {
+            errors.add(format!("pages[{i}]"), e);
+        }
+    }
+    match t.trigger {
+        Some(Trigger::Click { target }) => check_target(errors, "trigger.target", target),
+        Some(Trigger::Event { event }) => check_text(errors, "trigger.event", event, 100, true),
+        _ => {}
+    }
+    if let Frequency::EveryNDays { days } = t.frequency {
+        if !(1..=365).contains(days) {
+            errors.add("frequency.days", "must be between 1 and 365");
+        }
+    }
+    if !(-1000..=1000).contains(&t.priority) {
+        errors.add("priority", "must be between -1000 and 1000");
+    }
+    let parse = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+    };
+    for (field, value) in [
+        ("schedule.start", &t.schedule.start),
+        ("schedule.end", &t.schedule.end),
+    ] {
+        if value.as_deref().is_some_and(|v| parse(v).is_none()) {
+            errors.add(field, "must be an RFC 3339 time like 2026-01-31T09:00:00Z");
+        }
+    }
+    if let (Some(a), Some(b)) = (
+        t.schedule.start.as_deref().and_then(parse),
+        t.schedule.end.as_deref().and_then(parse),
+    ) {
+        if a >= b {
+            errors.add("schedule.end", "must be after schedule.start");
+        }
+    }
+}
+
+/// Rich text: bounded, then sanitised in place.
+pub fn check_body(errors: &mut ValidationErrors, path: &str, body: &mut String) {
+    if body.len() > richtext::MAX_BODY_BYTES {
+        errors.add(
+            path,
+            format!("must be at most {} bytes", richtext::MAX_BODY_BYTES),
+        );
+    } else {
+        *body = richtext::sanitize(body);
+    }
+}
+
+pub fn check_url(errors: &mut ValidationErrors, path: &str, url: &str) {
+    if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
+        || url.len() > 2000
+    {
+        errors.add(path, "must be an http(s) URL or a path starting with /");
+    }
+}
+
 /// Object names: 1 to 200 characters.
 pub fn check_name(errors: &mut ValidationErrors, name: &str) {
     check_text(errors, "name", name, MAX_TITLE, true);
 }
 
-fn check_text(errors: &mut ValidationErrors, path: &str, text: &str, max: usize, required: bool) {
+pub fn check_text(
+    errors: &mut ValidationErrors,
+    path: &str,
+    text: &str,
+    max: usize,
+    required: bool,
+) {
     if required && text.trim().is_empty() {
         errors.add(path, "must not be empty");
     } else if text.chars().count() > max {
@@ -281,7 +365,7 @@ fn check_text(errors: &mut ValidationErrors, path: &str, text: &str, max: usize,
     }
 }
 
-fn check_target(errors: &mut ValidationErrors, path: &str, t: &Target) {
+pub fn check_target(errors: &mut ValidationErrors, path: &str, t: &Target) {
     if t.selectors.is_empty() {
         errors.add(format!("{path}.selectors"), "must not be empty");
     }
@@ -313,10 +397,6 @@ pub fn valid_locale(locale: &str) -> bool {
     lang_ok
         && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
         && locale.len() <= 35
-}
-
-fn valid_rfc3339(s: &str) -> bool {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
 }
 
 impl Step {
@@ -474,52 +554,17 @@ impl Tour {
         if ids.windows(2).any(|w| w[0] == w[1]) {
             errors.add("steps", "step ids must be unique");
         }
-        if !self.audience.trim().is_empty() {
-            if let Err(e) = audience::parse(&self.audience) {
-                errors.add("audience", e.to_string());
-            }
-        }
-        if self.pages.len() > MAX_PAGES {
-            errors.add("pages", format!("at most {MAX_PAGES} page rules"));
-        }
-        for (i, p) in self.pages.iter().enumerate() {
-            if let Err(e) = p.compile() {
-                errors.add(format!("pages[{i}]"), e);
-            }
-        }
-        match &self.trigger {
-            Trigger::Click { target } => check_target(&mut errors, "trigger.target", target),
-            Trigger::Event { event } => check_text(&mut errors, "trigger.event", event, 100, true),
-            Trigger::Page | Trigger::Manual => {}
-        }
-        if let Frequency::EveryNDays { days } = self.frequency {
-            if !(1..=365).contains(&days) {
-                errors.add("frequency.days", "must be between 1 and 365");
-            }
-        }
-        if !(-1000..=1000).contains(&self.priority) {
-            errors.add("priority", "must be between -1000 and 1000");
-        }
-        for (field, value) in [
-            ("schedule.start", &self.schedule.start),
-            ("schedule.end", &self.schedule.end),
-        ] {
-            if let Some(v) = value {
-                if !valid_rfc3339(v) {
-                    errors.add(field, "must be an RFC 3339 time like 2026-01-31T09:00:00Z");
-                }
-            }
-        }
-        if let (Some(a), Some(b)) = (&self.schedule.start, &self.schedule.end) {
-            let parse = |s: &str| {
-                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-            };
-            if let (Some(a), Some(b)) = (parse(a), parse(b)) {
-                if a >= b {
-                    errors.add("schedule.end", "must be after schedule.start");
-                }
-            }
-        }
+        check_targeting(
+            &mut errors,
+            Targeting {
+                audience: &self.audience,
+                pages: &self.pages,
+                trigger: Some(&self.trigger),
+                frequency: &self.frequency,
+                priority: self.priority,
+                schedule: &self.schedule,
+            },
+        );
         if self.locales.len() > MAX_LOCALES {
             errors.add("locales", format!("at most {MAX_LOCALES} locales"));
         }
