@@ -11,7 +11,7 @@ use spotlight_server::config::{Config, LogFormat};
 use spotlight_server::serve::open_store;
 use spotlight_server::tenants::{new_key, provision, KeyView, ProvisionError};
 use spotlight_server::Application;
-use spotlight_store::{Store, StoreError};
+use spotlight_store::{AuditEntry, Store, StoreError};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -262,6 +262,16 @@ async fn resolve_tenant(store: &Store, text: &str) -> anyhow::Result<TenantId> {
     }
 }
 
+/// Changes made from the command line are audited as the operator's.
+fn cli_audit(action: &str) -> AuditEntry {
+    AuditEntry {
+        actor: "operator (cli)".into(),
+        action: action.into(),
+        object_kind: "key".into(),
+        ..AuditEntry::default()
+    }
+}
+
 /// `--key` takes a key id or the key itself; `--tenant`, when given, must own it.
 async fn resolve_key(
     store: &Store,
@@ -342,7 +352,9 @@ async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
                 .map_err(|_| anyhow!("no environment {environment:?} in this tenant"))?;
             let kind = KeyKind::parse(&kind).ok_or_else(|| anyhow!("bad --kind"))?;
             let (plain, new) = new_key(kind, &label);
-            let created = store.create_key(tenant, env.id, new).await?;
+            let created = store
+                .create_key(tenant, env.id, new, cli_audit("key.create"))
+                .await?;
             let secret = plain.expose().to_owned();
             (
                 json.then(|| json!({ "key": KeyView::of(created, now), "secret": secret })),
@@ -365,7 +377,7 @@ async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
                 .map_err(|_| anyhow!("no key {key} in this tenant"))?;
             let (plain, new) = new_key(current.kind, &current.label);
             let (old, created) = store
-                .rotate_key(tenant, key, new, grace_seconds)
+                .rotate_key(tenant, key, new, grace_seconds, cli_audit("key.rotate"))
                 .await
                 .map_err(|e| match e {
                     StoreError::NotFound => anyhow!("key {key} is not active"),
@@ -379,10 +391,13 @@ async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
         }
         KeyCommand::Revoke { tenant, key, json } => {
             let (tenant, key) = resolve_key(&store, tenant.as_deref(), &key).await?;
-            let revoked = store.revoke_key(tenant, key).await.map_err(|e| match e {
-                StoreError::NotFound => anyhow!("no key {key} in this tenant"),
-                e => e.into(),
-            })?;
+            let revoked = store
+                .revoke_key(tenant, key, cli_audit("key.revoke"))
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => anyhow!("no key {key} in this tenant"),
+                    e => e.into(),
+                })?;
             (
                 json.then(|| json!({ "key": KeyView::of(revoked, now) })),
                 None,
@@ -533,8 +548,12 @@ async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
             let env = store.environment_named(t.id, "production").await?;
             let (pk, pk_new) = new_key(KeyKind::Publishable, "demo");
             let (sk, sk_new) = new_key(KeyKind::Secret, "demo");
-            store.create_key(t.id, env.id, pk_new).await?;
-            store.create_key(t.id, env.id, sk_new).await?;
+            store
+                .create_key(t.id, env.id, pk_new, cli_audit("key.create"))
+                .await?;
+            store
+                .create_key(t.id, env.id, sk_new, cli_audit("key.create"))
+                .await?;
             (t.id, Some((pk.expose().to_owned(), sk.expose().to_owned())))
         }
     };

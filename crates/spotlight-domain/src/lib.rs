@@ -14,6 +14,7 @@ pub mod origin;
 pub mod page;
 pub mod richtext;
 pub mod role;
+pub mod settings;
 pub mod tour;
 pub mod validation;
 

@@ -19,6 +19,7 @@ use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
+use spotlight_domain::content::{Checklist, Content, Launcher};
 use tower_http::compression::CompressionLayer;
 
 /// Every route and the pipeline around them. Drivable without a network (`oneshot`).
@@ -51,6 +52,20 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/admin/audit", get(routes::audit::list))
         .route(
+            "/v1/admin/settings",
+            get(routes::settings::get)
+                .patch(routes::settings::patch)
+                .put(routes::settings::patch),
+        )
+        .route(
+            "/v1/admin/members",
+            get(routes::members::list).post(routes::members::add),
+        )
+        .route(
+            "/v1/admin/members/{account_id}",
+            axum::routing::put(routes::members::change).delete(routes::members::remove),
+        )
+        .route(
             "/v1/admin/keys/{id}/rotate",
             post(routes::admin_keys::rotate),
         )
@@ -65,6 +80,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::objects::routes::<
             spotlight_domain::audience_doc::Theme,
         >())
+        .merge(routes::objects::routes::<Content>())
+        .merge(routes::objects::routes::<Checklist>())
+        .merge(routes::objects::routes::<Launcher>())
         .merge(sdk);
     with_pipeline(api, state)
 }

@@ -1,6 +1,7 @@
 //! Dashboard accounts (global, by e-mail), their memberships in tenants (with a
 //! role), and server-side sessions (stored as token hashes, revocable).
 
+use crate::audit::{insert_audit, AuditEntry};
 use crate::{parse_id, Store, StoreError};
 use spotlight_domain::{AccountId, Email, KeyHash, Role, SessionId, TenantId, Timestamp};
 use sqlx::Row;
@@ -187,6 +188,82 @@ impl Store {
             .collect()
     }
 
+    /// Sets a member's role (adding the membership if needed), refusing to leave
+    /// the tenant without an owner. Audited in the same transaction.
+    pub async fn set_member_role(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+        role: Role,
+        mut audit: AuditEntry,
+    ) -> Result<Member, StoreError> {
+        let now = self.clock.now();
+        let mut tx = self.write.begin().await?;
+        let before: Option<String> =
+            sqlx::query("SELECT role FROM memberships WHERE tenant_id = $1 AND account_id = $2")
+                .bind(tenant.to_string())
+                .bind(account.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("role"))
+                .transpose()?;
+        if before.as_deref() == Some("owner") && role != Role::Owner {
+            ensure_another_owner(&mut tx, tenant, account).await?;
+        }
+        sqlx::query(
+            "INSERT INTO memberships (tenant_id, account_id, role, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, account_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(tenant.to_string())
+        .bind(account.to_string())
+        .bind(role.as_str())
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        audit.before = before.map(|r| format!("{{\"role\":\"{r}\"}}"));
+        audit.after = Some(format!("{{\"role\":\"{}\"}}", role.as_str()));
+        insert_audit(&mut tx, tenant, &audit, now).await?;
+        let member = member_tx(&mut tx, tenant, account).await?;
+        tx.commit().await?;
+        Ok(member)
+    }
+
+    /// Removes a member and ends their sessions in this tenant; never the last owner.
+    pub async fn remove_member(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+        mut audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut tx = self.write.begin().await?;
+        let member = member_tx(&mut tx, tenant, account).await?;
+        if member.role == Role::Owner {
+            ensure_another_owner(&mut tx, tenant, account).await?;
+        }
+        sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND account_id = $2")
+            .bind(tenant.to_string())
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE tenant_id = $2 AND account_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now.millis())
+        .bind(tenant.to_string())
+        .bind(account.to_string())
+        .execute(&mut *tx)
+        .await?;
+        audit.before = Some(format!(
+            "{{\"email\":{:?},\"role\":\"{}\"}}",
+            member.email,
+            member.role.as_str()
+        ));
+        insert_audit(&mut tx, tenant, &audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn create_session(&self, s: NewSession) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, account_id, tenant_id, created_at, expires_at, ip, user_agent) \
@@ -244,4 +321,45 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+async fn member_tx(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: TenantId,
+    account: AccountId,
+) -> Result<Member, StoreError> {
+    let r = sqlx::query(
+        "SELECT a.id, a.email, m.role, m.created_at FROM memberships m \
+         JOIN accounts a ON a.id = m.account_id WHERE m.tenant_id = $1 AND m.account_id = $2",
+    )
+    .bind(tenant.to_string())
+    .bind(account.to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    Ok(Member {
+        account_id: parse_id(&r.try_get::<String, _>("id")?)?,
+        email: r.try_get("email")?,
+        role: role_of(&r.try_get::<String, _>("role")?)?,
+        created_at: Timestamp(r.try_get("created_at")?),
+    })
+}
+
+async fn ensure_another_owner(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: TenantId,
+    account: AccountId,
+) -> Result<(), StoreError> {
+    let others: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM memberships WHERE tenant_id = $1 AND role = 'owner' AND account_id <> $2",
+    )
+    .bind(tenant.to_string())
+    .bind(account.to_string())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("n")?;
+    if others == 0 {
+        return Err(StoreError::Conflict("last_owner".into()));
+    }
+    Ok(())
 }

@@ -533,6 +533,32 @@ impl Store {
         Ok(o)
     }
 
+    /// Turns an object's kill switch on or off: on, the SDK stops showing it at once.
+    pub async fn set_kill_switch(
+        &self,
+        tenant: TenantId,
+        kind: ObjectKind,
+        id: ObjectId,
+        on: bool,
+        mut audit: AuditEntry,
+    ) -> Result<ObjectRecord, StoreError> {
+        let now = self.clock.now();
+        let mut tx = self.write.begin().await?;
+        let before = fetch(&mut tx, tenant, kind, id).await?;
+        sqlx::query("UPDATE objects SET kill_switch = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(i64::from(on))
+            .bind(tenant.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        audit.before = Some(format!("{{\"kill_switch\":{}}}", before.kill_switch));
+        audit.after = Some(format!("{{\"kill_switch\":{on}}}"));
+        insert_audit(&mut tx, tenant, &audit, now).await?;
+        let o = fetch(&mut tx, tenant, kind, id).await?;
+        tx.commit().await?;
+        Ok(o)
+    }
+
     /// The version an environment publishes, if any.
     pub async fn published_version(
         &self,

@@ -1,6 +1,7 @@
 //! Tenants and their environments. A tenant is created with its environments and
 //! their first keys in one transaction.
 
+use crate::audit::{insert_audit, AuditEntry};
 use crate::keys::{insert_key, NewKey};
 use crate::{parse_id, Store, StoreError};
 use spotlight_domain::{EnvironmentId, EnvironmentName, TenantId, TenantName, Timestamp};
@@ -156,6 +157,62 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        Ok(())
+    }
+
+    /// The settings document (JSON) and the allowed origins.
+    pub async fn tenant_settings(
+        &self,
+        tenant: TenantId,
+    ) -> Result<(String, Vec<String>), StoreError> {
+        let row = sqlx::query("SELECT settings, allowed_origins FROM tenants WHERE id = $1")
+            .bind(tenant.to_string())
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let origins: String = row.try_get("allowed_origins")?;
+        Ok((
+            row.try_get("settings")?,
+            serde_json::from_str(&origins).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ))
+    }
+
+    /// Replaces settings and origins together, audited with before and after.
+    pub async fn update_tenant_settings(
+        &self,
+        tenant: TenantId,
+        settings: &str,
+        origins: &[String],
+        mut audit: AuditEntry,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let origins_json =
+            serde_json::to_string(origins).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query("SELECT settings, allowed_origins FROM tenants WHERE id = $1")
+            .bind(tenant.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let before_settings: String = row.try_get("settings")?;
+        let before_origins: String = row.try_get("allowed_origins")?;
+        sqlx::query(
+            "UPDATE tenants SET settings = $1, allowed_origins = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(settings)
+        .bind(&origins_json)
+        .bind(now.millis())
+        .bind(tenant.to_string())
+        .execute(&mut *tx)
+        .await?;
+        audit.before = Some(format!(
+            "{{\"settings\":{before_settings},\"allowed_origins\":{before_origins}}}"
+        ));
+        audit.after = Some(format!(
+            "{{\"settings\":{settings},\"allowed_origins\":{origins_json}}}"
+        ));
+        insert_audit(&mut tx, tenant, &audit, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -87,7 +87,7 @@ async fn exercise(store: Store) {
     // Rotation without grace revokes the old key at once.
     let (_sk2, sk2_new) = new_key(KeyKind::Publishable);
     let (old, new) = store
-        .rotate_key(tenant.id, found.key.id, sk2_new, 0)
+        .rotate_key(tenant.id, found.key.id, sk2_new, 0, AuditEntry::default())
         .await
         .unwrap();
     let now = store.clock().now();
@@ -100,7 +100,7 @@ async fn exercise(store: Store) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        store.revoke_key(other, new.id).await,
+        store.revoke_key(other, new.id, AuditEntry::default()).await,
         Err(StoreError::NotFound)
     ));
 

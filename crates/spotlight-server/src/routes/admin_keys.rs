@@ -2,8 +2,9 @@
 //! old key) and revoke. Needs the `admin` role. A key's secret is in the response
 //! that creates it and nowhere else.
 
-use crate::auth::{AdminActor, AdminRole};
+use crate::auth::{AdminActor, AdminRole, RequestMeta};
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, OptionalJson};
+use crate::routes::audit_entry;
 use crate::routes::{Page, PageQuery};
 use crate::state::AppState;
 use crate::tenants::{new_key, KeyView};
@@ -90,6 +91,7 @@ fn check_label(label: &str) -> ApiResult<()> {
 
 pub async fn create(
     actor: AdminActor<AdminRole>,
+    meta: RequestMeta,
     State(state): State<AppState>,
     AppJson(body): AppJson<CreateKey>,
 ) -> ApiResult<(StatusCode, AppJson<CreatedKey>)> {
@@ -100,7 +102,11 @@ pub async fn create(
         .await
         .map_err(|_| ApiError::field("environment", "no such environment"))?;
     let (plain, new) = new_key(body.kind, &body.label);
-    let key = state.store.create_key(actor.tenant_id, env.id, new).await?;
+    let entry = audit_entry(&actor, &meta, "key.create", "key", new.id);
+    let key = state
+        .store
+        .create_key(actor.tenant_id, env.id, new, entry)
+        .await?;
     tracing::info!(key = %key.id, by = %actor.actor_label(), "key created");
     Ok((
         StatusCode::CREATED,
@@ -130,6 +136,7 @@ pub const MAX_GRACE_SECONDS: i64 = 30 * 24 * 3600;
 
 pub async fn rotate(
     actor: AdminActor<AdminRole>,
+    meta: RequestMeta,
     State(state): State<AppState>,
     AppPath(id): AppPath<KeyId>,
     OptionalJson(body): OptionalJson<RotateKey>,
@@ -144,7 +151,13 @@ pub async fn rotate(
     let (plain, new) = new_key(current.kind, &current.label);
     let (old, key) = state
         .store
-        .rotate_key(actor.tenant_id, id, new, body.grace_seconds)
+        .rotate_key(
+            actor.tenant_id,
+            id,
+            new,
+            body.grace_seconds,
+            audit_entry(&actor, &meta, "key.rotate", "key", id),
+        )
         .await?;
     tracing::info!(old = %old.id, new = %key.id, by = %actor.actor_label(), "key rotated");
     let now = state.clock.now();
@@ -160,10 +173,12 @@ pub async fn rotate(
 
 pub async fn revoke(
     actor: AdminActor<AdminRole>,
+    meta: RequestMeta,
     State(state): State<AppState>,
     AppPath(id): AppPath<KeyId>,
 ) -> ApiResult<AppJson<KeyView>> {
-    let key = state.store.revoke_key(actor.tenant_id, id).await?;
+    let entry = audit_entry(&actor, &meta, "key.revoke", "key", id);
+    let key = state.store.revoke_key(actor.tenant_id, id, entry).await?;
     tracing::info!(key = %key.id, by = %actor.actor_label(), "key revoked");
     Ok(AppJson(KeyView::of(key, state.clock.now())))
 }

@@ -4,12 +4,35 @@
 pub mod admin_keys;
 pub mod audit;
 pub mod auth;
+pub mod members;
 pub mod objects;
 pub mod operator;
 pub mod ops;
 pub mod sdk;
+pub mod settings;
 
+use crate::auth::{AdminActor, RequestMeta, RoleNeeded};
 use serde::{Deserialize, Serialize};
+use spotlight_store::AuditEntry;
+
+/// An audit entry for a change an admin caller is making.
+pub fn audit_entry<R: RoleNeeded>(
+    actor: &AdminActor<R>,
+    meta: &RequestMeta,
+    action: &str,
+    object_kind: &str,
+    object_id: impl ToString,
+) -> AuditEntry {
+    AuditEntry {
+        actor: actor.actor_label(),
+        action: action.to_owned(),
+        object_kind: object_kind.to_owned(),
+        object_id: object_id.to_string(),
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.clone(),
+        ..AuditEntry::default()
+    }
+}
 
 /// `?limit=&cursor=`: default 50, at most 100 whatever is asked.
 #[derive(Debug, Deserialize, Default)]

@@ -40,6 +40,10 @@ pub fn routes<D: Document>() -> Router<AppState> {
         .route(&format!("{base}/{{id}}/duplicate"), post(duplicate::<D>))
         .route(&format!("{base}/{{id}}/archive"), post(archive::<D>))
         .route(&format!("{base}/{{id}}/unarchive"), post(unarchive::<D>))
+        .route(
+            &format!("{base}/{{id}}/kill-switch"),
+            post(kill_switch::<D>),
+        )
 }
 
 #[derive(Serialize)]
@@ -56,6 +60,8 @@ pub struct ObjectView {
     status: ObjectStatus,
     revision: i64,
     latest_version: i64,
+    /// On: the SDK shows this object nowhere, at once.
+    kill_switch: bool,
     /// Environment → the version it serves.
     published: BTreeMap<String, PublishedView>,
     document: Value,
@@ -75,6 +81,7 @@ impl ObjectView {
             status,
             revision: o.revision,
             latest_version: o.latest_version,
+            kill_switch: o.kill_switch,
             published: o
                 .publications
                 .into_iter()
@@ -137,15 +144,13 @@ fn audit<R: RoleNeeded>(
     action: &str,
     id: ObjectId,
 ) -> AuditEntry {
-    AuditEntry {
-        actor: actor.actor_label(),
-        action: format!("{}.{action}", kind.as_str()),
-        object_kind: kind.as_str().to_owned(),
-        object_id: id.to_string(),
-        ip: meta.ip.clone(),
-        user_agent: meta.user_agent.clone(),
-        ..AuditEntry::default()
-    }
+    crate::routes::audit_entry(
+        actor,
+        meta,
+        &format!("{}.{action}", kind.as_str()),
+        kind.as_str(),
+        id,
+    )
 }
 
 /// The environment named in a request, else the key's own, else production.
@@ -613,4 +618,25 @@ pub async fn unarchive<D: Document>(
     AppPath(id): AppPath<ObjectId>,
 ) -> ApiResult<Response> {
     set_archived::<D>(actor, meta, state, id, false).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KillSwitchBody {
+    enabled: bool,
+}
+
+pub async fn kill_switch<D: Document>(
+    actor: AdminActor<EditorRole>,
+    meta: RequestMeta,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<ObjectId>,
+    AppJson(body): AppJson<KillSwitchBody>,
+) -> ApiResult<Response> {
+    let entry = audit(&actor, &meta, D::KIND, "kill_switch", id);
+    let o = state
+        .store
+        .set_kill_switch(actor.tenant_id, D::KIND, id, body.enabled, entry)
+        .await?;
+    respond(StatusCode::OK, o)
 }

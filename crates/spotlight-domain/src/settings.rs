@@ -1,0 +1,165 @@
+//! Tenant settings kept as one document: the kill switch, rate limits and the
+//! strategy that decides which end users get the in-page editor. (Allowed
+//! origins live beside it; identity verification per environment arrives with
+//! the SDK config endpoint.)
+
+use crate::validation::ValidationErrors;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    /// SDK requests per minute for the whole tenant.
+    pub sdk_per_minute: u32,
+    /// Admin API requests per minute per key or session.
+    pub admin_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            sdk_per_minute: 60_000,
+            admin_per_minute: 1_200,
+        }
+    }
+}
+
+/// Who is an in-app admin (gets the editor and draft previews).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "strategy", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AdminDetection {
+    #[default]
+    None,
+    /// The tenant's list of admin user ids.
+    Table { user_ids: Vec<String> },
+    /// A verified JWT claim (a string or list of strings) contains `permission`.
+    JwtPermission { claim: String, permission: String },
+    /// A verified JWT claim equals (or, for a list, contains) `role`.
+    JwtRole { claim: String, role: String },
+    /// Any (or all) of several strategies.
+    Composite {
+        mode: CompositeMode,
+        strategies: Vec<AdminDetection>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompositeMode {
+    Any,
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettings {
+    #[serde(default)]
+    pub kill_switch: bool,
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+    #[serde(default)]
+    pub admin_detection: AdminDetection,
+}
+
+fn check_detection(e: &mut ValidationErrors, path: &str, d: &AdminDetection, depth: usize) {
+    let short = |e: &mut ValidationErrors, p: String, v: &str| {
+        if v.trim().is_empty() || v.len() > 100 {
+            e.add(p, "must be 1 to 100 characters");
+        }
+    };
+    match d {
+        AdminDetection::None => {}
+        AdminDetection::Table { user_ids } => {
+            if user_ids.len() > 10_000 {
+                e.add(format!("{path}.user_ids"), "at most 10000 user ids");
+            }
+            for (i, u) in user_ids.iter().enumerate() {
+                if u.is_empty() || u.len() > 256 {
+                    e.add(
+                        format!("{path}.user_ids[{i}]"),
+                        "must be 1 to 256 characters",
+                    );
+                }
+            }
+        }
+        AdminDetection::JwtPermission { claim, permission } => {
+            short(e, format!("{path}.claim"), claim);
+            short(e, format!("{path}.permission"), permission);
+        }
+        AdminDetection::JwtRole { claim, role } => {
+            short(e, format!("{path}.claim"), claim);
+            short(e, format!("{path}.role"), role);
+        }
+        AdminDetection::Composite { strategies, .. } => {
+            if depth >= 3 {
+                e.add(path, "composites nest at most 3 deep");
+                return;
+            }
+            if !(1..=10).contains(&strategies.len()) {
+                e.add(format!("{path}.strategies"), "1 to 10 strategies");
+            }
+            for (i, s) in strategies.iter().enumerate() {
+                check_detection(e, &format!("{path}.strategies[{i}]"), s, depth + 1);
+            }
+        }
+    }
+}
+
+impl TenantSettings {
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        if !(1..=10_000_000).contains(&self.rate_limits.sdk_per_minute) {
+            e.add(
+                "rate_limits.sdk_per_minute",
+                "must be between 1 and 10000000",
+            );
+        }
+        if !(1..=1_000_000).contains(&self.rate_limits.admin_per_minute) {
+            e.add(
+                "rate_limits.admin_per_minute",
+                "must be between 1 and 1000000",
+            );
+        }
+        check_detection(&mut e, "admin_detection", &self.admin_detection, 0);
+        e.into_result()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn settings_validate() {
+        let s: TenantSettings = serde_json::from_value(json!({
+            "kill_switch": true,
+            "admin_detection": {"strategy": "composite", "mode": "any", "strategies": [
+                {"strategy": "table", "user_ids": ["u1"]},
+                {"strategy": "jwt_role", "claim": "role", "role": "admin"}
+            ]}
+        }))
+        .unwrap();
+        s.validate().unwrap();
+        let bad: TenantSettings = serde_json::from_value(json!({
+            "rate_limits": {"sdk_per_minute": 0, "admin_per_minute": 10},
+            "admin_detection": {"strategy": "jwt_permission", "claim": "", "permission": "x"}
+        }))
+        .unwrap();
+        let paths: Vec<String> = bad
+            .validate()
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
+        assert_eq!(
+            paths,
+            ["rate_limits.sdk_per_minute", "admin_detection.claim"]
+        );
+        assert!(serde_json::from_value::<TenantSettings>(
+            json!({"admin_detection": {"strategy": "magic"}})
+        )
+        .is_err());
+    }
+}

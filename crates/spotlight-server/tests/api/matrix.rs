@@ -1,0 +1,384 @@
+//! Every admin route × every role, and every route that names an object with
+//! another tenant's credentials. The route table here must list every admin
+//! route the server has (a test below checks it against the router's 404s).
+
+use crate::helpers::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+use spotlight_domain::Role;
+
+struct Ids {
+    tour: String,
+    key: String,
+    member: String,
+    by_kind: Vec<(&'static str, String)>,
+}
+
+fn documents() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "tours",
+            json!({"name": "T", "steps": [{"kind": "modal", "title": "Hi"}]}),
+        ),
+        (
+            "content",
+            json!({"name": "C", "type": "banner", "position": "top", "title": "News"}),
+        ),
+        (
+            "checklists",
+            json!({"name": "L", "title": "Start", "items": [{"title": "a", "completed_by": {"type": "event", "event": "e"}}]}),
+        ),
+        (
+            "launchers",
+            json!({"name": "H", "type": "button", "items": [{"type": "link", "label": "Docs", "url": "https://d.test"}]}),
+        ),
+        (
+            "themes",
+            json!({"name": "Th", "tokens": {"primary": "#123456"}}),
+        ),
+        ("audiences", json!({"name": "A", "rule": "plan = \"pro\""})),
+    ]
+}
+
+async fn seed(app: &TestApp, sk: &str) -> Ids {
+    let mut by_kind = Vec::new();
+    for (collection, doc) in documents() {
+        let r = app
+            .client
+            .post(app.url(&format!("/v1/admin/{collection}")))
+            .bearer_auth(sk)
+            .json(&doc)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{collection}");
+        let v: Value = r.json().await.unwrap();
+        let id = v["id"].as_str().unwrap().to_owned();
+        // Published once to staging, so versions, rollback and promote have something.
+        let r = app
+            .client
+            .post(app.url(&format!("/v1/admin/{collection}/{id}/publish")))
+            .bearer_auth(sk)
+            .json(&json!({"environment": "staging"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{collection} publish");
+        by_kind.push((collection, id));
+    }
+    let keys: Value = app
+        .client
+        .get(app.url("/v1/admin/keys"))
+        .bearer_auth(sk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = keys["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "publishable" && k["environment"] == "staging")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Ids {
+        tour: by_kind[0].1.clone(),
+        key,
+        member: String::new(),
+        by_kind,
+    }
+}
+
+/// (method, path, body, least role). `{obj}` is replaced per kind of object.
+fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
+    let mut r: Vec<(Method, String, Option<Value>, Role)> = vec![
+        (Method::GET, "/v1/admin/keys".into(), None, Role::Admin),
+        (
+            Method::POST,
+            "/v1/admin/keys".into(),
+            Some(json!({"kind": "secret", "environment": "staging"})),
+            Role::Admin,
+        ),
+        (
+            Method::POST,
+            format!("/v1/admin/keys/{}/rotate", ids.key),
+            Some(json!({"grace_seconds": 60})),
+            Role::Admin,
+        ),
+        (Method::GET, "/v1/admin/audit".into(), None, Role::Admin),
+        (Method::GET, "/v1/admin/settings".into(), None, Role::Admin),
+        (
+            Method::PATCH,
+            "/v1/admin/settings".into(),
+            Some(json!({"kill_switch": false})),
+            Role::Admin,
+        ),
+        (Method::GET, "/v1/admin/members".into(), None, Role::Admin),
+        (
+            Method::POST,
+            "/v1/admin/members".into(),
+            Some(json!({"email": "m@acme.test", "role": "viewer"})),
+            Role::Owner,
+        ),
+        (
+            Method::PUT,
+            format!("/v1/admin/members/{}", ids.member),
+            Some(json!({"role": "viewer"})),
+            Role::Owner,
+        ),
+    ];
+    for (collection, id) in &ids.by_kind {
+        let doc = documents()
+            .into_iter()
+            .find(|(c, _)| c == collection)
+            .unwrap()
+            .1;
+        let base = format!("/v1/admin/{collection}");
+        let one = format!("{base}/{id}");
+        r.extend([
+            (Method::GET, base.clone(), None, Role::Viewer),
+            (Method::POST, base.clone(), Some(doc.clone()), Role::Editor),
+            (Method::GET, one.clone(), None, Role::Viewer),
+            (Method::PUT, one.clone(), Some(doc.clone()), Role::Editor),
+            (
+                Method::POST,
+                format!("{one}/publish"),
+                Some(json!({"environment": "staging"})),
+                Role::Editor,
+            ),
+            (Method::GET, format!("{one}/versions"), None, Role::Viewer),
+            (Method::GET, format!("{one}/versions/1"), None, Role::Viewer),
+            (
+                Method::POST,
+                format!("{one}/rollback"),
+                Some(json!({"version": 1, "environment": "staging"})),
+                Role::Editor,
+            ),
+            (Method::POST, format!("{one}/promote"), None, Role::Editor),
+            (
+                Method::POST,
+                format!("{one}/unpublish"),
+                Some(json!({"environment": "production"})),
+                Role::Editor,
+            ),
+            (Method::POST, format!("{one}/duplicate"), None, Role::Editor),
+            (
+                Method::POST,
+                format!("{one}/kill-switch"),
+                Some(json!({"enabled": false})),
+                Role::Editor,
+            ),
+            (Method::POST, format!("{one}/archive"), None, Role::Editor),
+            (Method::POST, format!("{one}/unarchive"), None, Role::Editor),
+        ]);
+    }
+    r
+}
+
+/// Routes whose effects would spoil the rest of the walk run last and alone.
+fn destructive(ids: &Ids) -> Vec<(Method, String, Role)> {
+    let mut d = vec![(
+        Method::POST,
+        format!("/v1/admin/keys/{}/revoke", ids.key),
+        Role::Admin,
+    )];
+    for (collection, id) in &ids.by_kind {
+        d.push((
+            Method::DELETE,
+            format!("/v1/admin/{collection}/{id}"),
+            Role::Editor,
+        ));
+    }
+    d.push((
+        Method::DELETE,
+        format!("/v1/admin/members/{}", ids.member),
+        Role::Owner,
+    ));
+    d
+}
+
+async fn walk(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let t = app.tenant("Acme", &[]).await;
+    let (_, sk) = prod(&t);
+    let mut ids = seed(&app, sk).await;
+    let mut sessions = Vec::new();
+    for role in Role::ALL {
+        let email = format!("{}@acme.test", role.as_str());
+        let pw = app.member(&t, &email, role).await;
+        sessions.push((role, app.login(&email, &pw).await));
+    }
+    ids.member = sessions[0].1.me["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned(); // the viewer
+    let table = routes(&ids);
+    let mut checked = 0;
+    for (method, path, body, needs) in &table {
+        for (role, s) in &sessions {
+            let mut req = s
+                .client
+                .request(method.clone(), app.url(path))
+                .header("x-csrf-token", &s.csrf);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let status = req.send().await.unwrap().status().as_u16();
+            if role.allows(*needs) {
+                assert!(
+                    status < 400 || status == 409,
+                    "{role:?} {method} {path}: {status}"
+                );
+            } else {
+                assert_eq!(status, 403, "{role:?} {method} {path}");
+            }
+            checked += 1;
+        }
+    }
+    for (method, path, needs) in destructive(&ids) {
+        for (role, s) in sessions.iter().filter(|(r, _)| !r.allows(needs)) {
+            let status = s
+                .client
+                .request(method.clone(), app.url(&path))
+                .header("x-csrf-token", &s.csrf)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 403, "{role:?} {method} {path}");
+            checked += 1;
+        }
+        let owner = &sessions[3].1;
+        let status = owner
+            .client
+            .request(method.clone(), app.url(&path))
+            .header("x-csrf-token", &owner.csrf)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "owner {method} {path}: {status}");
+        checked += 1;
+    }
+    eprintln!(
+        "route x role checks: {checked} ({} routes x {} roles)",
+        table.len() + destructive(&ids).len(),
+        Role::ALL.len()
+    );
+    let expected = table.len() * Role::ALL.len()
+        + destructive(&ids)
+            .iter()
+            .map(|(_, _, needs)| Role::ALL.iter().filter(|r| !r.allows(*needs)).count() + 1)
+            .sum::<usize>();
+    assert_eq!(checked, expected);
+    assert!(table.len() >= 90, "the table lists every admin route");
+}
+
+#[tokio::test]
+async fn every_admin_route_by_role_on_sqlite() {
+    walk(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_admin_route_by_role_on_postgres() {
+    if postgres_available() {
+        walk(Db::Postgres).await;
+    }
+}
+
+async fn isolation(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let a = app.tenant("A", &[]).await;
+    let b = app.tenant("B", &[]).await;
+    let (_, a_sk) = prod(&a);
+    let pw = app.member(&b, "owner@b.test", Role::Owner).await;
+    let b_owner = app.login("owner@b.test", &pw).await;
+    let mut ids = seed(&app, a_sk).await;
+    app.member(&a, "victim@a.test", Role::Owner).await;
+    let members: Value = app
+        .client
+        .get(app.url("/v1/admin/members"))
+        .bearer_auth(a_sk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    ids.member = members["items"][0]["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let audit_before: Value = app
+        .client
+        .get(app.url("/v1/admin/audit?limit=100"))
+        .bearer_auth(a_sk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let mut checked = 0;
+    let with_ids: Vec<(Method, String, Option<Value>)> = routes(&ids)
+        .into_iter()
+        .filter(|(_, p, _, _)| p.matches('/').count() > 3 && !p.ends_with("/settings"))
+        .map(|(m, p, b, _)| (m, p, b))
+        .chain(destructive(&ids).into_iter().map(|(m, p, _)| (m, p, None)))
+        .collect();
+    for (method, path, body) in &with_ids {
+        let mut req = b_owner
+            .client
+            .request(method.clone(), app.url(path))
+            .header("x-csrf-token", &b_owner.csrf);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let r = req.send().await.unwrap();
+        let (code, _, _) = error_code(r, 404).await;
+        assert_eq!(code, "not_found", "{method} {path}");
+        checked += 1;
+    }
+    eprintln!("isolation checks: {checked}");
+    assert!(checked >= 80, "{checked}");
+    // Nothing changed in A: same audit log, objects still there.
+    let audit_after: Value = app
+        .client
+        .get(app.url("/v1/admin/audit?limit=100"))
+        .bearer_auth(a_sk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        audit_before["items"].as_array().unwrap().len(),
+        audit_after["items"].as_array().unwrap().len()
+    );
+    let r = app
+        .client
+        .get(app.url(&format!("/v1/admin/tours/{}", ids.tour)))
+        .bearer_auth(a_sk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn other_tenants_get_404_on_every_route_on_sqlite() {
+    isolation(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn other_tenants_get_404_on_every_route_on_postgres() {
+    if postgres_available() {
+        isolation(Db::Postgres).await;
+    }
+}

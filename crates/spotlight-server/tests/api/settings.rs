@@ -1,0 +1,236 @@
+use crate::both_stores;
+use crate::helpers::*;
+use serde_json::{json, Value};
+use spotlight_domain::Role;
+
+both_stores!(
+    settings_are_validated_and_audited,
+    |app: TestApp| async move {
+        let t = app.tenant("Acme", &["https://app.acme.test"]).await;
+        let (pk, sk) = prod(&t);
+        let c = &app.client;
+        let s: Value = c
+            .get(app.url("/v1/admin/settings"))
+            .bearer_auth(sk)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["allowed_origins"], json!(["https://app.acme.test"]));
+        assert_eq!(s["kill_switch"], false);
+        assert_eq!(s["admin_detection"]["strategy"], "none");
+
+        let r = c
+        .patch(app.url("/v1/admin/settings"))
+        .bearer_auth(sk)
+        .json(&json!({"allowed_origins": ["https://*.acme.dev"], "admin_detection": {"strategy": "table", "user_ids": ["u-1"]}}))
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200);
+        let s: Value = r.json().await.unwrap();
+        assert_eq!(s["allowed_origins"], json!(["https://*.acme.dev"]));
+        assert_eq!(s["admin_detection"]["user_ids"], json!(["u-1"]));
+        // The new origins take effect for the SDK.
+        let ping = |origin: &'static str| {
+            c.get(app.url("/v1/sdk/ping"))
+                .header("x-spotlight-key", pk)
+                .header("origin", origin)
+                .send()
+        };
+        assert_eq!(ping("https://eu.acme.dev").await.unwrap().status(), 200);
+        assert_eq!(ping("https://app.acme.test").await.unwrap().status(), 403);
+
+        // Invalid values: every field listed, nothing changed.
+        let r = c
+        .patch(app.url("/v1/admin/settings"))
+        .bearer_auth(sk)
+        .json(&json!({"allowed_origins": ["*"], "rate_limits": {"sdk_per_minute": 0, "admin_per_minute": 1}}))
+        .send()
+        .await
+        .unwrap();
+        let (_, body, _) = error_code(r, 422).await;
+        assert_eq!(
+            body["error"]["details"]["fields"][0]["path"],
+            "allowed_origins[0]"
+        );
+        let r = c
+            .patch(app.url("/v1/admin/settings"))
+            .bearer_auth(sk)
+            .json(&json!({"rate_limits": {"sdk_per_minute": 0, "admin_per_minute": 1}}))
+            .send()
+            .await
+            .unwrap();
+        let (_, body, _) = error_code(r, 422).await;
+        assert_eq!(
+            body["error"]["details"]["fields"][0]["path"],
+            "rate_limits.sdk_per_minute"
+        );
+        let s: Value = c
+            .get(app.url("/v1/admin/settings"))
+            .bearer_auth(sk)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["allowed_origins"], json!(["https://*.acme.dev"]));
+
+        let audit: Value = c
+            .get(app.url("/v1/admin/audit?action=settings.update"))
+            .bearer_auth(sk)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = audit["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1);
+        assert!(items[0]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|ch| ch["path"] == "allowed_origins[0]"));
+    }
+);
+
+both_stores!(members_are_managed_by_owners, |app: TestApp| async move {
+    let t = app.tenant("Acme", &[]).await;
+    let pw = app.member(&t, "owner@acme.test", Role::Owner).await;
+    let owner = app.login("owner@acme.test", &pw).await;
+    let post = |body: Value| {
+        owner
+            .client
+            .post(app.url("/v1/admin/members"))
+            .header("x-csrf-token", &owner.csrf)
+            .json(&body)
+            .send()
+    };
+    let r = post(json!({"email": "new@acme.test", "role": "editor"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let added: Value = r.json().await.unwrap();
+    let generated = added["password"].as_str().unwrap().to_owned();
+    let new_id = added["member"]["account_id"].as_str().unwrap().to_owned();
+    // The new member can log in with the password shown once.
+    let editor = app.login("new@acme.test", &generated).await;
+    assert_eq!(editor.me["role"], "editor");
+    // Editors (and admins) cannot manage members.
+    let r = editor
+        .client
+        .post(app.url("/v1/admin/members"))
+        .header("x-csrf-token", &editor.csrf)
+        .json(&json!({"email": "x@acme.test", "role": "owner"}))
+        .send()
+        .await
+        .unwrap();
+    error_code(r, 403).await;
+
+    // The last owner can be neither demoted nor removed.
+    let owner_id = owner.me["account"]["id"].as_str().unwrap().to_owned();
+    let r = owner
+        .client
+        .put(app.url(&format!("/v1/admin/members/{owner_id}")))
+        .header("x-csrf-token", &owner.csrf)
+        .json(&json!({"role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    let (code, _, _) = error_code(r, 409).await;
+    assert_eq!(code, "conflict");
+    let r = owner
+        .client
+        .delete(app.url(&format!("/v1/admin/members/{owner_id}")))
+        .header("x-csrf-token", &owner.csrf)
+        .send()
+        .await
+        .unwrap();
+    error_code(r, 409).await;
+
+    // Promote, then removal ends the removed member's sessions.
+    let r = owner
+        .client
+        .put(app.url(&format!("/v1/admin/members/{new_id}")))
+        .header("x-csrf-token", &owner.csrf)
+        .json(&json!({"role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = owner
+        .client
+        .delete(app.url(&format!("/v1/admin/members/{new_id}")))
+        .header("x-csrf-token", &owner.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = editor
+        .client
+        .get(app.url("/v1/auth/me"))
+        .send()
+        .await
+        .unwrap();
+    error_code(r, 401).await;
+    let list: Value = owner
+        .client
+        .get(app.url("/v1/admin/members"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    // Weak passwords are refused.
+    let r = post(json!({"email": "weak@acme.test", "role": "viewer", "password": "short"}))
+        .await
+        .unwrap();
+    error_code(r, 422).await;
+});
+
+both_stores!(
+    kill_switches_are_per_object_and_audited,
+    |app: TestApp| async move {
+        let t = app.tenant("Acme", &[]).await;
+        let (_, sk) = prod(&t);
+        let c = &app.client;
+        let tour: Value = c
+            .post(app.url("/v1/admin/tours"))
+            .bearer_auth(sk)
+            .json(&json!({"name": "T", "steps": [{"kind": "modal", "title": "Hi"}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = tour["id"].as_str().unwrap();
+        assert_eq!(tour["kill_switch"], false);
+        let r = c
+            .post(app.url(&format!("/v1/admin/tours/{id}/kill-switch")))
+            .bearer_auth(sk)
+            .json(&json!({"enabled": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let o: Value = r.json().await.unwrap();
+        assert_eq!(o["kill_switch"], true);
+        let audit: Value = c
+            .get(app.url("/v1/admin/audit?action=tour.kill_switch"))
+            .bearer_auth(sk)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(audit["items"].as_array().unwrap().len(), 1);
+    }
+);
