@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 const RANDOM_BYTES: usize = 32;
 const ENCODED_LEN: usize = 43; // base64url(32 bytes) without padding
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyKind {
     Publishable,

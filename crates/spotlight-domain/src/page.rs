@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_PATTERN_BYTES: usize = 500;
 const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PageMatch {
     Exact,
@@ -18,7 +18,7 @@ pub enum PageMatch {
     Regex,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PageRule {
     #[serde(rename = "match")]

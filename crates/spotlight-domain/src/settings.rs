@@ -6,7 +6,7 @@
 use crate::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimits {
     /// SDK requests per minute for the whole tenant.
@@ -25,8 +25,10 @@ impl Default for RateLimits {
 }
 
 /// Who is an in-app admin (gets the editor and draft previews).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(tag = "strategy", rename_all = "snake_case", deny_unknown_fields)]
+// Composites hold strategies: stop the schema walk from recursing forever.
+#[schema(no_recursion)]
 pub enum AdminDetection {
     #[default]
     None,
@@ -43,14 +45,14 @@ pub enum AdminDetection {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CompositeMode {
     Any,
     All,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSettings {
     #[serde(default)]
@@ -161,5 +163,18 @@ mod tests {
             json!({"admin_detection": {"strategy": "magic"}})
         )
         .is_err());
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    #[test]
+    fn admin_detection_schema_terminates() {
+        use utoipa::{PartialSchema, ToSchema};
+        let mut v = Vec::new();
+        super::AdminDetection::schemas(&mut v);
+        let _ = super::AdminDetection::schema();
+        let mut v = Vec::new();
+        super::TenantSettings::schemas(&mut v);
     }
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod routes;
 pub mod serve;
 pub mod state;
@@ -35,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))
         .route("/metrics", get(routes::ops::metrics))
+        .route("/openapi.json", get(routes::ops::openapi))
+        .route("/docs", get(routes::ops::docs))
+        .route("/docs/docs.js", get(routes::ops::docs_js))
+        .route("/docs/docs.css", get(routes::ops::docs_css))
         .route("/v1/auth/login", post(routes::auth::login))
         .route("/v1/auth/logout", post(routes::auth::logout))
         .route("/v1/auth/me", get(routes::auth::me))

@@ -18,7 +18,7 @@ pub enum ProvisionError {
     Store(#[from] StoreError),
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProvisionedEnvironment {
     pub environment_id: EnvironmentId,
     pub publishable_key: String,
@@ -27,7 +27,7 @@ pub struct ProvisionedEnvironment {
 
 /// What `tenant create --json` prints and the operator API returns: the only time
 /// the keys are shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProvisionedTenant {
     pub tenant_id: TenantId,
     pub name: String,
@@ -122,7 +122,7 @@ pub async fn provision(
 }
 
 /// A key as listed: never its secret.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KeyView {
     pub id: KeyId,
     pub kind: KeyKind,

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::{KeyId, KeyKind};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListKeys {
     environment: Option<String>,
@@ -63,7 +63,7 @@ pub async fn list(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
     kind: KeyKind,
@@ -72,7 +72,7 @@ pub struct CreateKey {
     label: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CreatedKey {
     key: KeyView,
     /// The whole key. Shown once.
@@ -117,7 +117,7 @@ pub async fn create(
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateKey {
     /// How long the old key keeps working; 0 (default) revokes it at once.
@@ -125,7 +125,7 @@ pub struct RotateKey {
     grace_seconds: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RotatedKey {
     old: KeyView,
     key: KeyView,

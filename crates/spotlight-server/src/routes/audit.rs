@@ -16,7 +16,7 @@ use spotlight_store::{AuditFilter, AuditRecord};
 
 const EXPORT_LIMIT: u32 = 10_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     actor: Option<String>,
@@ -31,14 +31,16 @@ pub struct AuditQuery {
     format: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Change {
     path: String,
+    #[schema(value_type = Option<Object>)]
     before: Option<Value>,
+    #[schema(value_type = Option<Object>)]
     after: Option<Value>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     id: AuditId,
     at: Timestamp,
@@ -49,7 +51,9 @@ pub struct AuditView {
     ip: String,
     user_agent: String,
     changes: Vec<Change>,
+    #[schema(value_type = Option<Object>)]
     before: Option<Value>,
+    #[schema(value_type = Option<Object>)]
     after: Option<Value>,
 }
 

@@ -14,7 +14,7 @@ use spotlight_domain::{AccountId, Email, Role, SessionId, TenantId, Timestamp};
 use spotlight_store::{Membership, NewSession, SessionRecord};
 use std::net::SocketAddr;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     email: String,
@@ -23,26 +23,26 @@ pub struct LoginRequest {
     tenant_id: Option<TenantId>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MeAccount {
     id: AccountId,
     email: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MeTenant {
     id: TenantId,
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MembershipView {
     tenant_id: TenantId,
     tenant_name: String,
     role: Role,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
     account: MeAccount,
     tenant: MeTenant,

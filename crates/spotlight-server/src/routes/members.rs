@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use spotlight_domain::{AccountId, Email, Role, Timestamp};
 use spotlight_store::{Member, StoreError};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     account_id: AccountId,
     email: String,
@@ -52,7 +52,7 @@ pub async fn list(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
     email: String,
@@ -61,7 +61,7 @@ pub struct AddMember {
     password: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AddedMember {
     member: MemberView,
     /// Only when a password was generated for a new account.
@@ -108,7 +108,7 @@ pub async fn add(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
     role: Role,

@@ -46,13 +46,13 @@ pub fn routes<D: Document>() -> Router<AppState> {
         )
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PublishedView {
     version: i64,
     published_at: Timestamp,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ObjectView {
     id: ObjectId,
     kind: ObjectKind,
@@ -64,6 +64,7 @@ pub struct ObjectView {
     kill_switch: bool,
     /// Environment → the version it serves.
     published: BTreeMap<String, PublishedView>,
+    #[schema(value_type = Object)]
     document: Value,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -178,7 +179,7 @@ fn validated<D: Document>(mut doc: D) -> ApiResult<(D, String)> {
     Ok((doc, json))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     limit: Option<u32>,
@@ -332,13 +333,13 @@ pub async fn delete<D: Document>(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentBody {
     environment: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Published {
     environment: String,
     version: i64,
@@ -398,7 +399,7 @@ pub async fn unpublish<D: Document>(
     respond(StatusCode::OK, o)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct VersionView {
     version: i64,
     created_at: Timestamp,
@@ -406,6 +407,7 @@ pub struct VersionView {
     /// Environments serving this version now.
     published_in: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     document: Option<Value>,
 }
 
@@ -477,7 +479,7 @@ pub async fn version<D: Document>(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackBody {
     version: i64,
@@ -507,7 +509,7 @@ pub async fn rollback<D: Document>(
     respond(StatusCode::OK, o)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromoteBody {
     from: Option<String>,
@@ -620,7 +622,7 @@ pub async fn unarchive<D: Document>(
     set_archived::<D>(actor, meta, state, id, false).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KillSwitchBody {
     enabled: bool,

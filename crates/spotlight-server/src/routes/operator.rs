@@ -12,7 +12,7 @@ use spotlight_domain::{EnvironmentId, TenantId, Timestamp};
 use spotlight_store::{Environment, Tenant};
 use std::collections::BTreeMap;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTenant {
     name: String,
@@ -20,12 +20,12 @@ pub struct CreateTenant {
     allowed_origins: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EnvironmentView {
     environment_id: EnvironmentId,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TenantView {
     tenant_id: TenantId,
     name: String,

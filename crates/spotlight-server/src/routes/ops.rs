@@ -61,3 +61,48 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     )
         .into_response()
 }
+
+pub async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document(),
+    )
+        .into_response()
+}
+
+/// The API reference: a static page rendering `/openapi.json`, under a CSP that
+/// allows only this origin's own script and style.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_SECURITY_POLICY, DOCS_CSP),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn docs() -> Response {
+    asset(
+        "text/html; charset=utf-8",
+        include_str!("../../assets/docs.html"),
+    )
+}
+
+pub async fn docs_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/docs.js"),
+    )
+}
+
+pub async fn docs_css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/docs.css"),
+    )
+}

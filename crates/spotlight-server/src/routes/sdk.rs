@@ -48,7 +48,7 @@ pub async fn cors(req: Request, next: Next) -> Response {
     resp
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Ping {
     ok: bool,
     environment: String,

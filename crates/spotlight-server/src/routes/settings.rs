@@ -11,14 +11,14 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::settings::{AdminDetection, RateLimits, TenantSettings};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SettingsView {
     allowed_origins: Vec<String>,
     #[serde(flatten)]
     settings: TenantSettings,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
     allowed_origins: Option<Vec<String>>,

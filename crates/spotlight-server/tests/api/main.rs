@@ -9,6 +9,7 @@ mod errors;
 mod keys;
 mod matrix;
 mod objects;
+mod openapi;
 mod operator;
 mod ops;
 mod pipeline;
