@@ -52,6 +52,70 @@ pub enum CompositeMode {
     All,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationMode {
+    /// Tokens are verified when sent; unverified user ids are accepted.
+    #[default]
+    Off,
+    /// As off, but counts the requests enforcement would refuse.
+    Monitor,
+    /// Unverified user ids are refused.
+    Enforce,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyAlgorithm {
+    Rs256,
+    Es256,
+    EdDsa,
+}
+
+/// How end-user tokens are verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum VerificationMethod {
+    #[default]
+    None,
+    /// Shared secrets (at most two active, for rotation), set separately.
+    Hs256,
+    Jwks {
+        url: String,
+    },
+    PublicKey {
+        algorithm: KeyAlgorithm,
+        pem: String,
+    },
+}
+
+/// Identity verification for one environment. `hs256_secrets` hold sealed
+/// (encrypted) secrets; they never leave the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityVerification {
+    #[serde(default)]
+    pub mode: VerificationMode,
+    #[serde(default = "yes")]
+    pub allow_anonymous: bool,
+    #[serde(default)]
+    pub method: VerificationMethod,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// Claims copied into the end user's attributes (they win over the SDK's).
+    #[serde(default)]
+    pub attribute_claims: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(ignore)]
+    pub hs256_secrets: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSettings {
@@ -61,6 +125,57 @@ pub struct TenantSettings {
     pub rate_limits: RateLimits,
     #[serde(default)]
     pub admin_detection: AdminDetection,
+    /// Per environment (`production`, `staging`, …).
+    #[serde(default)]
+    pub identity_verification: std::collections::BTreeMap<String, IdentityVerification>,
+}
+
+fn check_identity(e: &mut ValidationErrors, path: &str, iv: &IdentityVerification) {
+    match &iv.method {
+        VerificationMethod::None if iv.mode != VerificationMode::Off => e.add(
+            format!("{path}.method"),
+            "monitor and enforce need a verification method",
+        ),
+        VerificationMethod::Hs256 if !(1..=2).contains(&iv.hs256_secrets.len()) => e.add(
+            format!("{path}.hs256_secrets"),
+            "HS256 needs one or two secrets",
+        ),
+        VerificationMethod::Jwks { url } => {
+            let local = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost");
+            if !(url.starts_with("https://") || local) || url.len() > 2000 {
+                e.add(format!("{path}.method.url"), "must be an https URL");
+            }
+        }
+        VerificationMethod::PublicKey { pem, .. } => {
+            let pem = pem.trim();
+            if !(pem.starts_with("-----BEGIN PUBLIC KEY-----")
+                && pem.ends_with("-----END PUBLIC KEY-----"))
+                || pem.len() > 16 * 1024
+            {
+                e.add(
+                    format!("{path}.method.pem"),
+                    "must be a PEM public key (BEGIN PUBLIC KEY)",
+                );
+            }
+        }
+        _ => {}
+    }
+    for (field, v) in [("issuer", &iv.issuer), ("audience", &iv.audience)] {
+        if v.as_ref().is_some_and(|v| v.is_empty() || v.len() > 500) {
+            e.add(format!("{path}.{field}"), "must be 1 to 500 characters");
+        }
+    }
+    if iv.attribute_claims.len() > 50 {
+        e.add(format!("{path}.attribute_claims"), "at most 50 claims");
+    }
+    for (i, c) in iv.attribute_claims.iter().enumerate() {
+        if c.is_empty() || c.len() > 100 {
+            e.add(
+                format!("{path}.attribute_claims[{i}]"),
+                "must be 1 to 100 characters",
+            );
+        }
+    }
 }
 
 fn check_detection(e: &mut ValidationErrors, path: &str, d: &AdminDetection, depth: usize) {
@@ -123,6 +238,9 @@ impl TenantSettings {
             );
         }
         check_detection(&mut e, "admin_detection", &self.admin_detection, 0);
+        for (env, iv) in &self.identity_verification {
+            check_identity(&mut e, &format!("identity_verification.{env}"), iv);
+        }
         e.into_result()
     }
 }

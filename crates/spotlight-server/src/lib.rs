@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod secrets;
 pub mod serve;
 pub mod state;
 pub mod tenants;

@@ -28,6 +28,8 @@ pub enum StartError {
     },
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -94,6 +96,11 @@ impl Application {
                     addr: config.listen,
                     source,
                 })?;
+        let master_key = match &config.master_key {
+            Some(k) => crate::config::parse_master_key(k.expose_secret())
+                .map_err(|_| crate::secrets::SecretError::KeyFormat)?,
+            None => crate::secrets::SecretBox::dev_key(&config.data_dir)?,
+        };
         let metrics = Metrics::new();
         metrics
             .build_info
@@ -108,6 +115,7 @@ impl Application {
                 config.login_per_ip_per_minute,
                 config.login_per_account_per_minute,
             )),
+            secrets: Arc::new(crate::secrets::SecretBox::new(&master_key)),
             store,
             config: Arc::new(config),
             metrics: Arc::new(metrics),

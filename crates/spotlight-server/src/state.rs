@@ -3,6 +3,7 @@
 use crate::auth::limits::LoginLimiter;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::secrets::SecretBox;
 use axum::http::HeaderMap;
 use spotlight_domain::Clock;
 use spotlight_store::Store;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub clock: Arc<dyn Clock>,
     pub login_limiter: Arc<LoginLimiter>,
+    /// Encrypts secrets stored at rest (master key).
+    pub secrets: Arc<SecretBox>,
 }
 
 impl AppState {

@@ -9,13 +9,73 @@ use crate::state::AppState;
 use crate::tenants::parse_origins;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use spotlight_domain::settings::{AdminDetection, RateLimits, TenantSettings};
+use spotlight_domain::settings::{
+    AdminDetection, IdentityVerification, RateLimits, TenantSettings, VerificationMethod,
+    VerificationMode,
+};
+use std::collections::BTreeMap;
+
+/// Identity verification as shown: everything but the secrets.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IdentityView {
+    mode: VerificationMode,
+    allow_anonymous: bool,
+    method: VerificationMethod,
+    issuer: Option<String>,
+    audience: Option<String>,
+    attribute_claims: Vec<String>,
+    /// How many HS256 secrets are set (they are never shown).
+    hs256_secrets_configured: usize,
+}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SettingsView {
     allowed_origins: Vec<String>,
-    #[serde(flatten)]
-    settings: TenantSettings,
+    kill_switch: bool,
+    rate_limits: RateLimits,
+    admin_detection: AdminDetection,
+    identity_verification: BTreeMap<String, IdentityView>,
+}
+
+fn view(settings: TenantSettings, allowed_origins: Vec<String>) -> SettingsView {
+    SettingsView {
+        allowed_origins,
+        kill_switch: settings.kill_switch,
+        rate_limits: settings.rate_limits,
+        admin_detection: settings.admin_detection,
+        identity_verification: settings
+            .identity_verification
+            .into_iter()
+            .map(|(env, iv)| {
+                (
+                    env,
+                    IdentityView {
+                        hs256_secrets_configured: iv.hs256_secrets.len(),
+                        mode: iv.mode,
+                        allow_anonymous: iv.allow_anonymous,
+                        method: iv.method,
+                        issuer: iv.issuer,
+                        audience: iv.audience,
+                        attribute_claims: iv.attribute_claims,
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Changes to one environment's identity verification; absent fields stay.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityPatch {
+    mode: Option<VerificationMode>,
+    allow_anonymous: Option<bool>,
+    method: Option<VerificationMethod>,
+    issuer: Option<String>,
+    audience: Option<String>,
+    attribute_claims: Option<Vec<String>>,
+    /// Write-only: replaces the HS256 secrets (one or two, 32+ characters each).
+    hs256_secrets: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -25,6 +85,8 @@ pub struct SettingsPatch {
     kill_switch: Option<bool>,
     rate_limits: Option<RateLimits>,
     admin_detection: Option<AdminDetection>,
+    /// Environment name → changes.
+    identity_verification: Option<BTreeMap<String, IdentityPatch>>,
 }
 
 async fn load(
@@ -41,10 +103,7 @@ pub async fn get(
     State(state): State<AppState>,
 ) -> ApiResult<AppJson<SettingsView>> {
     let (settings, allowed_origins) = load(&state, &actor).await?;
-    Ok(AppJson(SettingsView {
-        allowed_origins,
-        settings,
-    }))
+    Ok(AppJson(view(settings, allowed_origins)))
 }
 
 pub async fn patch(
@@ -66,6 +125,45 @@ pub async fn patch(
     if let Some(a) = p.admin_detection {
         settings.admin_detection = a;
     }
+    for (env, patch) in p.identity_verification.unwrap_or_default() {
+        let field = format!("identity_verification.{env}");
+        if state
+            .store
+            .environment_named(actor.tenant_id, &env)
+            .await
+            .is_err()
+        {
+            return Err(ApiError::field(&field, "no such environment"));
+        }
+        let iv: &mut IdentityVerification = settings.identity_verification.entry(env).or_default();
+        if let Some(v) = patch.mode {
+            iv.mode = v;
+        }
+        if let Some(v) = patch.allow_anonymous {
+            iv.allow_anonymous = v;
+        }
+        if let Some(v) = patch.method {
+            iv.method = v;
+        }
+        if let Some(v) = patch.issuer {
+            iv.issuer = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = patch.audience {
+            iv.audience = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = patch.attribute_claims {
+            iv.attribute_claims = v;
+        }
+        if let Some(secrets) = patch.hs256_secrets {
+            if secrets.iter().any(|s| s.len() < 32 || s.len() > 512) {
+                return Err(ApiError::field(
+                    &format!("{field}.hs256_secrets"),
+                    "each secret must be 32 to 512 characters",
+                ));
+            }
+            iv.hs256_secrets = secrets.iter().map(|s| state.secrets.seal(s)).collect();
+        }
+    }
     settings.validate().map_err(ApiError::validation)?;
     let json = serde_json::to_string(&settings).map_err(ApiError::internal)?;
     let entry = audit_entry(
@@ -79,8 +177,5 @@ pub async fn patch(
         .store
         .update_tenant_settings(actor.tenant_id, &json, &origins, entry)
         .await?;
-    Ok(AppJson(SettingsView {
-        allowed_origins: origins,
-        settings,
-    }))
+    Ok(AppJson(view(settings, origins)))
 }

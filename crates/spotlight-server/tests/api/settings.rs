@@ -234,3 +234,101 @@ both_stores!(
         assert_eq!(audit["items"].as_array().unwrap().len(), 1);
     }
 );
+
+both_stores!(
+    identity_verification_secrets_are_write_only_and_encrypted,
+    |app: TestApp| async move {
+        let t = app.tenant("Acme", &[]).await;
+        let (_, sk) = prod(&t);
+        let secret_a = "a".repeat(40);
+        let secret_b = "shared-secret-number-two-0123456789abcdef";
+        let patch = json!({"identity_verification": {"production": {
+            "mode": "enforce", "method": {"type": "hs256"}, "hs256_secrets": [secret_a, secret_b],
+            "issuer": "https://idp.acme.test", "attribute_claims": ["plan"]
+        }}});
+        let r = app
+            .client
+            .patch(app.url("/v1/admin/settings"))
+            .bearer_auth(sk)
+            .json(&patch)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let text = r.text().await.unwrap();
+        assert!(
+            !text.contains(&secret_a) && !text.contains(secret_b),
+            "a secret came back: {text}"
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let prod_iv = &v["identity_verification"]["production"];
+        assert_eq!(prod_iv["hs256_secrets_configured"], 2);
+        assert_eq!(prod_iv["mode"], "enforce");
+        assert!(prod_iv.get("hs256_secrets").is_none());
+
+        // At rest: sealed, and only the master key opens them.
+        let (stored, _) = app.store().tenant_settings(t.tenant_id).await.unwrap();
+        assert!(!stored.contains(secret_b), "stored in plain text");
+        let settings: spotlight_domain::settings::TenantSettings =
+            serde_json::from_str(&stored).unwrap();
+        let sealed = &settings.identity_verification["production"].hs256_secrets;
+        assert_eq!(app.state.secrets.open(&sealed[1]).unwrap(), secret_b);
+        // ... and the audit log never shows them either.
+        let audit = app
+            .client
+            .get(app.url("/v1/admin/audit"))
+            .bearer_auth(sk)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!audit.contains(secret_b));
+
+        // A later change that does not mention secrets keeps them.
+        let r = app
+            .client
+            .patch(app.url("/v1/admin/settings"))
+            .bearer_auth(sk)
+            .json(&json!({"identity_verification": {"production": {"mode": "monitor"}}}))
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            v["identity_verification"]["production"]["hs256_secrets_configured"],
+            2
+        );
+
+        for (bad, path) in [
+            (
+                json!({"identity_verification": {"nope": {"mode": "off"}}}),
+                "identity_verification.nope",
+            ),
+            (
+                json!({"identity_verification": {"staging": {"mode": "enforce"}}}),
+                "identity_verification.staging.method",
+            ),
+            (
+                json!({"identity_verification": {"staging": {"method": {"type": "jwks", "url": "http://idp.evil.test/jwks"}}}}),
+                "identity_verification.staging.method.url",
+            ),
+            (
+                json!({"identity_verification": {"staging": {"method": {"type": "hs256"}, "hs256_secrets": ["short"]}}}),
+                "identity_verification.staging.hs256_secrets",
+            ),
+        ] {
+            let r = app
+                .client
+                .patch(app.url("/v1/admin/settings"))
+                .bearer_auth(sk)
+                .json(&bad)
+                .send()
+                .await
+                .unwrap();
+            let (_, body, _) = error_code(r, 422).await;
+            assert_eq!(body["error"]["details"]["fields"][0]["path"], path, "{bad}");
+        }
+    }
+);
