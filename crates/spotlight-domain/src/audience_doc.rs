@@ -74,9 +74,6 @@ pub struct Theme {
     /// Overrides applied when the host page prefers a dark colour scheme.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dark: Option<ThemeTokens>,
-    /// The tenant's default theme (one per tenant is enforced by the API).
-    #[serde(default)]
-    pub default: bool,
 }
 
 /// `#rgb`, `#rgba`, `#rrggbb`, `#rrggbbaa`, or `rgb()/rgba()/hsl()/hsla()` with

@@ -128,6 +128,9 @@ pub struct TenantSettings {
     /// Per environment (`production`, `staging`, …).
     #[serde(default)]
     pub identity_verification: std::collections::BTreeMap<String, IdentityVerification>,
+    /// The theme used where a tour or announcement names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_theme_id: Option<String>,
 }
 
 fn check_identity(e: &mut ValidationErrors, path: &str, iv: &IdentityVerification) {

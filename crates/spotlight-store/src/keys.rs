@@ -260,7 +260,8 @@ fn key_json(k: &ApiKey) -> String {
     .to_string()
 }
 
-async fn ensure_env(
+/// The environment exists and belongs to the tenant (else `NotFound`).
+pub(crate) async fn ensure_env(
     tx: &mut Transaction<'_, Any>,
     tenant: TenantId,
     env: EnvironmentId,

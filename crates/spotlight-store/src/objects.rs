@@ -3,6 +3,7 @@
 //! Concurrent edits are detected by the draft's revision (optimistic locking).
 
 use crate::audit::{insert_audit, AuditEntry};
+use crate::keys::ensure_env;
 use crate::{parse_id, Store, StoreError};
 use spotlight_domain::{EnvironmentId, ObjectId, ObjectKind, ObjectStatus, TenantId, Timestamp};
 use sqlx::{Any, Row, Transaction};
@@ -167,20 +168,6 @@ async fn upsert_publication(
     .bind(by)
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-async fn ensure_env(
-    tx: &mut Transaction<'_, Any>,
-    tenant: TenantId,
-    env: EnvironmentId,
-) -> Result<(), StoreError> {
-    sqlx::query("SELECT id FROM environments WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant.to_string())
-        .bind(env.to_string())
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
     Ok(())
 }
 

@@ -35,6 +35,7 @@ pub struct SettingsView {
     rate_limits: RateLimits,
     admin_detection: AdminDetection,
     identity_verification: BTreeMap<String, IdentityView>,
+    default_theme_id: Option<String>,
 }
 
 fn view(settings: TenantSettings, allowed_origins: Vec<String>) -> SettingsView {
@@ -43,6 +44,7 @@ fn view(settings: TenantSettings, allowed_origins: Vec<String>) -> SettingsView 
         kill_switch: settings.kill_switch,
         rate_limits: settings.rate_limits,
         admin_detection: settings.admin_detection,
+        default_theme_id: settings.default_theme_id,
         identity_verification: settings
             .identity_verification
             .into_iter()
@@ -87,6 +89,8 @@ pub struct SettingsPatch {
     admin_detection: Option<AdminDetection>,
     /// Environment name → changes.
     identity_verification: Option<BTreeMap<String, IdentityPatch>>,
+    /// A theme of this tenant, or "" to clear.
+    default_theme_id: Option<String>,
 }
 
 async fn load(
@@ -124,6 +128,24 @@ pub async fn patch(
     }
     if let Some(a) = p.admin_detection {
         settings.admin_detection = a;
+    }
+    if let Some(theme) = p.default_theme_id {
+        if theme.is_empty() {
+            settings.default_theme_id = None;
+        } else {
+            let exists = match theme.parse::<spotlight_domain::ObjectId>() {
+                Ok(id) => state
+                    .store
+                    .object(actor.tenant_id, spotlight_domain::ObjectKind::Theme, id)
+                    .await
+                    .is_ok(),
+                Err(_) => false,
+            };
+            if !exists {
+                return Err(ApiError::field("default_theme_id", "no such theme"));
+            }
+            settings.default_theme_id = Some(theme);
+        }
     }
     for (env, patch) in p.identity_verification.unwrap_or_default() {
         let field = format!("identity_verification.{env}");

@@ -332,3 +332,53 @@ both_stores!(
         }
     }
 );
+
+both_stores!(
+    the_default_theme_must_be_the_tenants_own,
+    |app: TestApp| async move {
+        let a = app.tenant("A", &[]).await;
+        let b = app.tenant("B", &[]).await;
+        let (_, a_sk) = prod(&a);
+        let (_, b_sk) = prod(&b);
+        let theme = |sk: &str| {
+            let c = app.client.clone();
+            let url = app.url("/v1/admin/themes");
+            let sk = sk.to_owned();
+            async move {
+                let v: Value = c
+                    .post(url)
+                    .bearer_auth(sk)
+                    .json(&json!({"name": "Brand", "tokens": {"primary": "#123456"}}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                v["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let mine = theme(a_sk).await;
+        let theirs = theme(b_sk).await;
+        let set = |id: String| {
+            app.client
+                .patch(app.url("/v1/admin/settings"))
+                .bearer_auth(a_sk)
+                .json(&json!({"default_theme_id": id}))
+                .send()
+        };
+        let r = set(mine.clone()).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["default_theme_id"], mine.as_str());
+        for bad in [theirs, "not-an-id".to_owned()] {
+            let (_, body, _) = error_code(set(bad).await.unwrap(), 422).await;
+            assert_eq!(
+                body["error"]["details"]["fields"][0]["path"],
+                "default_theme_id"
+            );
+        }
+        let v: Value = set(String::new()).await.unwrap().json().await.unwrap();
+        assert!(v["default_theme_id"].is_null());
+    }
+);
