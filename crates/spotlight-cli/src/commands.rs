@@ -51,6 +51,16 @@ enum Command {
     /// Dashboard members.
     #[command(subcommand)]
     Member(MemberCommand),
+    /// Write every tenant's data to a portable file (JSON lines).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Load a backup into an empty database (SQLite or PostgreSQL).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -185,6 +195,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Tenant(cmd) => tenant(config, cmd).await,
         Command::Key(cmd) => key(config, cmd).await,
         Command::Member(cmd) => member(config, cmd).await,
+        Command::Backup { out } => backup(config, out).await,
+        Command::Restore { from } => restore(config, from).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -241,6 +253,44 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
         after.applied,
         after.known
     );
+    store.close().await;
+    Ok(())
+}
+
+async fn backup(config: Config, out: PathBuf) -> anyhow::Result<()> {
+    let store = store(&config).await?;
+    // Write beside the target, then rename: a failed backup never leaves a partial file.
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    let summary = {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        store.backup(&mut w).await?
+    };
+    tmp.as_file().sync_all()?;
+    tmp.persist(&out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("backup: {} rows to {}", summary.rows(), out.display());
+    for (table, n) in &summary.tables {
+        println!("  {table}: {n}");
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn restore(config: Config, from: PathBuf) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::open(&from).with_context(|| format!("cannot read {}", from.display()))?;
+    let store = open_store(&config, Arc::new(SystemClock)).await?;
+    store.migrate().await?;
+    let summary = store.restore(std::io::BufReader::new(file)).await?;
+    println!("restored {} rows from {}", summary.rows(), from.display());
+    for (table, n) in &summary.tables {
+        println!("  {table}: {n}");
+    }
     store.close().await;
     Ok(())
 }

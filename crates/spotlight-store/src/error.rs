@@ -11,6 +11,8 @@ pub enum StoreError {
     Precondition,
     #[error("unsupported database URL (expected sqlite:// or postgres://)")]
     UnsupportedUrl,
+    #[error("backup: {0}")]
+    Backup(String),
     #[error("corrupt data: {0}")]
     Corrupt(String),
     #[error("migration failed: {0}")]

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod backup;
 mod error;
 mod keys;
 mod objects;
@@ -13,6 +14,7 @@ mod tenants;
 
 pub use accounts::{Account, Member, Membership, NewSession, SessionRecord};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
+pub use backup::BackupSummary;
 pub use error::StoreError;
 pub use keys::{ApiKey, AuthKey, NewKey};
 pub use objects::{ObjectFilter, ObjectRecord, Publication, VersionRecord};
@@ -149,7 +151,7 @@ impl Store {
         &self.clock
     }
 
-    fn migrator(&self) -> &'static Migrator {
+    pub(crate) fn migrator(&self) -> &'static Migrator {
         match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,

@@ -466,3 +466,178 @@ fn operator_flow_on_postgres() {
         operator_flow(Some(&url));
     }
 }
+
+#[test]
+fn backup_moves_a_store_from_sqlite_to_another_store() {
+    let src = tempfile::tempdir().unwrap();
+    let tenant = stdout_json(&run(
+        spotlight(src.path()).args(["tenant", "create", "--name", "Acme", "--json"])
+    ));
+    let pk = tenant["environments"]["production"]["publishable_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sk = tenant["environments"]["production"]["secret_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut add = spotlight(src.path());
+    let mut child = add
+        .args([
+            "member",
+            "add",
+            "--tenant",
+            "Acme",
+            "--email",
+            "ops@acme.test",
+            "--role",
+            "owner",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    // Authoring through the real server: a tour, edited and published twice.
+    let mut server = Server::start(src.path(), None);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let tour_id = rt.block_on(async {
+        let c = reqwest::Client::builder().no_proxy().build().unwrap();
+        let tour = json!({"name": "Welcome", "steps": [{"kind": "modal", "title": "Hi"}]});
+        let v: Value = c
+            .post(format!("{}/v1/admin/tours", server.base))
+            .bearer_auth(&sk)
+            .json(&tour)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = v["id"].as_str().unwrap().to_owned();
+        for name in ["Welcome", "Welcome!"] {
+            let tour = json!({"name": name, "steps": [{"kind": "modal", "title": "Hi"}]});
+            c.put(format!("{}/v1/admin/tours/{id}", server.base))
+                .bearer_auth(&sk)
+                .json(&tour)
+                .send()
+                .await
+                .unwrap();
+            let r = c
+                .post(format!("{}/v1/admin/tours/{id}/publish", server.base))
+                .bearer_auth(&sk)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        id
+    });
+    assert!(server.terminate().success());
+
+    let file = src.path().join("backup.jsonl");
+    let out = run(spotlight(src.path()).args(["backup", "--out", file.to_str().unwrap()]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("{") && text.contains("\"spotlight-backup/1\""));
+    assert!(
+        !text.contains(&sk[3..]),
+        "a backup holds key hashes, never keys"
+    );
+
+    // Restore into PostgreSQL when available (CI), else into a second SQLite store.
+    let dst = tempfile::tempdir().unwrap();
+    let pg = postgres_url();
+    let with_db = |cmd: &mut Command| {
+        if let Some(url) = &pg {
+            cmd.env("SPOTLIGHT_DATABASE_URL", url);
+        }
+    };
+    let mut restore = spotlight(dst.path());
+    with_db(&mut restore);
+    let out = run(restore.args(["restore", "--from", file.to_str().unwrap()]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("object_versions: 2"));
+    // A second restore into the now non-empty database is refused.
+    let mut again = spotlight(dst.path());
+    with_db(&mut again);
+    let out = run(again.args(["restore", "--from", file.to_str().unwrap()]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+
+    let mut server = Server::start(dst.path(), pg.as_deref());
+    rt.block_on(async {
+        let c = reqwest::Client::builder().no_proxy().build().unwrap();
+        let r = c
+            .get(format!("{}/v1/sdk/ping", server.base))
+            .header("x-spotlight-key", &pk)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "the old publishable key works after restore"
+        );
+        let r = c
+            .post(format!("{}/v1/auth/login", server.base))
+            .json(&json!({"email": "ops@acme.test", "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "logins survive");
+        let v: Value = c
+            .get(format!("{}/v1/admin/tours/{tour_id}/versions", server.base))
+            .bearer_auth(&sk)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["items"].as_array().unwrap().len(), 2);
+        let t: Value = c
+            .get(format!("{}/v1/admin/tours/{tour_id}", server.base))
+            .bearer_auth(&sk)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(t["name"], "Welcome!");
+        assert_eq!(t["published"]["production"]["version"], 2);
+    });
+    assert!(server.terminate().success());
+
+    // A damaged backup is refused and writes nothing.
+    let broken = src.path().join("broken.jsonl");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(3, "{\"table\": \"tenants\", \"row\": {\"id\": 5}}");
+    std::fs::write(&broken, lines.join("\n")).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let out = run(spotlight(empty.path()).args(["restore", "--from", broken.to_str().unwrap()]));
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(spotlight(empty.path()).args(["restore", "--from", file.to_str().unwrap()]));
+    assert!(
+        out.status.success(),
+        "the failed restore left nothing behind: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

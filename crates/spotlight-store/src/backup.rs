@@ -1,0 +1,291 @@
+//! Backups as portable JSON lines: a header (format, schema migrations, time),
+//! then one `{"table", "row"}` line per row, tables in foreign-key order. The
+//! same file restores into SQLite or PostgreSQL — so it is also how a demo store
+//! moves to a production cluster. Sessions are not kept (people log in again).
+//! Restore writes into an empty, migrated database in one transaction.
+
+use crate::{Store, StoreError};
+use serde_json::{json, Map, Value};
+use sqlx::Row;
+use std::io::{BufRead, Write};
+
+#[derive(Clone, Copy)]
+enum Col {
+    Text,
+    Int,
+}
+
+use Col::{Int, Text};
+
+/// Every table and column a backup carries, in restore order.
+const TABLES: &[(&str, &[(&str, Col)])] = &[
+    (
+        "tenants",
+        &[
+            ("id", Text),
+            ("name", Text),
+            ("allowed_origins", Text),
+            ("settings", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "environments",
+        &[
+            ("id", Text),
+            ("tenant_id", Text),
+            ("name", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "api_keys",
+        &[
+            ("id", Text),
+            ("tenant_id", Text),
+            ("environment_id", Text),
+            ("kind", Text),
+            ("key_hash", Text),
+            ("prefix", Text),
+            ("label", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+            ("revoked_at", Int),
+            ("replaced_by", Text),
+        ],
+    ),
+    (
+        "accounts",
+        &[
+            ("id", Text),
+            ("email", Text),
+            ("password_hash", Text),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "memberships",
+        &[
+            ("tenant_id", Text),
+            ("account_id", Text),
+            ("role", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "objects",
+        &[
+            ("id", Text),
+            ("tenant_id", Text),
+            ("kind", Text),
+            ("name", Text),
+            ("draft", Text),
+            ("revision", Int),
+            ("latest_version", Int),
+            ("kill_switch", Int),
+            ("created_at", Int),
+            ("updated_at", Int),
+            ("archived_at", Int),
+        ],
+    ),
+    (
+        "object_versions",
+        &[
+            ("object_id", Text),
+            ("tenant_id", Text),
+            ("version", Int),
+            ("document", Text),
+            ("created_at", Int),
+            ("created_by", Text),
+        ],
+    ),
+    (
+        "publications",
+        &[
+            ("environment_id", Text),
+            ("object_id", Text),
+            ("tenant_id", Text),
+            ("kind", Text),
+            ("version", Int),
+            ("published_at", Int),
+            ("published_by", Text),
+        ],
+    ),
+    (
+        "audit_log",
+        &[
+            ("id", Text),
+            ("tenant_id", Text),
+            ("at", Int),
+            ("actor", Text),
+            ("action", Text),
+            ("object_kind", Text),
+            ("object_id", Text),
+            ("before_doc", Text),
+            ("after_doc", Text),
+            ("ip", Text),
+            ("user_agent", Text),
+        ],
+    ),
+];
+
+const FORMAT: &str = "spotlight-backup/1";
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BackupSummary {
+    pub tables: Vec<(String, u64)>,
+}
+
+impl BackupSummary {
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|(_, n)| n).sum()
+    }
+}
+
+fn bad(msg: impl Into<String>) -> StoreError {
+    StoreError::Backup(msg.into())
+}
+
+impl Store {
+    /// Writes every table to `out`. Reads one consistent snapshot (one transaction).
+    pub async fn backup(&self, out: &mut impl Write) -> Result<BackupSummary, StoreError> {
+        let status = self.migration_status().await?;
+        let migrations: Vec<i64> = self.migrator().iter().map(|m| m.version).collect();
+        if !status.is_current() {
+            return Err(bad("migrations are pending; run `spotlight migrate` first"));
+        }
+        let io = |e: std::io::Error| bad(format!("writing the backup: {e}"));
+        let header = json!({
+            "format": FORMAT,
+            "migrations": migrations,
+            "created_at": self.clock.now().to_rfc3339(),
+            "source": self.backend.as_str(),
+        });
+        writeln!(out, "{header}").map_err(io)?;
+        let mut summary = BackupSummary::default();
+        let mut tx = self.write.begin().await?;
+        if self.backend == crate::Backend::Postgres {
+            // One snapshot for every table (SQLite's single writer already gives one).
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (table, cols) in TABLES {
+            let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+            let sql = format!(
+                "SELECT {} FROM {table} ORDER BY {}",
+                names.join(", "),
+                names[0]
+            );
+            let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
+            for r in &rows {
+                let mut row = Map::new();
+                for (name, col) in cols.iter() {
+                    let v = match col {
+                        Text => r.try_get::<Option<String>, _>(*name)?.map(Value::from),
+                        Int => r.try_get::<Option<i64>, _>(*name)?.map(Value::from),
+                    };
+                    row.insert((*name).to_owned(), v.unwrap_or(Value::Null));
+                }
+                writeln!(out, "{}", json!({ "table": table, "row": row })).map_err(io)?;
+            }
+            summary
+                .tables
+                .push(((*table).to_owned(), rows.len() as u64));
+        }
+        tx.commit().await?;
+        out.flush().map_err(io)?;
+        Ok(summary)
+    }
+
+    /// Restores a backup into this (migrated, empty) database, all or nothing.
+    pub async fn restore(&self, input: impl BufRead) -> Result<BackupSummary, StoreError> {
+        let status = self.migration_status().await?;
+        if !status.is_current() {
+            return Err(bad(
+                "migrate the target database first (`spotlight migrate`)",
+            ));
+        }
+        let tenants: i64 = sqlx::query("SELECT COUNT(*) AS n FROM tenants")
+            .fetch_one(&self.read)
+            .await?
+            .try_get("n")?;
+        let accounts: i64 = sqlx::query("SELECT COUNT(*) AS n FROM accounts")
+            .fetch_one(&self.read)
+            .await?
+            .try_get("n")?;
+        if tenants > 0 || accounts > 0 {
+            return Err(bad(
+                "the target database is not empty; restore into a new one",
+            ));
+        }
+        let mut lines = input.lines();
+        let header: Value = match lines.next() {
+            Some(Ok(l)) => serde_json::from_str(&l).map_err(|_| bad("not a Spotlight backup"))?,
+            _ => return Err(bad("the backup is empty")),
+        };
+        if header["format"] != FORMAT {
+            return Err(bad(format!("unknown backup format {}", header["format"])));
+        }
+        let ours: Vec<i64> = self.migrator().iter().map(|m| m.version).collect();
+        let theirs: Vec<i64> = header["migrations"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
+        if theirs != ours {
+            return Err(bad(format!(
+                "the backup's schema ({theirs:?}) differs from this binary's ({ours:?}); use the same Spotlight version"
+            )));
+        }
+        let mut summary = BackupSummary {
+            tables: TABLES.iter().map(|(t, _)| ((*t).to_owned(), 0)).collect(),
+        };
+        let mut tx = self.write.begin().await?;
+        for (n, line) in lines.enumerate() {
+            let line = line.map_err(|e| bad(format!("reading the backup: {e}")))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let at = n + 2;
+            let v: Value =
+                serde_json::from_str(&line).map_err(|e| bad(format!("line {at}: {e}")))?;
+            let table = v["table"]
+                .as_str()
+                .ok_or_else(|| bad(format!("line {at}: no table")))?;
+            let (index, (_, cols)) = TABLES
+                .iter()
+                .enumerate()
+                .find(|(_, (t, _))| *t == table)
+                .ok_or_else(|| bad(format!("line {at}: unknown table {table}")))?;
+            let row = v["row"]
+                .as_object()
+                .ok_or_else(|| bad(format!("line {at}: no row")))?;
+            let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES ({})",
+                names.join(", "),
+                (1..=names.len())
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (name, col) in cols.iter() {
+                let value = row.get(*name).unwrap_or(&Value::Null);
+                q = match (col, value) {
+                    (Text, Value::String(s)) => q.bind(Some(s.clone())),
+                    (Text, Value::Null) => q.bind(None::<String>),
+                    (Int, Value::Number(num)) => q.bind(num.as_i64()),
+                    (Int, Value::Null) => q.bind(None::<i64>),
+                    _ => return Err(bad(format!("line {at}: {table}.{name} has the wrong type"))),
+                };
+            }
+            q.execute(&mut *tx).await?;
+            summary.tables[index].1 += 1;
+        }
+        tx.commit().await?;
+        Ok(summary)
+    }
+}
