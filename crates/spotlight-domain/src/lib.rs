@@ -6,6 +6,7 @@ pub mod audience;
 pub mod audience_doc;
 pub mod clock;
 pub mod content;
+pub mod delivery;
 pub mod ids;
 pub mod keys;
 pub mod names;

@@ -102,6 +102,17 @@ pub enum Button {
 }
 
 impl Button {
+    pub fn set_label(&mut self, new: String) {
+        match self {
+            Button::Next { label }
+            | Button::Back { label }
+            | Button::Skip { label }
+            | Button::Done { label }
+            | Button::Link { label, .. }
+            | Button::Goto { label, .. } => *label = new,
+        }
+    }
+
     pub fn label(&self) -> &str {
         match self {
             Button::Next { label }

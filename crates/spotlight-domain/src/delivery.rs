@@ -1,0 +1,515 @@
+//! What one end user sees on one page: a pure function of the published
+//! documents, the user (attributes, event counts, progress, session) and the
+//! request (URL, locale, time). The server prepares each published document once
+//! ([`Prepared`]: compiled page rules, parsed audiences) and evaluates many users
+//! against it.
+
+use crate::audience::{self, Expr, Subject};
+use crate::content::{Checklist, Content, Launcher};
+use crate::page::{CompiledPageRule, PageRule};
+use crate::tour::{Frequency, Schedule, Tour};
+use serde_json::Value as Json;
+use std::collections::HashMap;
+
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, Clone)]
+pub enum Doc {
+    Tour(Tour),
+    Content(Content),
+    Checklist(Checklist),
+    Launcher(Launcher),
+}
+
+/// A published document, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub id: String,
+    pub version: i64,
+    pub kill_switch: bool,
+    pub doc: Doc,
+    pages: Vec<CompiledPageRule>,
+    audience: Option<Expr>,
+    audience_id: Option<String>,
+    start: Option<i64>,
+    end: Option<i64>,
+    frequency: Frequency,
+    priority: i32,
+}
+
+/// A user's history with one tour, announcement or checklist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub times_shown: u32,
+    pub last_shown_millis: Option<i64>,
+    pub last_session: Option<String>,
+    /// For multi-page tours: the step reached (resumes on the next page).
+    pub step_reached: Option<usize>,
+    pub completed: bool,
+    pub dismissed: bool,
+}
+
+pub struct Viewer<'a> {
+    pub attributes: &'a serde_json::Map<String, Json>,
+    pub event_counts: &'a HashMap<String, u64>,
+    pub progress: &'a HashMap<String, Progress>,
+    pub url: &'a str,
+    pub locale: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    pub now_millis: i64,
+}
+
+fn millis(s: &Option<String>) -> Option<i64> {
+    s.as_deref()
+        .and_then(|s| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+fn compile(pages: &[PageRule]) -> Vec<CompiledPageRule> {
+    // Published documents were validated; a rule that no longer compiles matches nothing.
+    pages.iter().filter_map(|p| p.compile().ok()).collect()
+}
+
+impl Prepared {
+    pub fn new(id: String, version: i64, kill_switch: bool, doc: Doc) -> Prepared {
+        let (pages, rule, audience_id, schedule, frequency, priority) = match &doc {
+            Doc::Tour(t) => (
+                &t.pages,
+                &t.audience,
+                &t.audience_id,
+                t.schedule.clone(),
+                t.frequency.clone(),
+                t.priority,
+            ),
+            Doc::Content(c) => (
+                &c.pages,
+                &c.audience,
+                &c.audience_id,
+                c.schedule.clone(),
+                c.frequency.clone(),
+                c.priority,
+            ),
+            Doc::Checklist(c) => (
+                &c.pages,
+                &c.audience,
+                &c.audience_id,
+                c.schedule.clone(),
+                Frequency::UntilCompleted,
+                c.priority,
+            ),
+            Doc::Launcher(l) => (
+                &l.pages,
+                &l.audience,
+                &l.audience_id,
+                Schedule::default(),
+                Frequency::EverySession,
+                l.priority,
+            ),
+        };
+        Prepared {
+            pages: compile(pages),
+            audience: (!rule.trim().is_empty())
+                .then(|| audience::parse(rule).ok())
+                .flatten(),
+            audience_id: audience_id.clone(),
+            start: millis(&schedule.start),
+            end: millis(&schedule.end),
+            frequency,
+            priority,
+            id,
+            version,
+            kill_switch,
+            doc,
+        }
+    }
+
+    fn on_page(&self, url: &str) -> bool {
+        self.pages.is_empty() || self.pages.iter().any(|p| p.matches(url))
+    }
+
+    /// A multi-page tour in progress resumes where its next step's page is.
+    fn resumes_here(&self, progress: Option<&Progress>, url: &str) -> bool {
+        let (Doc::Tour(t), Some(p)) = (&self.doc, progress) else {
+            return false;
+        };
+        if p.completed || p.dismissed {
+            return false;
+        }
+        let Some(step) = p.step_reached.and_then(|i| t.steps.get(i)) else {
+            return false;
+        };
+        let Some(page) = &step.page_url else {
+            return false;
+        };
+        let path = url::Url::parse(url)
+            .map(|u| u.path().to_owned())
+            .unwrap_or_else(|_| url.to_owned());
+        path.trim_end_matches('/') == page.trim_end_matches('/')
+    }
+
+    fn frequency_allows(&self, p: Option<&Progress>, v: &Viewer<'_>) -> bool {
+        let Some(p) = p else { return true };
+        match &self.frequency {
+            Frequency::Once => p.times_shown == 0,
+            Frequency::UntilCompleted => !p.completed && !p.dismissed,
+            Frequency::EverySession => {
+                v.session_id.is_none() || p.last_session.as_deref() != v.session_id
+            }
+            Frequency::EveryNDays { days } => p
+                .last_shown_millis
+                .is_none_or(|last| v.now_millis - last >= i64::from(*days) * DAY_MS),
+        }
+    }
+}
+
+/// Everything the viewer should see, highest priority first (ties: oldest first).
+pub fn evaluate<'p>(
+    published: &'p [Prepared],
+    audiences: &HashMap<String, Expr>,
+    v: &Viewer<'_>,
+) -> Vec<&'p Prepared> {
+    let subject = Subject {
+        attributes: v.attributes,
+        event_counts: v.event_counts,
+        now_millis: v.now_millis,
+    };
+    let mut out: Vec<&Prepared> = published
+        .iter()
+        .filter(|p| !p.kill_switch)
+        .filter(|p| {
+            p.start.is_none_or(|s| v.now_millis >= s) && p.end.is_none_or(|e| v.now_millis < e)
+        })
+        .filter(|p| {
+            let progress = v.progress.get(&p.id);
+            if p.resumes_here(progress, v.url) {
+                return true;
+            }
+            p.on_page(v.url) && p.frequency_allows(progress, v)
+        })
+        .filter(|p| p.audience.as_ref().is_none_or(|e| e.eval(&subject)))
+        .filter(|p| match &p.audience_id {
+            // A saved audience that no longer exists matches nobody.
+            Some(id) => audiences.get(id).is_some_and(|e| e.eval(&subject)),
+            None => true,
+        })
+        .collect();
+    out.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id)));
+    out
+}
+
+/// The best locale variant available: exact (`pt-BR`), then the language (`pt`).
+pub fn pick_locale<'a, T>(
+    variants: &'a std::collections::BTreeMap<String, T>,
+    wanted: Option<&str>,
+) -> Option<&'a T> {
+    let wanted = wanted?;
+    variants.get(wanted).or_else(|| {
+        let lang = wanted.split('-').next()?;
+        variants.get(lang)
+    })
+}
+
+/// The tour with the texts of the viewer's locale applied.
+pub fn localize_tour(t: &Tour, locale: Option<&str>) -> Tour {
+    let mut out = t.clone();
+    if let Some(texts) = pick_locale(&t.locales, locale) {
+        for (step, text) in out.steps.iter_mut().zip(texts) {
+            if let Some(title) = &text.title {
+                step.title = title.clone();
+            }
+            if let Some(body) = &text.body {
+                step.body = body.clone();
+            }
+            for (button, label) in step.buttons.iter_mut().zip(&text.buttons) {
+                button.set_label(label.clone());
+            }
+        }
+    }
+    out.locales.clear();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_800_000_000_000; // 2027-01-15
+
+    fn tour(v: Json) -> Tour {
+        let mut base = json!({"name": "T", "steps": [{"kind": "modal", "title": "Hi"}]});
+        base.as_object_mut()
+            .unwrap()
+            .extend(v.as_object().unwrap().clone());
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn prepared(id: &str, v: Json) -> Prepared {
+        Prepared::new(id.into(), 1, false, Doc::Tour(tour(v)))
+    }
+
+    struct Case {
+        name: &'static str,
+        doc: Json,
+        attrs: Json,
+        events: Vec<(&'static str, u64)>,
+        progress: Option<Progress>,
+        url: &'static str,
+        session: Option<&'static str>,
+        shown: bool,
+    }
+
+    fn case(name: &'static str, doc: Json, shown: bool) -> Case {
+        Case {
+            name,
+            doc,
+            attrs: json!({}),
+            events: vec![],
+            progress: None,
+            url: "https://app.test/app/1",
+            session: Some("s1"),
+            shown,
+        }
+    }
+
+    #[test]
+    fn table() {
+        let days_ago = |d: i64| Some(NOW - d * DAY_MS);
+        let cases = vec![
+            case("everyone, every page", json!({}), true),
+            case(
+                "page glob matches",
+                json!({"pages": [{"match": "glob", "pattern": "/app/*"}]}),
+                true,
+            ),
+            case(
+                "page glob misses",
+                json!({"pages": [{"match": "exact", "pattern": "/settings"}]}),
+                false,
+            ),
+            Case {
+                attrs: json!({"plan": "pro"}),
+                ..case(
+                    "audience matches",
+                    json!({"audience": "plan = \"pro\""}),
+                    true,
+                )
+            },
+            Case {
+                attrs: json!({"plan": "free"}),
+                ..case(
+                    "audience misses",
+                    json!({"audience": "plan = \"pro\""}),
+                    false,
+                )
+            },
+            Case {
+                events: vec![("export", 3)],
+                ..case(
+                    "event count",
+                    json!({"audience": "event(\"export\") >= 2"}),
+                    true,
+                )
+            },
+            case(
+                "scheduled later",
+                json!({"schedule": {"start": "2030-01-01T00:00:00Z"}}),
+                false,
+            ),
+            case(
+                "schedule over",
+                json!({"schedule": {"end": "2020-01-01T00:00:00Z"}}),
+                false,
+            ),
+            case(
+                "inside schedule",
+                json!({"schedule": {"start": "2020-01-01T00:00:00Z", "end": "2030-01-01T00:00:00Z"}}),
+                true,
+            ),
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    ..Default::default()
+                }),
+                ..case("once, already shown", json!({}), false)
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 3,
+                    ..Default::default()
+                }),
+                ..case(
+                    "until completed, not yet",
+                    json!({"frequency": {"type": "until_completed"}}),
+                    true,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 3,
+                    completed: true,
+                    ..Default::default()
+                }),
+                ..case(
+                    "until completed, done",
+                    json!({"frequency": {"type": "until_completed"}}),
+                    false,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    dismissed: true,
+                    ..Default::default()
+                }),
+                ..case(
+                    "until completed, dismissed",
+                    json!({"frequency": {"type": "until_completed"}}),
+                    false,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    last_session: Some("s1".into()),
+                    ..Default::default()
+                }),
+                ..case(
+                    "every session, same session",
+                    json!({"frequency": {"type": "every_session"}}),
+                    false,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    last_session: Some("s0".into()),
+                    completed: true,
+                    ..Default::default()
+                }),
+                ..case(
+                    "every session, new session",
+                    json!({"frequency": {"type": "every_session"}}),
+                    true,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    last_shown_millis: days_ago(3),
+                    ..Default::default()
+                }),
+                ..case(
+                    "every 7 days, 3 days ago",
+                    json!({"frequency": {"type": "every_n_days", "days": 7}}),
+                    false,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    last_shown_millis: days_ago(8),
+                    ..Default::default()
+                }),
+                ..case(
+                    "every 7 days, 8 days ago",
+                    json!({"frequency": {"type": "every_n_days", "days": 7}}),
+                    true,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    step_reached: Some(1),
+                    ..Default::default()
+                }),
+                url: "https://app.test/reports",
+                ..case(
+                    "multi-page tour resumes on its next page",
+                    json!({"pages": [{"match": "exact", "pattern": "/start"}], "steps": [{"kind": "modal", "title": "A"}, {"kind": "modal", "title": "B", "page_url": "/reports"}]}),
+                    true,
+                )
+            },
+        ];
+        for c in cases {
+            let p = vec![prepared("t1", c.doc)];
+            let serde_json::Value::Object(attributes) = c.attrs else {
+                panic!()
+            };
+            let events: HashMap<String, u64> =
+                c.events.iter().map(|(k, v)| ((*k).into(), *v)).collect();
+            let progress: HashMap<String, Progress> = c
+                .progress
+                .map(|p| ("t1".to_owned(), p))
+                .into_iter()
+                .collect();
+            let v = Viewer {
+                attributes: &attributes,
+                event_counts: &events,
+                progress: &progress,
+                url: c.url,
+                locale: None,
+                session_id: c.session,
+                now_millis: NOW,
+            };
+            assert_eq!(
+                evaluate(&p, &HashMap::new(), &v).len() == 1,
+                c.shown,
+                "{}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn kill_switch_saved_audiences_and_priority() {
+        let mut killed = prepared("a", json!({}));
+        killed.kill_switch = true;
+        let saved = prepared("b", json!({"audience_id": "aud-1"}));
+        let missing = prepared("c", json!({"audience_id": "gone"}));
+        let low = prepared("d", json!({"priority": -5}));
+        let high = prepared("e", json!({"priority": 10}));
+        let all = vec![killed, saved, missing, low, high];
+        let audiences: HashMap<String, Expr> =
+            [("aud-1".to_owned(), audience::parse("seats > 1").unwrap())].into();
+        let attributes = json!({"seats": 2}).as_object().unwrap().clone();
+        let (events, progress) = (HashMap::new(), HashMap::new());
+        let v = Viewer {
+            attributes: &attributes,
+            event_counts: &events,
+            progress: &progress,
+            url: "/",
+            locale: None,
+            session_id: None,
+            now_millis: NOW,
+        };
+        let ids: Vec<&str> = evaluate(&all, &audiences, &v)
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
+        assert_eq!(ids, ["e", "b", "d"]);
+    }
+
+    #[test]
+    fn locales_fall_back_to_the_language() {
+        let t = tour(json!({
+            "steps": [{"kind": "modal", "title": "Hello", "buttons": [{"action": "next", "label": "Next"}]}],
+            "locales": {"pt": [{"title": "Olá", "buttons": ["Próximo"]}], "fr-CA": [{"title": "Allô"}]}
+        }));
+        assert_eq!(localize_tour(&t, Some("pt-BR")).steps[0].title, "Olá");
+        assert_eq!(
+            localize_tour(&t, Some("pt-BR")).steps[0].buttons[0].label(),
+            "Próximo"
+        );
+        assert_eq!(localize_tour(&t, Some("fr-CA")).steps[0].title, "Allô");
+        assert_eq!(
+            localize_tour(&t, Some("fr")).steps[0].title,
+            "Hello",
+            "no fr: default text"
+        );
+        assert_eq!(localize_tour(&t, Some("xx")).steps[0].title, "Hello");
+        assert!(localize_tour(&t, None).locales.is_empty());
+    }
+}
