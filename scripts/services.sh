@@ -32,10 +32,13 @@ ensure_nats() {
 }
 
 # Test databases are named spotlight_test_*; drop what earlier runs left behind.
+# Best effort: clean-up never fails the run.
 drop_test_databases() {
-  psql -h 127.0.0.1 -U postgres -d postgres -Atc \
-    "SELECT datname FROM pg_database WHERE datname LIKE 'spotlight_test_%'" 2>/dev/null |
-    while read -r db; do
-      psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true
-    done
+  command -v psql >/dev/null 2>&1 || return 0
+  local dbs
+  dbs=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+    "SELECT datname FROM pg_database WHERE datname LIKE 'spotlight_test_%' OR datname LIKE 'spotlight_bench_%'" 2>/dev/null) || return 0
+  for db in $dbs; do
+    psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true
+  done
 }
