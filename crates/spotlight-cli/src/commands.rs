@@ -634,6 +634,10 @@ async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     writeln!(out, "  operator token:  {operator}")?;
     writeln!(
         out,
+        "  API reference:   {base}/docs  (OpenAPI at {base}/openapi.json)"
+    )?;
+    writeln!(
+        out,
         "  health:          {base}/readyz   metrics: {base}/metrics"
     )?;
     writeln!(out, "Press Ctrl-C to stop.")?;
