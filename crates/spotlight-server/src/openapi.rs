@@ -361,6 +361,11 @@ fn operations() -> Vec<Op> {
         let base = format!("/v1/admin/{c}");
         let one = format!("{base}/{{id}}");
         let k = kind.as_str();
+        let a = if k.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
         let ed = Auth::Admin("editor");
         let vw = Auth::Admin("viewer");
         ops.extend([
@@ -378,7 +383,7 @@ fn operations() -> Vec<Op> {
                 Post,
                 base.clone(),
                 c,
-                format!("Create a {k} draft"),
+                format!("Create {a} {k} draft"),
                 ed,
                 Some(doc),
                 (201, Some("ObjectView")),
@@ -388,7 +393,7 @@ fn operations() -> Vec<Op> {
                 Get,
                 one.clone(),
                 c,
-                format!("A {k}, with its ETag"),
+                format!("One {k}, with its ETag"),
                 vw,
                 None,
                 (200, Some("ObjectView")),
