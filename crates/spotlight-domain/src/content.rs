@@ -5,8 +5,8 @@
 use crate::object::{Document, ObjectKind};
 use crate::page::PageRule;
 use crate::tour::{
-    check_body, check_name, check_target, check_targeting, check_text, check_url, valid_locale,
-    Frequency, Schedule, Target, Targeting, Trigger,
+    check_body, check_name, check_ref, check_target, check_targeting, check_text, check_url,
+    valid_locale, Frequency, Schedule, Target, Targeting, Trigger,
 };
 use crate::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
@@ -147,6 +147,8 @@ impl Document for Content {
     fn validate(&mut self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         check_name(&mut e, &self.name);
+        check_ref(&mut e, "audience_id", self.audience_id.as_deref());
+        check_ref(&mut e, "theme_id", self.theme_id.as_deref());
         check_text(&mut e, "title", &self.title, 200, false);
         check_body(&mut e, "body", &mut self.body);
         if self.title.trim().is_empty() && self.body.trim().is_empty() {
@@ -260,6 +262,8 @@ impl Document for Checklist {
     fn validate(&mut self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         check_name(&mut e, &self.name);
+        check_ref(&mut e, "audience_id", self.audience_id.as_deref());
+        check_ref(&mut e, "theme_id", self.theme_id.as_deref());
         check_text(&mut e, "title", &self.title, 200, true);
         check_text(&mut e, "description", &self.description, 1000, false);
         if !(1..=30).contains(&self.items.len()) {
@@ -393,6 +397,8 @@ impl Document for Launcher {
     fn validate(&mut self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         check_name(&mut e, &self.name);
+        check_ref(&mut e, "audience_id", self.audience_id.as_deref());
+        check_ref(&mut e, "theme_id", self.theme_id.as_deref());
         check_text(&mut e, "label", &self.label, 50, false);
         match (&self.target, self.kind) {
             (None, LauncherKind::Beacon) => e.add("target", "a beacon needs a target"),
@@ -506,7 +512,7 @@ mod tests {
     fn launchers() {
         let ok = json!({"name": "Help", "type": "button", "label": "Help", "items": [{"type": "link", "label": "Docs", "url": "https://docs.test"}]});
         assert!(paths::<Launcher>(ok).is_empty());
-        let bad = json!({"name": "Help", "type": "beacon", "items": []});
-        assert_eq!(paths::<Launcher>(bad), ["target", "items"]);
+        let bad = json!({"name": "Help", "type": "beacon", "items": [], "theme_id": "blue"});
+        assert_eq!(paths::<Launcher>(bad), ["theme_id", "target", "items"]);
     }
 }

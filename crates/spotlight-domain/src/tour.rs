@@ -397,6 +397,21 @@ pub fn check_target(errors: &mut ValidationErrors, path: &str, t: &Target) {
     if let Some(text) = &t.text {
         check_text(errors, &format!("{path}.text"), text, MAX_TITLE, false);
     }
+    if let Some(frame) = &t.frame {
+        if frame.trim().is_empty() || frame.len() > MAX_SELECTOR_BYTES {
+            errors.add(
+                format!("{path}.frame"),
+                format!("must be 1 to {MAX_SELECTOR_BYTES} bytes"),
+            );
+        }
+    }
+}
+
+/// References to other objects (`audience_id`, `theme_id`, …) are object ids.
+pub fn check_ref(errors: &mut ValidationErrors, path: &str, id: Option<&str>) {
+    if id.is_some_and(|id| id.parse::<uuid::Uuid>().is_err()) {
+        errors.add(path, "must be an object id");
+    }
 }
 
 /// Is `locale` a BCP 47-looking tag (`en`, `pt-BR`, `zh-Hant-TW`)?
@@ -550,6 +565,8 @@ impl Tour {
     pub fn validate(&mut self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         check_name(&mut errors, &self.name);
+        check_ref(&mut errors, "audience_id", self.audience_id.as_deref());
+        check_ref(&mut errors, "theme_id", self.theme_id.as_deref());
         if self.steps.is_empty() {
             errors.add("steps", "a tour needs at least one step");
         }
@@ -716,6 +733,15 @@ mod tests {
                 "missing {expected} in {p:?}"
             );
         }
+    }
+
+    #[test]
+    fn references_and_frames_are_checked() {
+        let mut t = tour(json!({
+            "name": "x", "audience_id": "pros", "theme_id": uuid::Uuid::now_v7().to_string(),
+            "steps": [{"kind": "tooltip", "target": {"selectors": ["#a"], "frame": "x".repeat(600)}}]
+        }));
+        assert_eq!(paths(&mut t), ["audience_id", "steps[0].target.frame"]);
     }
 
     #[test]

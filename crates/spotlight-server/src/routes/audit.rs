@@ -136,6 +136,16 @@ pub async fn list(
     State(state): State<AppState>,
     AppQuery(q): AppQuery<AuditQuery>,
 ) -> ApiResult<Response> {
+    for (field, v) in [
+        ("actor", &q.actor),
+        ("action", &q.action),
+        ("object_kind", &q.object_kind),
+        ("object_id", &q.object_id),
+    ] {
+        if v.as_ref().is_some_and(|v| v.len() > 320) {
+            return Err(ApiError::field(field, "at most 320 characters"));
+        }
+    }
     let filter = AuditFilter {
         actor: q.actor.filter(|s| !s.is_empty()),
         action: q.action.filter(|s| !s.is_empty()),
