@@ -25,6 +25,18 @@ fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().unwrap()
 }
 
+/// Runs a command with `input` piped to its standard input.
+fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn stdout_json(out: &Output) -> Value {
     assert!(
         out.status.success(),
@@ -264,8 +276,8 @@ fn operator_flow(database_url: Option<&str>) {
     // A member whose password comes from stdin.
     let mut add = spotlight(dir.path());
     with_db(&mut add);
-    let mut child = add
-        .args([
+    let out = run_with_stdin(
+        add.args([
             "member",
             "add",
             "--tenant",
@@ -275,19 +287,9 @@ fn operator_flow(database_url: Option<&str>) {
             "--role",
             "owner",
             "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long enough password\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ]),
+        b"a long enough password\n",
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -296,8 +298,8 @@ fn operator_flow(database_url: Option<&str>) {
     // A password piped without the flag is used too.
     let mut add = spotlight(dir.path());
     with_db(&mut add);
-    let mut child = add
-        .args([
+    let out = run_with_stdin(
+        add.args([
             "member",
             "add",
             "--tenant",
@@ -306,19 +308,9 @@ fn operator_flow(database_url: Option<&str>) {
             "piped@acme.test",
             "--role",
             "editor",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"piped password 123\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ]),
+        b"piped password 123\n",
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -481,9 +473,8 @@ fn backup_moves_a_store_from_sqlite_to_another_store() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut add = spotlight(src.path());
-    let mut child = add
-        .args([
+    let out = run_with_stdin(
+        spotlight(src.path()).args([
             "member",
             "add",
             "--tenant",
@@ -493,18 +484,10 @@ fn backup_moves_a_store_from_sqlite_to_another_store() {
             "--role",
             "owner",
             "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long enough password\n")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+        ]),
+        b"a long enough password\n",
+    );
+    assert!(out.status.success());
 
     // Authoring through the real server: a tour, edited and published twice.
     let mut server = Server::start(src.path(), None);
