@@ -108,7 +108,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => ApiError::not_found(),
+            StoreError::NotFound | StoreError::NoSuchVersion => ApiError::not_found(),
             StoreError::Precondition => ApiError::new(
                 ErrorCode::PreconditionFailed,
                 "the object changed since you read it; reload it, or retry with its current ETag",

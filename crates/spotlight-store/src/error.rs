@@ -9,6 +9,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("the object changed since it was read")]
     Precondition,
+    #[error("the object has no such version")]
+    NoSuchVersion,
     #[error("unsupported database URL (expected sqlite:// or postgres://)")]
     UnsupportedUrl,
     #[error("backup: {0}")]

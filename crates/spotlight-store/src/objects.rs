@@ -510,7 +510,7 @@ impl Store {
         .bind(version)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or(StoreError::NotFound)?
+        .ok_or(StoreError::NoSuchVersion)?
         .try_get("document")?;
         upsert_publication(&mut tx, &current, env, version, &audit.actor, now).await?;
         audit.after = Some(doc);
@@ -591,16 +591,15 @@ impl Store {
     }
 
     /// Versions, newest first, before an optional cursor (a version number).
+    /// Scoped by tenant: an object the tenant does not have has none (callers
+    /// that must answer 404 look the object up first, as they need it anyway).
     pub async fn versions(
         &self,
         tenant: TenantId,
-        kind: ObjectKind,
         id: ObjectId,
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<VersionRecord>, StoreError> {
-        // The object must be the caller's (and of this kind): 404 otherwise.
-        self.object(tenant, kind, id).await?;
         let rows = sqlx::query(
             "SELECT version, document, created_at, created_by FROM object_versions \
              WHERE tenant_id = $1 AND object_id = $2 AND version < $3 ORDER BY version DESC LIMIT $4",
@@ -611,15 +610,35 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(VersionRecord {
-                    version: r.try_get("version")?,
-                    document: r.try_get("document")?,
-                    created_at: Timestamp(r.try_get("created_at")?),
-                    created_by: r.try_get("created_by")?,
-                })
-            })
-            .collect()
+        rows.iter().map(version_from_row).collect()
     }
+
+    /// One version (`NoSuchVersion` when the tenant's object has no such version).
+    pub async fn version(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        version: i64,
+    ) -> Result<VersionRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT version, document, created_at, created_by FROM object_versions \
+             WHERE tenant_id = $1 AND object_id = $2 AND version = $3",
+        )
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .bind(version)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NoSuchVersion)?;
+        version_from_row(&row)
+    }
+}
+
+fn version_from_row(r: &sqlx::any::AnyRow) -> Result<VersionRecord, StoreError> {
+    Ok(VersionRecord {
+        version: r.try_get("version")?,
+        document: r.try_get("document")?,
+        created_at: Timestamp(r.try_get("created_at")?),
+        created_by: r.try_get("created_by")?,
+    })
 }

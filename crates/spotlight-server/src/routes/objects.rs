@@ -389,7 +389,6 @@ pub async fn unpublish<D: Document>(
     AppPath(id): AppPath<ObjectId>,
     OptionalJson(body): OptionalJson<EnvironmentBody>,
 ) -> ApiResult<Response> {
-    state.store.object(actor.tenant_id, D::KIND, id).await?;
     let env = environment(&state, &actor, body.environment.as_deref(), "environment").await?;
     let entry = audit(&actor, &meta, D::KIND, "unpublish", id);
     let o = state
@@ -429,7 +428,7 @@ pub async fn versions<D: Document>(
     let object = state.store.object(actor.tenant_id, D::KIND, id).await?;
     let versions = state
         .store
-        .versions(actor.tenant_id, D::KIND, id, before, limit)
+        .versions(actor.tenant_id, id, before, limit)
         .await?;
     let next_cursor = (versions.len() == limit as usize)
         .then(|| versions.last().map(|v| v.version.to_string()))
@@ -458,13 +457,7 @@ pub async fn version<D: Document>(
     AppPath((id, n)): AppPath<(ObjectId, i64)>,
 ) -> ApiResult<AppJson<VersionView>> {
     let object = state.store.object(actor.tenant_id, D::KIND, id).await?;
-    let v = state
-        .store
-        .versions(actor.tenant_id, D::KIND, id, Some(n.saturating_add(1)), 1)
-        .await?
-        .into_iter()
-        .find(|v| v.version == n)
-        .ok_or_else(ApiError::not_found)?;
+    let v = state.store.version(actor.tenant_id, id, n).await?;
     Ok(AppJson(VersionView {
         published_in: object
             .publications
@@ -494,8 +487,6 @@ pub async fn rollback<D: Document>(
     AppPath(id): AppPath<ObjectId>,
     AppJson(body): AppJson<RollbackBody>,
 ) -> ApiResult<Response> {
-    // The object first: another tenant's object is a 404, whatever the version.
-    state.store.object(actor.tenant_id, D::KIND, id).await?;
     let env = environment(&state, &actor, body.environment.as_deref(), "environment").await?;
     let entry = audit(&actor, &meta, D::KIND, "rollback", id);
     let o = state
@@ -503,7 +494,11 @@ pub async fn rollback<D: Document>(
         .publish_version(actor.tenant_id, D::KIND, id, env.id, body.version, entry)
         .await
         .map_err(|e| match e {
-            spotlight_store::StoreError::NotFound => ApiError::field("version", "no such version"),
+            // The store tells a missing version (the caller's mistake: 422) from a
+            // missing object (another tenant's or none: 404).
+            spotlight_store::StoreError::NoSuchVersion => {
+                ApiError::field("version", "no such version")
+            }
             e => archived_conflict(e),
         })?;
     respond(StatusCode::OK, o)
