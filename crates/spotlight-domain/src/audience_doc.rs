@@ -1,6 +1,6 @@
 //! Saved audiences and themes: the two small documents.
 
-use crate::object::{Document, ObjectKind};
+use crate::object::{document, ObjectKind};
 use crate::validation::ValidationErrors;
 use crate::{audience, tour};
 use serde::{Deserialize, Serialize};
@@ -15,15 +15,11 @@ pub struct Audience {
     pub rule: String,
 }
 
-impl Document for Audience {
-    const KIND: ObjectKind = ObjectKind::Audience;
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-    fn validate(&mut self) -> Result<(), ValidationErrors> {
+document!(Audience, ObjectKind::Audience);
+
+impl Audience {
+    /// Checks every field (see [`Document::validate`]).
+    pub fn validate(&mut self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         tour::check_name(&mut e, &self.name);
         if self.description.chars().count() > 1000 {
@@ -157,15 +153,11 @@ fn check_tokens(e: &mut ValidationErrors, prefix: &str, t: &ThemeTokens) {
     }
 }
 
-impl Document for Theme {
-    const KIND: ObjectKind = ObjectKind::Theme;
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-    fn validate(&mut self) -> Result<(), ValidationErrors> {
+document!(Theme, ObjectKind::Theme);
+
+impl Theme {
+    /// Checks every field (see [`Document::validate`]).
+    pub fn validate(&mut self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         tour::check_name(&mut e, &self.name);
         check_tokens(&mut e, "tokens", &self.tokens);

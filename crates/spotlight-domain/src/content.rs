@@ -2,7 +2,9 @@
 //! documents that share the tour's targeting model (audience, pages, frequency,
 //! priority, schedule, theme).
 
-use crate::object::{Document, ObjectKind};
+#[cfg(test)]
+use crate::object::Document;
+use crate::object::{document, ObjectKind};
 use crate::page::PageRule;
 use crate::tour::{
     check_body, check_name, check_ref, check_target, check_targeting, check_text, check_url,
@@ -136,15 +138,11 @@ pub struct Content {
     pub locales: BTreeMap<String, ContentText>,
 }
 
-impl Document for Content {
-    const KIND: ObjectKind = ObjectKind::Content;
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-    fn validate(&mut self) -> Result<(), ValidationErrors> {
+document!(Content, ObjectKind::Content);
+
+impl Content {
+    /// Checks every field (see [`Document::validate`]).
+    pub fn validate(&mut self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         check_name(&mut e, &self.name);
         check_ref(&mut e, "audience_id", self.audience_id.as_deref());
@@ -251,15 +249,11 @@ fn check_id_ref(e: &mut ValidationErrors, path: &str, id: &str) {
     }
 }
 
-impl Document for Checklist {
-    const KIND: ObjectKind = ObjectKind::Checklist;
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-    fn validate(&mut self) -> Result<(), ValidationErrors> {
+document!(Checklist, ObjectKind::Checklist);
+
+impl Checklist {
+    /// Checks every field (see [`Document::validate`]).
+    pub fn validate(&mut self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         check_name(&mut e, &self.name);
         check_ref(&mut e, "audience_id", self.audience_id.as_deref());
@@ -386,15 +380,11 @@ pub struct Launcher {
     pub theme_id: Option<String>,
 }
 
-impl Document for Launcher {
-    const KIND: ObjectKind = ObjectKind::Launcher;
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-    fn validate(&mut self) -> Result<(), ValidationErrors> {
+document!(Launcher, ObjectKind::Launcher);
+
+impl Launcher {
+    /// Checks every field (see [`Document::validate`]).
+    pub fn validate(&mut self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         check_name(&mut e, &self.name);
         check_ref(&mut e, "audience_id", self.audience_id.as_deref());

@@ -90,3 +90,23 @@ pub trait Document:
     fn set_name(&mut self, name: String);
     fn validate(&mut self) -> Result<(), crate::ValidationErrors>;
 }
+
+/// Implements [`Document`] for a type with a `name` field and an inherent
+/// `validate(&mut self)`.
+macro_rules! document {
+    ($ty:ty, $kind:expr) => {
+        impl $crate::object::Document for $ty {
+            const KIND: $crate::object::ObjectKind = $kind;
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn set_name(&mut self, name: String) {
+                self.name = name;
+            }
+            fn validate(&mut self) -> Result<(), $crate::validation::ValidationErrors> {
+                <$ty>::validate(self)
+            }
+        }
+    };
+}
+pub(crate) use document;

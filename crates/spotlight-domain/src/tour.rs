@@ -634,18 +634,7 @@ impl Tour {
     }
 }
 
-impl crate::object::Document for Tour {
-    const KIND: crate::object::ObjectKind = crate::object::ObjectKind::Tour;
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-    fn validate(&mut self) -> Result<(), ValidationErrors> {
-        Tour::validate(self)
-    }
-}
+crate::object::document!(Tour, crate::object::ObjectKind::Tour);
 
 #[cfg(test)]
 mod tests {
