@@ -136,6 +136,9 @@ pub struct Content {
     pub theme_id: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub locales: BTreeMap<String, ContentText>,
+    /// Run as an A/B test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<crate::experiment::Experiment>,
 }
 
 document!(Content, ObjectKind::Content);
@@ -182,6 +185,9 @@ impl Content {
             },
         );
         check_locales(&mut e, &mut self.locales);
+        if let Some(x) = &self.experiment {
+            x.check(&mut e, "experiment");
+        }
         e.into_result()
     }
 }

@@ -45,6 +45,8 @@ pub struct Progress {
     pub last_session: Option<String>,
     /// For multi-page tours: the step reached (resumes on the next page).
     pub step_reached: Option<usize>,
+    /// For checklists: the items done.
+    pub items_completed: Vec<String>,
     pub completed: bool,
     pub dismissed: bool,
 }
@@ -125,6 +127,32 @@ impl Prepared {
         }
     }
 
+    pub fn experiment(&self) -> Option<&crate::experiment::Experiment> {
+        match &self.doc {
+            Doc::Tour(t) => t.experiment.as_ref(),
+            Doc::Content(c) => c.experiment.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub fn theme_id(&self) -> Option<&str> {
+        match &self.doc {
+            Doc::Tour(t) => t.theme_id.as_deref(),
+            Doc::Content(c) => c.theme_id.as_deref(),
+            Doc::Checklist(c) => c.theme_id.as_deref(),
+            Doc::Launcher(l) => l.theme_id.as_deref(),
+        }
+    }
+
+    /// Whether a locale variant changes this document's text.
+    pub fn has_locale(&self, locale: Option<&str>) -> bool {
+        match &self.doc {
+            Doc::Tour(t) => pick_locale(&t.locales, locale).is_some(),
+            Doc::Content(c) => pick_locale(&c.locales, locale).is_some(),
+            _ => false,
+        }
+    }
+
     fn on_page(&self, url: &str) -> bool {
         self.pages.is_empty() || self.pages.iter().any(|p| p.matches(url))
     }
@@ -164,38 +192,59 @@ impl Prepared {
     }
 }
 
-/// Everything the viewer should see, highest priority first (ties: oldest first).
+/// Everything the viewer should see, highest priority first (ties: by id).
 pub fn evaluate<'p>(
     published: &'p [Prepared],
     audiences: &HashMap<String, Expr>,
     v: &Viewer<'_>,
 ) -> Vec<&'p Prepared> {
+    evaluate_by(published, |p| p, audiences, v)
+}
+
+/// [`evaluate`] over anything that holds a [`Prepared`].
+pub fn evaluate_by<'p, T>(
+    items: &'p [T],
+    prepared: impl Fn(&T) -> &Prepared,
+    audiences: &HashMap<String, Expr>,
+    v: &Viewer<'_>,
+) -> Vec<&'p T> {
     let subject = Subject {
         attributes: v.attributes,
         event_counts: v.event_counts,
         now_millis: v.now_millis,
     };
-    let mut out: Vec<&Prepared> = published
+    let mut out: Vec<&T> = items
         .iter()
-        .filter(|p| !p.kill_switch)
-        .filter(|p| {
-            p.start.is_none_or(|s| v.now_millis >= s) && p.end.is_none_or(|e| v.now_millis < e)
-        })
-        .filter(|p| {
-            let progress = v.progress.get(&p.id);
-            if p.resumes_here(progress, v.url) {
-                return true;
+        .filter(|item| {
+            let p = prepared(item);
+            if p.kill_switch {
+                return false;
             }
-            p.on_page(v.url) && p.frequency_allows(progress, v)
-        })
-        .filter(|p| p.audience.as_ref().is_none_or(|e| e.eval(&subject)))
-        .filter(|p| match &p.audience_id {
-            // A saved audience that no longer exists matches nobody.
-            Some(id) => audiences.get(id).is_some_and(|e| e.eval(&subject)),
-            None => true,
+            if !(p.start.is_none_or(|s| v.now_millis >= s)
+                && p.end.is_none_or(|e| v.now_millis < e))
+            {
+                return false;
+            }
+            let progress = v.progress.get(&p.id);
+            if !(p.resumes_here(progress, v.url)
+                || (p.on_page(v.url) && p.frequency_allows(progress, v)))
+            {
+                return false;
+            }
+            if !p.audience.as_ref().is_none_or(|e| e.eval(&subject)) {
+                return false;
+            }
+            match &p.audience_id {
+                // A saved audience that no longer exists matches nobody.
+                Some(id) => audiences.get(id).is_some_and(|e| e.eval(&subject)),
+                None => true,
+            }
         })
         .collect();
-    out.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id)));
+    out.sort_by(|a, b| {
+        let (a, b) = (prepared(a), prepared(b));
+        b.priority.cmp(&a.priority).then_with(|| a.id.cmp(&b.id))
+    });
     out
 }
 
@@ -209,6 +258,21 @@ pub fn pick_locale<'a, T>(
         let lang = wanted.split('-').next()?;
         variants.get(lang)
     })
+}
+
+/// The announcement with the texts of the viewer's locale applied.
+pub fn localize_content(c: &Content, locale: Option<&str>) -> Content {
+    let mut out = c.clone();
+    if let Some(text) = pick_locale(&c.locales, locale) {
+        if let Some(title) = &text.title {
+            out.title = title.clone();
+        }
+        if let Some(body) = &text.body {
+            out.body = body.clone();
+        }
+    }
+    out.locales.clear();
+    out
 }
 
 /// The tour with the texts of the viewer's locale applied.

@@ -7,6 +7,7 @@ pub mod audience_doc;
 pub mod clock;
 pub mod content;
 pub mod delivery;
+pub mod experiment;
 pub mod ids;
 pub mod keys;
 pub mod names;

@@ -45,6 +45,36 @@ pub enum AdminDetection {
     },
 }
 
+impl AdminDetection {
+    /// Is this end user an in-app admin? `claims` are the verified token's, if any.
+    pub fn is_admin(
+        &self,
+        user_id: &str,
+        claims: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) -> bool {
+        let claim_has = |claim: &str, wanted: &str| {
+            claims.and_then(|c| c.get(claim)).is_some_and(|v| match v {
+                // A space-separated list, as OAuth scopes are written.
+                serde_json::Value::String(s) => s.split(' ').any(|p| p == wanted),
+                serde_json::Value::Array(a) => a.iter().any(|x| x.as_str() == Some(wanted)),
+                _ => false,
+            })
+        };
+        match self {
+            AdminDetection::None => false,
+            AdminDetection::Table { user_ids } => user_ids.iter().any(|u| u == user_id),
+            AdminDetection::JwtPermission { claim, permission } => claim_has(claim, permission),
+            AdminDetection::JwtRole { claim, role } => claim_has(claim, role),
+            AdminDetection::Composite { mode, strategies } => match mode {
+                CompositeMode::Any => strategies.iter().any(|s| s.is_admin(user_id, claims)),
+                CompositeMode::All => {
+                    !strategies.is_empty() && strategies.iter().all(|s| s.is_admin(user_id, claims))
+                }
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CompositeMode {
@@ -284,6 +314,50 @@ mod tests {
             json!({"admin_detection": {"strategy": "magic"}})
         )
         .is_err());
+    }
+
+    #[test]
+    fn admin_detection_strategies() {
+        let d = |v: serde_json::Value| serde_json::from_value::<AdminDetection>(v).unwrap();
+        let claims =
+            json!({"perms": ["read", "spotlight:edit"], "scope": "a b admin", "role": "admin"});
+        let claims = claims.as_object();
+        let table = d(json!({"strategy": "table", "user_ids": ["u1"]}));
+        let perm = d(
+            json!({"strategy": "jwt_permission", "claim": "perms", "permission": "spotlight:edit"}),
+        );
+        let scope =
+            d(json!({"strategy": "jwt_permission", "claim": "scope", "permission": "admin"}));
+        let role = d(json!({"strategy": "jwt_role", "claim": "role", "role": "admin"}));
+        let cases = [
+            (&table, "u1", None, true),
+            (&table, "u2", None, false),
+            (&perm, "u2", claims, true),
+            (&perm, "u2", None, false),
+            (&scope, "u2", claims, true),
+            (&role, "u2", claims, true),
+            (&AdminDetection::None, "u1", claims, false),
+        ];
+        for (i, (strategy, user, claims, want)) in cases.into_iter().enumerate() {
+            assert_eq!(strategy.is_admin(user, claims), want, "case {i}");
+        }
+        let all = d(
+            json!({"strategy": "composite", "mode": "all", "strategies": [
+                {"strategy": "table", "user_ids": ["u1"]},
+                {"strategy": "jwt_role", "claim": "role", "role": "admin"}
+            ]}),
+        );
+        assert!(all.is_admin("u1", claims));
+        assert!(!all.is_admin("u2", claims));
+        assert!(!all.is_admin("u1", None));
+        let any = d(
+            json!({"strategy": "composite", "mode": "any", "strategies": [
+                {"strategy": "table", "user_ids": ["u1"]},
+                {"strategy": "jwt_role", "claim": "role", "role": "admin"}
+            ]}),
+        );
+        assert!(any.is_admin("u1", None));
+        assert!(!any.is_admin("u2", None));
     }
 }
 

@@ -277,6 +277,9 @@ pub struct Tour {
     /// Locale (`fr`, `pt-BR`) → one entry per step.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub locales: BTreeMap<String, Vec<StepText>>,
+    /// Run as an A/B test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<crate::experiment::Experiment>,
 }
 
 /// The targeting fields tours, content, checklists and launchers share.
@@ -567,6 +570,9 @@ impl Tour {
         check_name(&mut errors, &self.name);
         check_ref(&mut errors, "audience_id", self.audience_id.as_deref());
         check_ref(&mut errors, "theme_id", self.theme_id.as_deref());
+        if let Some(x) = &self.experiment {
+            x.check(&mut errors, "experiment");
+        }
         if self.steps.is_empty() {
             errors.add("steps", "a tour needs at least one step");
         }

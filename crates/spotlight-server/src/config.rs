@@ -80,6 +80,11 @@ pub struct Config {
     pub login_per_ip_per_minute: u32,
     pub login_per_account_per_minute: u32,
     pub db_max_connections: u32,
+    /// How long cached data may serve past its freshness while the database
+    /// cannot be reached (stale-if-error).
+    pub cache_max_stale: Duration,
+    /// How long a tenant's last good JWKS may verify tokens while its URL fails.
+    pub jwks_max_stale: Duration,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,6 +114,8 @@ struct Raw {
     login_per_ip_per_minute: Option<u32>,
     login_per_account_per_minute: Option<u32>,
     db_max_connections: Option<u32>,
+    cache_max_stale_secs: Option<u64>,
+    jwks_max_stale_secs: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +150,8 @@ const KEYS: &[&str] = &[
     "login_per_ip_per_minute",
     "login_per_account_per_minute",
     "db_max_connections",
+    "cache_max_stale_secs",
+    "jwks_max_stale_secs",
 ];
 
 fn figment_error(e: figment::Error, source: &str) -> ConfigError {
@@ -289,6 +298,14 @@ impl Config {
                 self.login_per_account_per_minute.to_string(),
             ),
             ("db_max_connections", self.db_max_connections.to_string()),
+            (
+                "cache_max_stale_secs",
+                self.cache_max_stale.as_secs().to_string(),
+            ),
+            (
+                "jwks_max_stale_secs",
+                self.jwks_max_stale.as_secs().to_string(),
+            ),
         ];
         for (k, v) in lines {
             let _ = writeln!(out, "{k} = {v}");
@@ -653,6 +670,20 @@ fn resolve(env: Raw, file: Raw) -> Result<Config, ConfigError> {
             10,
         )?,
         db_max_connections,
+        cache_max_stale: secs(
+            "cache_max_stale_secs",
+            env.cache_max_stale_secs.or(file.cache_max_stale_secs),
+            3600,
+            0,
+            7 * 24 * 3600,
+        )?,
+        jwks_max_stale: secs(
+            "jwks_max_stale_secs",
+            env.jwks_max_stale_secs.or(file.jwks_max_stale_secs),
+            24 * 3600,
+            0,
+            30 * 24 * 3600,
+        )?,
     })
 }
 

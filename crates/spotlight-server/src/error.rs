@@ -98,6 +98,12 @@ impl ApiError {
     pub fn field(path: &str, message: &str) -> Self {
         Self::validation(ValidationErrors::single(path, message))
     }
+    pub fn unavailable() -> Self {
+        Self::new(
+            ErrorCode::Unavailable,
+            "temporarily unavailable; retry later",
+        )
+    }
     /// An internal failure: logged with its cause, answered without it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");

@@ -3,8 +3,11 @@
 //! for tests) and [`Application::run_until_stopped`] serves until told to stop.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
+pub mod delivery;
 pub mod error;
+pub mod identity;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -30,6 +33,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/sdk/ping",
             get(routes::sdk::ping).options(routes::sdk::preflight),
+        )
+        .route(
+            "/v1/sdk/config",
+            get(routes::sdk::config).options(routes::sdk::preflight),
         )
         .layer(axum::middleware::from_fn(routes::sdk::cors));
 

@@ -35,6 +35,22 @@ pub struct ScopeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    pub cache: &'static str,
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BuildLabels {
     pub version: &'static str,
     pub store: &'static str,
@@ -49,6 +65,12 @@ pub struct Metrics {
     pub rate_limited: Family<ScopeLabels, Counter>,
     pub startup_seconds: Gauge<f64, AtomicU64>,
     pub build_info: Family<BuildLabels, Gauge>,
+    pub cache_lookups: Family<CacheLabels, Counter>,
+    pub cache_invalidations: Family<ResultLabels, Counter>,
+    pub sdk_config_served: Family<ResultLabels, Counter>,
+    pub identity_monitor: Family<ReasonLabels, Counter>,
+    pub jwks_fetches: Family<ResultLabels, Counter>,
+    pub profile_writes: Family<ResultLabels, Counter>,
 }
 
 impl Metrics {
@@ -94,8 +116,50 @@ impl Metrics {
             "Version, store and mode of this node",
             build_info.clone(),
         );
+        let cache_lookups = Family::<CacheLabels, Counter>::default();
+        let cache_invalidations = Family::<ResultLabels, Counter>::default();
+        let sdk_config_served = Family::<ResultLabels, Counter>::default();
+        let identity_monitor = Family::<ReasonLabels, Counter>::default();
+        let jwks_fetches = Family::<ResultLabels, Counter>::default();
+        let profile_writes = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "cache_lookups",
+            "Cache lookups by cache and result (hit, miss, refresh, stale, error)",
+            cache_lookups.clone(),
+        );
+        registry.register(
+            "cache_invalidations",
+            "Change notices applied to the caches, by source (local, remote, all)",
+            cache_invalidations.clone(),
+        );
+        registry.register(
+            "sdk_config_served",
+            "SDK configs answered, by result (full, not_modified, disabled)",
+            sdk_config_served.clone(),
+        );
+        registry.register(
+            "identity_monitor_would_refuse",
+            "Requests identity verification in monitor mode would refuse, by reason",
+            identity_monitor.clone(),
+        );
+        registry.register(
+            "jwks_fetches",
+            "JWKS downloads by result",
+            jwks_fetches.clone(),
+        );
+        registry.register(
+            "end_user_profile_writes",
+            "End-user profile writes by result (written, dropped, failed)",
+            profile_writes.clone(),
+        );
         Metrics {
             registry,
+            cache_lookups,
+            cache_invalidations,
+            sdk_config_served,
+            identity_monitor,
+            jwks_fetches,
+            profile_writes,
             requests,
             request_duration,
             auth_failures,
@@ -109,6 +173,16 @@ impl Metrics {
         self.auth_failures
             .get_or_create(&AuthFailureLabels { kind, reason })
             .inc();
+    }
+
+    pub fn cache_lookup(&self, cache: &'static str, result: &'static str) {
+        self.cache_lookups
+            .get_or_create(&CacheLabels { cache, result })
+            .inc();
+    }
+
+    pub fn count(family: &Family<ResultLabels, Counter>, result: &'static str) {
+        family.get_or_create(&ResultLabels { result }).inc();
     }
 
     pub fn render(&self) -> String {

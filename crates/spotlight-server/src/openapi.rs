@@ -170,6 +170,23 @@ fn operations() -> Vec<Op> {
             &[E::Unauthenticated, E::OriginNotAllowed],
         ),
         op(
+            Get,
+            "/v1/sdk/config",
+            "sdk",
+            "What this end user should see on this page (strong ETag; If-None-Match answers 304)",
+            Auth::Sdk,
+            None,
+            (200, Some("SdkConfig")),
+            &[
+                E::InvalidQuery,
+                E::ValidationFailed,
+                E::Unauthenticated,
+                E::OriginNotAllowed,
+                E::RateLimited,
+                E::Unavailable,
+            ],
+        ),
+        op(
             Post,
             "/v1/auth/login",
             "auth",
@@ -596,6 +613,33 @@ fn path_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
         .collect()
 }
 
+/// Query parameters of the routes that take them (beyond list paging).
+fn query_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
+    let params: &[(&str, Type, &str)] = match path {
+        "/v1/sdk/config" => &[
+            ("user_id", Type::String, "The end user's id; omit for a new anonymous user (the answer names the id to keep). Ignored in favour of a verified token's subject."),
+            ("url", Type::String, "The page's URL (absolute, or a path)."),
+            ("locale", Type::String, "Language tag (fr, pt-BR); variants fall back to the language, then the default text."),
+            ("attributes", Type::String, "End-user attributes as a JSON object (at most 16 KiB, 100 names)."),
+            ("session_id", Type::String, "The SDK's session, for \"every session\" frequencies."),
+            ("preview", Type::Boolean, "In-app admins only: evaluate drafts."),
+        ],
+        _ => &[],
+    };
+    params
+        .iter()
+        .map(|(name, ty, description)| {
+            ParameterBuilder::new()
+                .name(*name)
+                .parameter_in(ParameterIn::Query)
+                .required(utoipa::openapi::Required::False)
+                .description(Some(*description))
+                .schema(Some(ObjectBuilder::new().schema_type(ty.clone())))
+                .build()
+        })
+        .collect()
+}
+
 fn build() -> OpenApi {
     let mut paths = PathsBuilder::new();
     let mut by_path: Vec<(String, PathItemBuilder)> = Vec::new();
@@ -610,7 +654,10 @@ fn build() -> OpenApi {
                     .replace(['/', '{', '}', '-', '.'], "_")
                     .trim_matches('_')
             )));
-        for p in path_params(&o.path) {
+        for p in path_params(&o.path)
+            .into_iter()
+            .chain(query_params(&o.path))
+        {
             b = b.parameter(p);
         }
         if let Some(req) = &o.request {
@@ -787,6 +834,12 @@ fn build() -> OpenApi {
         routes::members::AddedMember,
         routes::members::ChangeRole,
         routes::sdk::Ping,
+        routes::sdk::SdkConfig,
+        routes::sdk::SdkUser,
+        routes::sdk::SdkItem,
+        routes::sdk::SdkProgress,
+        routes::sdk::SdkAssignment,
+        routes::sdk::SdkSettingsDoc,
     );
 
     OpenApiBuilder::new()

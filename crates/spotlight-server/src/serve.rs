@@ -41,6 +41,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     started: Instant,
+    /// Apply store change notices to the caches (and, with PostgreSQL, listen for other nodes').
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Opens (and, as configured, migrates) the store named by the configuration.
@@ -110,7 +112,18 @@ impl Application {
                 mode: config.mode_str(),
             })
             .set(1);
+        let metrics = Arc::new(metrics);
+        let delivery = Arc::new(crate::delivery::Delivery::new(
+            &store,
+            clock.clone(),
+            metrics.clone(),
+            config.cache_max_stale,
+            config.jwks_max_stale,
+        ));
+        let mut background = vec![apply_changes(&store, &delivery, &metrics)];
+        background.extend(store.listen_for_changes());
         let state = AppState {
+            delivery,
             login_limiter: Arc::new(LoginLimiter::new(
                 config.login_per_ip_per_minute,
                 config.login_per_account_per_minute,
@@ -118,13 +131,14 @@ impl Application {
             secrets: Arc::new(crate::secrets::SecretBox::new(&master_key)),
             store,
             config: Arc::new(config),
-            metrics: Arc::new(metrics),
+            metrics,
             clock,
         };
         Ok(Application {
             listener,
             state,
             started,
+            background,
         })
     }
 
@@ -157,6 +171,7 @@ impl Application {
             listener,
             state,
             started,
+            background,
         } = self;
         let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         builder
@@ -226,7 +241,37 @@ impl Application {
                 tracing::warn!("grace period over; closing remaining connections");
             }
         }
+        state.delivery.profiles.flush(Duration::from_secs(2)).await;
+        for task in background {
+            task.abort();
+        }
         state.store.close().await;
         Ok(())
     }
+}
+
+/// Applies the store's change notices to the caches' generations.
+fn apply_changes(
+    store: &Store,
+    delivery: &Arc<crate::delivery::Delivery>,
+    metrics: &Arc<Metrics>,
+) -> tokio::task::JoinHandle<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut changes = store.subscribe_changes();
+    let (delivery, metrics) = (delivery.clone(), metrics.clone());
+    tokio::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(change @ spotlight_store::Change::All) => {
+                    delivery.apply(change, &metrics, "all")
+                }
+                Ok(change) => delivery.apply(change, &metrics, "change"),
+                // Missed notices: assume anything changed.
+                Err(RecvError::Lagged(_)) => {
+                    delivery.apply(spotlight_store::Change::All, &metrics, "all")
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    })
 }

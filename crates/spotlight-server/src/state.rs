@@ -19,6 +19,8 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// Encrypts secrets stored at rest (master key).
     pub secrets: Arc<SecretBox>,
+    /// Caches and queues of the SDK path.
+    pub delivery: Arc<crate::delivery::Delivery>,
 }
 
 impl AppState {

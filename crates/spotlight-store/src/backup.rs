@@ -286,6 +286,7 @@ impl Store {
             summary.tables[index].1 += 1;
         }
         tx.commit().await?;
+        self.announce(crate::Change::All);
         Ok(summary)
     }
 }

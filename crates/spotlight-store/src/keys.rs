@@ -130,7 +130,7 @@ impl Store {
         audit.object_id = created.id.to_string();
         audit.after = Some(key_json(&created));
         insert_audit(&mut tx, tenant, &audit, now).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok(created)
     }
 
@@ -214,7 +214,7 @@ impl Store {
         audit.before = Some(key_json(&current));
         audit.after = Some(key_json(&old_key));
         insert_audit(&mut tx, tenant, &audit, now).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok((old_key, new_key))
     }
 
@@ -241,7 +241,7 @@ impl Store {
         audit.before = Some(key_json(&before));
         audit.after = Some(key_json(&key));
         insert_audit(&mut tx, tenant, &audit, now).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok(key)
     }
 }

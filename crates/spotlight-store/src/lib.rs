@@ -7,18 +7,24 @@
 mod accounts;
 mod audit;
 mod backup;
+mod changes;
+mod delivery;
 mod error;
 mod keys;
 mod objects;
 mod tenants;
+mod users;
 
 pub use accounts::{Account, Member, Membership, NewSession, SessionRecord};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use backup::BackupSummary;
+pub use changes::Change;
+pub use delivery::BundleRow;
 pub use error::StoreError;
 pub use keys::{ApiKey, AuthKey, NewKey};
 pub use objects::{ObjectFilter, ObjectRecord, Publication, VersionRecord};
 pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
+pub use users::{EndUser, ProfileWrite, UserState};
 
 use spotlight_domain::Clock;
 use sqlx::any::AnyPoolOptions;
@@ -94,6 +100,10 @@ pub struct Store {
     /// with each other for the lock (and never hit SQLITE_BUSY on upgrade).
     write: AnyPool,
     clock: Arc<dyn Clock>,
+    /// Committed changes that cached readers must drop (see [`changes`]).
+    changes: tokio::sync::broadcast::Sender<Change>,
+    /// For PostgreSQL's LISTEN connection (holds credentials: never logged).
+    url: String,
 }
 
 impl std::fmt::Debug for Store {
@@ -125,6 +135,8 @@ impl Store {
                     read,
                     write,
                     clock,
+                    changes: changes::channel(),
+                    url: url.clone(),
                 })
             }
             Backend::Postgres => {
@@ -138,6 +150,8 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     clock,
+                    changes: changes::channel(),
+                    url: url.to_owned(),
                 })
             }
         }

@@ -197,7 +197,7 @@ impl Store {
         .await?;
         insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok(o)
     }
 
@@ -363,7 +363,7 @@ impl Store {
         audit.after = Some(draft.to_owned());
         insert_audit(&mut tx, tenant, &audit, now).await?;
         let updated = fetch(&mut tx, tenant, kind, id).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok(updated)
     }
 
@@ -385,7 +385,7 @@ impl Store {
             .await?;
         audit.before = Some(current.draft);
         insert_audit(&mut tx, tenant, &audit, now).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok(())
     }
 
@@ -419,7 +419,7 @@ impl Store {
         }
         insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok(o)
     }
 
@@ -481,7 +481,7 @@ impl Store {
         audit.after = Some(current.draft.clone());
         insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok((o, version))
     }
 
@@ -516,7 +516,7 @@ impl Store {
         audit.after = Some(doc);
         insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok(o)
     }
 
@@ -542,7 +542,7 @@ impl Store {
         audit.after = Some(format!("{{\"kill_switch\":{on}}}"));
         insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok(o)
     }
 
@@ -586,7 +586,7 @@ impl Store {
         .await?;
         insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok(o)
     }
 

@@ -147,17 +147,18 @@ impl Store {
     ) -> Result<(), StoreError> {
         let json =
             serde_json::to_string(origins).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut tx = self.write.begin().await?;
         let done =
             sqlx::query("UPDATE tenants SET allowed_origins = $1, updated_at = $2 WHERE id = $3")
                 .bind(json)
                 .bind(self.clock.now().millis())
                 .bind(tenant.to_string())
-                .execute(&self.write)
+                .execute(&mut *tx)
                 .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        self.commit_change(tx, tenant).await
     }
 
     /// The settings document (JSON) and the allowed origins.
@@ -212,7 +213,7 @@ impl Store {
             "{{\"settings\":{settings},\"allowed_origins\":{origins_json}}}"
         ));
         insert_audit(&mut tx, tenant, &audit, now).await?;
-        tx.commit().await?;
+        self.commit_change(tx, tenant).await?;
         Ok(())
     }
 

@@ -80,8 +80,9 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
                 let Ok(key) = PlainKey::parse(KeyKind::Secret, token) else {
                     return Err(refuse(state, "malformed"));
                 };
-                let found = state.store.key_by_hash(&key.hash()).await?;
-                let Some(found) = found.filter(|f| f.hash.ct_eq(&key.hash())) else {
+                let hash = key.hash();
+                let found = state.delivery.key(&state.store, &hash).await?;
+                let Some(found) = found.filter(|f| f.hash.ct_eq(&hash)) else {
                     return Err(refuse(state, "unknown_key"));
                 };
                 if !found.key.is_active(state.clock.now()) {
@@ -93,7 +94,7 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
                     Principal::Key {
                         key_id: found.key.id,
                         environment_id: found.key.environment_id,
-                        environment: found.key.environment,
+                        environment: found.key.environment.clone(),
                     },
                 )
             }
@@ -124,6 +125,26 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
             }
         };
         record_tenant(&tenant_id);
+        let limit_key = match &principal {
+            Principal::Key { key_id, .. } => format!("key:{key_id}"),
+            Principal::Member { session_id, .. } => format!("session:{session_id}"),
+        };
+        let view = state
+            .delivery
+            .tenant(&state.store, &state.secrets, tenant_id)
+            .await?;
+        if let Err(wait) = state
+            .delivery
+            .admin_limits
+            .check(&limit_key, view.settings.rate_limits.admin_per_minute)
+        {
+            state
+                .metrics
+                .rate_limited
+                .get_or_create(&crate::metrics::ScopeLabels { scope: "admin" })
+                .inc();
+            return Err(ApiError::rate_limited(wait));
+        }
         if !role.allows(R::ROLE) {
             state.metrics.auth_failure("admin", "role");
             return Err(ApiError::forbidden(format!(

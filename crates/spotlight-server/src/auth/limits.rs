@@ -1,4 +1,5 @@
-//! Login rate limits, per client IP and per account (e-mail), as token buckets.
+//! Rate limits as token buckets: login per client IP and per account (e-mail),
+//! and per-tenant / per-key quotas for the SDK and admin APIs.
 
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -62,6 +63,50 @@ impl LoginLimiter {
         self.per_ip.shrink_to_fit();
         self.per_account.retain_recent();
         self.per_account.shrink_to_fit();
+    }
+}
+
+/// Token buckets keyed by tenant or key, each with its own per-minute quota
+/// (tenants configure theirs). A changed quota starts a fresh bucket.
+pub struct QuotaLimiter<K: std::hash::Hash + Eq + Send + Sync + 'static> {
+    buckets: moka::sync::Cache<K, std::sync::Arc<Bucket>>,
+    clock: DefaultClock,
+}
+
+pub struct Bucket {
+    per_minute: u32,
+    limiter: governor::DefaultDirectRateLimiter,
+}
+
+impl<K: std::hash::Hash + Eq + Clone + Send + Sync + 'static> QuotaLimiter<K> {
+    pub fn new(max_keys: u64) -> Self {
+        QuotaLimiter {
+            buckets: moka::sync::Cache::builder()
+                .max_capacity(max_keys)
+                // An idle bucket is full again after a minute anyway.
+                .time_to_idle(std::time::Duration::from_secs(120))
+                .build(),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Takes one request, or says how many seconds to wait.
+    pub fn check(&self, key: &K, per_minute: u32) -> Result<(), u64> {
+        let bucket = match self.buckets.get(key) {
+            Some(b) if b.per_minute == per_minute => b,
+            _ => {
+                let b = std::sync::Arc::new(Bucket {
+                    per_minute,
+                    limiter: RateLimiter::direct(quota(per_minute)),
+                });
+                self.buckets.insert(key.clone(), b.clone());
+                b
+            }
+        };
+        bucket
+            .limiter
+            .check()
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs() + 1)
     }
 }
 

@@ -6,22 +6,26 @@
 
 use crate::auth::record_tenant;
 use crate::config::ExtraOrigins;
+use crate::delivery::TenantView;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use spotlight_domain::{AllowedOrigin, EnvironmentId, KeyId, KeyKind, PlainKey, TenantId};
+use std::sync::Arc;
 
 pub const KEY_HEADER: &str = "x-spotlight-key";
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SdkClient {
     pub tenant_id: TenantId,
     pub environment_id: EnvironmentId,
     pub environment: String,
     pub key_id: KeyId,
     pub origin: Option<String>,
+    /// The tenant's settings as cached for the SDK path.
+    pub tenant: Arc<TenantView>,
 }
 
 fn refuse(state: &AppState, reason: &'static str) -> ApiError {
@@ -30,16 +34,13 @@ fn refuse(state: &AppState, reason: &'static str) -> ApiError {
     ApiError::unauthenticated()
 }
 
-pub fn origin_allowed(state: &AppState, tenant_origins: &[String], origin: &str) -> bool {
+pub fn origin_allowed(state: &AppState, tenant_origins: &[AllowedOrigin], origin: &str) -> bool {
     match &state.config.allowed_origins {
         ExtraOrigins::Any => return true,
         ExtraOrigins::List(extra) if extra.iter().any(|o| o.matches(origin)) => return true,
         ExtraOrigins::List(_) => {}
     }
-    tenant_origins
-        .iter()
-        .filter_map(|o| AllowedOrigin::parse(o).ok())
-        .any(|o| o.matches(origin))
+    tenant_origins.iter().any(|o| o.matches(origin))
 }
 
 impl FromRequestParts<AppState> for SdkClient {
@@ -56,8 +57,9 @@ impl FromRequestParts<AppState> for SdkClient {
         else {
             return Err(refuse(state, "malformed"));
         };
-        let found = state.store.key_by_hash(&key.hash()).await?;
-        let Some(found) = found.filter(|f| f.hash.ct_eq(&key.hash())) else {
+        let hash = key.hash();
+        let found = state.delivery.key(&state.store, &hash).await?;
+        let Some(found) = found.filter(|f| f.hash.ct_eq(&hash)) else {
             return Err(refuse(state, "unknown_key"));
         };
         if !found.key.is_active(state.clock.now()) {
@@ -71,9 +73,12 @@ impl FromRequestParts<AppState> for SdkClient {
             .transpose()
             .map_err(|_| ApiError::new(ErrorCode::OriginNotAllowed, "origin not allowed"))?
             .map(str::to_owned);
+        let tenant = state
+            .delivery
+            .tenant(&state.store, &state.secrets, found.key.tenant_id)
+            .await?;
         if let Some(o) = &origin {
-            let tenant = state.store.tenant(found.key.tenant_id).await?;
-            if !origin_allowed(state, &tenant.allowed_origins, o) {
+            if !origin_allowed(state, &tenant.origins, o) {
                 state.metrics.auth_failure("sdk", "origin");
                 return Err(ApiError::new(
                     ErrorCode::OriginNotAllowed,
@@ -81,12 +86,24 @@ impl FromRequestParts<AppState> for SdkClient {
                 ));
             }
         }
+        if let Err(wait) = state.delivery.sdk_limits.check(
+            &found.key.tenant_id,
+            tenant.settings.rate_limits.sdk_per_minute,
+        ) {
+            state
+                .metrics
+                .rate_limited
+                .get_or_create(&crate::metrics::ScopeLabels { scope: "sdk" })
+                .inc();
+            return Err(ApiError::rate_limited(wait));
+        }
         Ok(SdkClient {
             tenant_id: found.key.tenant_id,
             environment_id: found.key.environment_id,
-            environment: found.key.environment,
+            environment: found.key.environment.clone(),
             key_id: found.key.id,
             origin,
+            tenant,
         })
     }
 }

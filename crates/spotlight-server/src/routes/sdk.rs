@@ -5,12 +5,28 @@
 //! cached by the browser.
 
 use crate::auth::SdkClient;
-use crate::error::AppJson;
+use crate::delivery::{build_bundle, merge_attributes, Item};
+use crate::error::{ApiError, AppJson, AppQuery};
+use crate::identity::{Refusal, Verified};
+use crate::metrics::Metrics;
+use crate::state::AppState;
 use axum::extract::Request;
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use spotlight_domain::delivery::{evaluate_by, Viewer};
+use spotlight_domain::settings::VerificationMode;
+use spotlight_domain::validation::ValidationErrors;
+use spotlight_domain::ObjectKind;
+use spotlight_store::{ProfileWrite, UserState};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Every SDK route answers `OPTIONS` with this (see [`cors`] for the origin).
 pub async fn preflight() -> Response {
@@ -61,3 +77,682 @@ pub async fn ping(client: SdkClient) -> AppJson<Ping> {
         environment: client.environment,
     })
 }
+
+/// `GET /v1/sdk/config` query.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ConfigQuery {
+    pub user_id: Option<String>,
+    pub url: Option<String>,
+    pub locale: Option<String>,
+    /// A JSON object of end-user attributes.
+    pub attributes: Option<String>,
+    /// The SDK's session id (for "every session" frequencies).
+    pub session_id: Option<String>,
+    /// In-app admins: evaluate drafts instead of published versions.
+    pub preview: Option<bool>,
+}
+
+const MAX_URL: usize = 2048;
+const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
+const MAX_ATTRIBUTES: usize = 100;
+/// How long a browser may reuse a config without asking (it revalidates by ETag after).
+const CONFIG_MAX_AGE_SECS: u32 = 10;
+
+pub struct Checked {
+    pub user_id: Option<String>,
+    pub url: String,
+    pub locale: Option<String>,
+    pub attributes: Option<Map<String, Value>>,
+    pub session_id: Option<String>,
+    pub preview: bool,
+}
+
+/// User ids: 1–256 printable characters; ids that claim to be anonymous must be
+/// `anon-` and a version 4 UUID.
+pub fn check_user_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
+        return Err("must be 1 to 256 printable characters");
+    }
+    if let Some(rest) = id.strip_prefix("anon-") {
+        match uuid::Uuid::parse_str(rest) {
+            Ok(u) if u.get_version_num() == 4 && rest.len() == 36 => {}
+            _ => return Err("anonymous ids are anon- followed by a version 4 UUID"),
+        }
+    }
+    Ok(())
+}
+
+fn check_attributes(text: &str) -> Result<Map<String, Value>, &'static str> {
+    if text.len() > MAX_ATTRIBUTES_BYTES {
+        return Err("must be at most 16384 bytes of JSON");
+    }
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
+        return Err("must be a JSON object");
+    };
+    if map.len() > MAX_ATTRIBUTES {
+        return Err("at most 100 attributes");
+    }
+    let scalar = |v: &Value| match v {
+        Value::String(s) => s.len() <= 1000,
+        Value::Array(a) => {
+            a.len() <= 100
+                && a.iter().all(|x| match x {
+                    Value::String(s) => s.len() <= 1000,
+                    Value::Array(_) | Value::Object(_) => false,
+                    _ => true,
+                })
+        }
+        Value::Object(_) => false,
+        _ => true,
+    };
+    if map
+        .iter()
+        .any(|(k, v)| k.is_empty() || k.len() > 100 || !scalar(v))
+    {
+        return Err(
+            "names are 1 to 100 characters; values are strings (up to 1000 characters), numbers, booleans, null, or lists of those",
+        );
+    }
+    Ok(map)
+}
+
+impl ConfigQuery {
+    pub fn check(self) -> Result<Checked, ApiError> {
+        let mut errors = ValidationErrors::new();
+        if let Some(u) = &self.user_id {
+            if let Err(m) = check_user_id(u) {
+                errors.add("user_id", m);
+            }
+        }
+        let url = self.url.unwrap_or_else(|| "/".to_owned());
+        let url_ok = url.len() <= MAX_URL
+            && !url.chars().any(char::is_control)
+            && if url.starts_with('/') {
+                true
+            } else {
+                url::Url::parse(&url)
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            };
+        if !url_ok {
+            errors.add(
+                "url",
+                "must be the page's absolute http(s) URL or a path starting with /, at most 2048 characters",
+            );
+        }
+        if let Some(l) = &self.locale {
+            if l.len() > 35 || !spotlight_domain::tour::valid_locale(l) {
+                errors.add("locale", "must be a language tag like en, fr or pt-BR");
+            }
+        }
+        let attributes = match self.attributes.as_deref().map(check_attributes) {
+            Some(Ok(m)) => Some(m),
+            Some(Err(m)) => {
+                errors.add("attributes", m);
+                None
+            }
+            None => None,
+        };
+        if let Some(s) = &self.session_id {
+            if s.is_empty() || s.len() > 100 || s.chars().any(char::is_control) {
+                errors.add("session_id", "must be 1 to 100 printable characters");
+            }
+        }
+        errors.into_result().map_err(ApiError::validation)?;
+        Ok(Checked {
+            user_id: self.user_id,
+            url,
+            locale: self.locale,
+            attributes,
+            session_id: self.session_id,
+            preview: self.preview.unwrap_or(false),
+        })
+    }
+}
+
+/// Who the end user is, after identity verification.
+struct EndUser {
+    id: String,
+    anonymous: bool,
+    verified: Option<Verified>,
+}
+
+fn would_refuse(
+    state: &AppState,
+    mode: VerificationMode,
+    reason: &'static str,
+) -> Result<(), ApiError> {
+    match mode {
+        VerificationMode::Monitor => {
+            state
+                .metrics
+                .identity_monitor
+                .get_or_create(&crate::metrics::ReasonLabels { reason })
+                .inc();
+            tracing::info!(reason, "identity verification (monitor) would refuse");
+            Ok(())
+        }
+        _ => {
+            state.metrics.auth_failure("identity", reason);
+            tracing::info!(reason, "identity verification refused");
+            Err(ApiError::unauthenticated())
+        }
+    }
+}
+
+async fn identify(
+    state: &AppState,
+    client: &SdkClient,
+    headers: &HeaderMap,
+    user_id: Option<String>,
+) -> Result<EndUser, ApiError> {
+    let iv = client
+        .tenant
+        .settings
+        .identity_verification
+        .get(&client.environment)
+        .cloned()
+        .unwrap_or_default();
+    let verifier = client.tenant.verifiers.get(&client.environment);
+    let mut verified = None;
+    let token = match crate::auth::bearer(headers) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(())) => {
+            would_refuse(state, iv.mode, "malformed")?;
+            None
+        }
+        None => None,
+    };
+    match (token, verifier.filter(|v| v.is_configured())) {
+        (Some(token), Some(verifier)) => {
+            match state.delivery.identity.verify(&iv, verifier, token).await {
+                Ok(v) => verified = Some(v),
+                Err(Refusal::KeysUnavailable) => {
+                    if iv.mode == VerificationMode::Monitor {
+                        would_refuse(state, iv.mode, "keys_unavailable")?;
+                    } else {
+                        tracing::warn!("cannot verify end-user tokens: JWKS unavailable");
+                        return Err(ApiError::unavailable());
+                    }
+                }
+                Err(Refusal::Invalid(reason)) => would_refuse(state, iv.mode, reason)?,
+            }
+        }
+        (Some(_), None) => {
+            tracing::debug!("end-user token sent, but no verification is configured");
+        }
+        _ => {}
+    }
+    if let Some(v) = verified {
+        if user_id.as_ref().is_some_and(|u| *u != v.subject) {
+            would_refuse(state, iv.mode, "subject_mismatch")?;
+            // Monitor mode: the token does not vouch for this id.
+        } else {
+            return Ok(EndUser {
+                id: v.subject.clone(),
+                anonymous: false,
+                verified: Some(v),
+            });
+        }
+    }
+    let enforcing = iv.mode != VerificationMode::Off;
+    match user_id {
+        Some(id) if !id.starts_with("anon-") => {
+            if enforcing {
+                would_refuse(state, iv.mode, "unverified")?;
+            }
+            Ok(EndUser {
+                id,
+                anonymous: false,
+                verified: None,
+            })
+        }
+        id => {
+            if enforcing && !iv.allow_anonymous {
+                would_refuse(state, iv.mode, "anonymous")?;
+            }
+            Ok(EndUser {
+                id: id.unwrap_or_else(|| format!("anon-{}", uuid::Uuid::new_v4())),
+                anonymous: true,
+                verified: None,
+            })
+        }
+    }
+}
+
+/// One delivered document.
+#[derive(Serialize)]
+struct DeliveredItem<'a> {
+    id: &'a str,
+    version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arm: Option<&'a str>,
+    document: Box<RawValue>,
+}
+
+#[derive(Serialize)]
+struct ProgressView<'a> {
+    times_shown: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_shown_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step_reached: Option<usize>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    items_completed: &'a [String],
+    completed: bool,
+    dismissed: bool,
+}
+
+#[derive(Serialize)]
+struct Assignment<'a> {
+    object_id: &'a str,
+    arm: &'a str,
+    holdout: bool,
+    goal_event: &'a str,
+}
+
+#[derive(Serialize)]
+struct UserView<'a> {
+    id: &'a str,
+    anonymous: bool,
+    verified: bool,
+    is_admin: bool,
+}
+
+#[derive(Serialize)]
+struct SdkSettings {
+    events_url: &'static str,
+    refresh_seconds: u32,
+}
+
+#[derive(Serialize)]
+struct ConfigBody<'a> {
+    enabled: bool,
+    environment: &'a str,
+    user: UserView<'a>,
+    preview: bool,
+    tours: Vec<DeliveredItem<'a>>,
+    content: Vec<DeliveredItem<'a>>,
+    checklists: Vec<DeliveredItem<'a>>,
+    launchers: Vec<DeliveredItem<'a>>,
+    themes: BTreeMap<&'a str, &'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_theme_id: Option<&'a str>,
+    progress: BTreeMap<&'a str, ProgressView<'a>>,
+    experiments: Vec<Assignment<'a>>,
+    settings: SdkSettings,
+}
+
+/// Does `If-None-Match` name this entity tag (or `*`)?
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+fn cache_headers(resp: &mut Response, etag: &str) {
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("private, max-age={CONFIG_MAX_AGE_SECS}")) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+    h.append(
+        header::VARY,
+        HeaderValue::from_static("Authorization, X-Spotlight-Key"),
+    );
+}
+
+/// What this end user should see on this page. See SPEC "HTTP surface".
+pub async fn config(
+    State(state): State<AppState>,
+    client: SdkClient,
+    headers: HeaderMap,
+    AppQuery(query): AppQuery<ConfigQuery>,
+) -> Result<Response, ApiError> {
+    let q = query.check()?;
+    let settings = &client.tenant.settings;
+    let generated_id = q.user_id.is_none();
+    let user = identify(&state, &client, &headers, q.user_id).await?;
+    let now = state.clock.now();
+
+    let mut stamp = Sha256::new();
+    stamp.update(client.environment_id.to_string());
+    stamp.update([0]);
+    stamp.update(&user.id);
+    stamp.update([
+        0,
+        u8::from(user.anonymous),
+        u8::from(user.verified.is_some()),
+    ]);
+
+    if settings.kill_switch {
+        Metrics::count(&state.metrics.sdk_config_served, "disabled");
+        let etag = format!("\"off-{}\"", hex::encode(&stamp.finalize()[..12]));
+        if etag_matches(&headers, &etag) {
+            let mut resp = StatusCode::NOT_MODIFIED.into_response();
+            cache_headers(&mut resp, &etag);
+            return Ok(resp);
+        }
+        let body = ConfigBody {
+            enabled: false,
+            environment: &client.environment,
+            user: UserView {
+                id: &user.id,
+                anonymous: user.anonymous,
+                verified: user.verified.is_some(),
+                is_admin: false,
+            },
+            preview: false,
+            tours: vec![],
+            content: vec![],
+            checklists: vec![],
+            launchers: vec![],
+            themes: BTreeMap::new(),
+            default_theme_id: None,
+            progress: BTreeMap::new(),
+            experiments: vec![],
+            settings: SdkSettings {
+                events_url: "/v1/sdk/events",
+                refresh_seconds: 300,
+            },
+        };
+        let mut resp = AppJson(body).into_response();
+        cache_headers(&mut resp, &etag);
+        return Ok(resp);
+    }
+
+    let iv = settings.identity_verification.get(&client.environment);
+    let verification_on = client
+        .tenant
+        .verifiers
+        .get(&client.environment)
+        .is_some_and(|v| v.is_configured());
+    let claims = user.verified.as_ref().map(|v| &v.claims);
+    // With verification configured, only a verified user can be an admin.
+    let is_admin = (!verification_on || user.verified.is_some())
+        && !user.anonymous
+        && settings.admin_detection.is_admin(&user.id, claims);
+    let preview = q.preview && is_admin;
+
+    let bundle = if preview {
+        let rows = state.store.draft_bundle(client.tenant_id).await?;
+        Arc::new(build_bundle(&rows, settings))
+    } else {
+        state
+            .delivery
+            .bundle(&state.store, &client.tenant, client.environment_id)
+            .await?
+    };
+    let stored = if user.anonymous && generated_id {
+        Arc::new(UserState::default())
+    } else {
+        state
+            .delivery
+            .user(
+                &state.store,
+                client.tenant_id,
+                client.environment_id,
+                &user.id,
+            )
+            .await?
+    };
+
+    // Attributes: stored, then the SDK's, then verified claims (which win).
+    let claim_attrs: Vec<(String, Value)> = match (iv, claims) {
+        (Some(iv), Some(c)) => iv
+            .attribute_claims
+            .iter()
+            .filter_map(|k| c.get(k).map(|v| (k.clone(), v.clone())))
+            .collect(),
+        _ => vec![],
+    };
+    let attributes = if q.attributes.is_none() && claim_attrs.is_empty() {
+        None
+    } else {
+        Some(merge_attributes(
+            &stored.attributes,
+            q.attributes.as_ref(),
+            &claim_attrs,
+        ))
+    };
+    let attrs = attributes.as_ref().unwrap_or(&stored.attributes);
+    let changed = !stored.known
+        || attributes.as_ref().is_some_and(|a| *a != stored.attributes)
+        || stored.verified != user.verified.is_some();
+    if let Ok(json) = serde_json::to_string(attrs) {
+        state.delivery.profiles.saw(
+            ProfileWrite {
+                tenant: client.tenant_id,
+                environment: client.environment_id,
+                user_id: user.id.clone(),
+                attributes: json,
+                verified: user.verified.is_some(),
+                seen_at: now,
+            },
+            !changed,
+        );
+    }
+    if changed && !preview {
+        let mut next = (*stored).clone();
+        next.known = true;
+        next.attributes = attrs.clone();
+        next.verified = user.verified.is_some();
+        state
+            .delivery
+            .users
+            .put((client.environment_id, user.id.clone()), 0, next)
+            .await;
+    }
+
+    let empty = HashMap::new();
+    let viewer = Viewer {
+        attributes: attrs,
+        event_counts: &stored.event_counts,
+        progress: if preview { &empty } else { &stored.progress },
+        url: &q.url,
+        locale: q.locale.as_deref(),
+        session_id: q.session_id.as_deref(),
+        now_millis: now.millis(),
+    };
+    let matched = evaluate_by(&bundle.items, |i| &i.prepared, &bundle.audiences, &viewer);
+
+    stamp.update(bundle.stamp);
+    stamp.update(q.locale.as_deref().unwrap_or("").as_bytes());
+    stamp.update([0, u8::from(is_admin), u8::from(preview)]);
+    let mut shown: Vec<(&Item, Option<&str>)> = Vec::with_capacity(matched.len());
+    let mut experiments = Vec::new();
+    for item in matched {
+        let p = &item.prepared;
+        let arm = p.experiment().and_then(|x| {
+            let arm = x.assign(&p.id, &user.id)?;
+            experiments.push(Assignment {
+                object_id: &p.id,
+                arm: &arm.name,
+                holdout: arm.holdout,
+                goal_event: &x.goal_event,
+            });
+            Some(arm)
+        });
+        stamp.update(p.id.as_bytes());
+        stamp.update(arm.map_or("", |a| a.name.as_str()).as_bytes());
+        if arm.is_some_and(|a| a.holdout) {
+            continue;
+        }
+        shown.push((item, arm.map(|a| a.name.as_str())));
+    }
+    let mut progress = BTreeMap::new();
+    if !preview {
+        for item in &bundle.items {
+            if let Some(p) = stored.progress.get(&item.prepared.id) {
+                progress.insert(item.prepared.id.as_str(), p);
+            }
+        }
+    }
+    for (id, p) in &progress {
+        stamp.update(id.as_bytes());
+        stamp.update(p.times_shown.to_be_bytes());
+        stamp.update(p.last_shown_millis.unwrap_or(0).to_be_bytes());
+        stamp.update(p.step_reached.unwrap_or(usize::MAX).to_be_bytes());
+        stamp.update([u8::from(p.completed), u8::from(p.dismissed)]);
+        for i in &p.items_completed {
+            stamp.update(i.as_bytes());
+        }
+    }
+    let etag = format!("\"{}\"", hex::encode(&stamp.finalize()[..16]));
+    if etag_matches(&headers, &etag) {
+        Metrics::count(&state.metrics.sdk_config_served, "not_modified");
+        let mut resp = StatusCode::NOT_MODIFIED.into_response();
+        cache_headers(&mut resp, &etag);
+        return Ok(resp);
+    }
+
+    let locale = q.locale.as_deref();
+    let mut body = ConfigBody {
+        enabled: true,
+        environment: &client.environment,
+        user: UserView {
+            id: &user.id,
+            anonymous: user.anonymous,
+            verified: user.verified.is_some(),
+            is_admin,
+        },
+        preview,
+        tours: vec![],
+        content: vec![],
+        checklists: vec![],
+        launchers: vec![],
+        themes: BTreeMap::new(),
+        default_theme_id: settings.default_theme_id.as_deref(),
+        progress: progress
+            .iter()
+            .map(|(id, p)| {
+                (
+                    *id,
+                    ProgressView {
+                        times_shown: p.times_shown,
+                        last_shown_at: p.last_shown_millis,
+                        step_reached: p.step_reached,
+                        items_completed: &p.items_completed,
+                        completed: p.completed,
+                        dismissed: p.dismissed,
+                    },
+                )
+            })
+            .collect(),
+        experiments,
+        settings: SdkSettings {
+            events_url: "/v1/sdk/events",
+            refresh_seconds: 300,
+        },
+    };
+    let theme_ids = shown
+        .iter()
+        .filter_map(|(i, _)| i.prepared.theme_id())
+        .chain(settings.default_theme_id.as_deref());
+    for id in theme_ids {
+        if let Some((k, v)) = bundle.themes.get_key_value(id) {
+            body.themes.insert(k.as_str(), v);
+        }
+    }
+    for (item, arm) in shown {
+        let delivered = DeliveredItem {
+            id: &item.prepared.id,
+            version: item.prepared.version,
+            arm,
+            document: item.render(locale),
+        };
+        match item.kind {
+            ObjectKind::Tour => body.tours.push(delivered),
+            ObjectKind::Content => body.content.push(delivered),
+            ObjectKind::Checklist => body.checklists.push(delivered),
+            ObjectKind::Launcher => body.launchers.push(delivered),
+            _ => {}
+        }
+    }
+    Metrics::count(&state.metrics.sdk_config_served, "full");
+    let mut resp = AppJson(body).into_response();
+    cache_headers(&mut resp, &etag);
+    Ok(resp)
+}
+
+/// The shape of `GET /v1/sdk/config` (documentation; the handler writes it directly).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SdkConfig {
+    /// False when the tenant's kill switch is on: show nothing, remove what is shown.
+    enabled: bool,
+    environment: String,
+    user: SdkUser,
+    /// Drafts, for an in-app admin who asked with `preview=true`.
+    preview: bool,
+    tours: Vec<SdkItem>,
+    content: Vec<SdkItem>,
+    checklists: Vec<SdkItem>,
+    launchers: Vec<SdkItem>,
+    /// Themes the delivered items use, by id.
+    themes: HashMap<String, Object>,
+    default_theme_id: Option<String>,
+    /// The user's progress, by object id.
+    progress: HashMap<String, SdkProgress>,
+    /// Experiment arms this user is in (hold-out arms included: report their exposure).
+    experiments: Vec<SdkAssignment>,
+    settings: SdkSettingsDoc,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SdkUser {
+    /// The id to use from now on (generated `anon-<uuid>` when none was sent).
+    id: String,
+    anonymous: bool,
+    verified: bool,
+    is_admin: bool,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SdkItem {
+    id: String,
+    version: i64,
+    arm: Option<String>,
+    /// The published document in the requested locale, without its targeting rules.
+    document: Object,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SdkProgress {
+    times_shown: u32,
+    last_shown_at: Option<i64>,
+    step_reached: Option<u32>,
+    items_completed: Vec<String>,
+    completed: bool,
+    dismissed: bool,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SdkAssignment {
+    object_id: String,
+    arm: String,
+    holdout: bool,
+    goal_event: String,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+#[schema(as = SdkSettings)]
+pub struct SdkSettingsDoc {
+    events_url: String,
+    refresh_seconds: u32,
+}
+
+/// Any JSON object.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = Object)]
+pub struct Object(());

@@ -22,6 +22,7 @@ fn expected() -> Vec<(&'static str, String)> {
         ("get", "/metrics"),
         ("get", "/openapi.json"),
         ("get", "/v1/sdk/ping"),
+        ("get", "/v1/sdk/config"),
         ("post", "/v1/auth/login"),
         ("post", "/v1/auth/logout"),
         ("get", "/v1/auth/me"),

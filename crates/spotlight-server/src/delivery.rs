@@ -1,0 +1,492 @@
+//! The SDK config hot path's data: per-tenant views (settings, origins,
+//! verification keys), per-environment bundles of published documents prepared
+//! for evaluation, end-user state, and API keys — each behind a bounded cache —
+//! plus the write-behind queue that records end-user profiles.
+
+use crate::cache::{CacheSettings, Cached, Generations, Weigh};
+use crate::identity::{Identity, Verifier};
+use crate::metrics::Metrics;
+use crate::secrets::SecretBox;
+use moka::sync::Cache as SyncCache;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use spotlight_domain::audience::{self, Expr};
+use spotlight_domain::audience_doc::{Audience, Theme};
+use spotlight_domain::content::{Checklist, Content, Launcher};
+use spotlight_domain::delivery::{localize_content, localize_tour, Doc, Prepared};
+use spotlight_domain::settings::TenantSettings;
+use spotlight_domain::tour::Tour;
+use spotlight_domain::{AllowedOrigin, Clock, EnvironmentId, KeyHash, ObjectKind, TenantId};
+use spotlight_store::{AuthKey, Backend, BundleRow, ProfileWrite, Store, StoreError, UserState};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
+
+/// A tenant's settings as the SDK path uses them.
+pub struct TenantView {
+    pub tenant_id: TenantId,
+    pub settings: TenantSettings,
+    pub origins: Vec<AllowedOrigin>,
+    /// By environment name.
+    pub verifiers: HashMap<String, Verifier>,
+    bytes: usize,
+}
+
+impl Weigh for TenantView {
+    fn weigh(&self) -> usize {
+        self.bytes
+    }
+}
+
+impl Weigh for AuthKey {
+    fn weigh(&self) -> usize {
+        256
+    }
+}
+
+impl Weigh for UserState {
+    fn weigh(&self) -> usize {
+        let attrs: usize = self
+            .attributes
+            .iter()
+            .map(|(k, v)| k.len() + v.to_string().len())
+            .sum();
+        128 + attrs + self.event_counts.len() * 48 + self.progress.len() * 160
+    }
+}
+
+/// One published document, evaluated and rendered for the SDK.
+pub struct Item {
+    pub prepared: Prepared,
+    pub kind: ObjectKind,
+    /// The default-locale document as the SDK receives it.
+    pub rendered: Box<RawValue>,
+}
+
+/// Everything an environment delivers, prepared once per change.
+pub struct Bundle {
+    pub items: Vec<Item>,
+    pub audiences: HashMap<String, Expr>,
+    pub themes: HashMap<String, Box<RawValue>>,
+    /// Identifies the bundle's content (same on every node for the same data).
+    pub stamp: [u8; 32],
+    bytes: usize,
+}
+
+impl Weigh for Bundle {
+    fn weigh(&self) -> usize {
+        self.bytes
+    }
+}
+
+/// Fields end users never receive: targeting stays on the server.
+const PRIVATE_FIELDS: &[&str] = &[
+    "audience",
+    "audience_id",
+    "schedule",
+    "locales",
+    "experiment",
+];
+
+pub fn render_public<T: serde::Serialize>(doc: &T) -> Option<Box<RawValue>> {
+    let mut v = serde_json::to_value(doc).ok()?;
+    if let Value::Object(m) = &mut v {
+        for f in PRIVATE_FIELDS {
+            m.remove(*f);
+        }
+    }
+    serde_json::value::to_raw_value(&v).ok()
+}
+
+impl Item {
+    /// The document in the viewer's locale.
+    pub fn render(&self, locale: Option<&str>) -> Box<RawValue> {
+        if !self.prepared.has_locale(locale) {
+            return self.rendered.clone();
+        }
+        let localized = match &self.prepared.doc {
+            Doc::Tour(t) => render_public(&localize_tour(t, locale)),
+            Doc::Content(c) => render_public(&localize_content(c, locale)),
+            _ => None,
+        };
+        localized.unwrap_or_else(|| self.rendered.clone())
+    }
+}
+
+pub fn build_bundle(rows: &[BundleRow], settings: &TenantSettings) -> Bundle {
+    let mut hasher = Sha256::new();
+    if let Ok(s) = serde_json::to_vec(settings) {
+        hasher.update(&s);
+    }
+    let mut bundle = Bundle {
+        items: Vec::new(),
+        audiences: HashMap::new(),
+        themes: HashMap::new(),
+        stamp: [0; 32],
+        bytes: 0,
+    };
+    for row in rows {
+        hasher.update(row.id.as_bytes());
+        hasher.update(row.version.to_be_bytes());
+        hasher.update([u8::from(row.kill_switch)]);
+        if row.version == 0 {
+            // Served from a draft: its content is what identifies it.
+            hasher.update(row.document.as_bytes());
+        }
+        bundle.bytes += row.document.len() * 3 + 256;
+        let doc = match row.kind {
+            ObjectKind::Tour => serde_json::from_str::<Tour>(&row.document).map(Doc::Tour),
+            ObjectKind::Content => serde_json::from_str::<Content>(&row.document).map(Doc::Content),
+            ObjectKind::Checklist => {
+                serde_json::from_str::<Checklist>(&row.document).map(Doc::Checklist)
+            }
+            ObjectKind::Launcher => {
+                serde_json::from_str::<Launcher>(&row.document).map(Doc::Launcher)
+            }
+            ObjectKind::Audience => {
+                match serde_json::from_str::<Audience>(&row.document)
+                    .ok()
+                    .and_then(|a| audience::parse(&a.rule).ok())
+                {
+                    Some(expr) => {
+                        bundle.audiences.insert(row.id.clone(), expr);
+                    }
+                    None => tracing::warn!(id = %row.id, "stored audience does not parse"),
+                }
+                continue;
+            }
+            ObjectKind::Theme => {
+                match serde_json::from_str::<Theme>(&row.document)
+                    .ok()
+                    .and_then(|t| render_public(&t))
+                {
+                    Some(raw) => {
+                        bundle.themes.insert(row.id.clone(), raw);
+                    }
+                    None => tracing::warn!(id = %row.id, "stored theme does not parse"),
+                }
+                continue;
+            }
+        };
+        let doc = match doc {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(id = %row.id, error = %e, "stored document does not parse; not delivered");
+                continue;
+            }
+        };
+        let rendered = match &doc {
+            Doc::Tour(t) => render_public(t),
+            Doc::Content(c) => render_public(c),
+            Doc::Checklist(c) => render_public(c),
+            Doc::Launcher(l) => render_public(l),
+        };
+        let Some(rendered) = rendered else { continue };
+        bundle.items.push(Item {
+            prepared: Prepared::new(row.id.clone(), row.version, row.kill_switch, doc),
+            kind: row.kind,
+            rendered,
+        });
+    }
+    bundle.stamp = hasher.finalize().into();
+    bundle
+}
+
+/// Bounded queue of profile writes, applied in batches by one task.
+pub struct ProfileWriter {
+    tx: mpsc::Sender<ProfileWrite>,
+    /// (environment, user) → (attributes digest, when last queued).
+    seen: SyncCache<(EnvironmentId, String), (u64, i64)>,
+    pending: Arc<AtomicUsize>,
+    idle: Arc<Notify>,
+    metrics: Arc<Metrics>,
+}
+
+/// Profiles are rewritten at most this often when nothing else changed (last seen).
+const PROFILE_REFRESH_MS: i64 = 5 * 60 * 1000;
+
+impl ProfileWriter {
+    pub fn start(store: Store, metrics: Arc<Metrics>) -> ProfileWriter {
+        let (tx, mut rx) = mpsc::channel::<ProfileWrite>(10_000);
+        let pending = Arc::new(AtomicUsize::new(0));
+        let idle = Arc::new(Notify::new());
+        let (p, i, m) = (pending.clone(), idle.clone(), metrics.clone());
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(512);
+            while rx.recv_many(&mut batch, 512).await > 0 {
+                let n = batch.len();
+                // The latest write per user wins.
+                let mut latest: HashMap<(EnvironmentId, String), ProfileWrite> = HashMap::new();
+                for w in batch.drain(..) {
+                    latest.insert((w.environment, w.user_id.clone()), w);
+                }
+                let writes: Vec<ProfileWrite> = latest.into_values().collect();
+                match store.upsert_profiles(&writes).await {
+                    Ok(()) => {
+                        m.profile_writes
+                            .get_or_create(&crate::metrics::ResultLabels { result: "written" })
+                            .inc_by(writes.len() as u64);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, count = writes.len(), "profile write failed");
+                        m.profile_writes
+                            .get_or_create(&crate::metrics::ResultLabels { result: "failed" })
+                            .inc_by(writes.len() as u64);
+                    }
+                }
+                if p.fetch_sub(n, Ordering::SeqCst) == n {
+                    i.notify_waiters();
+                }
+            }
+        });
+        ProfileWriter {
+            tx,
+            seen: SyncCache::builder().max_capacity(200_000).build(),
+            pending,
+            idle,
+            metrics,
+        }
+    }
+
+    /// Queues a write when the profile is new, changed, or last written long ago.
+    pub fn saw(&self, write: ProfileWrite, known: bool) {
+        let digest = {
+            let mut h = Sha256::new();
+            h.update(write.attributes.as_bytes());
+            h.update([u8::from(write.verified)]);
+            let d = h.finalize();
+            u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+        };
+        let key = (write.environment, write.user_id.clone());
+        let now = write.seen_at.millis();
+        if let Some((d, at)) = self.seen.get(&key) {
+            if known && d == digest && now - at < PROFILE_REFRESH_MS {
+                return;
+            }
+        }
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        match self.tx.try_send(write) {
+            Ok(()) => self.seen.insert(key, (digest, now)),
+            Err(_) => {
+                self.pending.fetch_sub(1, Ordering::SeqCst);
+                Metrics::count(&self.metrics.profile_writes, "dropped");
+            }
+        }
+    }
+
+    /// Waits (bounded) until queued writes are in the store.
+    pub async fn flush(&self, within: Duration) {
+        let _ = tokio::time::timeout(within, async {
+            while self.pending.load(Ordering::SeqCst) > 0 {
+                let notified = self.idle.notified();
+                if self.pending.load(Ordering::SeqCst) == 0 {
+                    break;
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
+            }
+        })
+        .await;
+    }
+}
+
+/// The caches and helpers behind `GET /v1/sdk/config` (and SDK authentication).
+pub struct Delivery {
+    pub generations: Generations,
+    pub keys: Cached<KeyHash, AuthKey>,
+    pub tenants: Cached<TenantId, TenantView>,
+    pub bundles: Cached<EnvironmentId, Bundle>,
+    pub users: Cached<(EnvironmentId, String), UserState>,
+    pub identity: Identity,
+    pub profiles: ProfileWriter,
+    pub sdk_limits: crate::auth::limits::QuotaLimiter<TenantId>,
+    pub admin_limits: crate::auth::limits::QuotaLimiter<String>,
+}
+
+impl Delivery {
+    pub fn new(
+        store: &Store,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+        max_stale: Duration,
+        jwks_max_stale: Duration,
+    ) -> Delivery {
+        let settings = |fresh: Duration, max_bytes: u64, swr: bool| CacheSettings {
+            fresh,
+            max_stale,
+            max_bytes,
+            stale_while_refreshing: swr,
+        };
+        // Another process (the CLI) may revoke a key in SQLite without telling us:
+        // trust a cached key for at most a second there. PostgreSQL notifies.
+        let key_fresh = match store.backend() {
+            Backend::Sqlite => Duration::from_secs(1),
+            Backend::Postgres => Duration::from_secs(60),
+        };
+        let (cl, m) = (&clock, &metrics);
+        Delivery {
+            generations: Generations::default(),
+            keys: Cached::new(
+                "keys",
+                settings(key_fresh, 8 << 20, false),
+                cl.clone(),
+                m.clone(),
+            ),
+            tenants: Cached::new(
+                "tenant_settings",
+                settings(Duration::from_secs(60), 32 << 20, true),
+                cl.clone(),
+                m.clone(),
+            ),
+            bundles: Cached::new(
+                "bundles",
+                settings(Duration::from_secs(60), 256 << 20, true),
+                cl.clone(),
+                m.clone(),
+            ),
+            users: Cached::new(
+                "end_users",
+                settings(Duration::from_secs(15), 128 << 20, true),
+                cl.clone(),
+                m.clone(),
+            ),
+            identity: Identity::new(clock.clone(), metrics.clone(), jwks_max_stale),
+            profiles: ProfileWriter::start(store.clone(), metrics),
+            sdk_limits: crate::auth::limits::QuotaLimiter::new(100_000),
+            admin_limits: crate::auth::limits::QuotaLimiter::new(100_000),
+        }
+    }
+
+    pub async fn key(
+        &self,
+        store: &Store,
+        hash: &KeyHash,
+    ) -> Result<Option<Arc<AuthKey>>, crate::error::ApiError> {
+        let (store, h) = (store.clone(), hash.clone());
+        Ok(self
+            .keys
+            .get(hash.clone(), self.generations.any(), async move {
+                store.key_by_hash(&h).await
+            })
+            .await?)
+    }
+
+    pub async fn tenant(
+        &self,
+        store: &Store,
+        secrets: &Arc<SecretBox>,
+        tenant: TenantId,
+    ) -> Result<Arc<TenantView>, crate::error::ApiError> {
+        let (store, secrets) = (store.clone(), secrets.clone());
+        self.tenants
+            .get(tenant, self.generations.tenant(tenant), async move {
+                load_view(&store, &secrets, tenant).await
+            })
+            .await?
+            .ok_or_else(crate::error::ApiError::unauthenticated)
+    }
+
+    pub async fn bundle(
+        &self,
+        store: &Store,
+        view: &Arc<TenantView>,
+        env: EnvironmentId,
+    ) -> Result<Arc<Bundle>, crate::error::ApiError> {
+        let (store, view2) = (store.clone(), view.clone());
+        let tenant = view.tenant_id;
+        let bundle = self
+            .bundles
+            .get(env, self.generations.tenant(tenant), async move {
+                let rows = store.delivery_bundle(tenant, env).await?;
+                Ok::<_, StoreError>(Some(build_bundle(&rows, &view2.settings)))
+            })
+            .await?;
+        bundle.ok_or_else(|| crate::error::ApiError::internal("bundle missing"))
+    }
+
+    pub async fn user(
+        &self,
+        store: &Store,
+        tenant: TenantId,
+        env: EnvironmentId,
+        user_id: &str,
+    ) -> Result<Arc<UserState>, crate::error::ApiError> {
+        let (store, u) = (store.clone(), user_id.to_owned());
+        let state = self
+            .users
+            .get((env, user_id.to_owned()), 0, async move {
+                store.user_state(tenant, env, &u).await.map(Some)
+            })
+            .await?;
+        Ok(state.unwrap_or_default())
+    }
+
+    pub fn apply(&self, change: spotlight_store::Change, metrics: &Metrics, source: &'static str) {
+        self.generations.apply(change);
+        Metrics::count(&metrics.cache_invalidations, source);
+    }
+}
+
+async fn load_view(
+    store: &Store,
+    secrets: &SecretBox,
+    tenant: TenantId,
+) -> Result<Option<TenantView>, StoreError> {
+    let (json, origins) = match store.tenant_settings(tenant).await {
+        Ok(x) => x,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let settings: TenantSettings =
+        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let verifiers = settings
+        .identity_verification
+        .iter()
+        .map(|(env, iv)| {
+            let opened: Vec<String> = iv
+                .hs256_secrets
+                .iter()
+                .filter_map(|s| secrets.open(s).ok())
+                .collect();
+            (env.clone(), Verifier::prepare(iv, &opened))
+        })
+        .collect();
+    let bytes = json.len() * 2 + origins.iter().map(String::len).sum::<usize>() + 512;
+    Ok(Some(TenantView {
+        tenant_id: tenant,
+        origins: origins
+            .iter()
+            .filter_map(|o| AllowedOrigin::parse(o).ok())
+            .collect(),
+        settings,
+        verifiers,
+        bytes,
+    }))
+}
+
+impl From<crate::cache::Unavailable> for crate::error::ApiError {
+    fn from(e: crate::cache::Unavailable) -> Self {
+        tracing::warn!(cache = e.0, "no cached data and the store is unreachable");
+        crate::error::ApiError::unavailable()
+    }
+}
+
+/// Merges the SDK's attributes and verified claims over the stored ones.
+pub fn merge_attributes(
+    stored: &Map<String, Value>,
+    from_sdk: Option<&Map<String, Value>>,
+    claims: &[(String, Value)],
+) -> Map<String, Value> {
+    let mut out = stored.clone();
+    if let Some(a) = from_sdk {
+        for (k, v) in a {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    for (k, v) in claims {
+        out.insert(k.clone(), v.clone());
+    }
+    out
+}

@@ -1,0 +1,243 @@
+//! End users per environment: profiles (written behind by the SDK config
+//! endpoint), progress per tour/announcement/checklist and event counts (written
+//! by event ingest), read together as one [`UserState`].
+
+use crate::{Store, StoreError};
+use spotlight_domain::delivery::Progress;
+use spotlight_domain::{EnvironmentId, TenantId, Timestamp};
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// What evaluation needs to know about one end user.
+#[derive(Debug, Clone, Default)]
+pub struct UserState {
+    /// False until the profile was first written.
+    pub known: bool,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub verified: bool,
+    pub event_counts: HashMap<String, u64>,
+    /// By object id.
+    pub progress: HashMap<String, Progress>,
+}
+
+/// A profile as the admin API shows it.
+#[derive(Debug, Clone)]
+pub struct EndUser {
+    pub user_id: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub state: UserState,
+}
+
+/// One profile upsert: created on first sight, attributes replaced, last seen advanced.
+#[derive(Debug, Clone)]
+pub struct ProfileWrite {
+    pub tenant: TenantId,
+    pub environment: EnvironmentId,
+    pub user_id: String,
+    /// A JSON object.
+    pub attributes: String,
+    pub verified: bool,
+    pub seen_at: Timestamp,
+}
+
+impl Store {
+    pub async fn user_state(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        user_id: &str,
+    ) -> Result<UserState, StoreError> {
+        Ok(self
+            .end_user(tenant, env, user_id)
+            .await?
+            .map(|u| u.state)
+            .unwrap_or_default())
+    }
+
+    pub async fn end_user(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        user_id: &str,
+    ) -> Result<Option<EndUser>, StoreError> {
+        let (t, e) = (tenant.to_string(), env.to_string());
+        let profile = sqlx::query(
+            "SELECT attributes, verified, first_seen, last_seen FROM end_users \
+             WHERE tenant_id = $1 AND environment_id = $2 AND user_id = $3",
+        )
+        .bind(&t)
+        .bind(&e)
+        .bind(user_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let progress = sqlx::query(
+            "SELECT object_id, times_shown, last_shown_at, last_session, step_reached, \
+             items_completed, completed_at, dismissed_at FROM user_progress \
+             WHERE tenant_id = $1 AND environment_id = $2 AND user_id = $3",
+        )
+        .bind(&t)
+        .bind(&e)
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        let counts = sqlx::query(
+            "SELECT event, count FROM user_event_counts \
+             WHERE tenant_id = $1 AND environment_id = $2 AND user_id = $3",
+        )
+        .bind(&t)
+        .bind(&e)
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        if profile.is_none() && progress.is_empty() && counts.is_empty() {
+            return Ok(None);
+        }
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+        let mut state = UserState::default();
+        let (mut first_seen, mut last_seen) = (Timestamp(0), Timestamp(0));
+        if let Some(p) = &profile {
+            state.known = true;
+            state.attributes =
+                serde_json::from_str(&p.try_get::<String, _>("attributes")?).map_err(corrupt)?;
+            state.verified = p.try_get::<i64, _>("verified")? != 0;
+            first_seen = Timestamp(p.try_get("first_seen")?);
+            last_seen = Timestamp(p.try_get("last_seen")?);
+        }
+        for r in &progress {
+            let step: Option<i64> = r.try_get("step_reached")?;
+            state.progress.insert(
+                r.try_get("object_id")?,
+                Progress {
+                    times_shown: u32::try_from(r.try_get::<i64, _>("times_shown")?)
+                        .unwrap_or(u32::MAX),
+                    last_shown_millis: r.try_get("last_shown_at")?,
+                    last_session: r.try_get("last_session")?,
+                    step_reached: step.and_then(|s| usize::try_from(s).ok()),
+                    items_completed: serde_json::from_str(
+                        &r.try_get::<String, _>("items_completed")?,
+                    )
+                    .map_err(corrupt)?,
+                    completed: r.try_get::<Option<i64>, _>("completed_at")?.is_some(),
+                    dismissed: r.try_get::<Option<i64>, _>("dismissed_at")?.is_some(),
+                },
+            );
+        }
+        for r in &counts {
+            state.event_counts.insert(
+                r.try_get("event")?,
+                u64::try_from(r.try_get::<i64, _>("count")?).unwrap_or(0),
+            );
+        }
+        Ok(Some(EndUser {
+            user_id: user_id.to_owned(),
+            first_seen,
+            last_seen,
+            state,
+        }))
+    }
+
+    /// Writes a batch of profiles in one transaction.
+    pub async fn upsert_profiles(&self, batch: &[ProfileWrite]) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write.begin().await?;
+        for p in batch {
+            sqlx::query(
+                "INSERT INTO end_users (environment_id, user_id, tenant_id, attributes, verified, first_seen, last_seen) \
+                 SELECT $1, $2, $3, $4, $5, $6, $6 \
+                 WHERE EXISTS (SELECT 1 FROM environments WHERE id = $1 AND tenant_id = $3) \
+                 ON CONFLICT (environment_id, user_id) DO UPDATE SET \
+                 attributes = excluded.attributes, verified = excluded.verified, \
+                 last_seen = CASE WHEN excluded.last_seen > end_users.last_seen \
+                             THEN excluded.last_seen ELSE end_users.last_seen END \
+                 WHERE end_users.tenant_id = excluded.tenant_id",
+            )
+            .bind(p.environment.to_string())
+            .bind(&p.user_id)
+            .bind(p.tenant.to_string())
+            .bind(&p.attributes)
+            .bind(i64::from(p.verified))
+            .bind(p.seen_at.millis())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces one user's progress on one object (event ingest; tests and seeding).
+    pub async fn set_progress(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        user_id: &str,
+        object_id: &str,
+        p: &Progress,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now().millis();
+        let items = serde_json::to_string(&p.items_completed)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO user_progress (environment_id, user_id, object_id, tenant_id, times_shown, \
+             last_shown_at, last_session, step_reached, items_completed, started_at, completed_at, \
+             dismissed_at, updated_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $10 \
+             WHERE EXISTS (SELECT 1 FROM environments WHERE id = $1 AND tenant_id = $4) \
+             ON CONFLICT (environment_id, user_id, object_id) DO UPDATE SET \
+             times_shown = excluded.times_shown, last_shown_at = excluded.last_shown_at, \
+             last_session = excluded.last_session, step_reached = excluded.step_reached, \
+             items_completed = excluded.items_completed, completed_at = excluded.completed_at, \
+             dismissed_at = excluded.dismissed_at, updated_at = excluded.updated_at \
+             WHERE user_progress.tenant_id = excluded.tenant_id",
+        )
+        .bind(env.to_string())
+        .bind(user_id)
+        .bind(object_id)
+        .bind(tenant.to_string())
+        .bind(i64::from(p.times_shown))
+        .bind(p.last_shown_millis)
+        .bind(p.last_session.clone())
+        .bind(p.step_reached.and_then(|s| i64::try_from(s).ok()))
+        .bind(items)
+        .bind(now)
+        .bind(p.completed.then_some(now))
+        .bind(p.dismissed.then_some(now))
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Adds to one user's counts of tracked events.
+    pub async fn add_event_counts(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        user_id: &str,
+        counts: &[(&str, u64)],
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.write.begin().await?;
+        for (event, n) in counts {
+            sqlx::query(
+                "INSERT INTO user_event_counts (environment_id, user_id, event, tenant_id, count, last_at) \
+                 SELECT $1, $2, $3, $4, $5, $6 \
+                 WHERE EXISTS (SELECT 1 FROM environments WHERE id = $1 AND tenant_id = $4) \
+                 ON CONFLICT (environment_id, user_id, event) DO UPDATE SET \
+                 count = user_event_counts.count + excluded.count, last_at = excluded.last_at \
+                 WHERE user_event_counts.tenant_id = excluded.tenant_id",
+            )
+            .bind(env.to_string())
+            .bind(user_id)
+            .bind(*event)
+            .bind(tenant.to_string())
+            .bind(i64::try_from(*n).unwrap_or(i64::MAX))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
