@@ -11,53 +11,10 @@
 
 use crate::metrics::Metrics;
 use moka::future::Cache;
-use spotlight_domain::{Clock, TenantId};
-use spotlight_store::Change;
-use std::collections::HashMap;
+use spotlight_domain::Clock;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Change counters: one sequence, the value it had at each tenant's last change
-/// and at the last change of everything.
-#[derive(Default)]
-pub struct Generations {
-    seq: AtomicU64,
-    all: AtomicU64,
-    tenants: RwLock<HashMap<TenantId, u64>>,
-}
-
-impl Generations {
-    pub fn apply(&self, change: Change) {
-        let next = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        match change {
-            Change::All => self.all.store(next, Ordering::SeqCst),
-            Change::Tenant(t) => {
-                if let Ok(mut map) = self.tenants.write() {
-                    map.insert(t, next);
-                }
-            }
-        }
-    }
-
-    /// Changes whenever this tenant, or everything, changed.
-    pub fn tenant(&self, t: TenantId) -> u64 {
-        let own = self
-            .tenants
-            .read()
-            .ok()
-            .and_then(|m| m.get(&t).copied())
-            .unwrap_or(0);
-        own.max(self.all.load(Ordering::SeqCst))
-    }
-
-    /// Changes whenever anything changed (for caches keyed by something that
-    /// only names its tenant once loaded, like an API key).
-    pub fn any(&self) -> u64 {
-        self.seq.load(Ordering::SeqCst)
-    }
-}
 
 struct Slot<V> {
     value: Option<Arc<V>>,

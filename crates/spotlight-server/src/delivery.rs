@@ -3,7 +3,7 @@
 //! for evaluation, end-user state, and API keys — each behind a bounded cache —
 //! plus the write-behind queue that records end-user profiles.
 
-use crate::cache::{CacheSettings, Cached, Generations, Weigh};
+use crate::cache::{CacheSettings, Cached, Weigh};
 use crate::identity::{Identity, Verifier};
 use crate::metrics::Metrics;
 use crate::secrets::SecretBox;
@@ -18,7 +18,9 @@ use spotlight_domain::delivery::{localize_content, localize_tour, Doc, Prepared}
 use spotlight_domain::settings::TenantSettings;
 use spotlight_domain::tour::Tour;
 use spotlight_domain::{AllowedOrigin, Clock, EnvironmentId, KeyHash, ObjectKind, TenantId};
-use spotlight_store::{AuthKey, Backend, BundleRow, ProfileWrite, Store, StoreError, UserState};
+use spotlight_store::{
+    AuthKey, Backend, BundleRow, Generations, ProfileWrite, Store, StoreError, UserState,
+};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -294,7 +296,7 @@ impl ProfileWriter {
 
 /// The caches and helpers behind `GET /v1/sdk/config` (and SDK authentication).
 pub struct Delivery {
-    pub generations: Generations,
+    pub generations: Arc<Generations>,
     pub keys: Cached<KeyHash, AuthKey>,
     pub tenants: Cached<TenantId, TenantView>,
     pub bundles: Cached<EnvironmentId, Bundle>,
@@ -327,7 +329,7 @@ impl Delivery {
         };
         let (cl, m) = (&clock, &metrics);
         Delivery {
-            generations: Generations::default(),
+            generations: store.generations().clone(),
             keys: Cached::new(
                 "keys",
                 settings(key_fresh, 8 << 20, false),
@@ -421,11 +423,6 @@ impl Delivery {
             })
             .await?;
         Ok(state.unwrap_or_default())
-    }
-
-    pub fn apply(&self, change: spotlight_store::Change, metrics: &Metrics, source: &'static str) {
-        self.generations.apply(change);
-        Metrics::count(&metrics.cache_invalidations, source);
     }
 }
 

@@ -66,7 +66,6 @@ pub struct Metrics {
     pub startup_seconds: Gauge<f64, AtomicU64>,
     pub build_info: Family<BuildLabels, Gauge>,
     pub cache_lookups: Family<CacheLabels, Counter>,
-    pub cache_invalidations: Family<ResultLabels, Counter>,
     pub sdk_config_served: Family<ResultLabels, Counter>,
     pub identity_monitor: Family<ReasonLabels, Counter>,
     pub jwks_fetches: Family<ResultLabels, Counter>,
@@ -117,7 +116,6 @@ impl Metrics {
             build_info.clone(),
         );
         let cache_lookups = Family::<CacheLabels, Counter>::default();
-        let cache_invalidations = Family::<ResultLabels, Counter>::default();
         let sdk_config_served = Family::<ResultLabels, Counter>::default();
         let identity_monitor = Family::<ReasonLabels, Counter>::default();
         let jwks_fetches = Family::<ResultLabels, Counter>::default();
@@ -126,11 +124,6 @@ impl Metrics {
             "cache_lookups",
             "Cache lookups by cache and result (hit, miss, refresh, stale, error)",
             cache_lookups.clone(),
-        );
-        registry.register(
-            "cache_invalidations",
-            "Change notices applied to the caches, by source (local, remote, all)",
-            cache_invalidations.clone(),
         );
         registry.register(
             "sdk_config_served",
@@ -155,7 +148,6 @@ impl Metrics {
         Metrics {
             registry,
             cache_lookups,
-            cache_invalidations,
             sdk_config_served,
             identity_monitor,
             jwks_fetches,

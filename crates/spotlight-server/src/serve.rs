@@ -120,8 +120,7 @@ impl Application {
             config.cache_max_stale,
             config.jwks_max_stale,
         ));
-        let mut background = vec![apply_changes(&store, &delivery, &metrics)];
-        background.extend(store.listen_for_changes());
+        let background: Vec<_> = store.listen_for_changes().into_iter().collect();
         let state = AppState {
             delivery,
             login_limiter: Arc::new(LoginLimiter::new(
@@ -248,30 +247,4 @@ impl Application {
         state.store.close().await;
         Ok(())
     }
-}
-
-/// Applies the store's change notices to the caches' generations.
-fn apply_changes(
-    store: &Store,
-    delivery: &Arc<crate::delivery::Delivery>,
-    metrics: &Arc<Metrics>,
-) -> tokio::task::JoinHandle<()> {
-    use tokio::sync::broadcast::error::RecvError;
-    let mut changes = store.subscribe_changes();
-    let (delivery, metrics) = (delivery.clone(), metrics.clone());
-    tokio::spawn(async move {
-        loop {
-            match changes.recv().await {
-                Ok(change @ spotlight_store::Change::All) => {
-                    delivery.apply(change, &metrics, "all")
-                }
-                Ok(change) => delivery.apply(change, &metrics, "change"),
-                // Missed notices: assume anything changed.
-                Err(RecvError::Lagged(_)) => {
-                    delivery.apply(spotlight_store::Change::All, &metrics, "all")
-                }
-                Err(RecvError::Closed) => return,
-            }
-        }
-    })
 }

@@ -1,16 +1,19 @@
-//! Change notices for caches. Every committed mutation that can change what the
-//! SDK is served (objects, keys, settings, origins) announces its tenant: to this
-//! process at once through a broadcast channel, and with PostgreSQL to every other
-//! node through `pg_notify` sent inside the same transaction — so it is delivered
-//! if, and only when, the change commits. A process that changes SQLite from
-//! outside the server (the CLI) cannot notify it; the server bounds that case by
-//! how long it trusts cached keys.
+//! Change counters for caches. Every committed mutation that can change what
+//! the SDK is served (objects, keys, settings, origins) bumps its tenant's
+//! generation: in this process synchronously, right after the commit and before
+//! the caller gets an answer, and with PostgreSQL on every other node through
+//! `pg_notify`, sent inside the same transaction so it is delivered if, and only
+//! when, the change commits. A process that changes SQLite from outside the
+//! server (the CLI) cannot notify it; the server bounds that case by how long it
+//! trusts cached keys.
 
 use crate::{Backend, Store, StoreError};
 use spotlight_domain::TenantId;
 use sqlx::{Any, Transaction};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::sync::broadcast;
 
 /// The PostgreSQL channel the nodes listen on.
 pub const CHANNEL: &str = "spotlight_changes";
@@ -23,15 +26,54 @@ pub enum Change {
     All,
 }
 
-pub(crate) fn channel() -> broadcast::Sender<Change> {
-    broadcast::channel(1024).0
+/// One sequence, the value it had at each tenant's last change and at the last
+/// change of everything. Caches compare the generation they loaded under with
+/// the current one: a change makes every older entry unusable at once.
+#[derive(Debug, Default)]
+pub struct Generations {
+    seq: AtomicU64,
+    all: AtomicU64,
+    tenants: RwLock<HashMap<TenantId, u64>>,
+    /// Notices received from other nodes.
+    pub remote: AtomicU64,
+}
+
+impl Generations {
+    pub fn apply(&self, change: Change) {
+        let next = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        match change {
+            Change::All => self.all.store(next, Ordering::SeqCst),
+            Change::Tenant(t) => {
+                if let Ok(mut map) = self.tenants.write() {
+                    map.insert(t, next);
+                }
+            }
+        }
+    }
+
+    /// Changes whenever this tenant, or everything, changed.
+    pub fn tenant(&self, t: TenantId) -> u64 {
+        let own = self
+            .tenants
+            .read()
+            .ok()
+            .and_then(|m| m.get(&t).copied())
+            .unwrap_or(0);
+        own.max(self.all.load(Ordering::SeqCst))
+    }
+
+    /// Changes whenever anything changed (for caches keyed by something that
+    /// names its tenant only once loaded, like an API key).
+    pub fn any(&self) -> u64 {
+        self.seq.load(Ordering::SeqCst)
+    }
 }
 
 impl Store {
-    /// Changes committed from now on, by this process or (PostgreSQL, once
-    /// [`Store::listen_for_changes`] runs) by any node.
-    pub fn subscribe_changes(&self) -> broadcast::Receiver<Change> {
-        self.changes.subscribe()
+    /// The change counters: this process's changes, and (PostgreSQL, once
+    /// [`Store::listen_for_changes`] runs) every node's.
+    pub fn generations(&self) -> &Arc<Generations> {
+        &self.changes
     }
 
     /// Commits `tx` and announces that `tenant` changed.
@@ -48,15 +90,15 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        let _ = self.changes.send(Change::Tenant(tenant));
+        self.changes.apply(Change::Tenant(tenant));
         Ok(())
     }
 
     pub(crate) fn announce(&self, change: Change) {
-        let _ = self.changes.send(change);
+        self.changes.apply(change);
     }
 
-    /// PostgreSQL only: relays other nodes' notices into [`Store::subscribe_changes`]
+    /// PostgreSQL only: applies other nodes' notices to [`Store::generations`]
     /// until the returned task is aborted. After a lost connection it announces
     /// [`Change::All`], since notices sent meanwhile are gone. Returns `None` for SQLite.
     pub fn listen_for_changes(&self) -> Option<tokio::task::JoinHandle<()>> {
@@ -75,18 +117,18 @@ impl Store {
                         delay = (delay * 2).min(Duration::from_secs(5));
                     }
                 }
-                let _ = changes.send(Change::All);
+                changes.apply(Change::All);
                 tokio::time::sleep(delay).await;
             }
         }))
     }
 }
 
-async fn listen(url: &str, changes: &broadcast::Sender<Change>) -> Result<(), sqlx::Error> {
+async fn listen(url: &str, changes: &Generations) -> Result<(), sqlx::Error> {
     let mut listener = sqlx::postgres::PgListener::connect(url).await?;
     listener.listen(CHANNEL).await?;
     // Whatever changed while we were not listening is unknown.
-    let _ = changes.send(Change::All);
+    changes.apply(Change::All);
     loop {
         // `try_recv` answers None when the connection dropped (and reconnects
         // on the next call): report it so caches are cleared.
@@ -97,7 +139,8 @@ async fn listen(url: &str, changes: &broadcast::Sender<Change>) -> Result<(), sq
                     .parse::<TenantId>()
                     .map(Change::Tenant)
                     .unwrap_or(Change::All);
-                let _ = changes.send(change);
+                changes.remote.fetch_add(1, Ordering::Relaxed);
+                changes.apply(change);
             }
             None => return Ok(()),
         }

@@ -18,7 +18,7 @@ mod users;
 pub use accounts::{Account, Member, Membership, NewSession, SessionRecord};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use backup::BackupSummary;
-pub use changes::Change;
+pub use changes::{Change, Generations};
 pub use delivery::BundleRow;
 pub use error::StoreError;
 pub use keys::{ApiKey, AuthKey, NewKey};
@@ -101,7 +101,7 @@ pub struct Store {
     write: AnyPool,
     clock: Arc<dyn Clock>,
     /// Committed changes that cached readers must drop (see [`changes`]).
-    changes: tokio::sync::broadcast::Sender<Change>,
+    changes: Arc<changes::Generations>,
     /// For PostgreSQL's LISTEN connection (holds credentials: never logged).
     url: String,
 }
@@ -135,7 +135,7 @@ impl Store {
                     read,
                     write,
                     clock,
-                    changes: changes::channel(),
+                    changes: Arc::default(),
                     url: url.clone(),
                 })
             }
@@ -150,7 +150,7 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     clock,
-                    changes: changes::channel(),
+                    changes: Arc::default(),
                     url: url.to_owned(),
                 })
             }

@@ -140,9 +140,23 @@ impl TestApp {
         tweak: impl FnOnce(&mut Config),
         routes: Option<axum::Router<AppState>>,
     ) -> TestApp {
+        Self::spawn_full(db, tweak, routes, Arc::new(SystemClock)).await
+    }
+
+    /// With a clock the test controls.
+    pub async fn spawn_with_clock(db: Db, clock: Arc<dyn spotlight_domain::Clock>) -> TestApp {
+        Self::spawn_full(db, |_| {}, None, clock).await
+    }
+
+    pub async fn spawn_full(
+        db: Db,
+        tweak: impl FnOnce(&mut Config),
+        routes: Option<axum::Router<AppState>>,
+        clock: Arc<dyn spotlight_domain::Clock>,
+    ) -> TestApp {
         let (mut config, dir) = test_config(db).await;
         tweak(&mut config);
-        let app = Application::build(config).await.unwrap();
+        let app = Application::build_with_clock(config, clock).await.unwrap();
         let addr = app.local_addr();
         let state = app.state().clone();
         let (tx, rx) = oneshot::channel::<()>();

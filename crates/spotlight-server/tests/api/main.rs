@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod identity;
 
 mod auth;
+mod delivery;
 mod errors;
 mod keys;
 mod matrix;
