@@ -633,3 +633,209 @@ fn backup_moves_a_store_from_sqlite_to_another_store() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Two `spotlight serve` processes on one PostgreSQL database: a change made
+/// through one (or by the CLI) reaches the other's caches within a second.
+#[test]
+fn two_nodes_share_changes_within_a_second() {
+    let Some(db) = postgres_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let with_db = |cmd: &mut Command| {
+        cmd.env("SPOTLIGHT_DATABASE_URL", &db);
+    };
+    let mut migrate = spotlight(dir.path());
+    with_db(&mut migrate);
+    assert!(run(migrate.args(["migrate"])).status.success());
+    let mut create = spotlight(dir.path());
+    with_db(&mut create);
+    let tenant = stdout_json(&run(
+        create.args(["tenant", "create", "--name", "Acme", "--json"])
+    ));
+    let tenant_id = tenant["tenant_id"].as_str().unwrap().to_owned();
+    let pk = tenant["environments"]["production"]["publishable_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sk = tenant["environments"]["production"]["secret_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = Server::start(dir.path(), Some(&db));
+    let b = Server::start(dir.path(), Some(&db));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = reqwest::Client::builder().no_proxy().build().unwrap();
+        let admin = |method: reqwest::Method, path: String, body: Value| {
+            let (c, sk, url) = (c.clone(), sk.clone(), format!("{}{}", a.base, path));
+            async move {
+                let r = c
+                    .request(method, url)
+                    .bearer_auth(sk)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{path}: {}", r.status());
+                r.json::<Value>().await.unwrap_or(Value::Null)
+            }
+        };
+        let config_on = |base: String, key: String| {
+            let c = c.clone();
+            async move {
+                let r = c
+                    .get(format!("{base}/v1/sdk/config?user_id=u1&url=/"))
+                    .header("x-spotlight-key", key)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        // Polls node B until `done` holds; answers how long that took.
+        let until_b = |key: String, done: fn(u16, &Value) -> bool| {
+            let (b_base, config_on) = (b.base.clone(), &config_on);
+            async move {
+                let started = Instant::now();
+                loop {
+                    let (status, v) = config_on(b_base.clone(), key.clone()).await;
+                    if done(status, &v) {
+                        return started.elapsed();
+                    }
+                    assert!(
+                        started.elapsed() < Duration::from_secs(1),
+                        "node B did not see the change within 1 s: {status} {v}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+        };
+        fn version(v: &Value) -> i64 {
+            v["tours"][0]["version"].as_i64().unwrap_or(0)
+        }
+        let mut delays = vec![];
+
+        // Both nodes' caches warm, empty.
+        assert_eq!(config_on(b.base.clone(), pk.clone()).await.0, 200);
+        let tour = admin(
+            reqwest::Method::POST,
+            "/v1/admin/tours".into(),
+            json!({"name": "T", "steps": [{"kind": "modal", "title": "one"}]}),
+        )
+        .await;
+        let id = tour["id"].as_str().unwrap().to_owned();
+        admin(
+            reqwest::Method::POST,
+            format!("/v1/admin/tours/{id}/publish"),
+            json!({"environment": "production"}),
+        )
+        .await;
+        delays.push(("publish", until_b(pk.clone(), |_, v| version(v) == 1).await));
+
+        admin(
+            reqwest::Method::PUT,
+            format!("/v1/admin/tours/{id}"),
+            json!({"name": "T", "steps": [{"kind": "modal", "title": "two"}]}),
+        )
+        .await;
+        admin(
+            reqwest::Method::POST,
+            format!("/v1/admin/tours/{id}/publish"),
+            json!({"environment": "production"}),
+        )
+        .await;
+        delays.push((
+            "publish v2",
+            until_b(pk.clone(), |_, v| version(v) == 2).await,
+        ));
+        admin(
+            reqwest::Method::POST,
+            format!("/v1/admin/tours/{id}/rollback"),
+            json!({"environment": "production", "version": 1}),
+        )
+        .await;
+        delays.push((
+            "rollback",
+            until_b(pk.clone(), |_, v| version(v) == 1).await,
+        ));
+
+        admin(
+            reqwest::Method::POST,
+            format!("/v1/admin/tours/{id}/kill-switch"),
+            json!({"enabled": true}),
+        )
+        .await;
+        delays.push((
+            "tour kill switch",
+            until_b(pk.clone(), |_, v| {
+                v["tours"].as_array().is_some_and(Vec::is_empty)
+            })
+            .await,
+        ));
+
+        admin(
+            reqwest::Method::PATCH,
+            "/v1/admin/settings".into(),
+            json!({"kill_switch": true}),
+        )
+        .await;
+        delays.push((
+            "tenant kill switch",
+            until_b(pk.clone(), |_, v| v["enabled"] == false).await,
+        ));
+        admin(
+            reqwest::Method::PATCH,
+            "/v1/admin/settings".into(),
+            json!({"kill_switch": false}),
+        )
+        .await;
+        delays.push((
+            "settings change",
+            until_b(pk.clone(), |_, v| v["enabled"] == true).await,
+        ));
+
+        // A key revoked through node A's API.
+        let created = admin(
+            reqwest::Method::POST,
+            "/v1/admin/keys".into(),
+            json!({"kind": "publishable", "environment": "production"}),
+        )
+        .await;
+        let key = created["secret"].as_str().unwrap().to_owned();
+        let key_id = created["key"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(config_on(b.base.clone(), key.clone()).await.0, 200);
+        admin(
+            reqwest::Method::POST,
+            format!("/v1/admin/keys/{key_id}/revoke"),
+            json!({}),
+        )
+        .await;
+        delays.push((
+            "key revoke (API)",
+            until_b(key.clone(), |s, _| s == 401).await,
+        ));
+
+        // A key revoked by the CLI, a third process.
+        assert_eq!(config_on(b.base.clone(), pk.clone()).await.0, 200);
+        let mut revoke = spotlight(dir.path());
+        with_db(&mut revoke);
+        let out = run(revoke.args(["key", "revoke", "--tenant", &tenant_id, "--key", &pk]));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        delays.push((
+            "key revoke (CLI)",
+            until_b(pk.clone(), |s, _| s == 401).await,
+        ));
+        assert_eq!(config_on(a.base.clone(), pk.clone()).await.0, 401);
+
+        for (what, d) in &delays {
+            eprintln!(
+                "cross-node: {what} seen by node B after {:.1} ms",
+                d.as_secs_f64() * 1000.0
+            );
+        }
+    });
+}
