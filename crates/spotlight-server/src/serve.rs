@@ -120,7 +120,7 @@ impl Application {
             config.cache_max_stale,
             config.jwks_max_stale,
         ));
-        let background: Vec<_> = store.listen_for_changes().into_iter().collect();
+        let background: Vec<_> = store.listen_for_changes().await?.into_iter().collect();
         let state = AppState {
             delivery,
             login_limiter: Arc::new(LoginLimiter::new(

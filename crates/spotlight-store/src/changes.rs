@@ -98,40 +98,62 @@ impl Store {
         self.changes.apply(change);
     }
 
-    /// PostgreSQL only: applies other nodes' notices to [`Store::generations`]
-    /// until the returned task is aborted. After a lost connection it announces
-    /// [`Change::All`], since notices sent meanwhile are gone. Returns `None` for SQLite.
-    pub fn listen_for_changes(&self) -> Option<tokio::task::JoinHandle<()>> {
+    /// PostgreSQL only: listens (before returning, so no notice committed after
+    /// start-up is missed) and applies other nodes' notices to
+    /// [`Store::generations`] until the returned task is aborted. Once listening
+    /// again after a lost connection it applies [`Change::All`], since notices
+    /// sent meanwhile are gone; while it cannot reconnect, caches keep what they
+    /// have (the database is most likely unreachable for them too, and
+    /// stale-if-error applies). Returns `None` for SQLite.
+    pub async fn listen_for_changes(
+        &self,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, StoreError> {
         if self.backend != Backend::Postgres {
-            return None;
+            return Ok(None);
         }
-        let url = self.url.clone();
-        let changes = self.changes.clone();
-        Some(tokio::spawn(async move {
+        let first = connect_listener(&self.url).await?;
+        let (url, changes) = (self.url.clone(), self.changes.clone());
+        Ok(Some(tokio::spawn(async move {
+            let mut current = Some(first);
             let mut delay = Duration::from_millis(100);
             loop {
-                match listen(&url, &changes).await {
-                    Ok(()) => delay = Duration::from_millis(100),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "change listener lost its connection; retrying");
-                        delay = (delay * 2).min(Duration::from_secs(5));
-                    }
+                let listener = match current.take() {
+                    Some(l) => l,
+                    None => match connect_listener(&url).await {
+                        Ok(l) => {
+                            changes.apply(Change::All);
+                            l
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "change listener cannot reconnect; retrying");
+                            tokio::time::sleep(delay).await;
+                            delay = (delay * 2).min(Duration::from_secs(5));
+                            continue;
+                        }
+                    },
+                };
+                delay = Duration::from_millis(100);
+                if let Err(e) = relay(listener, &changes).await {
+                    tracing::warn!(error = %e, "change listener lost its connection");
                 }
-                changes.apply(Change::All);
-                tokio::time::sleep(delay).await;
             }
-        }))
+        })))
     }
 }
 
-async fn listen(url: &str, changes: &Generations) -> Result<(), sqlx::Error> {
+async fn connect_listener(url: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
     let mut listener = sqlx::postgres::PgListener::connect(url).await?;
     listener.listen(CHANNEL).await?;
-    // Whatever changed while we were not listening is unknown.
-    changes.apply(Change::All);
+    Ok(listener)
+}
+
+/// Applies notices until the connection is lost.
+async fn relay(
+    mut listener: sqlx::postgres::PgListener,
+    changes: &Generations,
+) -> Result<(), sqlx::Error> {
     loop {
-        // `try_recv` answers None when the connection dropped (and reconnects
-        // on the next call): report it so caches are cleared.
+        // `try_recv` answers None when the connection dropped.
         match listener.try_recv().await? {
             Some(n) => {
                 let change = n

@@ -273,3 +273,12 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Runs one statement (tests: simulate outages and the like). Not for production use.
+    #[doc(hidden)]
+    pub async fn execute_for_tests(&self, sql: &str) -> Result<(), StoreError> {
+        self.write.execute(sql).await?;
+        Ok(())
+    }
+}

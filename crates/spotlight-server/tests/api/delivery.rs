@@ -577,3 +577,96 @@ async fn raw_get(app: &TestApp, path: &str, key: &str) -> u16 {
         .and_then(|c| c.parse().ok())
         .unwrap_or(0)
 }
+
+/// The database goes away: users whose data is cached keep getting their
+/// config (stale-if-error, bounded), a user never seen gets a clear 503, and
+/// service resumes when the database returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_outage_serves_cached_users() {
+    use secrecy::ExposeSecret;
+    use spotlight_domain::{Clock, ManualClock, SystemClock};
+    if !crate::helpers::postgres_available() {
+        return;
+    }
+    let clock = ManualClock::new(SystemClock.now());
+    let app = TestApp::spawn_with_clock(
+        crate::helpers::Db::Postgres,
+        std::sync::Arc::new(clock.clone()),
+    )
+    .await;
+    let t = app.tenant("acme", &[]).await;
+    let (pk, _) = prod(&t);
+    let tour = admin(&app, &t)
+        .publish(
+            "tours",
+            json!({"name": "T", "steps": [step("x")], "frequency": {"type": "every_session"}}),
+        )
+        .await;
+    assert_eq!(
+        ids(&config_json(&app, pk, "user_id=u1&url=/").await, "tours"),
+        std::slice::from_ref(&tour)
+    );
+    app.state
+        .delivery
+        .profiles
+        .flush(std::time::Duration::from_secs(5))
+        .await;
+
+    let url = app.state.config.database_url.expose_secret().to_owned();
+    let (base, name) = url.rsplit_once('/').unwrap();
+    let (base, name) = (format!("{base}/postgres"), name.to_owned());
+    let dba = spotlight_store::Store::connect(
+        &base,
+        &Default::default(),
+        std::sync::Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let cut = |allow: bool| {
+        let (dba, name) = (&dba, name.clone());
+        async move {
+            dba.execute_for_tests(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {allow}"))
+                .await
+                .unwrap();
+            if !allow {
+                dba.execute_for_tests(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                )).await.unwrap();
+            }
+        }
+    };
+    cut(false).await;
+    clock.advance_secs(120); // past every cache's freshness
+    let v = config_json(&app, pk, "user_id=u1&url=/").await;
+    assert_eq!(
+        ids(&v, "tours"),
+        std::slice::from_ref(&tour),
+        "served from the caches"
+    );
+    let r = config(&app, pk, "user_id=never-seen&url=/").await;
+    assert_eq!(error_code(r, 503).await.0, "unavailable");
+    let m = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("spotlight_cache_lookups_total{cache=\"keys\",result=\"stale\"}"),
+        "{m}"
+    );
+
+    cut(true).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        clock.advance_secs(2);
+        if config(&app, pk, "user_id=never-seen&url=/").await.status() == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "did not recover");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
