@@ -6,7 +6,7 @@
 
 use crate::audience::{self, Expr, Subject};
 use crate::content::{Checklist, Content, Launcher};
-use crate::page::{CompiledPageRule, PageRule};
+use crate::page::{CompiledPageRule, PageRule, PageUrl};
 use crate::tour::{Frequency, Schedule, Tour};
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -153,12 +153,12 @@ impl Prepared {
         }
     }
 
-    fn on_page(&self, url: &str) -> bool {
-        self.pages.is_empty() || self.pages.iter().any(|p| p.matches(url))
+    fn on_page(&self, page: Option<&PageUrl>) -> bool {
+        self.pages.is_empty() || page.is_some_and(|u| self.pages.iter().any(|p| p.matches_page(u)))
     }
 
     /// A multi-page tour in progress resumes where its next step's page is.
-    fn resumes_here(&self, progress: Option<&Progress>, url: &str) -> bool {
+    fn resumes_here(&self, progress: Option<&Progress>, page: Option<&PageUrl>) -> bool {
         let (Doc::Tour(t), Some(p)) = (&self.doc, progress) else {
             return false;
         };
@@ -168,13 +168,11 @@ impl Prepared {
         let Some(step) = p.step_reached.and_then(|i| t.steps.get(i)) else {
             return false;
         };
-        let Some(page) = &step.page_url else {
+        let Some(step_page) = &step.page_url else {
             return false;
         };
-        let path = url::Url::parse(url)
-            .map(|u| u.path().to_owned())
-            .unwrap_or_else(|_| url.to_owned());
-        path.trim_end_matches('/') == page.trim_end_matches('/')
+        let Some(here) = page else { return false };
+        here.path().trim_end_matches('/') == step_page.trim_end_matches('/')
     }
 
     fn frequency_allows(&self, p: Option<&Progress>, v: &Viewer<'_>) -> bool {
@@ -213,6 +211,8 @@ pub fn evaluate_by<'p, T>(
         event_counts: v.event_counts,
         now_millis: v.now_millis,
     };
+    let page = PageUrl::parse(v.url);
+    let page = page.as_ref();
     let mut out: Vec<&T> = items
         .iter()
         .filter(|item| {
@@ -226,8 +226,8 @@ pub fn evaluate_by<'p, T>(
                 return false;
             }
             let progress = v.progress.get(&p.id);
-            if !(p.resumes_here(progress, v.url)
-                || (p.on_page(v.url) && p.frequency_allows(progress, v)))
+            if !(p.resumes_here(progress, page)
+                || (p.on_page(page) && p.frequency_allows(progress, v)))
             {
                 return false;
             }

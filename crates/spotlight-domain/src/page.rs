@@ -105,27 +105,51 @@ impl PageRule {
     }
 }
 
+/// A page URL taken apart once, to test against many rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageUrl {
+    host: Option<String>,
+    path: String,
+}
+
+impl PageUrl {
+    /// A full URL (`https://host/path?query`) or a bare path; `None` for anything else.
+    pub fn parse(url: &str) -> Option<PageUrl> {
+        match url::Url::parse(url) {
+            Ok(u) => Some(PageUrl {
+                host: u.host_str().map(str::to_ascii_lowercase),
+                path: normalise_path(u.path()).to_owned(),
+            }),
+            Err(_) if url.starts_with('/') => {
+                let end = url.find(['?', '#']).unwrap_or(url.len());
+                Some(PageUrl {
+                    host: None,
+                    path: normalise_path(&url[..end]).to_owned(),
+                })
+            }
+            Err(_) => None,
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
 impl CompiledPageRule {
     /// Tests a full URL (`https://host/path?query`) or a bare path.
     pub fn matches(&self, url: &str) -> bool {
-        let (host, path) = match url::Url::parse(url) {
-            Ok(u) => (
-                u.host_str().map(str::to_ascii_lowercase),
-                u.path().to_owned(),
-            ),
-            Err(_) if url.starts_with('/') => {
-                let end = url.find(['?', '#']).unwrap_or(url.len());
-                (None, url[..end].to_owned())
-            }
-            Err(_) => return false,
-        };
+        PageUrl::parse(url).is_some_and(|u| self.matches_page(&u))
+    }
+
+    pub fn matches_page(&self, page: &PageUrl) -> bool {
         if let Some(h) = &self.host {
-            match host {
-                Some(host) if h.is_match(&host) => {}
+            match &page.host {
+                Some(host) if h.is_match(host) => {}
                 _ => return false,
             }
         }
-        self.path.is_match(normalise_path(&path))
+        self.path.is_match(&page.path)
     }
 }
 

@@ -99,16 +99,17 @@ where
 
     /// The value for `key` under `generation`, loading it (once, however many
     /// ask at the same time) when missing, outdated or past its freshness.
-    /// `load` answers `Ok(None)` for "does not exist", which is cached too.
+    /// `load` makes the loading future (only when one is needed), which answers `Ok(None)` for "does not exist", which is cached too.
     /// With `stale_while_refreshing`, a current-generation value past its
     /// freshness is served at once while one background task refreshes it.
-    pub async fn get<F, E>(
+    pub async fn get<L, F, E>(
         &self,
         key: K,
         generation: u64,
-        load: F,
+        load: L,
     ) -> Result<Option<Arc<V>>, Unavailable>
     where
+        L: FnOnce() -> F,
         F: std::future::Future<Output = Result<Option<V>, E>> + Send + 'static,
         E: std::fmt::Display,
     {
@@ -125,7 +126,7 @@ where
                 && age < self.fresh_ms + self.max_stale_ms
             {
                 if !s.failed || now >= s.retry_at {
-                    let refresh = self.refresh(key, generation, prev.clone(), load, now);
+                    let refresh = self.refresh(key, generation, prev.clone(), load(), now);
                     tokio::spawn(refresh);
                 }
                 self.metrics
@@ -133,7 +134,7 @@ where
                 return Ok(s.value.clone());
             }
         }
-        let slot = self.refresh(key, generation, prev, load, now).await;
+        let slot = self.refresh(key, generation, prev, load(), now).await;
         if !slot.failed {
             self.metrics.cache_lookup(self.name, "miss");
             return Ok(slot.value);

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use spotlight_domain::audience::{self, Expr};
 use spotlight_domain::audience_doc::{Audience, Theme};
 use spotlight_domain::content::{Checklist, Content, Launcher};
-use spotlight_domain::delivery::{localize_content, localize_tour, Doc, Prepared};
+use spotlight_domain::delivery::{localize_content, localize_tour, pick_locale, Doc, Prepared};
 use spotlight_domain::settings::TenantSettings;
 use spotlight_domain::tour::Tour;
 use spotlight_domain::{AllowedOrigin, Clock, EnvironmentId, KeyHash, ObjectKind, TenantId};
@@ -66,6 +66,8 @@ pub struct Item {
     pub kind: ObjectKind,
     /// The default-locale document as the SDK receives it.
     pub rendered: Box<RawValue>,
+    /// The same in each locale the document has a variant for.
+    pub localized: std::collections::BTreeMap<String, Box<RawValue>>,
 }
 
 /// Everything an environment delivers, prepared once per change.
@@ -104,18 +106,29 @@ pub fn render_public<T: serde::Serialize>(doc: &T) -> Option<Box<RawValue>> {
 }
 
 impl Item {
-    /// The document in the viewer's locale.
-    pub fn render(&self, locale: Option<&str>) -> Box<RawValue> {
-        if !self.prepared.has_locale(locale) {
-            return self.rendered.clone();
-        }
-        let localized = match &self.prepared.doc {
-            Doc::Tour(t) => render_public(&localize_tour(t, locale)),
-            Doc::Content(c) => render_public(&localize_content(c, locale)),
-            _ => None,
-        };
-        localized.unwrap_or_else(|| self.rendered.clone())
+    /// The document in the viewer's locale (exact, then language, then default).
+    pub fn render(&self, locale: Option<&str>) -> &RawValue {
+        pick_locale(&self.localized, locale).unwrap_or(&self.rendered)
     }
+}
+
+fn render_locales(doc: &Doc) -> std::collections::BTreeMap<String, Box<RawValue>> {
+    let locales: Vec<&String> = match doc {
+        Doc::Tour(t) => t.locales.keys().collect(),
+        Doc::Content(c) => c.locales.keys().collect(),
+        _ => vec![],
+    };
+    locales
+        .into_iter()
+        .filter_map(|l| {
+            let raw = match doc {
+                Doc::Tour(t) => render_public(&localize_tour(t, Some(l))),
+                Doc::Content(c) => render_public(&localize_content(c, Some(l))),
+                _ => None,
+            }?;
+            Some((l.clone(), raw))
+        })
+        .collect()
 }
 
 pub fn build_bundle(rows: &[BundleRow], settings: &TenantSettings) -> Bundle {
@@ -187,7 +200,10 @@ pub fn build_bundle(rows: &[BundleRow], settings: &TenantSettings) -> Bundle {
             Doc::Launcher(l) => render_public(l),
         };
         let Some(rendered) = rendered else { continue };
+        let localized = render_locales(&doc);
+        bundle.bytes += localized.values().map(|r| r.get().len()).sum::<usize>();
         bundle.items.push(Item {
+            localized,
             prepared: Prepared::new(row.id.clone(), row.version, row.kill_switch, doc),
             kind: row.kind,
             rendered,
@@ -200,8 +216,8 @@ pub fn build_bundle(rows: &[BundleRow], settings: &TenantSettings) -> Bundle {
 /// Bounded queue of profile writes, applied in batches by one task.
 pub struct ProfileWriter {
     tx: mpsc::Sender<ProfileWrite>,
-    /// (environment, user) → (attributes digest, when last queued).
-    seen: SyncCache<(EnvironmentId, String), (u64, i64)>,
+    /// (environment, user) → when last queued.
+    seen: SyncCache<(EnvironmentId, String), i64>,
     pending: Arc<AtomicUsize>,
     idle: Arc<Notify>,
     metrics: Arc<Metrics>,
@@ -253,25 +269,29 @@ impl ProfileWriter {
         }
     }
 
-    /// Queues a write when the profile is new, changed, or last written long ago.
-    pub fn saw(&self, write: ProfileWrite, known: bool) {
-        let digest = {
-            let mut h = Sha256::new();
-            h.update(write.attributes.as_bytes());
-            h.update([u8::from(write.verified)]);
-            let d = h.finalize();
-            u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
-        };
-        let key = (write.environment, write.user_id.clone());
-        let now = write.seen_at.millis();
-        if let Some((d, at)) = self.seen.get(&key) {
-            if known && d == digest && now - at < PROFILE_REFRESH_MS {
-                return;
-            }
+    /// Queues a write when the profile is new or changed, or was last written
+    /// long ago (last seen); `write` is only built when one is queued.
+    pub fn saw(
+        &self,
+        environment: EnvironmentId,
+        user_id: &str,
+        now: i64,
+        changed: bool,
+        write: impl FnOnce() -> Option<ProfileWrite>,
+    ) {
+        let key = (environment, user_id.to_owned());
+        if !changed
+            && self
+                .seen
+                .get(&key)
+                .is_some_and(|at| now - at < PROFILE_REFRESH_MS)
+        {
+            return;
         }
+        let Some(write) = write() else { return };
         self.pending.fetch_add(1, Ordering::SeqCst);
         match self.tx.try_send(write) {
-            Ok(()) => self.seen.insert(key, (digest, now)),
+            Ok(()) => self.seen.insert(key, now),
             Err(_) => {
                 self.pending.fetch_sub(1, Ordering::SeqCst);
                 Metrics::count(&self.metrics.profile_writes, "dropped");
@@ -294,6 +314,20 @@ impl ProfileWriter {
     }
 }
 
+/// What a config answer depended on: valid while the tenant's generation and
+/// the user's cached state are the ones it was computed from, for a few seconds
+/// at most (schedules and day-based rules move with time).
+pub struct EtagMemo {
+    pub etag: String,
+    pub generation: u64,
+    pub user_id: String,
+    pub user: Arc<UserState>,
+    pub valid_until: i64,
+}
+
+/// How long a memoised answer may stand in for evaluation.
+pub const ETAG_MEMO_MS: i64 = 5_000;
+
 /// The caches and helpers behind `GET /v1/sdk/config` (and SDK authentication).
 pub struct Delivery {
     pub generations: Arc<Generations>,
@@ -304,6 +338,9 @@ pub struct Delivery {
     pub identity: Identity,
     pub profiles: ProfileWriter,
     pub sdk_limits: crate::auth::limits::QuotaLimiter<TenantId>,
+    /// Recent config answers by request, so a revalidation that would get the
+    /// same ETag is answered 304 without evaluating again (see routes::sdk).
+    pub etags: SyncCache<u64, Arc<EtagMemo>>,
     pub admin_limits: crate::auth::limits::QuotaLimiter<String>,
 }
 
@@ -357,6 +394,10 @@ impl Delivery {
             identity: Identity::new(clock.clone(), metrics.clone(), jwks_max_stale),
             profiles: ProfileWriter::start(store.clone(), metrics),
             sdk_limits: crate::auth::limits::QuotaLimiter::new(100_000),
+            etags: SyncCache::builder()
+                .max_capacity(200_000)
+                .time_to_live(Duration::from_secs(10))
+                .build(),
             admin_limits: crate::auth::limits::QuotaLimiter::new(100_000),
         }
     }
@@ -366,11 +407,11 @@ impl Delivery {
         store: &Store,
         hash: &KeyHash,
     ) -> Result<Option<Arc<AuthKey>>, crate::error::ApiError> {
-        let (store, h) = (store.clone(), hash.clone());
         Ok(self
             .keys
-            .get(hash.clone(), self.generations.any(), async move {
-                store.key_by_hash(&h).await
+            .get(hash.clone(), self.generations.any(), || {
+                let (store, h) = (store.clone(), hash.clone());
+                async move { store.key_by_hash(&h).await }
             })
             .await?)
     }
@@ -381,10 +422,22 @@ impl Delivery {
         secrets: &Arc<SecretBox>,
         tenant: TenantId,
     ) -> Result<Arc<TenantView>, crate::error::ApiError> {
-        let (store, secrets) = (store.clone(), secrets.clone());
+        self.tenant_at(store, secrets, tenant, self.generations.tenant(tenant))
+            .await
+    }
+
+    /// The tenant's view as of `generation` (read by the caller beforehand).
+    pub async fn tenant_at(
+        &self,
+        store: &Store,
+        secrets: &Arc<SecretBox>,
+        tenant: TenantId,
+        generation: u64,
+    ) -> Result<Arc<TenantView>, crate::error::ApiError> {
         self.tenants
-            .get(tenant, self.generations.tenant(tenant), async move {
-                load_view(&store, &secrets, tenant).await
+            .get(tenant, generation, || {
+                let (store, secrets) = (store.clone(), secrets.clone());
+                async move { load_view(&store, &secrets, tenant).await }
             })
             .await?
             .ok_or_else(crate::error::ApiError::unauthenticated)
@@ -396,13 +449,15 @@ impl Delivery {
         view: &Arc<TenantView>,
         env: EnvironmentId,
     ) -> Result<Arc<Bundle>, crate::error::ApiError> {
-        let (store, view2) = (store.clone(), view.clone());
         let tenant = view.tenant_id;
         let bundle = self
             .bundles
-            .get(env, self.generations.tenant(tenant), async move {
-                let rows = store.delivery_bundle(tenant, env).await?;
-                Ok::<_, StoreError>(Some(build_bundle(&rows, &view2.settings)))
+            .get(env, self.generations.tenant(tenant), || {
+                let (store, view) = (store.clone(), view.clone());
+                async move {
+                    let rows = store.delivery_bundle(tenant, env).await?;
+                    Ok::<_, StoreError>(Some(build_bundle(&rows, &view.settings)))
+                }
             })
             .await?;
         bundle.ok_or_else(|| crate::error::ApiError::internal("bundle missing"))
@@ -415,11 +470,11 @@ impl Delivery {
         env: EnvironmentId,
         user_id: &str,
     ) -> Result<Arc<UserState>, crate::error::ApiError> {
-        let (store, u) = (store.clone(), user_id.to_owned());
         let state = self
             .users
-            .get((env, user_id.to_owned()), 0, async move {
-                store.user_state(tenant, env, &u).await.map(Some)
+            .get((env, user_id.to_owned()), 0, || {
+                let (store, u) = (store.clone(), user_id.to_owned());
+                async move { store.user_state(tenant, env, &u).await.map(Some) }
             })
             .await?;
         Ok(state.unwrap_or_default())

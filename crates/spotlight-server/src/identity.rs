@@ -258,11 +258,9 @@ impl Identity {
     ) -> Result<DecodingKey, Refusal> {
         let set = self
             .jwks
-            .get(
-                url.to_owned(),
-                0,
-                fetch(self.http.clone(), url.to_owned(), self.metrics.clone()),
-            )
+            .get(url.to_owned(), 0, || {
+                fetch(self.http.clone(), url.to_owned(), self.metrics.clone())
+            })
             .await
             .map_err(|_| Refusal::KeysUnavailable)?
             .ok_or(Refusal::KeysUnavailable)?;

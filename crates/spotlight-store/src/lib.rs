@@ -103,7 +103,7 @@ pub struct Store {
     /// Committed changes that cached readers must drop (see [`changes`]).
     changes: Arc<changes::Generations>,
     /// For PostgreSQL's LISTEN connection (holds credentials: never logged).
-    url: String,
+    url: Arc<str>,
 }
 
 impl std::fmt::Debug for Store {
@@ -136,7 +136,7 @@ impl Store {
                     write,
                     clock,
                     changes: Arc::default(),
-                    url: url.clone(),
+                    url: url.as_str().into(),
                 })
             }
             Backend::Postgres => {
@@ -151,7 +151,7 @@ impl Store {
                     write: pool,
                     clock,
                     changes: Arc::default(),
-                    url: url.to_owned(),
+                    url: url.into(),
                 })
             }
         }

@@ -26,6 +26,8 @@ pub struct SdkClient {
     pub origin: Option<String>,
     /// The tenant's settings as cached for the SDK path.
     pub tenant: Arc<TenantView>,
+    /// The tenant's change generation `tenant` is current for.
+    pub generation: u64,
 }
 
 fn refuse(state: &AppState, reason: &'static str) -> ApiError {
@@ -73,9 +75,15 @@ impl FromRequestParts<AppState> for SdkClient {
             .transpose()
             .map_err(|_| ApiError::new(ErrorCode::OriginNotAllowed, "origin not allowed"))?
             .map(str::to_owned);
+        let generation = state.delivery.generations.tenant(found.key.tenant_id);
         let tenant = state
             .delivery
-            .tenant(&state.store, &state.secrets, found.key.tenant_id)
+            .tenant_at(
+                &state.store,
+                &state.secrets,
+                found.key.tenant_id,
+                generation,
+            )
             .await?;
         if let Some(o) = &origin {
             if !origin_allowed(state, &tenant.origins, o) {
@@ -104,6 +112,7 @@ impl FromRequestParts<AppState> for SdkClient {
             key_id: found.key.id,
             origin,
             tenant,
+            generation,
         })
     }
 }

@@ -5,13 +5,13 @@
 //! cached by the browser.
 
 use crate::auth::SdkClient;
-use crate::delivery::{build_bundle, merge_attributes, Item};
+use crate::delivery::{build_bundle, merge_attributes, EtagMemo, Item, ETAG_MEMO_MS};
 use crate::error::{ApiError, AppJson, AppQuery};
 use crate::identity::{Refusal, Verified};
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use axum::extract::Request;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use spotlight_domain::delivery::{evaluate_by, Viewer};
-use spotlight_domain::settings::VerificationMode;
+use spotlight_domain::settings::{IdentityVerification, VerificationMode};
 use spotlight_domain::validation::ValidationErrors;
 use spotlight_domain::ObjectKind;
 use spotlight_store::{ProfileWrite, UserState};
@@ -245,13 +245,13 @@ async fn identify(
     headers: &HeaderMap,
     user_id: Option<String>,
 ) -> Result<EndUser, ApiError> {
+    static OFF: std::sync::OnceLock<IdentityVerification> = std::sync::OnceLock::new();
     let iv = client
         .tenant
         .settings
         .identity_verification
         .get(&client.environment)
-        .cloned()
-        .unwrap_or_default();
+        .unwrap_or_else(|| OFF.get_or_init(IdentityVerification::default));
     let verifier = client.tenant.verifiers.get(&client.environment);
     let mut verified = None;
     let token = match crate::auth::bearer(headers) {
@@ -264,7 +264,7 @@ async fn identify(
     };
     match (token, verifier.filter(|v| v.is_configured())) {
         (Some(token), Some(verifier)) => {
-            match state.delivery.identity.verify(&iv, verifier, token).await {
+            match state.delivery.identity.verify(iv, verifier, token).await {
                 Ok(v) => verified = Some(v),
                 Err(Refusal::KeysUnavailable) => {
                     if iv.mode == VerificationMode::Monitor {
@@ -326,7 +326,7 @@ struct DeliveredItem<'a> {
     version: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     arm: Option<&'a str>,
-    document: Box<RawValue>,
+    document: &'a RawValue,
 }
 
 #[derive(Serialize)]
@@ -412,13 +412,18 @@ pub async fn config(
     State(state): State<AppState>,
     client: SdkClient,
     headers: HeaderMap,
+    RawQuery(raw_query): RawQuery,
     AppQuery(query): AppQuery<ConfigQuery>,
 ) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let memo_key = memo_key(&client, raw_query.as_deref(), &headers);
+    if let Some(resp) = revalidate(&state, &client, &headers, memo_key, now.millis()).await? {
+        return Ok(resp);
+    }
     let q = query.check()?;
     let settings = &client.tenant.settings;
     let generated_id = q.user_id.is_none();
     let user = identify(&state, &client, &headers, q.user_id).await?;
-    let now = state.clock.now();
 
     let mut stamp = Sha256::new();
     stamp.update(client.environment_id.to_string());
@@ -524,19 +529,22 @@ pub async fn config(
     let changed = !stored.known
         || attributes.as_ref().is_some_and(|a| *a != stored.attributes)
         || stored.verified != user.verified.is_some();
-    if let Ok(json) = serde_json::to_string(attrs) {
-        state.delivery.profiles.saw(
-            ProfileWrite {
+    state.delivery.profiles.saw(
+        client.environment_id,
+        &user.id,
+        now.millis(),
+        changed,
+        || {
+            Some(ProfileWrite {
                 tenant: client.tenant_id,
                 environment: client.environment_id,
                 user_id: user.id.clone(),
-                attributes: json,
+                attributes: serde_json::to_string(attrs).ok()?,
                 verified: user.verified.is_some(),
                 seen_at: now,
-            },
-            !changed,
-        );
-    }
+            })
+        },
+    );
     if changed && !preview {
         let mut next = (*stored).clone();
         next.known = true;
@@ -604,6 +612,17 @@ pub async fn config(
         }
     }
     let etag = format!("\"{}\"", hex::encode(&stamp.finalize()[..16]));
+    if !generated_id && !preview {
+        remember(
+            &state,
+            &client,
+            memo_key,
+            &etag,
+            &user,
+            &stored,
+            now.millis(),
+        );
+    }
     if etag_matches(&headers, &etag) {
         Metrics::count(&state.metrics.sdk_config_served, "not_modified");
         let mut resp = StatusCode::NOT_MODIFIED.into_response();
@@ -756,3 +775,86 @@ pub struct SdkSettingsDoc {
 #[derive(utoipa::ToSchema)]
 #[schema(value_type = Object)]
 pub struct Object(());
+
+fn memo_key(client: &SdkClient, query: Option<&str>, headers: &HeaderMap) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    client.environment_id.hash(&mut h);
+    query.hash(&mut h);
+    headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes)
+        .hash(&mut h);
+    h.finish()
+}
+
+/// A revalidation of an answer this node gave moments ago, with nothing it
+/// depended on changed since: 304 without evaluating again.
+async fn revalidate(
+    state: &AppState,
+    client: &SdkClient,
+    headers: &HeaderMap,
+    key: u64,
+    now: i64,
+) -> Result<Option<Response>, ApiError> {
+    if !headers.contains_key(header::IF_NONE_MATCH) {
+        return Ok(None);
+    }
+    let Some(memo) = state.delivery.etags.get(&key) else {
+        return Ok(None);
+    };
+    if now >= memo.valid_until
+        || memo.generation != client.generation
+        || memo.generation != state.delivery.generations.tenant(client.tenant_id)
+        || !etag_matches(headers, &memo.etag)
+    {
+        return Ok(None);
+    }
+    let current = state
+        .delivery
+        .user(
+            &state.store,
+            client.tenant_id,
+            client.environment_id,
+            &memo.user_id,
+        )
+        .await?;
+    if !Arc::ptr_eq(&current, &memo.user) {
+        return Ok(None);
+    }
+    Metrics::count(&state.metrics.sdk_config_served, "not_modified");
+    let mut resp = StatusCode::NOT_MODIFIED.into_response();
+    cache_headers(&mut resp, &memo.etag);
+    Ok(Some(resp))
+}
+
+fn remember(
+    state: &AppState,
+    client: &SdkClient,
+    key: u64,
+    etag: &str,
+    user: &EndUser,
+    stored: &Arc<UserState>,
+    now: i64,
+) {
+    // Only an answer computed entirely under the generation the request began with.
+    if state.delivery.generations.tenant(client.tenant_id) != client.generation {
+        return;
+    }
+    let token_exp = user
+        .verified
+        .as_ref()
+        .and_then(|v| v.claims.get("exp"))
+        .and_then(Value::as_i64)
+        .map_or(i64::MAX, |s| s.saturating_mul(1000));
+    state.delivery.etags.insert(
+        key,
+        Arc::new(EtagMemo {
+            etag: etag.to_owned(),
+            generation: client.generation,
+            user_id: user.id.clone(),
+            user: stored.clone(),
+            valid_until: (now + ETAG_MEMO_MS).min(token_exp),
+        }),
+    );
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# GET /v1/sdk/config under load (wrk, 64 connections, release build, SQLite):
+# a tenant with 50 published tours and 20 audiences, 10,000 end users with
+# progress and event counts. Three runs against the same server, in one go:
+#   (a) full evaluation, a random user and page per request
+#   (b) the 304 path (If-None-Match with the current ETag)
+#   (c) /healthz, the same server's ceiling on this machine
+# Usage: bench/delivery.sh [seconds per run, default 15]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-15}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+cargo build --release --locked -p spotlight-cli >/dev/null 2>&1
+bin=${CARGO_TARGET_DIR:-target}/release/spotlight
+python3 - "$bin" "$secs" <<'PY'
+import http.client, json, os, random, re, socket, sqlite3, subprocess, sys, tempfile, time, uuid
+
+bin, secs = sys.argv[1], int(sys.argv[2])
+ORIGIN = "https://app.bench.test"
+PAGES = ["/app/dashboard", "/app/reports", "/app/1/settings", "/app/2/settings", "/billing",
+         "/app/projects/7", "/app/projects/8/board", "/onboarding", "/home", "/app/team"]
+random.seed(7)
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+def wrk(url, script, duration):
+    out = subprocess.run(["wrk", "-t2", "-c64", f"-d{duration}s", "--latency", "-s", script, url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    def ms(label):
+        v, unit = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(v) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "errors": int(non2xx.group(1)) if non2xx else 0}
+
+with tempfile.TemporaryDirectory() as d:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTLIGHT_")}
+    port = free_port()
+    env.update(SPOTLIGHT_DATA_DIR=d, SPOTLIGHT_LOG="warn", SPOTLIGHT_LISTEN=f"127.0.0.1:{port}")
+    t = json.loads(subprocess.check_output([bin, "tenant", "create", "--name", "Bench", "--origin", ORIGIN, "--json"], env=env))
+    pk = t["environments"]["production"]["publishable_key"]
+    sk = t["environments"]["production"]["secret_key"]
+    server = subprocess.Popen([bin, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port); c.request("GET", "/readyz")
+                if c.getresponse().status == 200: break
+            except OSError:
+                pass
+            if time.time() > deadline: sys.exit("server did not start")
+            time.sleep(0.01)
+        c = http.client.HTTPConnection("127.0.0.1", port)
+        H = {"Authorization": f"Bearer {sk}", "Content-Type": "application/json"}
+        def call(method, path, body):
+            c.request(method, path, json.dumps(body), H); r = c.getresponse(); data = r.read()
+            assert r.status < 300, (path, r.status, data)
+            return json.loads(data) if data else None
+        call("PATCH", "/v1/admin/settings", {"rate_limits": {"sdk_per_minute": 10_000_000, "admin_per_minute": 100_000}})
+        plans = ["free", "pro", "team", "enterprise"]
+        audiences = []
+        for i in range(20):
+            rule = [f'plan = "{plans[i % 4]}"', f"seats >= {i}", f'event("export") >= {i % 5}',
+                    f'plan in ["pro", "team"] and seats < {10 + i}', f'signed_up_days_ago < {7 * (i + 1)}'][i % 5]
+            audiences.append(call("POST", "/v1/admin/audiences", {"name": f"Audience {i}", "rule": rule})["id"])
+        tours = []
+        for i in range(50):
+            doc = {"name": f"Tour {i}", "priority": i % 7,
+                   "frequency": [{"type": "once"}, {"type": "until_completed"}, {"type": "every_session"}][i % 3],
+                   "steps": [{"kind": "modal", "title": f"Welcome {i}", "body": "<p>Hello <b>there</b>, this is step one.</p>",
+                              "buttons": [{"action": "next", "label": "Next"}]},
+                             {"kind": "tooltip", "title": "Export", "body": "<p>Export your data here.</p>",
+                              "target": {"selectors": ["#export", "[data-testid=export]"], "text": "Export"}},
+                             {"kind": "highlight", "title": "Reports", "body": "<p>All your reports.</p>",
+                              "target": {"selectors": ["#reports"]}}],
+                   "locales": {"fr": [{"title": f"Bienvenue {i}"}, {"title": "Exporter"}, {"title": "Rapports"}]}}
+            if i % 3 == 0: doc["pages"] = [{"match": "glob", "pattern": "/app/*"}]
+            if i % 3 == 1: doc["pages"] = [{"match": "exact", "pattern": PAGES[i % len(PAGES)]}]
+            if i % 2 == 0: doc["audience_id"] = audiences[i % 20]
+            else: doc["audience"] = f'plan != "{plans[i % 4]}"'
+            tid = call("POST", "/v1/admin/tours", doc)["id"]
+            call("POST", f"/v1/admin/tours/{tid}/publish", {"environment": "production"})
+            tours.append(tid)
+        # 10,000 end users with attributes, progress and event counts, written
+        # straight into the store (event ingest will write them the same way).
+        db = sqlite3.connect(os.path.join(d, "spotlight.db"), timeout=30)
+        tenant_id, env_id = db.execute("SELECT tenant_id, id FROM environments WHERE name = 'production'").fetchone()
+        now = int(time.time() * 1000)
+        users = [f"user-{n}" for n in range(10_000)]
+        db.executemany("INSERT INTO end_users VALUES (?, ?, ?, ?, 0, ?, ?)",
+            [(env_id, u, tenant_id, json.dumps({"plan": plans[n % 4], "seats": n % 40, "signed_up_at": now - (n % 90) * 86_400_000}), now, now)
+             for n, u in enumerate(users)])
+        db.executemany("INSERT INTO user_progress (environment_id, user_id, object_id, tenant_id, times_shown, last_shown_at, step_reached, completed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(env_id, u, tours[(n + k) % 50], tenant_id, 1, now - 3_600_000, 1, now if k == 0 else None, now)
+             for n, u in enumerate(users) for k in range(3)])
+        db.executemany("INSERT INTO user_event_counts VALUES (?, ?, ?, ?, ?, ?)",
+            [(env_id, u, "export", tenant_id, n % 6, now) for n, u in enumerate(users)])
+        db.commit(); db.close()
+
+        base = f"http://127.0.0.1:{port}"
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as full:
+            full.write(f'''
+local pages = {{{", ".join('"' + p + '"' for p in PAGES)}}}
+local locales = {{"", "&locale=fr", "&locale=en-US"}}
+wrk.headers["X-Spotlight-Key"] = "{pk}"
+wrk.headers["Origin"] = "{ORIGIN}"
+request = function()
+  local u = math.random(0, 9999)
+  local path = "/v1/sdk/config?user_id=user-" .. u .. "&url=https://app.bench.test" .. pages[math.random(1, #pages)] .. locales[math.random(1, 3)]
+  return wrk.format("GET", path)
+end
+''')
+        probe = http.client.HTTPConnection("127.0.0.1", port)
+        q = "/v1/sdk/config?user_id=user-42&url=https://app.bench.test/app/dashboard"
+        probe.request("GET", q, headers={"X-Spotlight-Key": pk, "Origin": ORIGIN}); r = probe.getresponse(); body = json.loads(r.read())
+        etag = r.getheader("ETag")
+        probe.request("GET", q, headers={"X-Spotlight-Key": pk, "Origin": ORIGIN, "If-None-Match": etag}); r = probe.getresponse(); r.read()
+        assert r.status == 304, r.status
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as nm:
+            nm.write(f'''
+wrk.headers["X-Spotlight-Key"] = "{pk}"
+wrk.headers["Origin"] = "{ORIGIN}"
+wrk.headers["If-None-Match"] = '{etag}'
+wrk.path = "{q}"
+''')
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as bare:
+            bare.write('wrk.path = "/healthz"\n')
+        print(f"seeded: {len(tours)} published tours, {len(audiences)} audiences, {len(users)} end users with progress; "
+              f"a sample config carries {len(body['tours'])} tours ({len(json.dumps(body))} bytes)", flush=True)
+        wrk(base, full.name, 5)  # warm-up: every cache in its steady state
+        results = {"(a) full evaluation": wrk(base, full.name, secs),
+                   "(b) 304 Not Modified": wrk(base, nm.name, secs),
+                   "(c) bare /healthz": wrk(base, bare.name, secs)}
+        ceiling = results["(c) bare /healthz"]["rps"]
+        print(f"\n{secs} s per run, 64 connections, wrk -t2, release build, SQLite\n")
+        print("| run | req/s | p50 ms | p99 ms | of (c) | non-2xx/3xx |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, r in results.items():
+            print(f"| {name} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / ceiling:.0%} | {r['errors']} |")
+    finally:
+        server.terminate(); server.wait()
+PY
