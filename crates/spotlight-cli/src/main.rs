@@ -9,6 +9,11 @@ mod commands;
 use clap::Parser;
 use std::process::ExitCode;
 
+// The server allocates many small, short-lived buffers per request; mimalloc
+// serves those markedly faster than glibc's allocator under concurrency.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = commands::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -31,8 +31,15 @@ pub struct PageRule {
 /// A rule ready to test URLs against.
 #[derive(Debug, Clone)]
 pub struct CompiledPageRule {
-    path: regex::Regex,
+    path: PathMatcher,
     host: Option<regex::Regex>,
+}
+
+/// Exact paths compare as strings; globs and regexes run the (linear-time) regex.
+#[derive(Debug, Clone)]
+enum PathMatcher {
+    Exact(String),
+    Pattern(regex::Regex),
 }
 
 fn glob_to_regex(glob: &str, segment_sep: char) -> String {
@@ -87,12 +94,11 @@ impl PageRule {
             PageMatch::Exact | PageMatch::Glob if !self.pattern.starts_with('/') => {
                 return Err("path patterns start with `/`".into())
             }
-            PageMatch::Exact => build(&format!(
-                "^{}$",
-                regex::escape(normalise_path(&self.pattern))
-            ))?,
-            PageMatch::Glob => build(&glob_to_regex(normalise_path(&self.pattern), '/'))?,
-            PageMatch::Regex => build(&self.pattern)?,
+            PageMatch::Exact => PathMatcher::Exact(normalise_path(&self.pattern).to_owned()),
+            PageMatch::Glob => {
+                PathMatcher::Pattern(build(&glob_to_regex(normalise_path(&self.pattern), '/'))?)
+            }
+            PageMatch::Regex => PathMatcher::Pattern(build(&self.pattern)?),
         };
         let host = match &self.host {
             None => None,
@@ -149,7 +155,10 @@ impl CompiledPageRule {
                 _ => return false,
             }
         }
-        self.path.is_match(&page.path)
+        match &self.path {
+            PathMatcher::Exact(p) => *p == page.path,
+            PathMatcher::Pattern(r) => r.is_match(&page.path),
+        }
     }
 }
 

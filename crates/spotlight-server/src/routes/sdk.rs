@@ -6,12 +6,12 @@
 
 use crate::auth::SdkClient;
 use crate::delivery::{build_bundle, merge_attributes, EtagMemo, Item, ETAG_MEMO_MS};
-use crate::error::{ApiError, AppJson, AppQuery};
+use crate::error::{ApiError, AppJson};
 use crate::identity::{Refusal, Verified};
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use axum::extract::Request;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -412,14 +412,14 @@ pub async fn config(
     State(state): State<AppState>,
     client: SdkClient,
     headers: HeaderMap,
-    RawQuery(raw_query): RawQuery,
-    AppQuery(query): AppQuery<ConfigQuery>,
+    uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let memo_key = memo_key(&client, raw_query.as_deref(), &headers);
+    let memo_key = memo_key(&client, uri.query(), &headers);
     if let Some(resp) = revalidate(&state, &client, &headers, memo_key, now.millis()).await? {
         return Ok(resp);
     }
+    let query: ConfigQuery = axum::extract::Query::try_from_uri(&uri)?.0;
     let q = query.check()?;
     let settings = &client.tenant.settings;
     let generated_id = q.user_id.is_none();
@@ -612,7 +612,8 @@ pub async fn config(
         }
     }
     let etag = format!("\"{}\"", hex::encode(&stamp.finalize()[..16]));
-    if !generated_id && !preview {
+    // Only clients that revalidate come back with the same question.
+    if !generated_id && !preview && headers.contains_key(header::IF_NONE_MATCH) {
         remember(
             &state,
             &client,
