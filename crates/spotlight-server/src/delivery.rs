@@ -359,9 +359,10 @@ impl Delivery {
             stale_while_refreshing: swr,
         };
         // Another process (the CLI) may revoke a key in SQLite without telling us:
-        // trust a cached key for at most a second there. PostgreSQL notifies.
+        // there a cached key is rechecked (in the background) twice a second, so
+        // a revocation lands within a second. PostgreSQL notifies every node.
         let key_fresh = match store.backend() {
-            Backend::Sqlite => Duration::from_secs(1),
+            Backend::Sqlite => Duration::from_millis(500),
             Backend::Postgres => Duration::from_secs(60),
         };
         let (cl, m) = (&clock, &metrics);
@@ -369,7 +370,7 @@ impl Delivery {
             generations: store.generations().clone(),
             keys: Cached::new(
                 "keys",
-                settings(key_fresh, 8 << 20, false),
+                settings(key_fresh, 8 << 20, true),
                 cl.clone(),
                 m.clone(),
             ),
@@ -387,7 +388,7 @@ impl Delivery {
             ),
             users: Cached::new(
                 "end_users",
-                settings(Duration::from_secs(15), 128 << 20, true),
+                settings(Duration::from_secs(30), 128 << 20, true),
                 cl.clone(),
                 m.clone(),
             ),
