@@ -13,6 +13,7 @@ use crate::metrics::Metrics;
 use moka::future::Cache;
 use spotlight_domain::Clock;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +24,8 @@ struct Slot<V> {
     /// Set when the last refresh failed: `value` (if any) is stale.
     failed: bool,
     retry_at: i64,
+    /// Set once a background refresh of this slot has been started.
+    refreshing: Arc<AtomicBool>,
 }
 
 impl<V> Clone for Slot<V> {
@@ -33,6 +36,7 @@ impl<V> Clone for Slot<V> {
             loaded_at: self.loaded_at,
             failed: self.failed,
             retry_at: self.retry_at,
+            refreshing: self.refreshing.clone(),
         }
     }
 }
@@ -125,7 +129,7 @@ where
                 && s.value.is_some()
                 && age < self.fresh_ms + self.max_stale_ms
             {
-                if !s.failed || now >= s.retry_at {
+                if (!s.failed || now >= s.retry_at) && !s.refreshing.swap(true, Ordering::AcqRel) {
                     let refresh = self.refresh(key, generation, prev.clone(), load(), now);
                     tokio::spawn(refresh);
                 }
@@ -180,6 +184,7 @@ where
                     loaded_at: clock.now().millis(),
                     failed: false,
                     retry_at: 0,
+                    refreshing: Arc::default(),
                 },
                 Err(e) => {
                     tracing::warn!(cache = name, error = %e, "cache refresh failed");
@@ -189,6 +194,7 @@ where
                         Some(p) => Slot {
                             failed: true,
                             retry_at: now + 1000,
+                            refreshing: Arc::default(),
                             ..p
                         },
                         None => Slot {
@@ -197,6 +203,7 @@ where
                             loaded_at: now - fresh_ms,
                             failed: true,
                             retry_at: now,
+                            refreshing: Arc::default(),
                         },
                     }
                 }
@@ -223,6 +230,7 @@ where
             loaded_at: self.clock.now().millis(),
             failed: false,
             retry_at: 0,
+            refreshing: Arc::default(),
         };
         self.inner.insert(key, slot).await;
     }

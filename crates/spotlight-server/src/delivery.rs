@@ -388,7 +388,7 @@ impl Delivery {
             ),
             users: Cached::new(
                 "end_users",
-                settings(Duration::from_secs(30), 128 << 20, true),
+                settings(Duration::from_secs(60), 128 << 20, true),
                 cl.clone(),
                 m.clone(),
             ),

@@ -189,6 +189,12 @@ impl TestApp {
         &self.state.store
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let r = self.client.get(self.url("/metrics")).send().await.unwrap();
+        r.text().await.unwrap()
+    }
+
     /// Signals shutdown; the server drains and its task ends.
     pub fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -79,14 +79,7 @@ async fn with_token(app: &TestApp, pk: &str, query: &str, token: &str) -> reqwes
 }
 
 async fn metrics(app: &TestApp) -> String {
-    app.client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    app.metrics().await
 }
 
 fn count(metrics: &str, series: &str) -> u64 {
