@@ -695,7 +695,27 @@ pub async fn config(
         }
     }
     Metrics::count(&state.metrics.sdk_config_served, "full");
-    let mut resp = AppJson(body).into_response();
+    // Sized up front: the documents are most of the answer.
+    let estimate = 2048
+        + body
+            .tours
+            .iter()
+            .chain(&body.content)
+            .chain(&body.checklists)
+            .chain(&body.launchers)
+            .map(|i| i.document.get().len() + 96)
+            .sum::<usize>()
+        + body.themes.values().map(|t| t.get().len()).sum::<usize>();
+    let mut bytes = Vec::with_capacity(estimate);
+    serde_json::to_writer(&mut bytes, &body).map_err(ApiError::internal)?;
+    let mut resp = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response();
     cache_headers(&mut resp, &etag);
     Ok(resp)
 }
