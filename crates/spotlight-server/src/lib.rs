@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::admin_keys::list).post(routes::admin_keys::create),
         )
         .route("/v1/admin/audit", get(routes::audit::list))
+        .route("/v1/admin/users/{user_id}", get(routes::users::get))
         .route(
             "/v1/admin/settings",
             get(routes::settings::get)

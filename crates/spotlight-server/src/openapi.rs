@@ -303,6 +303,16 @@ fn operations() -> Vec<Op> {
         ),
         op(
             Get,
+            "/v1/admin/users/{user_id}",
+            "users",
+            "One end user: profile, attributes, progress and event counts in an environment",
+            Auth::Admin("viewer"),
+            None,
+            (200, Some("EndUserView")),
+            READ,
+        ),
+        op(
+            Get,
             "/v1/admin/settings",
             "settings",
             "Tenant settings",
@@ -616,6 +626,11 @@ fn path_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
 /// Query parameters of the routes that take them (beyond list paging).
 fn query_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
     let params: &[(&str, Type, &str)] = match path {
+        "/v1/admin/users/{user_id}" => &[(
+            "environment",
+            Type::String,
+            "Environment name (default production).",
+        )],
         "/v1/sdk/config" => &[
             ("user_id", Type::String, "The end user's id; omit for a new anonymous user (the answer names the id to keep). Ignored in favour of a verified token's subject."),
             ("url", Type::String, "The page's URL (absolute, or a path)."),
@@ -834,6 +849,8 @@ fn build() -> OpenApi {
         routes::members::AddedMember,
         routes::members::ChangeRole,
         routes::sdk::Ping,
+        routes::users::EndUserView,
+        routes::users::ProgressEntry,
         routes::sdk::SdkConfig,
         routes::sdk::SdkUser,
         routes::sdk::SdkItem,

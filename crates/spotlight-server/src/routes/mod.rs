@@ -10,6 +10,7 @@ pub mod operator;
 pub mod ops;
 pub mod sdk;
 pub mod settings;
+pub mod users;
 
 use crate::auth::{AdminActor, RequestMeta, RoleNeeded};
 use serde::{Deserialize, Serialize};

@@ -257,6 +257,26 @@ both_stores!(
         );
         assert_eq!(v["progress"][&exporters]["completed"], true);
         assert_eq!(v["progress"][&everywhere]["times_shown"], 1);
+        // The team sees the same through the admin API.
+        let u = app
+            .client
+            .get(app.url("/v1/admin/users/u-ex?environment=production"))
+            .bearer_auth(&a.sk)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(u.status(), 200);
+        let u: Value = u.json().await.unwrap();
+        assert_eq!(u["progress"][&exporters]["completed"], true);
+        assert_eq!(u["event_counts"]["export"], 3);
+        let r = app
+            .client
+            .get(app.url("/v1/admin/users/nobody"))
+            .bearer_auth(&a.sk)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(r, 404).await.0, "not_found");
     }
 );
 

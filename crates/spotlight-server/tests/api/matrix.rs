@@ -85,6 +85,31 @@ async fn seed(app: &TestApp, sk: &str) -> Ids {
         .as_str()
         .unwrap()
         .to_owned();
+    // An end user, seen once through the SDK in production.
+    let created: Value = app
+        .client
+        .post(app.url("/v1/admin/keys"))
+        .bearer_auth(sk)
+        .json(&json!({"kind": "publishable", "environment": "production"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .get(app.url("/v1/sdk/config?user_id=matrix-user&url=/"))
+        .header("x-spotlight-key", created["secret"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.state
+        .delivery
+        .profiles
+        .flush(std::time::Duration::from_secs(5))
+        .await;
     Ids {
         tour: by_kind[0].1.clone(),
         key,
@@ -110,6 +135,12 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
             Role::Admin,
         ),
         (Method::GET, "/v1/admin/audit".into(), None, Role::Admin),
+        (
+            Method::GET,
+            "/v1/admin/users/matrix-user".into(),
+            None,
+            Role::Viewer,
+        ),
         (Method::GET, "/v1/admin/settings".into(), None, Role::Admin),
         (
             Method::PATCH,

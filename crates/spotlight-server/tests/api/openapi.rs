@@ -23,6 +23,7 @@ fn expected() -> Vec<(&'static str, String)> {
         ("get", "/openapi.json"),
         ("get", "/v1/sdk/ping"),
         ("get", "/v1/sdk/config"),
+        ("get", "/v1/admin/users/{user_id}"),
         ("post", "/v1/auth/login"),
         ("post", "/v1/auth/logout"),
         ("get", "/v1/auth/me"),
