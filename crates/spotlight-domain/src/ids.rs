@@ -52,6 +52,8 @@ id_type!(AccountId);
 id_type!(SessionId);
 id_type!(ObjectId);
 id_type!(AuditId);
+id_type!(WebhookId);
+id_type!(DeliveryId);
 
 #[cfg(test)]
 mod tests {

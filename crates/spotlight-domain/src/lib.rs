@@ -7,6 +7,8 @@ pub mod audience_doc;
 pub mod clock;
 pub mod content;
 pub mod delivery;
+pub mod end_user;
+pub mod events;
 pub mod experiment;
 pub mod ids;
 pub mod keys;
@@ -21,7 +23,9 @@ pub mod tour;
 pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub use ids::{AccountId, AuditId, EnvironmentId, KeyId, ObjectId, SessionId, TenantId};
+pub use ids::{
+    AccountId, AuditId, DeliveryId, EnvironmentId, KeyId, ObjectId, SessionId, TenantId, WebhookId,
+};
 pub use keys::{KeyHash, KeyKind, KeyParseError, PlainKey};
 pub use names::{Email, EnvironmentName, TenantName};
 pub use object::{Document, ObjectKind, ObjectStatus};

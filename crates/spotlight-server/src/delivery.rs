@@ -15,11 +15,13 @@ use spotlight_domain::audience::{self, Expr};
 use spotlight_domain::audience_doc::{Audience, Theme};
 use spotlight_domain::content::{Checklist, Content, Launcher};
 use spotlight_domain::delivery::{localize_content, localize_tour, pick_locale, Doc, Prepared};
+use spotlight_domain::events::Catalog;
 use spotlight_domain::settings::TenantSettings;
 use spotlight_domain::tour::Tour;
 use spotlight_domain::{AllowedOrigin, Clock, EnvironmentId, KeyHash, ObjectKind, TenantId};
 use spotlight_store::{
-    AuthKey, Backend, BundleRow, Generations, ProfileWrite, Store, StoreError, UserState,
+    AuthKey, Backend, BundleRow, Generations, ProfileWrite, SinkTarget, Store, StoreError,
+    UserState,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,8 +36,21 @@ pub struct TenantView {
     pub origins: Vec<AllowedOrigin>,
     /// By environment name.
     pub verifiers: HashMap<String, Verifier>,
+    /// Where each environment's events go (webhooks, NATS).
+    sinks: HashMap<EnvironmentId, Arc<Vec<SinkTarget>>>,
+    /// Environments without webhooks: NATS only, or nothing.
+    default_sinks: Arc<Vec<SinkTarget>>,
     bytes: usize,
 }
+
+impl TenantView {
+    pub fn sinks(&self, env: EnvironmentId) -> Arc<Vec<SinkTarget>> {
+        self.sinks.get(&env).unwrap_or(&self.default_sinks).clone()
+    }
+}
+
+/// The sink name of the NATS JetStream subject.
+pub const NATS_SINK: &str = "nats";
 
 impl Weigh for TenantView {
     fn weigh(&self) -> usize {
@@ -73,6 +88,8 @@ pub struct Item {
 /// Everything an environment delivers, prepared once per change.
 pub struct Bundle {
     pub items: Vec<Item>,
+    /// What events may refer to.
+    pub catalog: Arc<Catalog>,
     pub audiences: HashMap<String, Expr>,
     pub themes: HashMap<String, Box<RawValue>>,
     /// Identifies the bundle's content (same on every node for the same data).
@@ -138,6 +155,7 @@ pub fn build_bundle(rows: &[BundleRow], settings: &TenantSettings) -> Bundle {
     }
     let mut bundle = Bundle {
         items: Vec::new(),
+        catalog: Arc::default(),
         audiences: HashMap::new(),
         themes: HashMap::new(),
         stamp: [0; 32],
@@ -209,6 +227,17 @@ pub fn build_bundle(rows: &[BundleRow], settings: &TenantSettings) -> Bundle {
             rendered,
         });
     }
+    let mut catalog = Catalog::default();
+    for item in &bundle.items {
+        let id = &item.prepared.id;
+        match &item.prepared.doc {
+            Doc::Tour(t) => catalog.add_tour(id, t),
+            Doc::Content(c) => catalog.add_content(id, c.experiment.as_ref()),
+            Doc::Checklist(c) => catalog.add_checklist(id, c),
+            Doc::Launcher(_) => catalog.add_launcher(id),
+        }
+    }
+    bundle.catalog = Arc::new(catalog);
     bundle.stamp = hasher.finalize().into();
     bundle
 }
@@ -342,6 +371,10 @@ pub struct Delivery {
     /// same ETag is answered 304 without evaluating again (see routes::sdk).
     pub etags: SyncCache<u64, Arc<EtagMemo>>,
     pub admin_limits: crate::auth::limits::QuotaLimiter<String>,
+    /// Group commit of event batches.
+    pub ingest: crate::ingest::Ingestor,
+    /// Whether events also go to NATS JetStream.
+    nats: bool,
 }
 
 impl Delivery {
@@ -351,6 +384,7 @@ impl Delivery {
         metrics: Arc<Metrics>,
         max_stale: Duration,
         jwks_max_stale: Duration,
+        nats: bool,
     ) -> Delivery {
         let settings = |fresh: Duration, max_bytes: u64, swr: bool| CacheSettings {
             fresh,
@@ -393,6 +427,15 @@ impl Delivery {
                 m.clone(),
             ),
             identity: Identity::new(clock.clone(), metrics.clone(), jwks_max_stale),
+            ingest: crate::ingest::Ingestor::start(
+                store.clone(),
+                metrics.clone(),
+                match store.backend() {
+                    Backend::Sqlite => 1,
+                    Backend::Postgres => 3,
+                },
+            ),
+            nats,
             profiles: ProfileWriter::start(store.clone(), metrics),
             sdk_limits: crate::auth::limits::QuotaLimiter::new(100_000),
             etags: SyncCache::builder()
@@ -437,8 +480,8 @@ impl Delivery {
     ) -> Result<Arc<TenantView>, crate::error::ApiError> {
         self.tenants
             .get(tenant, generation, || {
-                let (store, secrets) = (store.clone(), secrets.clone());
-                async move { load_view(&store, &secrets, tenant).await }
+                let (store, secrets, nats) = (store.clone(), secrets.clone(), self.nats);
+                async move { load_view(&store, &secrets, tenant, nats).await }
             })
             .await?
             .ok_or_else(crate::error::ApiError::unauthenticated)
@@ -486,6 +529,7 @@ async fn load_view(
     store: &Store,
     secrets: &SecretBox,
     tenant: TenantId,
+    nats: bool,
 ) -> Result<Option<TenantView>, StoreError> {
     let (json, origins) = match store.tenant_settings(tenant).await {
         Ok(x) => x,
@@ -506,6 +550,29 @@ async fn load_view(
             (env.clone(), Verifier::prepare(iv, &opened))
         })
         .collect();
+    let nats_sink = || SinkTarget {
+        sink: NATS_SINK.to_owned(),
+        events: Vec::new(),
+    };
+    let mut sinks: HashMap<EnvironmentId, Vec<SinkTarget>> = HashMap::new();
+    for w in store.webhooks(tenant).await? {
+        if w.enabled {
+            sinks.entry(w.environment_id).or_default().push(SinkTarget {
+                sink: w.id.to_string(),
+                events: w.events,
+            });
+        }
+    }
+    let sinks: HashMap<_, _> = sinks
+        .into_iter()
+        .map(|(env, mut list)| {
+            if nats {
+                list.push(nats_sink());
+            }
+            (env, Arc::new(list))
+        })
+        .collect();
+    let default_sinks = Arc::new(if nats { vec![nats_sink()] } else { vec![] });
     let bytes = json.len() * 2 + origins.iter().map(String::len).sum::<usize>() + 512;
     Ok(Some(TenantView {
         tenant_id: tenant,
@@ -515,6 +582,8 @@ async fn load_view(
             .collect(),
         settings,
         verifiers,
+        sinks,
+        default_sinks,
         bytes,
     }))
 }

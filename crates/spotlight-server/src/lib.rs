@@ -8,6 +8,7 @@ pub mod config;
 pub mod delivery;
 pub mod error;
 pub mod identity;
+pub mod ingest;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -37,6 +38,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/sdk/config",
             get(routes::sdk::config).options(routes::sdk::preflight),
+        )
+        .route(
+            "/v1/sdk/events",
+            post(routes::sdk_events::ingest).options(routes::sdk::preflight),
         )
         .layer(axum::middleware::from_fn(routes::sdk::cors));
 

@@ -57,8 +57,28 @@ pub struct BuildLabels {
     pub mode: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryLabels {
+    pub sink: &'static str,
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TableLabels {
+    pub table: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
+    pub events_ingested: Family<ResultLabels, Counter>,
+    pub events_rejected: Family<ReasonLabels, Counter>,
+    pub ingest_group_events: Histogram,
+    pub ingest_commit_seconds: Histogram,
+    pub outbox_backlog: Gauge,
+    pub outbox_oldest_age_seconds: Gauge<f64, AtomicU64>,
+    pub deliveries: Family<DeliveryLabels, Counter>,
+    pub dead_letters: Family<DeliveryLabels, Counter>,
+    pub retention_removed: Family<TableLabels, Counter>,
     pub requests: Family<RequestLabels, Counter>,
     pub request_duration: Family<RouteLabels, Histogram>,
     pub auth_failures: Family<AuthFailureLabels, Counter>,
@@ -145,8 +165,75 @@ impl Metrics {
             "End-user profile writes by result (written, dropped, failed)",
             profile_writes.clone(),
         );
+        let events_ingested = Family::<ResultLabels, Counter>::default();
+        let events_rejected = Family::<ReasonLabels, Counter>::default();
+        let ingest_group_events = Histogram::new([
+            1.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0,
+        ]);
+        let ingest_commit_seconds = Histogram::new([
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+        ]);
+        let outbox_backlog = Gauge::default();
+        let outbox_oldest_age_seconds = Gauge::<f64, AtomicU64>::default();
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        let dead_letters = Family::<DeliveryLabels, Counter>::default();
+        let retention_removed = Family::<TableLabels, Counter>::default();
+        registry.register(
+            "events_ingested",
+            "Events stored (accepted) or recognised as resent (duplicate)",
+            events_ingested.clone(),
+        );
+        registry.register(
+            "events_rejected",
+            "Events refused at ingest, by reason code",
+            events_rejected.clone(),
+        );
+        registry.register(
+            "ingest_group_events",
+            "Events per group commit",
+            ingest_group_events.clone(),
+        );
+        registry.register(
+            "ingest_commit_seconds",
+            "Time to commit one group of event batches",
+            ingest_commit_seconds.clone(),
+        );
+        registry.register(
+            "outbox_backlog",
+            "Outbox deliveries waiting (pending)",
+            outbox_backlog.clone(),
+        );
+        registry.register(
+            "outbox_oldest_age_seconds",
+            "Age of the oldest pending outbox delivery",
+            outbox_oldest_age_seconds.clone(),
+        );
+        registry.register(
+            "deliveries",
+            "Delivery attempts by sink kind and result (delivered, failed, skipped)",
+            deliveries.clone(),
+        );
+        registry.register(
+            "dead_letters",
+            "Deliveries moved to the dead-letter store, by sink kind",
+            dead_letters.clone(),
+        );
+        registry.register(
+            "retention_rows_removed",
+            "Rows removed by the retention job, by table",
+            retention_removed.clone(),
+        );
         Metrics {
             registry,
+            events_ingested,
+            events_rejected,
+            ingest_group_events,
+            ingest_commit_seconds,
+            outbox_backlog,
+            outbox_oldest_age_seconds,
+            deliveries,
+            dead_letters,
+            retention_removed,
             cache_lookups,
             sdk_config_served,
             identity_monitor,

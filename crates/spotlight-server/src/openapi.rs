@@ -188,6 +188,24 @@ fn operations() -> Vec<Op> {
         ),
         op(
             Post,
+            "/v1/sdk/events",
+            "sdk",
+            "Record a batch of at most 100 interaction events (202 once durable; resent event ids are not counted twice)",
+            Auth::Sdk,
+            Some("EventBatch"),
+            (202, Some("IngestAnswer")),
+            &[
+                E::InvalidJson,
+                E::ValidationFailed,
+                E::Unauthenticated,
+                E::OriginNotAllowed,
+                E::PayloadTooLarge,
+                E::RateLimited,
+                E::Unavailable,
+            ],
+        ),
+        op(
+            Post,
             "/v1/auth/login",
             "auth",
             "Log in to the dashboard (sets the session cookie)",
@@ -857,6 +875,10 @@ fn build() -> OpenApi {
         routes::sdk::SdkProgress,
         routes::sdk::SdkAssignment,
         routes::sdk::SdkSettingsDoc,
+        routes::sdk_events::EventBatch,
+        routes::sdk_events::EventDoc,
+        routes::sdk_events::IngestAnswer,
+        spotlight_domain::events::Rejection,
     );
 
     OpenApiBuilder::new()

@@ -119,6 +119,7 @@ impl Application {
             metrics.clone(),
             config.cache_max_stale,
             config.jwks_max_stale,
+            config.nats_url.is_some(),
         ));
         let background: Vec<_> = store.listen_for_changes().await?.into_iter().collect();
         let state = AppState {

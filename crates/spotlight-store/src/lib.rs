@@ -10,10 +10,12 @@ mod backup;
 mod changes;
 mod delivery;
 mod error;
+mod events;
 mod keys;
 mod objects;
 mod tenants;
 mod users;
+mod webhooks;
 
 pub use accounts::{Account, Member, Membership, NewSession, SessionRecord};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
@@ -21,10 +23,14 @@ pub use backup::BackupSummary;
 pub use changes::{Change, Generations};
 pub use delivery::BundleRow;
 pub use error::StoreError;
+pub use events::{IngestBatch, Ingested, SinkTarget};
 pub use keys::{ApiKey, AuthKey, NewKey};
 pub use objects::{ObjectFilter, ObjectRecord, Publication, VersionRecord};
 pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
 pub use users::{EndUser, ProfileWrite, UserState};
+pub use webhooks::{
+    AttemptRecord, Backlog, Claimed, OutboxRecord, Outcome, WebhookRecord, WebhookWrite,
+};
 
 use spotlight_domain::Clock;
 use sqlx::any::AnyPoolOptions;
@@ -280,5 +286,15 @@ impl Store {
     pub async fn execute_for_tests(&self, sql: &str) -> Result<(), StoreError> {
         self.write.execute(sql).await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// One integer from one query (tests: count rows). Not for production use.
+    #[doc(hidden)]
+    pub async fn scalar_for_tests(&self, sql: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&self.read)
+            .await?)
     }
 }

@@ -9,6 +9,7 @@ pub mod objects;
 pub mod operator;
 pub mod ops;
 pub mod sdk;
+pub mod sdk_events;
 pub mod settings;
 pub mod users;
 

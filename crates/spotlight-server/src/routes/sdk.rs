@@ -94,7 +94,6 @@ pub struct ConfigQuery {
 
 const MAX_URL: usize = 2048;
 const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
-const MAX_ATTRIBUTES: usize = 100;
 /// How long a browser may reuse a config without asking (it revalidates by ETag after).
 const CONFIG_MAX_AGE_SECS: u32 = 10;
 
@@ -107,20 +106,7 @@ pub struct Checked {
     pub preview: bool,
 }
 
-/// User ids: 1–256 printable characters; ids that claim to be anonymous must be
-/// `anon-` and a version 4 UUID.
-pub fn check_user_id(id: &str) -> Result<(), &'static str> {
-    if id.is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
-        return Err("must be 1 to 256 printable characters");
-    }
-    if let Some(rest) = id.strip_prefix("anon-") {
-        match uuid::Uuid::parse_str(rest) {
-            Ok(u) if u.get_version_num() == 4 && rest.len() == 36 => {}
-            _ => return Err("anonymous ids are anon- followed by a version 4 UUID"),
-        }
-    }
-    Ok(())
-}
+pub use spotlight_domain::end_user::check_user_id;
 
 fn check_attributes(text: &str) -> Result<Map<String, Value>, &'static str> {
     if text.len() > MAX_ATTRIBUTES_BYTES {
@@ -129,30 +115,7 @@ fn check_attributes(text: &str) -> Result<Map<String, Value>, &'static str> {
     let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
         return Err("must be a JSON object");
     };
-    if map.len() > MAX_ATTRIBUTES {
-        return Err("at most 100 attributes");
-    }
-    let scalar = |v: &Value| match v {
-        Value::String(s) => s.len() <= 1000,
-        Value::Array(a) => {
-            a.len() <= 100
-                && a.iter().all(|x| match x {
-                    Value::String(s) => s.len() <= 1000,
-                    Value::Array(_) | Value::Object(_) => false,
-                    _ => true,
-                })
-        }
-        Value::Object(_) => false,
-        _ => true,
-    };
-    if map
-        .iter()
-        .any(|(k, v)| k.is_empty() || k.len() > 100 || !scalar(v))
-    {
-        return Err(
-            "names are 1 to 100 characters; values are strings (up to 1000 characters), numbers, booleans, null, or lists of those",
-        );
-    }
+    spotlight_domain::end_user::check_attributes(&map)?;
     Ok(map)
 }
 
@@ -239,12 +202,18 @@ fn would_refuse(
     }
 }
 
-async fn identify(
+/// The end user's token, checked by the environment's verification settings.
+pub(crate) struct TokenCheck {
+    pub verified: Option<Verified>,
+    pub mode: VerificationMode,
+    pub allow_anonymous: bool,
+}
+
+pub(crate) async fn verify_token(
     state: &AppState,
     client: &SdkClient,
     headers: &HeaderMap,
-    user_id: Option<String>,
-) -> Result<EndUser, ApiError> {
+) -> Result<TokenCheck, ApiError> {
     static OFF: std::sync::OnceLock<IdentityVerification> = std::sync::OnceLock::new();
     let iv = client
         .tenant
@@ -282,9 +251,32 @@ async fn identify(
         }
         _ => {}
     }
-    if let Some(v) = verified {
+    Ok(TokenCheck {
+        verified,
+        mode: iv.mode,
+        allow_anonymous: iv.allow_anonymous,
+    })
+}
+
+pub(crate) fn would_refuse_for(
+    state: &AppState,
+    check: &TokenCheck,
+    reason: &'static str,
+) -> Result<(), ApiError> {
+    would_refuse(state, check.mode, reason)
+}
+
+async fn identify(
+    state: &AppState,
+    client: &SdkClient,
+    headers: &HeaderMap,
+    user_id: Option<String>,
+) -> Result<EndUser, ApiError> {
+    let check = verify_token(state, client, headers).await?;
+    let iv_mode = check.mode;
+    if let Some(v) = check.verified {
         if user_id.as_ref().is_some_and(|u| *u != v.subject) {
-            would_refuse(state, iv.mode, "subject_mismatch")?;
+            would_refuse(state, iv_mode, "subject_mismatch")?;
             // Monitor mode: the token does not vouch for this id.
         } else {
             return Ok(EndUser {
@@ -294,11 +286,11 @@ async fn identify(
             });
         }
     }
-    let enforcing = iv.mode != VerificationMode::Off;
+    let enforcing = iv_mode != VerificationMode::Off;
     match user_id {
         Some(id) if !id.starts_with("anon-") => {
             if enforcing {
-                would_refuse(state, iv.mode, "unverified")?;
+                would_refuse(state, iv_mode, "unverified")?;
             }
             Ok(EndUser {
                 id,
@@ -307,8 +299,8 @@ async fn identify(
             })
         }
         id => {
-            if enforcing && !iv.allow_anonymous {
-                would_refuse(state, iv.mode, "anonymous")?;
+            if enforcing && !check.allow_anonymous {
+                would_refuse(state, iv_mode, "anonymous")?;
             }
             Ok(EndUser {
                 id: id.unwrap_or_else(|| format!("anon-{}", uuid::Uuid::new_v4())),

@@ -8,6 +8,7 @@ mod identity;
 mod auth;
 mod delivery;
 mod errors;
+mod events;
 mod keys;
 mod matrix;
 mod objects;

@@ -23,6 +23,7 @@ fn expected() -> Vec<(&'static str, String)> {
         ("get", "/openapi.json"),
         ("get", "/v1/sdk/ping"),
         ("get", "/v1/sdk/config"),
+        ("post", "/v1/sdk/events"),
         ("get", "/v1/admin/users/{user_id}"),
         ("post", "/v1/auth/login"),
         ("post", "/v1/auth/logout"),

@@ -1,0 +1,74 @@
+//! End users as the SDK names and describes them: ids and attribute maps, checked
+//! the same way whether they arrive on a config request or in an `identify` event.
+
+use serde_json::{Map, Value};
+
+pub const MAX_ATTRIBUTES: usize = 100;
+
+/// User ids: 1–256 printable characters; ids that claim to be anonymous must be
+/// `anon-` and a version 4 UUID.
+pub fn check_user_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
+        return Err("must be 1 to 256 printable characters");
+    }
+    if let Some(rest) = id.strip_prefix("anon-") {
+        match uuid::Uuid::parse_str(rest) {
+            Ok(u) if u.get_version_num() == 4 && rest.len() == 36 => {}
+            _ => return Err("anonymous ids are anon- followed by a version 4 UUID"),
+        }
+    }
+    Ok(())
+}
+
+/// Attributes: at most 100, names of 1–100 characters, scalar values or flat lists.
+pub fn check_attributes(map: &Map<String, Value>) -> Result<(), &'static str> {
+    if map.len() > MAX_ATTRIBUTES {
+        return Err("at most 100 attributes");
+    }
+    let scalar = |v: &Value| match v {
+        Value::String(s) => s.len() <= 1000,
+        Value::Array(a) => {
+            a.len() <= 100
+                && a.iter().all(|x| match x {
+                    Value::String(s) => s.len() <= 1000,
+                    Value::Array(_) | Value::Object(_) => false,
+                    _ => true,
+                })
+        }
+        Value::Object(_) => false,
+        _ => true,
+    };
+    if map
+        .iter()
+        .any(|(k, v)| k.is_empty() || k.len() > 100 || !scalar(v))
+    {
+        return Err(
+            "names are 1 to 100 characters; values are strings (up to 1000 characters), numbers, booleans, null, or lists of those",
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_ids() {
+        assert!(check_user_id("u-1").is_ok());
+        assert!(check_user_id("anon-6f1c3a52-8a7e-4b53-9d7e-0c8f5a4b2e11").is_ok());
+        assert!(check_user_id("anon-123").is_err());
+        assert!(check_user_id("").is_err());
+        assert!(check_user_id(&"x".repeat(257)).is_err());
+        assert!(check_user_id("a\nb").is_err());
+    }
+
+    #[test]
+    fn attributes() {
+        let ok: Map<String, Value> =
+            serde_json::from_str(r#"{"plan":"pro","seats":3,"tags":["a","b"]}"#).unwrap();
+        assert!(check_attributes(&ok).is_ok());
+        let nested: Map<String, Value> = serde_json::from_str(r#"{"a":{"b":1}}"#).unwrap();
+        assert!(check_attributes(&nested).is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! Group commit for event ingest. Requests hand their validated batch to a queue
+//! and wait; writer tasks take everything queued (up to a bound) and store it in
+//! one transaction, then answer each request. Under load one commit — and on
+//! SQLite one fsync — serves many requests; alone, a request commits at once.
+
+use crate::metrics::Metrics;
+use spotlight_store::{IngestBatch, Ingested, Store, StoreError};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// Events one commit takes at most.
+const MAX_GROUP_EVENTS: usize = 4_000;
+/// Requests waiting at most; past this a request is told to come back (503).
+const QUEUE: usize = 4_096;
+
+struct Job {
+    batch: IngestBatch,
+    reply: oneshot::Sender<Result<Ingested, String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("the ingest queue is full")]
+    Busy,
+    #[error("the store refused the batch: {0}")]
+    Store(String),
+}
+
+#[derive(Clone)]
+pub struct Ingestor {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Ingestor {
+    /// Starts `writers` writer tasks (one for SQLite, which has one writer).
+    pub fn start(store: Store, metrics: Arc<Metrics>, writers: usize) -> Ingestor {
+        let (queue, rx) = mpsc::channel(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(writer(store.clone(), rx.clone(), metrics.clone()));
+        }
+        Ingestor { queue }
+    }
+
+    /// Stores one batch; returns once it is committed.
+    pub async fn submit(&self, batch: IngestBatch) -> Result<Ingested, IngestError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .try_send(Job { batch, reply })
+            .map_err(|_| IngestError::Busy)?;
+        match answer.await {
+            Ok(r) => r.map_err(IngestError::Store),
+            Err(_) => Err(IngestError::Store("the writer stopped".into())),
+        }
+    }
+}
+
+async fn writer(store: Store, rx: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc<Metrics>) {
+    loop {
+        let mut jobs = Vec::new();
+        {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { return };
+            let mut events = first.batch.events.len();
+            jobs.push(first);
+            while events < MAX_GROUP_EVENTS {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        events += job.batch.events.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        let (batches, replies): (Vec<_>, Vec<_>) =
+            jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
+        let events: usize = batches.iter().map(|b| b.events.len()).sum();
+        let started = Instant::now();
+        let result = store.ingest(&batches).await;
+        metrics
+            .ingest_commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics.ingest_group_events.observe(events as f64);
+        match result {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Err(e) if batches.len() > 1 => {
+                // One bad batch must not sink the others: commit each alone.
+                tracing::warn!(error = %e, batches = batches.len(), "group commit failed; retrying batches one by one");
+                for (batch, reply) in batches.into_iter().zip(replies) {
+                    let r = store
+                        .ingest(std::slice::from_ref(&batch))
+                        .await
+                        .map(|mut o| o.pop().unwrap_or_default());
+                    let _ = reply.send(r.map_err(|e| describe(&e)));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "event batch not stored");
+                for reply in replies {
+                    let _ = reply.send(Err(describe(&e)));
+                }
+            }
+        }
+    }
+}
+
+fn describe(e: &StoreError) -> String {
+    e.to_string()
+}

@@ -1,0 +1,318 @@
+//! `POST /v1/sdk/events`: a batch of at most 100 interaction events. Each event
+//! is checked against its schema version and what the environment publishes; the
+//! valid ones are stored (with their outbox rows) by group commit, and `202`
+//! answers only once they are committed. Resent events (same `event_id`) are
+//! recognised and not counted twice.
+
+use crate::auth::SdkClient;
+use crate::error::{ApiError, ErrorCode};
+use crate::ingest::IngestError;
+use crate::metrics::{ReasonLabels, ResultLabels};
+use crate::routes::sdk::{verify_token, would_refuse_for};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::{json, Value};
+use spotlight_domain::events::{self, Event, ParseContext, Rejection};
+use spotlight_domain::{ObjectKind, ValidationErrors};
+use spotlight_store::IngestBatch;
+use std::collections::HashSet;
+
+/// What became of a batch.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IngestAnswer {
+    /// Events stored by this request.
+    pub accepted: usize,
+    /// Events already stored before (same `event_id`): not counted again.
+    pub duplicates: usize,
+    /// Events refused, each with its position and reason.
+    pub rejected: Vec<Rejection>,
+}
+
+fn reject(
+    rejected: &mut Vec<Rejection>,
+    index: usize,
+    e: &Event,
+    code: &'static str,
+    message: String,
+) {
+    rejected.push(Rejection {
+        index,
+        event_id: Some(e.event_id.to_string()),
+        code,
+        message,
+    });
+}
+
+/// A batch as the SDK sends it (for the API document; parsed by hand so each
+/// event gets its own verdict).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct EventBatch {
+    /// 1 to 100 events.
+    pub events: Vec<EventDoc>,
+    /// The user of events that name none.
+    pub user_id: Option<String>,
+}
+
+/// One interaction event, schema version 1.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct EventDoc {
+    /// A UUID; resending an event with the same id stores it once.
+    pub event_id: String,
+    /// 1.
+    pub schema_version: u32,
+    /// tour_started, step_viewed, step_completed, tour_completed, tour_dismissed,
+    /// content_viewed, content_clicked, content_dismissed, checklist_item_completed,
+    /// survey_answered, launcher_opened, experiment_exposed, identify, or a custom name.
+    pub name: String,
+    /// RFC 3339, or Unix milliseconds; at most 5 minutes ahead, 30 days behind.
+    pub timestamp: String,
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    /// Typed per event: tour_id and step, content_id, checklist_id and item_id,
+    /// object_id and arm, score | choices | text; identify: attributes; custom: anything (8 KiB).
+    #[schema(value_type = Object)]
+    pub properties: Option<serde_json::Value>,
+}
+
+/// The batch: `{"events": [...], "user_id"?}` or a bare list of events.
+fn unpack(body: &[u8]) -> Result<(Vec<Value>, Option<String>), ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    let (list, user) = match value {
+        Value::Array(a) => (a, None),
+        Value::Object(mut m) => {
+            if let Some(k) = m.keys().find(|k| *k != "events" && *k != "user_id") {
+                return Err(ApiError::field(
+                    k,
+                    "unknown field (a batch has events and user_id)",
+                ));
+            }
+            let user = match m.remove("user_id") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(u)) => {
+                    if let Err(msg) = spotlight_domain::end_user::check_user_id(&u) {
+                        return Err(ApiError::field("user_id", msg));
+                    }
+                    Some(u)
+                }
+                Some(_) => return Err(ApiError::field("user_id", "must be a string")),
+            };
+            match m.remove("events") {
+                Some(Value::Array(a)) => (a, user),
+                _ => return Err(ApiError::field("events", "must be a list of events")),
+            }
+        }
+        _ => {
+            return Err(ApiError::field(
+                "events",
+                "the body must be {\"events\": [...]} or a list of events",
+            ))
+        }
+    };
+    if list.is_empty() {
+        return Err(ApiError::field("events", "must hold at least one event"));
+    }
+    if list.len() > events::MAX_BATCH {
+        return Err(ApiError::field(
+            "events",
+            &format!(
+                "at most {} events per batch (this one has {})",
+                events::MAX_BATCH,
+                list.len()
+            ),
+        ));
+    }
+    Ok((list, user))
+}
+
+pub async fn ingest(
+    State(state): State<AppState>,
+    client: SdkClient,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
+        } else {
+            ApiError::new(ErrorCode::BadRequest, e.body_text())
+        }
+    })?;
+    let (list, batch_user) = unpack(&body)?;
+    let token = verify_token(&state, &client, &headers).await?;
+    let subject = token.verified.as_ref().map(|v| v.subject.clone());
+    let cx = ParseContext {
+        now_millis: state.clock.now().millis(),
+        default_user: batch_user.as_deref().or(subject.as_deref()),
+    };
+    let mut rejected = Vec::new();
+    let mut parsed = Vec::with_capacity(list.len());
+    for (i, v) in list.iter().enumerate() {
+        match events::parse_event(i, v, &cx) {
+            Ok(e) => parsed.push((i, e)),
+            Err(r) => rejected.push(r),
+        }
+    }
+    // A verified token vouches for its subject (and the anonymous id it replaced).
+    let enforcing = token.mode == spotlight_domain::settings::VerificationMode::Enforce;
+    let mut vouched = Vec::with_capacity(parsed.len());
+    for (i, e) in parsed {
+        let anonymous = e.user_id.starts_with("anon-");
+        let problem = match &subject {
+            Some(s) if *s != e.user_id && !anonymous => Some("subject_mismatch"),
+            None if !anonymous
+                && token.mode != spotlight_domain::settings::VerificationMode::Off =>
+            {
+                Some("unverified")
+            }
+            _ => None,
+        };
+        match problem {
+            Some(reason) if enforcing => {
+                state.metrics.auth_failure("identity", reason);
+                reject(
+                    &mut rejected,
+                    i,
+                    &e,
+                    "user_mismatch",
+                    format!(
+                        "the end-user token does not vouch for user {} ({reason})",
+                        e.user_id
+                    ),
+                );
+            }
+            Some(reason) => {
+                let _ = would_refuse_for(&state, &token, reason);
+                vouched.push((i, e));
+            }
+            None => vouched.push((i, e)),
+        }
+    }
+    // References: published here, or a draft of this tenant being previewed.
+    let bundle = state
+        .delivery
+        .bundle(&state.store, &client.tenant, client.environment_id)
+        .await?;
+    let mut unknown = Vec::new();
+    let mut kept = Vec::with_capacity(vouched.len());
+    for (i, e) in vouched {
+        match bundle.catalog.check(&e) {
+            Ok(true) => kept.push((i, e)),
+            Ok(false) => unknown.push((i, e)),
+            Err((code, message)) => reject(&mut rejected, i, &e, code, message),
+        }
+    }
+    if !unknown.is_empty() {
+        let ids: Vec<String> = unknown
+            .iter()
+            .filter_map(|(_, e)| e.object_id.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let found = state.store.existing_objects(client.tenant_id, &ids).await?;
+        for (i, e) in unknown {
+            let id = e.object_id.clone().unwrap_or_default();
+            let kind_ok = found.get(&id).is_some_and(|k| match e.object_kind {
+                Some(want) => k == want.as_str(),
+                None => k == ObjectKind::Tour.as_str() || k == ObjectKind::Content.as_str(),
+            });
+            if kind_ok {
+                kept.push((i, e));
+            } else {
+                reject(
+                    &mut rejected,
+                    i,
+                    &e,
+                    "unknown_object",
+                    format!("no object {id} of the right kind in this tenant"),
+                );
+            }
+        }
+    }
+    rejected.sort_by_key(|r| r.index);
+    for r in &rejected {
+        state
+            .metrics
+            .events_rejected
+            .get_or_create(&ReasonLabels { reason: r.code })
+            .inc();
+    }
+    if kept.is_empty() {
+        let mut fields = ValidationErrors::new();
+        for r in &rejected {
+            fields.add(
+                format!("events[{}]", r.index),
+                format!("{}: {}", r.code, r.message),
+            );
+        }
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("every event was refused: {fields}"),
+        )
+        .with_details(json!({ "fields": fields, "rejected": rejected })));
+    }
+    kept.sort_by_key(|(i, _)| *i);
+    let events: Vec<Event> = kept.into_iter().map(|(_, e)| e).collect();
+    let total = events.len();
+    let users: HashSet<String> = events.iter().map(|e| e.user_id.clone()).collect();
+    let batch = IngestBatch {
+        tenant: client.tenant_id,
+        environment: client.environment_id,
+        environment_name: client.environment.clone(),
+        events,
+        catalog: bundle.catalog.clone(),
+        sinks: client.tenant.sinks(client.environment_id),
+    };
+    let stored = state
+        .delivery
+        .ingest
+        .submit(batch)
+        .await
+        .map_err(|e| match e {
+            IngestError::Busy => {
+                let mut err = ApiError::unavailable();
+                err.retry_after_secs = Some(1);
+                err
+            }
+            IngestError::Store(cause) => {
+                tracing::error!(error = %cause, "events not stored");
+                ApiError::unavailable()
+            }
+        })?;
+    // This node's view of these users is now behind.
+    for u in users {
+        state
+            .delivery
+            .users
+            .forget(&(client.environment_id, u))
+            .await;
+    }
+    let accepted = stored.new.len();
+    let duplicates = total - accepted;
+    let m = &state.metrics.events_ingested;
+    m.get_or_create(&ResultLabels { result: "accepted" })
+        .inc_by(accepted as u64);
+    m.get_or_create(&ResultLabels {
+        result: "duplicate",
+    })
+    .inc_by(duplicates as u64);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(IngestAnswer {
+            accepted,
+            duplicates,
+            rejected,
+        }),
+    )
+        .into_response())
+}

@@ -1,0 +1,612 @@
+//! Event ingest: one transaction for a group of batches (group commit). New
+//! events are told from resent ones by their id; only new ones change state:
+//! profiles, event counts, progress, checklist items, rollups, experiment
+//! exposures — and each environment's sinks get an outbox row in the same
+//! transaction, so a committed event is always delivered and never half-written.
+//!
+//! Rows are written with multi-row statements in power-of-two chunks, so a few
+//! prepared statements per table serve every batch size.
+
+use crate::{Backend, Store, StoreError};
+use spotlight_domain::events::Catalog;
+use spotlight_domain::events::{Effects, Event, ProgressDelta};
+use spotlight_domain::{EnvironmentId, TenantId};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Row};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// A sink of an environment, and the events it wants (empty: all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkTarget {
+    /// A webhook id, or `nats`.
+    pub sink: String,
+    pub events: Vec<String>,
+}
+
+impl SinkTarget {
+    fn wants(&self, name: &str) -> bool {
+        self.events.is_empty() || self.events.iter().any(|e| e == name || e == "*")
+    }
+}
+
+/// One request's accepted events.
+#[derive(Debug, Clone)]
+pub struct IngestBatch {
+    pub tenant: TenantId,
+    pub environment: EnvironmentId,
+    pub environment_name: String,
+    pub events: Vec<Event>,
+    pub catalog: Arc<Catalog>,
+    pub sinks: Arc<Vec<SinkTarget>>,
+}
+
+/// What became of one batch: the ids stored by this call (the rest were already
+/// stored: resent).
+#[derive(Debug, Clone, Default)]
+pub struct Ingested {
+    pub new: HashSet<uuid::Uuid>,
+}
+
+/// Largest chunk of rows in one statement (SQLite allows 32766 parameters).
+const MAX_CHUNK: usize = 256;
+
+/// Splits `n` rows into power-of-two chunks, largest first.
+fn chunks(mut n: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    while n > 0 {
+        let mut c = MAX_CHUNK;
+        while c > n {
+            c /= 2;
+        }
+        out.push(c);
+        n -= c;
+    }
+    out
+}
+
+/// `($1, $2, $3), ($4, $5, $6), …`
+fn values(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// A value bound to a statement.
+#[derive(Debug, Clone)]
+enum V {
+    T(String),
+    OT(Option<String>),
+    I(i64),
+    OI(Option<i64>),
+}
+
+fn bind<'q>(q: Query<'q, Any, AnyArguments<'q>>, v: V) -> Query<'q, Any, AnyArguments<'q>> {
+    match v {
+        V::T(s) => q.bind(s),
+        V::OT(s) => q.bind(s),
+        V::I(i) => q.bind(i),
+        V::OI(i) => q.bind(i),
+    }
+}
+
+fn i(n: u64) -> V {
+    V::I(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Runs `head VALUES (…), … tail` over `rows` in chunks; returns the rows returned.
+async fn insert_rows(
+    conn: &mut sqlx::AnyConnection,
+    head: &str,
+    tail: &str,
+    cols: usize,
+    rows: Vec<Vec<V>>,
+    returning: bool,
+) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+    let mut out = Vec::new();
+    let mut rows = rows.into_iter();
+    for size in chunks(rows.len()) {
+        let sql = format!("{head} VALUES {} {tail}", values(size, cols));
+        let mut q = sqlx::query(&sql);
+        for row in rows.by_ref().take(size) {
+            for v in row {
+                q = bind(q, v);
+            }
+        }
+        if returning {
+            out.extend(q.fetch_all(&mut *conn).await?);
+        } else {
+            q.execute(&mut *conn).await?;
+        }
+    }
+    Ok(out)
+}
+
+/// The body a sink receives for one delivery.
+fn payload(id: &str, batch: &IngestBatch, events: &[&Event]) -> String {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        event_id: String,
+        name: &'a str,
+        user_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        session_id: Option<&'a str>,
+        timestamp: String,
+        schema_version: u64,
+        properties: &'a serde_json::Map<String, serde_json::Value>,
+    }
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        delivery_id: &'a str,
+        tenant_id: String,
+        environment: &'a str,
+        events: Vec<Out<'a>>,
+    }
+    let body = Body {
+        delivery_id: id,
+        tenant_id: batch.tenant.to_string(),
+        environment: &batch.environment_name,
+        events: events
+            .iter()
+            .map(|e| Out {
+                event_id: e.event_id.to_string(),
+                name: &e.name,
+                user_id: &e.user_id,
+                session_id: e.session_id.as_deref(),
+                timestamp: spotlight_domain::Timestamp(e.occurred_at).to_rfc3339(),
+                schema_version: e.schema_version,
+                properties: &e.properties,
+            })
+            .collect(),
+    };
+    serde_json::to_string(&body).unwrap_or_default()
+}
+
+impl Store {
+    /// Stores a group of batches in one transaction; see the module docs.
+    pub async fn ingest(&self, batches: &[IngestBatch]) -> Result<Vec<Ingested>, StoreError> {
+        let now = self.clock.now().millis();
+        let mut tx = self.write.begin().await?;
+
+        // 1. The events; resent ones are skipped by their key.
+        let mut rows = Vec::new();
+        for b in batches {
+            let (t, env) = (b.tenant.to_string(), b.environment.to_string());
+            for e in &b.events {
+                rows.push(vec![
+                    V::T(env.clone()),
+                    V::T(e.event_id.to_string()),
+                    V::T(t.clone()),
+                    V::T(e.name.clone()),
+                    V::T(e.user_id.clone()),
+                    V::OT(e.session_id.clone()),
+                    V::OT(e.object_id.clone()),
+                    V::OI(e.step.map(i64::from)),
+                    V::I(e.occurred_at),
+                    V::I(now),
+                    i(e.schema_version),
+                    V::T(e.properties_json.clone()),
+                ]);
+            }
+        }
+        let inserted = insert_rows(
+            &mut tx,
+            "INSERT INTO events (environment_id, event_id, tenant_id, name, user_id, session_id, \
+             object_id, step, occurred_at, received_at, schema_version, properties)",
+            "ON CONFLICT (environment_id, event_id) DO NOTHING RETURNING environment_id, event_id",
+            12,
+            rows,
+            true,
+        )
+        .await?;
+        let mut new: HashSet<(String, String)> = HashSet::with_capacity(inserted.len());
+        for r in inserted {
+            new.insert((r.try_get(0)?, r.try_get(1)?));
+        }
+
+        // 2. Per batch, the events that are new (first occurrence only).
+        let mut outcomes = Vec::with_capacity(batches.len());
+        let mut by_env: BTreeMap<String, (&IngestBatch, Vec<&Event>)> = BTreeMap::new();
+        for b in batches {
+            let env = b.environment.to_string();
+            let mut ingested = Ingested::default();
+            for e in &b.events {
+                if new.remove(&(env.clone(), e.event_id.to_string())) {
+                    ingested.new.insert(e.event_id);
+                    by_env
+                        .entry(env.clone())
+                        .or_insert((b, Vec::new()))
+                        .1
+                        .push(e);
+                }
+            }
+            outcomes.push(ingested);
+        }
+
+        // 3. What they change, and the outbox.
+        let mut outbox = Vec::new();
+        for (env, (first, events)) in &by_env {
+            let tenant = first.tenant.to_string();
+            let fx = Effects::of(events.iter().copied(), &first.catalog);
+            self.apply_effects(&mut tx, &tenant, env, fx, now).await?;
+            for sink in first.sinks.iter() {
+                let wanted: Vec<&Event> = events
+                    .iter()
+                    .copied()
+                    .filter(|e| sink.wants(&e.name))
+                    .collect();
+                for part in wanted.chunks(500) {
+                    let id = uuid::Uuid::now_v7().to_string();
+                    let body = payload(&id, first, part);
+                    outbox.push(vec![
+                        V::T(id),
+                        V::T(tenant.clone()),
+                        V::T(env.clone()),
+                        V::T(sink.sink.clone()),
+                        V::T(body),
+                        i(part.len() as u64),
+                        V::I(now),
+                        V::I(now),
+                    ]);
+                }
+            }
+        }
+        insert_rows(
+            &mut tx,
+            "INSERT INTO outbox (id, tenant_id, environment_id, sink, payload, event_count, \
+             next_attempt_at, created_at)",
+            "",
+            8,
+            outbox,
+            false,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn apply_effects(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        tenant: &str,
+        env: &str,
+        fx: Effects,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let t = || V::T(tenant.to_owned());
+        let e = || V::T(env.to_owned());
+        let users = fx
+            .users
+            .iter()
+            .map(|(u, (first, last))| vec![e(), V::T(u.clone()), t(), V::I(*first), V::I(*last)])
+            .collect();
+        insert_rows(
+            conn,
+            "INSERT INTO end_users (environment_id, user_id, tenant_id, first_seen, last_seen)",
+            "ON CONFLICT (environment_id, user_id) DO UPDATE SET last_seen = \
+             CASE WHEN excluded.last_seen > end_users.last_seen THEN excluded.last_seen \
+             ELSE end_users.last_seen END",
+            5,
+            users,
+            false,
+        )
+        .await?;
+        let counts = fx
+            .counts
+            .iter()
+            .map(|((u, name), (n, last))| {
+                vec![
+                    e(),
+                    V::T(u.clone()),
+                    V::T(name.clone()),
+                    t(),
+                    i(*n),
+                    V::I(*last),
+                ]
+            })
+            .collect();
+        insert_rows(
+            conn,
+            "INSERT INTO user_event_counts (environment_id, user_id, event, tenant_id, count, last_at)",
+            "ON CONFLICT (environment_id, user_id, event) DO UPDATE SET \
+             count = user_event_counts.count + excluded.count, last_at = \
+             CASE WHEN excluded.last_at > user_event_counts.last_at THEN excluded.last_at \
+             ELSE user_event_counts.last_at END",
+            6,
+            counts,
+            false,
+        )
+        .await?;
+        let mut with_items = Vec::new();
+        let progress = fx
+            .progress
+            .iter()
+            .map(|((u, object), p)| {
+                if !p.items.is_empty() {
+                    with_items.push((u, object, p));
+                }
+                vec![
+                    e(),
+                    V::T(u.clone()),
+                    V::T(object.clone()),
+                    t(),
+                    V::I(i64::from(p.shown)),
+                    V::OI(p.last_shown),
+                    V::OT(p.last_session.clone()),
+                    V::OI(p.step_reached.map(i64::from)),
+                    V::OI(p.started),
+                    V::OI(p.completed),
+                    V::OI(p.dismissed),
+                    V::I(now),
+                ]
+            })
+            .collect();
+        insert_rows(
+            conn,
+            "INSERT INTO user_progress (environment_id, user_id, object_id, tenant_id, times_shown, \
+             last_shown_at, last_session, step_reached, started_at, completed_at, dismissed_at, updated_at)",
+            "ON CONFLICT (environment_id, user_id, object_id) DO UPDATE SET \
+             times_shown = user_progress.times_shown + excluded.times_shown, \
+             last_session = CASE WHEN excluded.last_shown_at IS NOT NULL AND \
+               (user_progress.last_shown_at IS NULL OR excluded.last_shown_at >= user_progress.last_shown_at) \
+               THEN excluded.last_session ELSE user_progress.last_session END, \
+             last_shown_at = CASE WHEN excluded.last_shown_at IS NOT NULL AND \
+               (user_progress.last_shown_at IS NULL OR excluded.last_shown_at >= user_progress.last_shown_at) \
+               THEN excluded.last_shown_at ELSE user_progress.last_shown_at END, \
+             step_reached = CASE WHEN excluded.step_reached IS NOT NULL AND \
+               (user_progress.step_reached IS NULL OR excluded.step_reached > user_progress.step_reached) \
+               THEN excluded.step_reached ELSE user_progress.step_reached END, \
+             started_at = COALESCE(user_progress.started_at, excluded.started_at), \
+             completed_at = COALESCE(user_progress.completed_at, excluded.completed_at), \
+             dismissed_at = COALESCE(user_progress.dismissed_at, excluded.dismissed_at), \
+             updated_at = excluded.updated_at",
+            12,
+            progress,
+            false,
+        )
+        .await?;
+        for (u, object, p) in with_items {
+            self.merge_items(conn, env, u, object, p, now).await?;
+        }
+        let rollups = fx
+            .rollups
+            .iter()
+            .map(|(k, n)| {
+                vec![
+                    e(),
+                    V::T(k.grain.as_str().to_owned()),
+                    V::I(k.bucket),
+                    V::T(k.object_id.clone()),
+                    V::I(k.step),
+                    V::T(k.event.clone()),
+                    V::T(k.detail.clone()),
+                    t(),
+                    i(*n),
+                ]
+            })
+            .collect();
+        insert_rows(
+            conn,
+            "INSERT INTO rollups (environment_id, grain, bucket, object_id, step, event, detail, tenant_id, count)",
+            "ON CONFLICT (environment_id, grain, bucket, object_id, step, event, detail) \
+             DO UPDATE SET count = rollups.count + excluded.count",
+            9,
+            rollups,
+            false,
+        )
+        .await?;
+        let uniques = fx
+            .uniques
+            .iter()
+            .map(|(day, object, u)| {
+                vec![e(), V::I(*day), V::T(object.clone()), V::T(u.clone()), t()]
+            })
+            .collect();
+        insert_rows(
+            conn,
+            "INSERT INTO rollup_users (environment_id, day, object_id, user_id, tenant_id)",
+            "ON CONFLICT (environment_id, day, object_id, user_id) DO NOTHING",
+            5,
+            uniques,
+            false,
+        )
+        .await?;
+        let exposures = fx
+            .exposures
+            .iter()
+            .map(|((object, u), (arm, at))| {
+                vec![
+                    e(),
+                    V::T(object.clone()),
+                    V::T(u.clone()),
+                    t(),
+                    V::T(arm.clone()),
+                    V::I(*at),
+                ]
+            })
+            .collect();
+        insert_rows(
+            conn,
+            "INSERT INTO experiment_exposures (environment_id, object_id, user_id, tenant_id, arm, exposed_at)",
+            "ON CONFLICT (environment_id, object_id, user_id) DO NOTHING",
+            6,
+            exposures,
+            false,
+        )
+        .await?;
+        for ((object, u), at) in &fx.conversions {
+            sqlx::query(
+                "UPDATE experiment_exposures SET converted_at = $1 WHERE environment_id = $2 \
+                 AND object_id = $3 AND user_id = $4 AND converted_at IS NULL AND exposed_at <= $1",
+            )
+            .bind(*at)
+            .bind(env)
+            .bind(object)
+            .bind(u)
+            .execute(&mut *conn)
+            .await?;
+        }
+        for (u, attrs) in &fx.identities {
+            self.merge_identity(conn, env, u, attrs).await?;
+        }
+        Ok(())
+    }
+
+    fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// Adds checklist items to a user's progress; completes the checklist when
+    /// every item is done.
+    async fn merge_items(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        env: &str,
+        user: &str,
+        object: &str,
+        p: &ProgressDelta,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT items_completed FROM user_progress WHERE environment_id = $1 AND user_id = $2 \
+             AND object_id = $3{}",
+            self.for_update()
+        );
+        let current: Option<String> = sqlx::query_scalar(&sql)
+            .bind(env)
+            .bind(user)
+            .bind(object)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let mut items: Vec<String> = current
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default();
+        for item in &p.items {
+            if !items.contains(item) {
+                items.push(item.clone());
+            }
+        }
+        let done = p
+            .all_items
+            .as_ref()
+            .is_some_and(|all| !all.is_empty() && all.iter().all(|i| items.contains(i)));
+        let json = serde_json::to_string(&items).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "UPDATE user_progress SET items_completed = $1, \
+             completed_at = CASE WHEN $2 = 1 THEN COALESCE(completed_at, $3) ELSE completed_at END \
+             WHERE environment_id = $4 AND user_id = $5 AND object_id = $6",
+        )
+        .bind(json)
+        .bind(i64::from(done))
+        .bind(now)
+        .bind(env)
+        .bind(user)
+        .bind(object)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// `identify` attributes: merged into the profile; claims of a verified profile
+    /// are kept.
+    async fn merge_identity(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        env: &str,
+        user: &str,
+        attrs: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT attributes, verified FROM end_users WHERE environment_id = $1 AND user_id = $2{}",
+            self.for_update()
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(env)
+            .bind(user)
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(());
+        };
+        let mut current: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&row.try_get::<String, _>(0)?).unwrap_or_default();
+        let verified = row.try_get::<i64, _>(1)? != 0;
+        for (k, v) in attrs {
+            if !(verified && current.contains_key(k)) {
+                current.insert(k.clone(), v.clone());
+            }
+        }
+        if current.len() > spotlight_domain::end_user::MAX_ATTRIBUTES {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE end_users SET attributes = $1 WHERE environment_id = $2 AND user_id = $3",
+        )
+        .bind(serde_json::Value::Object(current).to_string())
+        .bind(env)
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Which of these objects exist for the tenant (drafts included), by kind.
+    pub async fn existing_objects(
+        &self,
+        tenant: TenantId,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(100) {
+            let list = (0..chunk.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql =
+                format!("SELECT id, kind FROM objects WHERE tenant_id = $1 AND id IN ({list})");
+            let mut q = sqlx::query(&sql).bind(tenant.to_string());
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&self.read).await? {
+                out.insert(r.try_get(0)?, r.try_get(1)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two() {
+        assert_eq!(chunks(0), Vec::<usize>::new());
+        assert_eq!(chunks(1), vec![1]);
+        assert_eq!(chunks(7), vec![4, 2, 1]);
+        assert_eq!(chunks(600), vec![256, 256, 64, 16, 8]);
+    }
+
+    #[test]
+    fn values_numbers_placeholders() {
+        assert_eq!(values(2, 2), "($1, $2), ($3, $4)");
+    }
+}
