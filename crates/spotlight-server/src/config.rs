@@ -85,6 +85,26 @@ pub struct Config {
     pub cache_max_stale: Duration,
     /// How long a tenant's last good JWKS may verify tokens while its URL fails.
     pub jwks_max_stale: Duration,
+    /// Event delivery: attempts before a delivery becomes a dead letter.
+    pub relay_max_attempts: u32,
+    /// First retry delay; doubles each attempt (with jitter) up to the maximum.
+    pub relay_backoff_base: Duration,
+    pub relay_backoff_max: Duration,
+    /// Retention: raw events, delivered outbox rows, dead letters, audit log.
+    pub retention: Retention,
+    /// `/readyz` answers 503 while more deliveries than this wait.
+    pub outbox_ready_threshold: u64,
+}
+
+/// How long each kind of data is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub events: Duration,
+    pub outbox: Duration,
+    pub dead_letters: Duration,
+    pub audit: Duration,
+    /// How often the retention job runs.
+    pub interval: Duration,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,6 +136,15 @@ struct Raw {
     db_max_connections: Option<u32>,
     cache_max_stale_secs: Option<u64>,
     jwks_max_stale_secs: Option<u64>,
+    relay_max_attempts: Option<u64>,
+    relay_backoff_base_ms: Option<u64>,
+    relay_backoff_max_secs: Option<u64>,
+    retention_events_days: Option<u64>,
+    retention_outbox_days: Option<u64>,
+    retention_dead_letters_days: Option<u64>,
+    retention_audit_days: Option<u64>,
+    retention_interval_secs: Option<u64>,
+    outbox_ready_threshold: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +181,15 @@ const KEYS: &[&str] = &[
     "db_max_connections",
     "cache_max_stale_secs",
     "jwks_max_stale_secs",
+    "relay_max_attempts",
+    "relay_backoff_base_ms",
+    "relay_backoff_max_secs",
+    "retention_events_days",
+    "retention_outbox_days",
+    "retention_dead_letters_days",
+    "retention_audit_days",
+    "retention_interval_secs",
+    "outbox_ready_threshold",
 ];
 
 fn figment_error(e: figment::Error, source: &str) -> ConfigError {
@@ -306,6 +344,39 @@ impl Config {
                 "jwks_max_stale_secs",
                 self.jwks_max_stale.as_secs().to_string(),
             ),
+            ("relay_max_attempts", self.relay_max_attempts.to_string()),
+            (
+                "relay_backoff_base_ms",
+                self.relay_backoff_base.as_millis().to_string(),
+            ),
+            (
+                "relay_backoff_max_secs",
+                self.relay_backoff_max.as_secs().to_string(),
+            ),
+            (
+                "retention_events_days",
+                (self.retention.events.as_secs() / 86_400).to_string(),
+            ),
+            (
+                "retention_outbox_days",
+                (self.retention.outbox.as_secs() / 86_400).to_string(),
+            ),
+            (
+                "retention_dead_letters_days",
+                (self.retention.dead_letters.as_secs() / 86_400).to_string(),
+            ),
+            (
+                "retention_audit_days",
+                (self.retention.audit.as_secs() / 86_400).to_string(),
+            ),
+            (
+                "retention_interval_secs",
+                self.retention.interval.as_secs().to_string(),
+            ),
+            (
+                "outbox_ready_threshold",
+                self.outbox_ready_threshold.to_string(),
+            ),
         ];
         for (k, v) in lines {
             let _ = writeln!(out, "{k} = {v}");
@@ -397,6 +468,11 @@ fn secret(
         return Ok(Some(v));
     }
     file_file.map(read).transpose()
+}
+
+/// Whole days, 1 to 10 years.
+fn days(key: &str, v: Option<u64>, default: u64) -> Result<Duration, ConfigError> {
+    Ok(secs(key, v, default, 1, 3650)?.saturating_mul(86_400))
 }
 
 fn secs(
@@ -684,6 +760,69 @@ fn resolve(env: Raw, file: Raw) -> Result<Config, ConfigError> {
             0,
             30 * 24 * 3600,
         )?,
+        relay_max_attempts: secs(
+            "relay_max_attempts",
+            env.relay_max_attempts.or(file.relay_max_attempts),
+            12,
+            1,
+            100,
+        )?
+        .as_secs() as u32,
+        relay_backoff_base: Duration::from_millis(
+            secs(
+                "relay_backoff_base_ms",
+                env.relay_backoff_base_ms.or(file.relay_backoff_base_ms),
+                1000,
+                10,
+                600_000,
+            )?
+            .as_secs(),
+        ),
+        relay_backoff_max: secs(
+            "relay_backoff_max_secs",
+            env.relay_backoff_max_secs.or(file.relay_backoff_max_secs),
+            3600,
+            1,
+            7 * 86_400,
+        )?,
+        retention: Retention {
+            events: days(
+                "retention_events_days",
+                env.retention_events_days.or(file.retention_events_days),
+                90,
+            )?,
+            outbox: days(
+                "retention_outbox_days",
+                env.retention_outbox_days.or(file.retention_outbox_days),
+                7,
+            )?,
+            dead_letters: days(
+                "retention_dead_letters_days",
+                env.retention_dead_letters_days
+                    .or(file.retention_dead_letters_days),
+                30,
+            )?,
+            audit: days(
+                "retention_audit_days",
+                env.retention_audit_days.or(file.retention_audit_days),
+                365,
+            )?,
+            interval: secs(
+                "retention_interval_secs",
+                env.retention_interval_secs.or(file.retention_interval_secs),
+                3600,
+                1,
+                7 * 86_400,
+            )?,
+        },
+        outbox_ready_threshold: secs(
+            "outbox_ready_threshold",
+            env.outbox_ready_threshold.or(file.outbox_ready_threshold),
+            100_000,
+            1,
+            u64::from(u32::MAX),
+        )?
+        .as_secs(),
     })
 }
 

@@ -373,6 +373,8 @@ pub struct Delivery {
     pub admin_limits: crate::auth::limits::QuotaLimiter<String>,
     /// Group commit of event batches.
     pub ingest: crate::ingest::Ingestor,
+    /// Rung when ingest queued deliveries (the relay listens).
+    pub relay_wake: crate::ingest::Wake,
     /// Whether events also go to NATS JetStream.
     nats: bool,
 }
@@ -400,6 +402,7 @@ impl Delivery {
             Backend::Postgres => Duration::from_secs(60),
         };
         let (cl, m) = (&clock, &metrics);
+        let relay_wake = crate::ingest::Wake::default();
         Delivery {
             generations: store.generations().clone(),
             keys: Cached::new(
@@ -434,7 +437,9 @@ impl Delivery {
                     Backend::Sqlite => 1,
                     Backend::Postgres => 3,
                 },
+                relay_wake.clone(),
             ),
+            relay_wake,
             nats,
             profiles: ProfileWriter::start(store.clone(), metrics),
             sdk_limits: crate::auth::limits::QuotaLimiter::new(100_000),

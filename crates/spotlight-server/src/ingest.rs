@@ -32,13 +32,21 @@ pub struct Ingestor {
     queue: mpsc::Sender<Job>,
 }
 
+/// Wakes the relay when a commit queued deliveries.
+pub type Wake = Arc<tokio::sync::Notify>;
+
 impl Ingestor {
     /// Starts `writers` writer tasks (one for SQLite, which has one writer).
-    pub fn start(store: Store, metrics: Arc<Metrics>, writers: usize) -> Ingestor {
+    pub fn start(store: Store, metrics: Arc<Metrics>, writers: usize, wake: Wake) -> Ingestor {
         let (queue, rx) = mpsc::channel(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
         for _ in 0..writers.max(1) {
-            tokio::spawn(writer(store.clone(), rx.clone(), metrics.clone()));
+            tokio::spawn(writer(
+                store.clone(),
+                rx.clone(),
+                metrics.clone(),
+                wake.clone(),
+            ));
         }
         Ingestor { queue }
     }
@@ -56,7 +64,12 @@ impl Ingestor {
     }
 }
 
-async fn writer(store: Store, rx: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc<Metrics>) {
+async fn writer(
+    store: Store,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    metrics: Arc<Metrics>,
+    wake: Wake,
+) {
     loop {
         let mut jobs = Vec::new();
         {
@@ -77,6 +90,7 @@ async fn writer(store: Store, rx: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc<
         let (batches, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
         let events: usize = batches.iter().map(|b| b.events.len()).sum();
+        let has_sinks = batches.iter().any(|b| !b.sinks.is_empty());
         let started = Instant::now();
         let result = store.ingest(&batches).await;
         metrics
@@ -85,6 +99,9 @@ async fn writer(store: Store, rx: Arc<Mutex<mpsc::Receiver<Job>>>, metrics: Arc<
         metrics.ingest_group_events.observe(events as f64);
         match result {
             Ok(outcomes) => {
+                if has_sinks {
+                    wake.notify_one();
+                }
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }

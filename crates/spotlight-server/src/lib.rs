@@ -71,6 +71,48 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/audit", get(routes::audit::list))
         .route("/v1/admin/users/{user_id}", get(routes::users::get))
         .route(
+            "/v1/admin/webhooks",
+            get(routes::webhooks::list).post(routes::webhooks::create),
+        )
+        .route(
+            "/v1/admin/webhooks/{id}",
+            get(routes::webhooks::get)
+                .patch(routes::webhooks::update)
+                .delete(routes::webhooks::delete),
+        )
+        .route(
+            "/v1/admin/webhooks/{id}/rotate",
+            post(routes::webhooks::rotate),
+        )
+        .route(
+            "/v1/admin/webhooks/{id}/test",
+            post(routes::webhooks::test_send),
+        )
+        .route(
+            "/v1/admin/webhooks/{id}/deliveries",
+            get(routes::webhooks::deliveries),
+        )
+        .route(
+            "/v1/admin/dead-letters",
+            get(routes::webhooks::dead_letters),
+        )
+        .route(
+            "/v1/admin/dead-letters/replay",
+            post(routes::webhooks::replay),
+        )
+        .route(
+            "/v1/admin/dead-letters/discard",
+            post(routes::webhooks::discard),
+        )
+        .route(
+            "/v1/admin/dead-letters/{id}",
+            get(routes::webhooks::dead_letter).delete(routes::webhooks::discard_one),
+        )
+        .route(
+            "/v1/admin/dead-letters/{id}/replay",
+            post(routes::webhooks::replay_one),
+        )
+        .route(
             "/v1/admin/settings",
             get(routes::settings::get)
                 .patch(routes::settings::patch)

@@ -273,6 +273,31 @@ impl Metrics {
     }
 }
 
+impl spotlight_pipeline::Observer for Metrics {
+    fn attempt(&self, sink: &'static str, result: &'static str) {
+        self.deliveries
+            .get_or_create(&DeliveryLabels { sink, result })
+            .inc();
+    }
+    fn dead_letter(&self, sink: &'static str) {
+        self.dead_letters
+            .get_or_create(&DeliveryLabels {
+                sink,
+                result: "dead",
+            })
+            .inc();
+    }
+    fn backlog(&self, pending: i64, oldest_age_secs: f64) {
+        self.outbox_backlog.set(pending);
+        self.outbox_oldest_age_seconds.set(oldest_age_secs);
+    }
+    fn removed(&self, table: &'static str, rows: u64) {
+        self.retention_removed
+            .get_or_create(&TableLabels { table })
+            .inc_by(rows);
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()

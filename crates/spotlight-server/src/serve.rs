@@ -61,6 +61,67 @@ pub async fn open_store(config: &Config, clock: Arc<dyn Clock>) -> Result<Store,
     Ok(Store::connect(url, &options, clock).await?)
 }
 
+/// The relay (webhooks, NATS) and the retention job.
+async fn start_pipeline(
+    config: &Config,
+    store: &Store,
+    secrets: &Arc<crate::secrets::SecretBox>,
+    metrics: &Arc<Metrics>,
+    delivery: &Arc<crate::delivery::Delivery>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    use spotlight_pipeline::{relay, retention, sinks::NatsSink};
+    let observer: Arc<dyn spotlight_pipeline::Observer> = metrics.clone();
+    let nats = match &config.nats_url {
+        Some(url) => match NatsSink::connect(url).await {
+            Ok(n) => Some(Arc::new(n)),
+            Err(e) => {
+                tracing::warn!(error = %e, "NATS unusable; its deliveries wait in the outbox");
+                None
+            }
+        },
+        None => None,
+    };
+    let opener: relay::SecretOpener = {
+        let secrets = secrets.clone();
+        Arc::new(move |sealed: &str| secrets.open(sealed).ok())
+    };
+    let relay_config = relay::RelayConfig {
+        max_attempts: config.relay_max_attempts,
+        backoff_base: config.relay_backoff_base,
+        backoff_max: config.relay_backoff_max,
+        breaker_cooldown: config
+            .relay_backoff_base
+            .saturating_mul(30)
+            .min(Duration::from_secs(60)),
+        ..relay::RelayConfig::default()
+    };
+    let mut tasks = Vec::new();
+    match relay::Relay::new(
+        store.clone(),
+        relay_config,
+        nats,
+        opener,
+        observer.clone(),
+        delivery.relay_wake.clone(),
+    ) {
+        Ok(r) => tasks.push(Arc::new(r).start()),
+        Err(e) => tracing::error!(error = %e, "cannot start the relay"),
+    }
+    let r = &config.retention;
+    tasks.push(retention::start(
+        store.clone(),
+        retention::RetentionConfig {
+            events: r.events,
+            outbox: r.outbox,
+            dead_letters: r.dead_letters,
+            audit: r.audit,
+            interval: r.interval,
+        },
+        observer,
+    ));
+    tasks
+}
+
 impl Application {
     pub async fn build(config: Config) -> Result<Application, StartError> {
         Self::build_with_clock(config, Arc::new(SystemClock)).await
@@ -121,14 +182,16 @@ impl Application {
             config.jwks_max_stale,
             config.nats_url.is_some(),
         ));
-        let background: Vec<_> = store.listen_for_changes().await?.into_iter().collect();
+        let mut background: Vec<_> = store.listen_for_changes().await?.into_iter().collect();
+        let secrets = Arc::new(crate::secrets::SecretBox::new(&master_key));
+        background.extend(start_pipeline(&config, &store, &secrets, &metrics, &delivery).await);
         let state = AppState {
             delivery,
             login_limiter: Arc::new(LoginLimiter::new(
                 config.login_per_ip_per_minute,
                 config.login_per_account_per_minute,
             )),
-            secrets: Arc::new(crate::secrets::SecretBox::new(&master_key)),
+            secrets,
             store,
             config: Arc::new(config),
             metrics,

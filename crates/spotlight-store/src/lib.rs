@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod keys;
 mod objects;
+mod retention;
 mod tenants;
 mod users;
 mod webhooks;
@@ -26,6 +27,7 @@ pub use error::StoreError;
 pub use events::{IngestBatch, Ingested, SinkTarget};
 pub use keys::{ApiKey, AuthKey, NewKey};
 pub use objects::{ObjectFilter, ObjectRecord, Publication, VersionRecord};
+pub use retention::Purge;
 pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
 pub use users::{EndUser, ProfileWrite, UserState};
 pub use webhooks::{

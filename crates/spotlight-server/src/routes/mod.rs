@@ -12,6 +12,7 @@ pub mod sdk;
 pub mod sdk_events;
 pub mod settings;
 pub mod users;
+pub mod webhooks;
 
 use crate::auth::{AdminActor, RequestMeta, RoleNeeded};
 use serde::{Deserialize, Serialize};

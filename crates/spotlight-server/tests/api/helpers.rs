@@ -46,6 +46,28 @@ macro_rules! both_stores {
             }
         }
     };
+    ($name:ident, $body:expr, $tweak:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app =
+                    $crate::helpers::TestApp::spawn_with($crate::helpers::Db::Sqlite, $tweak).await;
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if !$crate::helpers::postgres_available() {
+                    return;
+                }
+                let app =
+                    $crate::helpers::TestApp::spawn_with($crate::helpers::Db::Postgres, $tweak)
+                        .await;
+                ($body)(app).await;
+            }
+        }
+    };
 }
 
 pub fn postgres_available() -> bool {

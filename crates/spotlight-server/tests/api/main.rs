@@ -16,5 +16,6 @@ mod openapi;
 mod operator;
 mod ops;
 mod pipeline;
+mod relay;
 mod sdk;
 mod settings;

@@ -11,6 +11,7 @@ struct Ids {
     tour: String,
     key: String,
     member: String,
+    webhook: String,
     by_kind: Vec<(&'static str, String)>,
 }
 
@@ -110,10 +111,23 @@ async fn seed(app: &TestApp, sk: &str) -> Ids {
         .profiles
         .flush(std::time::Duration::from_secs(5))
         .await;
+    // A webhook to a port nobody listens on (the test send reports the failure).
+    let hook: Value = app
+        .client
+        .post(app.url("/v1/admin/webhooks"))
+        .bearer_auth(sk)
+        .json(&json!({"url": "http://127.0.0.1:9/hook", "environment": "staging"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     Ids {
         tour: by_kind[0].1.clone(),
         key,
         member: String::new(),
+        webhook: hook["webhook"]["id"].as_str().unwrap().to_owned(),
         by_kind,
     }
 }
@@ -142,6 +156,61 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
             Role::Viewer,
         ),
         (Method::GET, "/v1/admin/settings".into(), None, Role::Admin),
+        (Method::GET, "/v1/admin/webhooks".into(), None, Role::Viewer),
+        (
+            Method::POST,
+            "/v1/admin/webhooks".into(),
+            Some(json!({"url": "https://hooks.acme.test/in", "events": ["export"]})),
+            Role::Admin,
+        ),
+        (
+            Method::GET,
+            format!("/v1/admin/webhooks/{}", ids.webhook),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::PATCH,
+            format!("/v1/admin/webhooks/{}", ids.webhook),
+            Some(json!({"description": "staging events"})),
+            Role::Admin,
+        ),
+        (
+            Method::POST,
+            format!("/v1/admin/webhooks/{}/rotate", ids.webhook),
+            None,
+            Role::Admin,
+        ),
+        (
+            Method::POST,
+            format!("/v1/admin/webhooks/{}/test", ids.webhook),
+            None,
+            Role::Admin,
+        ),
+        (
+            Method::GET,
+            format!("/v1/admin/webhooks/{}/deliveries", ids.webhook),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            "/v1/admin/dead-letters".into(),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::POST,
+            "/v1/admin/dead-letters/replay".into(),
+            Some(json!({})),
+            Role::Admin,
+        ),
+        (
+            Method::POST,
+            "/v1/admin/dead-letters/discard".into(),
+            Some(json!({})),
+            Role::Admin,
+        ),
         (
             Method::PATCH,
             "/v1/admin/settings".into(),
@@ -224,6 +293,11 @@ fn destructive(ids: &Ids) -> Vec<(Method, String, Role)> {
             Role::Editor,
         ));
     }
+    d.push((
+        Method::DELETE,
+        format!("/v1/admin/webhooks/{}", ids.webhook),
+        Role::Admin,
+    ));
     d.push((
         Method::DELETE,
         format!("/v1/admin/members/{}", ids.member),
@@ -358,7 +432,10 @@ async fn isolation(db: Db) {
     let mut checked = 0;
     let with_ids: Vec<(Method, String, Option<Value>)> = routes(&ids)
         .into_iter()
-        .filter(|(_, p, _, _)| p.matches('/').count() > 3 && !p.ends_with("/settings"))
+        // Bulk dead-letter actions name no object: they act on the caller's own.
+        .filter(|(_, p, _, _)| {
+            p.matches('/').count() > 3 && !p.ends_with("/settings") && !p.contains("dead-letters")
+        })
         .map(|(m, p, b, _)| (m, p, b))
         .chain(destructive(&ids).into_iter().map(|(m, p, _)| (m, p, None)))
         .collect();

@@ -1,0 +1,191 @@
+//! The two kinds of sink: webhooks (HTTP POST, signed) and NATS JetStream
+//! (published with the delivery id as `Nats-Msg-Id`, so a retried publish is
+//! dropped by the stream's duplicate window).
+
+use crate::signature;
+use std::time::{Duration, Instant};
+
+/// How one attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    Delivered { status: Option<u16> },
+    Failed { status: Option<u16>, error: String },
+}
+
+impl Attempt {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Attempt::Delivered { status } | Attempt::Failed { status, .. } => *status,
+        }
+    }
+}
+
+pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Posts deliveries to webhook endpoints.
+#[derive(Clone)]
+pub struct WebhookSink {
+    client: reqwest::Client,
+}
+
+impl WebhookSink {
+    pub fn new() -> Result<WebhookSink, String> {
+        let client = reqwest::Client::builder()
+            .timeout(WEBHOOK_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            // A redirect would send the signed body somewhere nobody configured.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Spotlight-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(8)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(WebhookSink { client })
+    }
+
+    /// One POST. 2xx is delivered; anything else (or no answer) failed.
+    pub async fn send(
+        &self,
+        url: &str,
+        delivery_id: &str,
+        attempt: i64,
+        body: &str,
+        secrets: &[&[u8]],
+        now_unix: i64,
+    ) -> (Attempt, Duration) {
+        let started = Instant::now();
+        let result = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("Spotlight-Delivery", delivery_id)
+            .header("Spotlight-Attempt", attempt.to_string())
+            .header(
+                signature::HEADER,
+                signature::header(secrets, now_unix, body.as_bytes()),
+            )
+            .body(body.to_owned())
+            .send()
+            .await;
+        let outcome = match result {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                // Drain a little of the body so the connection can be reused.
+                let _ = resp.bytes().await;
+                if (200..300).contains(&status) {
+                    Attempt::Delivered {
+                        status: Some(status),
+                    }
+                } else {
+                    Attempt::Failed {
+                        status: Some(status),
+                        error: format!("the endpoint answered {status}"),
+                    }
+                }
+            }
+            Err(e) => Attempt::Failed {
+                status: None,
+                error: describe(e),
+            },
+        };
+        (outcome, started.elapsed())
+    }
+}
+
+fn describe(e: reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        // No URL in the text: it may carry credentials.
+        e.without_url().to_string()
+    }
+}
+
+pub const NATS_STREAM: &str = "SPOTLIGHT_EVENTS";
+pub const NATS_SUBJECTS: &str = "spotlight.events.>";
+
+/// Publishes deliveries to JetStream.
+pub struct NatsSink {
+    js: async_nats::jetstream::Context,
+    stream_ready: tokio::sync::OnceCell<()>,
+}
+
+impl NatsSink {
+    /// Connects in the background: a server that is down at start-up is retried,
+    /// and its deliveries wait in the outbox meanwhile.
+    pub async fn connect(url: &str) -> Result<NatsSink, String> {
+        let client = async_nats::ConnectOptions::new()
+            .retry_on_initial_connect()
+            .name("spotlight")
+            .connect(url)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(NatsSink {
+            js: async_nats::jetstream::new(client),
+            stream_ready: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    async fn ensure_stream(&self) -> Result<(), String> {
+        self.stream_ready
+            .get_or_try_init(|| async {
+                self.js
+                    .get_or_create_stream(async_nats::jetstream::stream::Config {
+                        name: NATS_STREAM.to_owned(),
+                        subjects: vec![NATS_SUBJECTS.to_owned()],
+                        duplicate_window: Duration::from_secs(600),
+                        ..Default::default()
+                    })
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("cannot create the stream: {e}"))
+            })
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn publish(
+        &self,
+        subject: String,
+        delivery_id: &str,
+        body: &str,
+    ) -> (Attempt, Duration) {
+        let started = Instant::now();
+        let outcome = match self.try_publish(subject, delivery_id, body).await {
+            Ok(()) => Attempt::Delivered { status: None },
+            Err(error) => Attempt::Failed {
+                status: None,
+                error,
+            },
+        };
+        (outcome, started.elapsed())
+    }
+
+    async fn try_publish(
+        &self,
+        subject: String,
+        delivery_id: &str,
+        body: &str,
+    ) -> Result<(), String> {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            self.ensure_stream().await?;
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert(async_nats::header::NATS_MESSAGE_ID, delivery_id);
+            let ack = self
+                .js
+                .publish_with_headers(subject, headers, bytes::Bytes::from(body.to_owned()))
+                .await
+                .map_err(|e| format!("publish failed: {e}"))?;
+            ack.await.map_err(|e| format!("no acknowledgement: {e}"))?;
+            Ok(())
+        })
+        .await
+        .map_err(|_| "timed out".to_owned())?
+    }
+}
+
+/// The subject of an environment's events.
+pub fn nats_subject(tenant: &str, environment: &str) -> String {
+    format!("spotlight.events.{tenant}.{environment}")
+}
