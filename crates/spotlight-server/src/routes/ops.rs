@@ -23,8 +23,29 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         )
             .into_response();
     }
+    let backlog = match state.store.outbox_backlog().await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: outbox backlog unknown");
+            spotlight_store::Backlog::default()
+        }
+    };
+    if u64::try_from(backlog.pending).unwrap_or(0) > state.config.outbox_ready_threshold {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({
+                "status": "unavailable",
+                "reason": "outbox backlog over threshold",
+                "store": store,
+                "outbox_pending": backlog.pending,
+                "threshold": state.config.outbox_ready_threshold,
+            })),
+        )
+            .into_response();
+    }
     match state.store.migration_status().await {
         Ok(m) if m.is_current() => axum::Json(json!({
+            "outbox_pending": backlog.pending,
             "status": "ready",
             "store": store,
             "migrations": { "applied": m.applied, "known": m.known },

@@ -516,3 +516,106 @@ async fn events_reach_nats_jetstream() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn readiness_reports_an_outbox_backlog() {
+    let rx = Receiver::start().await;
+    rx.set_status(500);
+    let app = TestApp::spawn_with(crate::helpers::Db::Sqlite, |c| {
+        c.outbox_ready_threshold = 1;
+        c.relay_backoff_base = Duration::from_secs(60);
+    })
+    .await;
+    let t = app.tenant("acme", &[]).await;
+    let (pk, sk) = prod(&t);
+    let (_, created) = admin_json(
+        &app,
+        sk,
+        reqwest::Method::POST,
+        "/v1/admin/webhooks",
+        Some(json!({"url": rx.url()})),
+    )
+    .await;
+    let hook = created["webhook"]["id"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        post_ok(
+            &app,
+            pk,
+            &json!({"user_id": "u1", "events": [ev("a", json!({}))]}),
+        )
+        .await;
+    }
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["reason"], "outbox backlog over threshold", "{body}");
+    assert_eq!(body["outbox_pending"], 2);
+    // Deleting the endpoint discards what waited for it.
+    let (s, _) = admin_json(
+        &app,
+        sk,
+        reqwest::Method::DELETE,
+        &format!("/v1/admin/webhooks/{hook}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 204);
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn retention_removes_what_is_past_its_time() {
+    let clock = Arc::new(spotlight_domain::ManualClock::new(
+        spotlight_domain::Timestamp(time::OffsetDateTime::now_utc().unix_timestamp() * 1000),
+    ));
+    let app = TestApp::spawn_full(
+        crate::helpers::Db::Sqlite,
+        |c| c.retention.events = Duration::from_secs(86_400),
+        None,
+        clock.clone(),
+    )
+    .await;
+    let t = app.tenant("acme", &[]).await;
+    let (pk, _) = prod(&t);
+    post_ok(
+        &app,
+        pk,
+        &json!({"user_id": "u1", "events": [ev("a", json!({})), ev("b", json!({}))]}),
+    )
+    .await;
+    clock.advance_secs(2 * 86_400);
+    let mut e = ev("c", json!({}));
+    e["timestamp"] = json!(spotlight_domain::Clock::now(clock.as_ref()).millis());
+    post_ok(&app, pk, &json!({"user_id": "u1", "events": [e]})).await;
+    let config = &app.state.config.retention;
+    let removed = spotlight_pipeline::retention::run_once(
+        app.store(),
+        &spotlight_pipeline::retention::RetentionConfig {
+            events: config.events,
+            outbox: config.outbox,
+            dead_letters: config.dead_letters,
+            audit: config.audit,
+            interval: config.interval,
+        },
+        app.state.metrics.as_ref(),
+    )
+    .await
+    .unwrap();
+    assert!(removed.contains(&("events", 2)), "{removed:?}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM events").await, 1);
+    // Rollups and counts stay: they are the long-term record.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT CAST(SUM(count) AS BIGINT) FROM rollups WHERE grain = 'day'"
+        )
+        .await,
+        3
+    );
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("spotlight_retention_rows_removed_total{table=\"events\"} 2"),
+        "{metrics}"
+    );
+}
