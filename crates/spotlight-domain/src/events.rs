@@ -20,6 +20,8 @@ pub const MAX_FUTURE_MS: i64 = 5 * 60 * 1000;
 pub const MAX_AGE_MS: i64 = 30 * DAY_MS;
 pub const SCHEMA_VERSIONS: &[u64] = &[1];
 const DAY_MS: i64 = 86_400_000;
+/// The rollup name under which survey answers are counted one by one.
+pub const SURVEY_ANSWER: &str = "survey_answered#answer";
 const HOUR_MS: i64 = 3_600_000;
 const MAX_NAME: usize = 64;
 const MAX_TEXT_ANSWER: usize = 2_000;
@@ -587,7 +589,7 @@ impl Catalog {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Grain {
     Hour,
@@ -708,25 +710,31 @@ impl Effects {
 
         let object = e.object_id.as_deref().unwrap_or("");
         let step = e.step.map_or(-1, i64::from);
-        let details: Vec<String> = match (&e.answer, &e.arm) {
-            (Some(Answer::Score(s)), _) => vec![s.to_string()],
-            (Some(Answer::Choices(c)), _) => c.clone(),
-            (_, Some(arm)) => vec![arm.clone()],
-            _ => vec![String::new()],
+        // One counter per event; exposures and ticked items carry the arm or
+        // item as detail. Survey answers are also counted per answer under a
+        // derived name no tracked event can have (`#` is not allowed in names).
+        let detail = e
+            .arm
+            .clone()
+            .or_else(|| e.item_id.clone())
+            .unwrap_or_default();
+        let answers: Vec<String> = match &e.answer {
+            Some(Answer::Score(s)) => vec![s.to_string()],
+            Some(Answer::Choices(c)) => c.clone(),
+            _ => vec![],
         };
         for grain in [Grain::Hour, Grain::Day] {
-            for detail in &details {
-                *self
-                    .rollups
-                    .entry(RollupKey {
-                        grain,
-                        bucket: grain.bucket(at),
-                        object_id: object.to_owned(),
-                        step,
-                        event: e.name.clone(),
-                        detail: detail.clone(),
-                    })
-                    .or_default() += 1;
+            let key = |event: &str, detail: &str| RollupKey {
+                grain,
+                bucket: grain.bucket(at),
+                object_id: object.to_owned(),
+                step,
+                event: event.to_owned(),
+                detail: detail.to_owned(),
+            };
+            *self.rollups.entry(key(&e.name, &detail)).or_default() += 1;
+            for a in &answers {
+                *self.rollups.entry(key(SURVEY_ANSWER, a)).or_default() += 1;
             }
         }
         let day = Grain::Day.bucket(at);

@@ -2,6 +2,7 @@
 //! Nothing here performs I/O; time and randomness come in as parameters so callers
 //! (and tests) control them.
 
+pub mod analytics;
 pub mod audience;
 pub mod audience_doc;
 pub mod clock;

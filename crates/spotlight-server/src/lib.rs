@@ -71,6 +71,30 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/audit", get(routes::audit::list))
         .route("/v1/admin/users/{user_id}", get(routes::users::get))
         .route(
+            "/v1/admin/analytics/overview",
+            get(routes::analytics::overview),
+        )
+        .route(
+            "/v1/admin/analytics/tours/{id}",
+            get(routes::analytics::tour),
+        )
+        .route(
+            "/v1/admin/analytics/content/{id}",
+            get(routes::analytics::content),
+        )
+        .route(
+            "/v1/admin/analytics/checklists/{id}",
+            get(routes::analytics::checklist),
+        )
+        .route(
+            "/v1/admin/analytics/surveys/{id}",
+            get(routes::analytics::survey),
+        )
+        .route(
+            "/v1/admin/analytics/experiments/{id}",
+            get(routes::analytics::experiment),
+        )
+        .route(
             "/v1/admin/webhooks",
             get(routes::webhooks::list).post(routes::webhooks::create),
         )

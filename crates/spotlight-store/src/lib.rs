@@ -5,6 +5,7 @@
 //! Every method on tenant data takes a `TenantId`: there is no unscoped query.
 
 mod accounts;
+mod analytics;
 mod audit;
 mod backup;
 mod changes;
@@ -19,6 +20,7 @@ mod users;
 mod webhooks;
 
 pub use accounts::{Account, Member, Membership, NewSession, SessionRecord};
+pub use analytics::Cell;
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use backup::BackupSummary;
 pub use changes::{Change, Generations};

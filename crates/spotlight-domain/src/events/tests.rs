@@ -345,10 +345,17 @@ fn effects_fold_progress_counts_and_rollups() {
     let choices: Vec<&str> = fx
         .rollups
         .keys()
-        .filter(|k| k.grain == Grain::Hour && k.event == "survey_answered")
+        .filter(|k| k.grain == Grain::Hour && k.event == SURVEY_ANSWER)
         .map(|k| k.detail.as_str())
         .collect();
     assert_eq!(choices, vec!["x", "y"]);
+    let responses: u64 = fx
+        .rollups
+        .iter()
+        .filter(|(k, _)| k.grain == Grain::Hour && k.event == "survey_answered")
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(responses, 1, "one response with two choices");
     assert!(fx
         .uniques
         .contains(&(Grain::Day.bucket(t0), String::new(), "u1".into())));

@@ -249,7 +249,7 @@ pub async fn list(
 }
 
 /// Spreadsheets run cells starting with = + - @ as formulas: defuse them.
-fn csv_safe(s: &str) -> String {
+pub(crate) fn csv_safe(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

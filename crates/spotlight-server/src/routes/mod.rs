@@ -2,6 +2,7 @@
 //! response.
 
 pub mod admin_keys;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod members;

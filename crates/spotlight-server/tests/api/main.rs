@@ -5,6 +5,7 @@
 mod helpers;
 mod identity;
 
+mod analytics;
 mod auth;
 mod delivery;
 mod errors;

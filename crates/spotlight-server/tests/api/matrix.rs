@@ -156,6 +156,30 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
             Role::Viewer,
         ),
         (Method::GET, "/v1/admin/settings".into(), None, Role::Admin),
+        (
+            Method::GET,
+            "/v1/admin/analytics/overview".into(),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            format!("/v1/admin/analytics/tours/{}", ids.tour),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            format!("/v1/admin/analytics/surveys/{}", ids.tour),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            format!("/v1/admin/analytics/experiments/{}", ids.tour),
+            None,
+            Role::Viewer,
+        ),
         (Method::GET, "/v1/admin/webhooks".into(), None, Role::Viewer),
         (
             Method::POST,
@@ -434,7 +458,10 @@ async fn isolation(db: Db) {
         .into_iter()
         // Bulk dead-letter actions name no object: they act on the caller's own.
         .filter(|(_, p, _, _)| {
-            p.matches('/').count() > 3 && !p.ends_with("/settings") && !p.contains("dead-letters")
+            p.matches('/').count() > 3
+                && !p.ends_with("/settings")
+                && !p.contains("dead-letters")
+                && !p.ends_with("/analytics/overview")
         })
         .map(|(m, p, b, _)| (m, p, b))
         .chain(destructive(&ids).into_iter().map(|(m, p, _)| (m, p, None)))
