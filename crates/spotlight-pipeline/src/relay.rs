@@ -270,10 +270,13 @@ impl Relay {
                     let (attempt, took) = self
                         .webhooks
                         .send(
-                            &w.url,
-                            &c.id,
-                            c.attempt,
-                            &c.payload,
+                            &crate::sinks::Outgoing {
+                                url: &w.url,
+                                delivery_id: &c.id,
+                                attempt: c.attempt,
+                                events: c.event_count,
+                                body: &c.payload,
+                            },
                             &keys,
                             now.millis() / 1000,
                         )

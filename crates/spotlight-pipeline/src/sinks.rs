@@ -22,6 +22,17 @@ impl Attempt {
 
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One delivery to one endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    pub url: &'a str,
+    pub delivery_id: &'a str,
+    /// 1 for the first attempt.
+    pub attempt: i64,
+    pub events: i64,
+    pub body: &'a str,
+}
+
 /// Posts deliveries to webhook endpoints.
 #[derive(Clone)]
 pub struct WebhookSink {
@@ -45,13 +56,17 @@ impl WebhookSink {
     /// One POST. 2xx is delivered; anything else (or no answer) failed.
     pub async fn send(
         &self,
-        url: &str,
-        delivery_id: &str,
-        attempt: i64,
-        body: &str,
+        out: &Outgoing<'_>,
         secrets: &[&[u8]],
         now_unix: i64,
     ) -> (Attempt, Duration) {
+        let Outgoing {
+            url,
+            delivery_id,
+            attempt,
+            events,
+            body,
+        } = *out;
         let started = Instant::now();
         let result = self
             .client
@@ -59,6 +74,7 @@ impl WebhookSink {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("Spotlight-Delivery", delivery_id)
             .header("Spotlight-Attempt", attempt.to_string())
+            .header("Spotlight-Event-Count", events.to_string())
             .header(
                 signature::HEADER,
                 signature::header(secrets, now_unix, body.as_bytes()),

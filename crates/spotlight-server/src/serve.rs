@@ -183,6 +183,7 @@ impl Application {
             config.nats_url.is_some(),
         ));
         let mut background: Vec<_> = store.listen_for_changes().await?.into_iter().collect();
+        background.extend(store.checkpoint_in_background());
         let secrets = Arc::new(crate::secrets::SecretBox::new(&master_key));
         background.extend(start_pipeline(&config, &store, &secrets, &metrics, &delivery).await);
         let state = AppState {

@@ -66,8 +66,10 @@ fn chunks(mut n: usize) -> Vec<usize> {
     out
 }
 
-/// `($1, $2, $3), ($4, $5, $6), …`
-fn values(rows: usize, cols: usize) -> String {
+/// `($1, $2, $3), ($4, $5, $6), …` — or, for SQLite, `(?, ?, ?), …`: SQLite
+/// looks a named parameter up by a linear scan, so binding thousands of `$N`
+/// costs quadratic time, while anonymous ones bind in order.
+fn values(rows: usize, cols: usize, backend: Backend) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -78,8 +80,13 @@ fn values(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push_str(", ");
             }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            match backend {
+                Backend::Sqlite => s.push('?'),
+                Backend::Postgres => {
+                    s.push('$');
+                    s.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
         }
         s.push(')');
     }
@@ -110,6 +117,7 @@ fn i(n: u64) -> V {
 
 /// Runs `head VALUES (…), … tail` over `rows` in chunks; returns the rows returned.
 async fn insert_rows(
+    backend: Backend,
     conn: &mut sqlx::AnyConnection,
     head: &str,
     tail: &str,
@@ -120,7 +128,7 @@ async fn insert_rows(
     let mut out = Vec::new();
     let mut rows = rows.into_iter();
     for size in chunks(rows.len()) {
-        let sql = format!("{head} VALUES {} {tail}", values(size, cols));
+        let sql = format!("{head} VALUES {} {tail}", values(size, cols, backend));
         let mut q = sqlx::query(&sql);
         for row in rows.by_ref().take(size) {
             for v in row {
@@ -204,6 +212,7 @@ impl Store {
             }
         }
         let inserted = insert_rows(
+            self.backend,
             &mut tx,
             "INSERT INTO events (environment_id, event_id, tenant_id, name, user_id, session_id, \
              object_id, step, occurred_at, received_at, schema_version, properties)",
@@ -266,6 +275,7 @@ impl Store {
             }
         }
         insert_rows(
+            self.backend,
             &mut tx,
             "INSERT INTO outbox (id, tenant_id, environment_id, sink, payload, event_count, \
              next_attempt_at, created_at)",
@@ -295,6 +305,7 @@ impl Store {
             .map(|(u, (first, last))| vec![e(), V::T(u.clone()), t(), V::I(*first), V::I(*last)])
             .collect();
         insert_rows(
+            self.backend,
             conn,
             "INSERT INTO end_users (environment_id, user_id, tenant_id, first_seen, last_seen)",
             "ON CONFLICT (environment_id, user_id) DO UPDATE SET last_seen = \
@@ -320,6 +331,7 @@ impl Store {
             })
             .collect();
         insert_rows(
+            self.backend,
             conn,
             "INSERT INTO user_event_counts (environment_id, user_id, event, tenant_id, count, last_at)",
             "ON CONFLICT (environment_id, user_id, event) DO UPDATE SET \
@@ -356,6 +368,7 @@ impl Store {
             })
             .collect();
         insert_rows(
+            self.backend,
             conn,
             "INSERT INTO user_progress (environment_id, user_id, object_id, tenant_id, times_shown, \
              last_shown_at, last_session, step_reached, started_at, completed_at, dismissed_at, updated_at)",
@@ -400,6 +413,7 @@ impl Store {
             })
             .collect();
         insert_rows(
+            self.backend,
             conn,
             "INSERT INTO rollups (environment_id, grain, bucket, object_id, step, event, detail, tenant_id, count)",
             "ON CONFLICT (environment_id, grain, bucket, object_id, step, event, detail) \
@@ -417,6 +431,7 @@ impl Store {
             })
             .collect();
         insert_rows(
+            self.backend,
             conn,
             "INSERT INTO rollup_users (environment_id, day, object_id, user_id, tenant_id)",
             "ON CONFLICT (environment_id, day, object_id, user_id) DO NOTHING",
@@ -440,6 +455,7 @@ impl Store {
             })
             .collect();
         insert_rows(
+            self.backend,
             conn,
             "INSERT INTO experiment_exposures (environment_id, object_id, user_id, tenant_id, arm, exposed_at)",
             "ON CONFLICT (environment_id, object_id, user_id) DO NOTHING",
@@ -607,6 +623,7 @@ mod tests {
 
     #[test]
     fn values_numbers_placeholders() {
-        assert_eq!(values(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(values(2, 2, Backend::Postgres), "($1, $2), ($3, $4)");
+        assert_eq!(values(2, 2, Backend::Sqlite), "(?, ?), (?, ?)");
     }
 }

@@ -136,10 +136,10 @@ impl Store {
         match backend {
             Backend::Sqlite => {
                 let url = sqlite_url(url);
-                let read = sqlite_pool(options.max_connections.max(1), options)
+                let read = sqlite_pool(options.max_connections.max(1), options, false)
                     .connect(&url)
                     .await?;
-                let write = sqlite_pool(1, options).connect(&url).await?;
+                let write = sqlite_pool(1, options, true).connect(&url).await?;
                 Ok(Store {
                     backend,
                     read,
@@ -239,12 +239,21 @@ fn sqlite_url(url: &str) -> String {
     }
 }
 
-fn sqlite_pool(max: u32, options: &StoreOptions) -> AnyPoolOptions {
+fn sqlite_pool(max: u32, options: &StoreOptions, writer: bool) -> AnyPoolOptions {
+    // The writer keeps a large page cache (event ingest touches many index pages
+    // per commit) and leaves checkpoints to [`Store::checkpoint_in_background`]
+    // (its own limit, ~400 MB of WAL, is only a backstop); readers map the file.
+    let tuning: &'static str = if writer {
+        "PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 100000; \
+         PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456;"
+    } else {
+        "PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456;"
+    };
     AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(options.acquire_timeout)
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 // WAL: readers never block the writer; NORMAL sync is durable across
                 // process crashes (WAL is fsynced at checkpoints and on commit by the OS).
@@ -253,6 +262,7 @@ fn sqlite_pool(max: u32, options: &StoreOptions) -> AnyPoolOptions {
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
                 )
                 .await?;
+                conn.execute(tuning).await?;
                 Ok(())
             })
         })
@@ -300,5 +310,26 @@ impl Store {
         Ok(sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&self.read)
             .await?)
+    }
+}
+
+impl Store {
+    /// SQLite: copies the WAL back into the database once a second from a reader
+    /// connection, so the writer's commits do not stop for checkpoints. `None`
+    /// for PostgreSQL.
+    pub fn checkpoint_in_background(&self) -> Option<tokio::task::JoinHandle<()>> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        let read = self.read.clone();
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = read.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                    tracing::debug!(error = %e, "checkpoint skipped");
+                }
+            }
+        }))
     }
 }

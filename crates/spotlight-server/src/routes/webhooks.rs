@@ -296,10 +296,13 @@ pub async fn test_send(
     let sink = spotlight_pipeline::sinks::WebhookSink::new().map_err(ApiError::internal)?;
     let (attempt, took) = sink
         .send(
-            &w.url,
-            &delivery_id,
-            1,
-            &body,
+            &spotlight_pipeline::sinks::Outgoing {
+                url: &w.url,
+                delivery_id: &delivery_id,
+                attempt: 1,
+                events: 0,
+                body: &body,
+            },
             &[secret.as_bytes()],
             now.millis() / 1000,
         )
