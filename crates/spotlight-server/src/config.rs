@@ -90,6 +90,9 @@ pub struct Config {
     /// First retry delay; doubles each attempt (with jitter) up to the maximum.
     pub relay_backoff_base: Duration,
     pub relay_backoff_max: Duration,
+    /// How long a relay holds a claimed delivery before another may retry it
+    /// (a relay that died mid-attempt is covered after this).
+    pub relay_lease: Duration,
     /// Retention: raw events, delivered outbox rows, dead letters, audit log.
     pub retention: Retention,
     /// `/readyz` answers 503 while more deliveries than this wait.
@@ -139,6 +142,7 @@ struct Raw {
     relay_max_attempts: Option<u64>,
     relay_backoff_base_ms: Option<u64>,
     relay_backoff_max_secs: Option<u64>,
+    relay_lease_secs: Option<u64>,
     retention_events_days: Option<u64>,
     retention_outbox_days: Option<u64>,
     retention_dead_letters_days: Option<u64>,
@@ -184,6 +188,7 @@ const KEYS: &[&str] = &[
     "relay_max_attempts",
     "relay_backoff_base_ms",
     "relay_backoff_max_secs",
+    "relay_lease_secs",
     "retention_events_days",
     "retention_outbox_days",
     "retention_dead_letters_days",
@@ -353,6 +358,7 @@ impl Config {
                 "relay_backoff_max_secs",
                 self.relay_backoff_max.as_secs().to_string(),
             ),
+            ("relay_lease_secs", self.relay_lease.as_secs().to_string()),
             (
                 "retention_events_days",
                 (self.retention.events.as_secs() / 86_400).to_string(),
@@ -403,7 +409,11 @@ fn env_value_as_toml(key: &str, value: &str) -> String {
         || key.ends_with("_bytes")
         || key.ends_with("_minute")
         || key.ends_with("_hours")
-        || key == "db_max_connections";
+        || key.ends_with("_ms")
+        || key.ends_with("_days")
+        || key == "db_max_connections"
+        || key == "relay_max_attempts"
+        || key == "outbox_ready_threshold";
     let boolean = key == "migrate_on_start" || key == "trust_proxy";
     if (numeric && !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
         || (boolean && (value == "true" || value == "false"))
@@ -785,6 +795,13 @@ fn resolve(env: Raw, file: Raw) -> Result<Config, ConfigError> {
             1,
             7 * 86_400,
         )?,
+        relay_lease: secs(
+            "relay_lease_secs",
+            env.relay_lease_secs.or(file.relay_lease_secs),
+            60,
+            1,
+            3600,
+        )?,
         retention: Retention {
             events: days(
                 "retention_events_days",
@@ -861,6 +878,29 @@ mod tests {
         assert_eq!(c.mode, Mode::Development);
         assert!(c.database_url.expose_secret().starts_with("sqlite://"));
         assert_eq!(c.allowed_origins, ExtraOrigins::List(vec![]));
+    }
+
+    #[test]
+    fn pipeline_settings_come_from_the_environment() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("SPOTLIGHT_RELAY_MAX_ATTEMPTS", "4"),
+                ("SPOTLIGHT_RELAY_BACKOFF_BASE_MS", "50"),
+                ("SPOTLIGHT_RELAY_LEASE_SECS", "2"),
+                ("SPOTLIGHT_RETENTION_EVENTS_DAYS", "7"),
+                ("SPOTLIGHT_OUTBOX_READY_THRESHOLD", "10"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.relay_max_attempts, 4);
+        assert_eq!(c.relay_backoff_base, Duration::from_millis(50));
+        assert_eq!(c.relay_lease, Duration::from_secs(2));
+        assert_eq!(c.retention.events, Duration::from_secs(7 * 86_400));
+        assert_eq!(c.outbox_ready_threshold, 10);
+        let err =
+            Config::load_from(None, env(&[("SPOTLIGHT_RELAY_MAX_ATTEMPTS", "0")])).unwrap_err();
+        assert!(err.key.starts_with("relay_max_attempts"), "{}", err.key);
     }
 
     #[test]

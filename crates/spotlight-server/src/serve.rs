@@ -89,6 +89,7 @@ async fn start_pipeline(
         max_attempts: config.relay_max_attempts,
         backoff_base: config.relay_backoff_base,
         backoff_max: config.relay_backoff_max,
+        lease: config.relay_lease,
         breaker_cooldown: config
             .relay_backoff_base
             .saturating_mul(30)

@@ -6,6 +6,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod crash;
+
 const BIN: &str = env!("CARGO_BIN_EXE_spotlight");
 
 /// A command with a clean SPOTLIGHT_* environment and its own data directory.
@@ -163,10 +165,15 @@ struct Server {
 impl Server {
     fn start(dir: &std::path::Path, database_url: Option<&str>) -> Server {
         let mut cmd = spotlight(dir);
-        cmd.args(["serve"]).env("SPOTLIGHT_LISTEN", "127.0.0.1:0");
         if let Some(url) = database_url {
             cmd.env("SPOTLIGHT_DATABASE_URL", url);
         }
+        Server::start_with(cmd)
+    }
+
+    /// `spotlight serve` on a free port, with the environment `cmd` carries.
+    fn start_with(mut cmd: Command) -> Server {
+        cmd.args(["serve"]).env("SPOTLIGHT_LISTEN", "127.0.0.1:0");
         let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -197,6 +204,15 @@ impl Server {
             base,
             logs,
             drain: Some(drain),
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flushing — a crash.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(d) = self.drain.take() {
+            let _ = d.join();
         }
     }
 
