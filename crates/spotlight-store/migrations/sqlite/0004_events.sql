@@ -21,7 +21,9 @@ CREATE TABLE events (
     PRIMARY KEY (environment_id, event_id)
 );
 CREATE INDEX events_received_idx ON events (received_at);
-CREATE INDEX events_name_idx ON events (environment_id, name, occurred_at);
+-- Free-text survey answers are the only raw events analytics reads.
+CREATE INDEX events_survey_idx ON events (environment_id, object_id, step, occurred_at)
+    WHERE name = 'survey_answered';
 
 CREATE TABLE rollups (
     environment_id TEXT NOT NULL,
