@@ -191,14 +191,26 @@ impl Store {
         let mut tx = self.write.begin().await?;
 
         // 1. The events; resent ones are skipped by their key.
-        let mut rows = Vec::new();
-        for b in batches {
-            let (t, env) = (b.tenant.to_string(), b.environment.to_string());
-            for e in &b.events {
+        // In key order: concurrent writers (PostgreSQL) then take index locks in
+        // the same order, so two groups resending the same events cannot deadlock.
+        let mut keyed: Vec<(String, String, &IngestBatch, &Event)> = batches
+            .iter()
+            .flat_map(|b| {
+                let env = b.environment.to_string();
+                b.events
+                    .iter()
+                    .map(move |e| (env.clone(), e.event_id.to_string(), b, e))
+            })
+            .collect();
+        keyed.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        let mut rows = Vec::with_capacity(keyed.len());
+        {
+            for (env, id, b, e) in keyed {
+                let t = b.tenant.to_string();
                 rows.push(vec![
-                    V::T(env.clone()),
-                    V::T(e.event_id.to_string()),
-                    V::T(t.clone()),
+                    V::T(env),
+                    V::T(id),
+                    V::T(t),
                     V::T(e.name.clone()),
                     V::T(e.user_id.clone()),
                     V::OT(e.session_id.clone()),

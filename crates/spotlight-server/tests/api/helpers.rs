@@ -203,6 +203,27 @@ impl TestApp {
         }
     }
 
+    /// A second node on the same database (and data directory), as a cluster runs.
+    pub async fn spawn_peer(&self) -> TestApp {
+        let config = (*self.state.config).clone();
+        let app = Application::build(config).await.unwrap();
+        let addr = app.local_addr();
+        let state = app.state().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            db: self.db,
+            addr,
+            client: client(),
+            state,
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

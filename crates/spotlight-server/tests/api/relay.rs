@@ -619,3 +619,88 @@ async fn retention_removes_what_is_past_its_time() {
         "{metrics}"
     );
 }
+
+/// Counts concurrent requests per delivery id: two relays sending the same
+/// attempt at once would show up as an overlap.
+#[derive(Clone, Default)]
+struct Overlaps {
+    in_flight: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+    seen: Arc<Mutex<Vec<String>>>,
+    overlaps: Arc<std::sync::atomic::AtomicUsize>,
+    events: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn slow_hook(State(o): State<Overlaps>, headers: HeaderMap, body: String) -> StatusCode {
+    let id = headers["spotlight-delivery"].to_str().unwrap().to_owned();
+    {
+        let mut f = o.in_flight.lock().unwrap();
+        let n = f.entry(id.clone()).or_default();
+        if *n > 0 {
+            o.overlaps.fetch_add(1, Ordering::SeqCst);
+        }
+        *n += 1;
+    }
+    // Slow enough that both relays are busy at once.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    o.events
+        .fetch_add(v["events"].as_array().unwrap().len(), Ordering::SeqCst);
+    *o.in_flight.lock().unwrap().get_mut(&id).unwrap() -= 1;
+    o.seen.lock().unwrap().push(id);
+    StatusCode::OK
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_relay_without_delivering_an_attempt_twice() {
+    if !crate::helpers::postgres_available() {
+        return;
+    }
+    let a = TestApp::spawn(crate::helpers::Db::Postgres).await;
+    let b = a.spawn_peer().await;
+    let o = Overlaps::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(slow_hook))
+        .with_state(o.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let t = a.tenant("acme", &[]).await;
+    let (pk, sk) = prod(&t);
+    admin_json(
+        &a,
+        sk,
+        reqwest::Method::POST,
+        "/v1/admin/webhooks",
+        Some(json!({"url": format!("http://{addr}/hook")})),
+    )
+    .await;
+    // Both nodes take events (and both run a relay).
+    for i in 0..40 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        post_ok(node, pk, &json!({"user_id": format!("u{i}"), "events": [ev("click", json!({})), ev("export", json!({}))]})).await;
+    }
+    eventually(30, "every event delivered", || {
+        o.events.load(Ordering::SeqCst) >= 80
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = o.seen.lock().unwrap().clone();
+    let distinct: std::collections::HashSet<&String> = seen.iter().collect();
+    assert_eq!(
+        o.overlaps.load(Ordering::SeqCst),
+        0,
+        "a delivery was sent by two relays at once"
+    );
+    assert_eq!(distinct.len(), seen.len(), "a delivery was sent twice");
+    assert_eq!(o.events.load(Ordering::SeqCst), 80);
+    // Both relays worked.
+    let delivered = |m: String| {
+        m.lines().any(|l| {
+            l.starts_with("spotlight_deliveries_total{sink=\"webhook\",result=\"delivered\"}")
+        })
+    };
+    assert!(
+        delivered(a.metrics().await) && delivered(b.metrics().await),
+        "both nodes delivered"
+    );
+}
