@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(routes::ops::readyz))
         .route("/metrics", get(routes::ops::metrics))
         .route("/openapi.json", get(routes::ops::openapi))
+        .route("/sdk/v1/{file}", get(routes::sdk_script::script))
         .route("/docs", get(routes::ops::docs))
         .route("/docs/docs.js", get(routes::ops::docs_js))
         .route("/docs/docs.css", get(routes::ops::docs_css))

@@ -45,18 +45,26 @@ pub fn origin_allowed(state: &AppState, tenant_origins: &[AllowedOrigin], origin
     tenant_origins.iter().any(|o| o.matches(origin))
 }
 
+fn key_from_query(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "key")
+        .map(|(_, v)| v.into_owned())
+}
+
 impl FromRequestParts<AppState> for SdkClient {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get(KEY_HEADER) else {
+        // `sendBeacon` cannot set headers: on page hide the SDK puts the
+        // (public) publishable key in the query instead.
+        let text = match parts.headers.get(KEY_HEADER) {
+            Some(v) => v.to_str().ok().map(str::to_owned),
+            None => key_from_query(parts.uri.query()),
+        };
+        let Some(text) = text else {
             return Err(refuse(state, "missing"));
         };
-        let Some(key) = value
-            .to_str()
-            .ok()
-            .and_then(|t| PlainKey::parse(KeyKind::Publishable, t.trim()).ok())
-        else {
+        let Some(key) = PlainKey::parse(KeyKind::Publishable, text.trim()).ok() else {
             return Err(refuse(state, "malformed"));
         };
         let hash = key.hash();

@@ -11,6 +11,7 @@ pub mod operator;
 pub mod ops;
 pub mod sdk;
 pub mod sdk_events;
+pub mod sdk_script;
 pub mod settings;
 pub mod users;
 pub mod webhooks;

@@ -1,0 +1,117 @@
+//! `/sdk/v1/…`: the embedded SDK script, its content-hashed aliases and lazy
+//! chunk, and the beacon path (publishable key in the query).
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_script_is_served_short_cached_and_under_its_hash_immutable() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let r = app
+        .client
+        .get(app.url("/sdk/v1/spotlight.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers().clone();
+    assert!(h["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert_eq!(h["cache-control"], "public, max-age=300");
+    assert_eq!(h["cross-origin-resource-policy"], "cross-origin");
+    let etag = h["etag"].to_str().unwrap().to_owned();
+    let body = r.text().await.unwrap();
+    assert!(body.len() > 10_000, "the real bundle, not a stub");
+
+    // Revalidation.
+    let r = app
+        .client
+        .get(app.url("/sdk/v1/spotlight.js"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+
+    // The same bytes under the hashed name, cached for a year.
+    let hashed = spotlight_server::routes::sdk_script::hashed_path();
+    let r = app.client.get(app.url(&hashed)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(r.text().await.unwrap(), body);
+
+    // The core names its lazy chunk by hash; that name is served.
+    let at = body
+        .find("spotlight-widgets.")
+        .expect("the core refers to its widgets chunk");
+    let chunk: String = body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .collect();
+    assert!(chunk.ends_with(".js"), "{chunk}");
+    let r = app
+        .client
+        .get(app.url(&format!("/sdk/v1/{chunk}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{chunk}");
+
+    for missing in [
+        "/sdk/v1/spotlight.0000000000000000.js",
+        "/sdk/v1/other.js",
+        "/sdk/v1/spotlight-widgets.js",
+    ] {
+        let r = app.client.get(app.url(missing)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{missing}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_beacon_may_carry_the_publishable_key_in_the_query() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let t = app.tenant("Beacon", &["https://app.beacon.test"]).await;
+    let (pk, _) = prod(&t);
+    let batch = serde_json::json!({"events": [{
+        "event_id": uuid::Uuid::new_v4().to_string(),
+        "schema_version": 1,
+        "name": "opened_page",
+        "timestamp": time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap(),
+        "user_id": "u-beacon",
+    }]});
+    // sendBeacon: text/plain, no custom headers.
+    let r = app
+        .client
+        .post(app.url(&format!("/v1/sdk/events?key={pk}")))
+        .header("origin", "https://app.beacon.test")
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(batch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    // Still policed: a wrong origin or a bad key is refused.
+    let r = app
+        .client
+        .post(app.url(&format!("/v1/sdk/events?key={pk}")))
+        .header("origin", "https://evil.test")
+        .body(batch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .post(app.url("/v1/sdk/events?key=pk_nope"))
+        .body(batch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
