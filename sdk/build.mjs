@@ -45,8 +45,12 @@ common.plugins = [cssPlugin];
 let stale = [];
 const sizes = {};
 const built = {};
+// One mangle cache across builds: the chunk calls the core's internal methods
+// by their shortened names, so every build must shorten them the same way.
+let mangleCache = {};
 async function one(o) {
-  const r = await build({ ...common, ...o, plugins: [...common.plugins, ...(o.plugins ?? [])] });
+  const r = await build({ ...common, ...o, mangleCache, plugins: [...common.plugins, ...(o.plugins ?? [])] });
+  mangleCache = r.mangleCache;
   const text = r.outputFiles[0].text;
   built[o.outfile] = text;
   sizes[o.outfile] = { min: Buffer.byteLength(text), gzip: gzipSync(text, { level: 9 }).length };

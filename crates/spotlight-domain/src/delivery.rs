@@ -157,22 +157,23 @@ impl Prepared {
         self.pages.is_empty() || page.is_some_and(|u| self.pages.iter().any(|p| p.matches_page(u)))
     }
 
-    /// A multi-page tour in progress resumes where its next step's page is.
+    /// A multi-page tour in progress resumes where the step reached, or the
+    /// one after it (the user pressed Next on a step whose successor lives on
+    /// another page), has its page.
     fn resumes_here(&self, progress: Option<&Progress>, page: Option<&PageUrl>) -> bool {
-        let (Doc::Tour(t), Some(p)) = (&self.doc, progress) else {
+        let (Doc::Tour(t), Some(p), Some(here)) = (&self.doc, progress, page) else {
             return false;
         };
-        if p.completed || p.dismissed {
-            return false;
-        }
-        let Some(step) = p.step_reached.and_then(|i| t.steps.get(i)) else {
+        let Some(reached) = p.step_reached.filter(|_| !p.completed && !p.dismissed) else {
             return false;
         };
-        let Some(step_page) = &step.page_url else {
-            return false;
+        let lives_here = |i: usize| {
+            t.steps
+                .get(i)
+                .and_then(|s| s.page_url.as_deref())
+                .is_some_and(|u| here.path().trim_end_matches('/') == u.trim_end_matches('/'))
         };
-        let Some(here) = page else { return false };
-        here.path().trim_end_matches('/') == step_page.trim_end_matches('/')
+        lives_here(reached) || lives_here(reached + 1)
     }
 
     fn frequency_allows(&self, p: Option<&Progress>, v: &Viewer<'_>) -> bool {
@@ -494,6 +495,33 @@ mod tests {
                     "multi-page tour resumes on its next page",
                     json!({"pages": [{"match": "exact", "pattern": "/start"}], "steps": [{"kind": "modal", "title": "A"}, {"kind": "modal", "title": "B", "page_url": "/reports"}]}),
                     true,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    step_reached: Some(0),
+                    ..Default::default()
+                }),
+                url: "https://app.test/reports",
+                ..case(
+                    "multi-page tour resumes after Next on the step before",
+                    json!({"pages": [{"match": "exact", "pattern": "/start"}], "steps": [{"kind": "modal", "title": "A"}, {"kind": "modal", "title": "B", "page_url": "/reports"}]}),
+                    true,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    step_reached: Some(0),
+                    dismissed: true,
+                    ..Default::default()
+                }),
+                url: "https://app.test/reports",
+                ..case(
+                    "a dismissed multi-page tour does not resume",
+                    json!({"pages": [{"match": "exact", "pattern": "/start"}], "steps": [{"kind": "modal", "title": "A"}, {"kind": "modal", "title": "B", "page_url": "/reports"}]}),
+                    false,
                 )
             },
         ];

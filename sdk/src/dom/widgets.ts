@@ -14,7 +14,8 @@ const CORNER: Record<string, [string, string]> = {
 
 function place(el: HTMLElement, position: string | undefined, fallback: string): void {
   const [v, hz] = CORNER[position ?? fallback] ?? CORNER[fallback]!;
-  el.style.setProperty(v, '16px');
+  // Corner widgets stay clear of a banner along the same edge.
+  el.style.setProperty(v, v === 'bottom' ? 'calc(16px + var(--bb, 0px))' : 'calc(16px + var(--bt, 0px))');
   el.style.setProperty(hz, '16px');
 }
 
@@ -45,8 +46,10 @@ export function showContent(host: Host, item: Delivered<Content>, onGone: () => 
   let overlay: HTMLElement | null = null;
   const returnFocus = document.activeElement;
   let gone = false;
+  const edge = c.position === 'top' ? '--bt' : '--bb';
   const remove = () => {
     gone = true;
+    if (kind === 'banner') root.style.removeProperty(edge);
     box.remove();
     overlay?.remove();
     document.removeEventListener('keydown', keys, true);
@@ -88,6 +91,7 @@ export function showContent(host: Host, item: Delivered<Content>, onGone: () => 
     document.addEventListener('keydown', keys, true);
   }
   root.append(box);
+  if (kind === 'banner') root.style.setProperty(edge, `${box.offsetHeight}px`);
   if (modal) box.focus({ preventScroll: true });
   host.track('content_viewed', base);
   host.emit('content_viewed', { contentId: item.id });
@@ -117,7 +121,7 @@ export function showChecklist(
     box.append(head);
     if (c.dismissible !== false) box.append(closeButton('Dismiss checklist', host.guard(() => { remove(); onDismiss(); })));
     if (!expanded) return;
-    const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': n, 'aria-valuenow': k }, h('i'));
+    const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-label': `${k} of ${n} done`, 'aria-valuemin': 0, 'aria-valuemax': n, 'aria-valuenow': k }, h('i'));
     (bar.firstChild as HTMLElement).style.width = `${(100 * k) / Math.max(n, 1)}%`;
     const list = h('ul');
     for (const it of c.items) {
@@ -168,11 +172,12 @@ export function showLauncher(host: Host, item: Delivered<Launcher>, titles: (kin
   const toggle = host.guard(() => {
     if (menu) return closeMenu();
     host.track('launcher_opened', { launcher_id: item.id, url: location.href.slice(0, 2000) });
-    const list = h('ul');
+    const list = h('ul', { role: 'none' });
     for (const it of l.items) {
       const label = it.type === 'link' ? it.label : it.label ?? (it.type === 'tour' ? titles('tour', it.tour_id) : titles('checklist', it.checklist_id));
       if (!label) continue; // not delivered to this user
-      list.append(h('li', {}, h('button', {
+      list.append(h('li', { role: 'none' }, h('button', {
+        role: 'menuitem',
         onclick: host.guard(() => {
           closeMenu();
           if (it.type === 'tour') host.startTour(it.tour_id, 'launcher');
@@ -206,7 +211,8 @@ export function showLauncher(host: Host, item: Delivered<Launcher>, titles: (kin
     };
     follow();
   } else {
-    place(button, l.position, 'bottom-left');
+    // Checklists live bottom right; a launcher without a corner takes the left.
+    place(button, l.position?.includes('-') ? l.position : 'bottom-left', 'bottom-left');
   }
   root.append(button);
   return () => { clearTimeout(frame); closeMenu(); button.remove(); };
