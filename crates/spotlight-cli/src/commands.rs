@@ -590,6 +590,10 @@ async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
                 .environments
                 .get("production")
                 .map(|e| (e.publishable_key.clone(), e.secret_key.clone()));
+            let env = store.environment_named(t.tenant_id, "production").await?;
+            spotlight_server::demo::seed(&store, t.tenant_id, env.id)
+                .await
+                .map_err(|e| anyhow!("publishing the demo content: {e}"))?;
             (t.tenant_id, prod)
         }
         Some(t) => {
@@ -622,9 +626,14 @@ async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
         .await?;
 
     let (pk, sk) = keys.unwrap_or_default();
+    let _ = app.state().demo.set(pk.clone());
     let operator = app.state().config.operator_token.expose_secret().to_owned();
     let mut out = std::io::stdout().lock();
     writeln!(out, "Spotlight demo is running at {base}")?;
+    writeln!(
+        out,
+        "  demo app:        {base}/demo/   (a tour, an announcement, a checklist, a survey)"
+    )?;
     writeln!(
         out,
         "  login:           {DEMO_EMAIL} / {pw}   (POST {base}/v1/auth/login)"

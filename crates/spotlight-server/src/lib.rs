@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod delivery;
+pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod ingest;
@@ -51,6 +52,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(routes::ops::metrics))
         .route("/openapi.json", get(routes::ops::openapi))
         .route("/sdk/v1/{file}", get(routes::sdk_script::script))
+        .route("/demo", get(demo::page))
+        .route("/demo/", get(demo::page))
+        .route("/demo/app.js", get(demo::script))
+        .route("/demo/app.css", get(demo::style))
+        .route("/demo/{*path}", get(demo::page))
         .route("/docs", get(routes::ops::docs))
         .route("/docs/docs.js", get(routes::ops::docs_js))
         .route("/docs/docs.css", get(routes::ops::docs_css))

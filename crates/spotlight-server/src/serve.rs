@@ -198,6 +198,7 @@ impl Application {
             config: Arc::new(config),
             metrics,
             clock,
+            demo: Arc::default(),
         };
         Ok(Application {
             listener,

@@ -21,6 +21,8 @@ pub struct AppState {
     pub secrets: Arc<SecretBox>,
     /// Caches and queues of the SDK path.
     pub delivery: Arc<crate::delivery::Delivery>,
+    /// The demo host app's publishable key; set only by `spotlight demo`.
+    pub demo: Arc<std::sync::OnceLock<String>>,
 }
 
 impl AppState {

@@ -10,7 +10,7 @@ export const CSS = `
 .ov path{fill:var(--bd);pointer-events:auto}
 .blk{position:fixed;z-index:1}
 .card,.ban,.cl,.menu{position:fixed;z-index:3;background:var(--bg);color:var(--tx);border-radius:var(--rd);box-shadow:var(--sh);padding:var(--sp);width:max-content;max-width:min(360px,calc(100vw - 16px))}
-.card:focus,.cl:focus{outline:2px solid var(--p);outline-offset:2px}
+.card:focus-visible,.cl:focus-visible{outline:2px solid var(--p);outline-offset:2px}
 .modal{left:50%;top:50%;transform:translate(-50%,-50%);max-width:min(480px,calc(100vw - 16px));width:100%}
 .t{font-weight:600;font-size:1.1em;margin:0 24px 6px 0}
 .b p{margin:0 0 8px}.b img{max-width:100%}.b a{color:var(--p)}
@@ -23,7 +23,7 @@ button:focus-visible{outline:2px solid var(--p);outline-offset:2px}
 .arr{position:absolute;width:12px;height:12px;background:inherit;transform:rotate(45deg)}
 .hs{position:fixed;z-index:2;width:18px;height:18px;padding:0;border-radius:50%;border:2px solid #fff;background:var(--p);animation:sl-p 1.6s infinite}
 @keyframes sl-p{0%{box-shadow:0 0 0 0 rgba(59,91,219,.6)}100%{box-shadow:0 0 0 14px rgba(59,91,219,0)}}
-.ban{left:0;right:0;width:auto;max-width:none;border-radius:0;display:flex;gap:12px;align-items:center;padding:10px 44px 10px 16px}
+.ban{z-index:0;left:0;right:0;width:auto;max-width:none;border-radius:0;display:flex;gap:12px;align-items:center;padding:10px 44px 10px 16px}
 .ban .f{margin:0}.ban .b p{margin:0}
 .so{max-width:min(340px,calc(100vw - 16px))}
 .q{display:flex;flex-wrap:wrap;gap:4px;margin:8px 0}.q button{min-width:34px;padding:6px}

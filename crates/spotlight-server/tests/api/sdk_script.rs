@@ -115,3 +115,29 @@ async fn a_beacon_may_carry_the_publishable_key_in_the_query() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_app_exists_only_under_spotlight_demo() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    for path in ["/demo/", "/demo/reports", "/demo/app.js", "/demo/app.css"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path} without the demo");
+    }
+    let _ = app.state.demo.set("pk_demo_key".into());
+    let r = app
+        .client
+        .get(app.url("/demo/reports"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"data-key="pk_demo_key""#));
+    assert!(html.contains(r#"src="/sdk/v1/spotlight.js""#));
+    assert!(!html.contains("<script>"), "no inline script");
+}
