@@ -21,7 +21,7 @@ const common = {
   define: { 'process.env.NODE_ENV': '"production"' },
   // Internal method names shared between the SDK's own modules (never the
   // public API, the wire format or a DOM name) are shortened too.
-  mangleProps: /^(startTour|openChecklist|tourEnded|hostEl|flushOnHide|guard|emit|navigate|session|beacon|theme|ui|refresh|itemsDone|returnFocus|surveyControl)$/,
+  mangleProps: /^(startTour|openChecklist|tourEnded|hostEl|flushOnHide|guard|emit|navigate|session|beacon|theme|ui|refresh|itemsDone|returnFocus|surveyControl|previewing|setPreview|apiOrigin)$/,
 };
 // The ESM build bundles the widgets instead of fetching their chunk.
 const staticWidgets = {
@@ -68,8 +68,13 @@ async function one(o) {
 // computes the same hash to serve them immutable).
 await one({ entryPoints: ['src/chunks/widgets-entry.ts'], format: 'iife', outfile: 'dist/spotlight-widgets.js' });
 const hash = (t) => createHash('sha256').update(t).digest('hex').slice(0, 16);
+await one({ entryPoints: ['src/chunks/editor-entry.ts'], format: 'iife', outfile: 'dist/spotlight-editor.js' });
 const widgetsFile = `spotlight-widgets.${hash(built['dist/spotlight-widgets.js'])}.js`;
-await one({ entryPoints: ['src/iife.ts'], format: 'iife', outfile: 'dist/spotlight.js', define: { ...common.define, WIDGETS_FILE: JSON.stringify(widgetsFile) } });
+const editorFile = `spotlight-editor.${hash(built['dist/spotlight-editor.js'])}.js`;
+await one({
+  entryPoints: ['src/iife.ts'], format: 'iife', outfile: 'dist/spotlight.js',
+  define: { ...common.define, WIDGETS_FILE: JSON.stringify(widgetsFile), EDITOR_FILE: JSON.stringify(editorFile) },
+});
 await one({ entryPoints: ['src/index.ts'], format: 'esm', outfile: 'dist/spotlight.mjs', plugins: [staticWidgets] });
 for (const [f, s] of Object.entries(sizes)) console.log(`${f}: ${s.min} bytes minified, ${s.gzip} bytes gzip -9`);
 if (stale.length) {

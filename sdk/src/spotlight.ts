@@ -9,7 +9,7 @@ import { uuidv4 } from './core/uuid';
 import { resolve } from './dom/target';
 import { applyTheme, createRoot, samePath } from './dom/ui';
 import { RESUME_KEY, TourRun } from './dom/tour';
-import { widgets } from './chunks/load';
+import { editor, widgets } from './chunks/load';
 import type * as Widgets from './dom/widgets';
 import type { Host, KV } from './dom/host';
 
@@ -56,6 +56,7 @@ export class Spotlight implements Host, SpotlightApi {
   #lastUrl = '';
   #lastLoad = 0;
   #w: typeof Widgets | null = null;
+  #editor: (() => void) | null = null;
 
   constructor(defaultApi?: string) {
     if (defaultApi) this.#api = defaultApi;
@@ -71,6 +72,7 @@ export class Spotlight implements Host, SpotlightApi {
       }
       this.#destroy();
       this.#opts = { ...options };
+      if (this.session.get('spotlight:preview') === '1') this.#opts.preview = true;
       if (options.apiUrl) this.#api = options.apiUrl.replace(/\/$/, '');
       const scope = `spotlight:${options.key.slice(-8)}`;
       this.#user = options.userId || this.#anonymousId(scope);
@@ -226,6 +228,22 @@ export class Spotlight implements Host, SpotlightApi {
     return true;
   }
 
+  previewing(): boolean { return !!this.#opts?.preview; }
+
+  setPreview(on: boolean): void {
+    if (!this.#opts) return;
+    this.#opts.preview = on;
+    this.session.set('spotlight:preview', on ? '1' : '');
+    this.#editor?.();
+    this.#editor = null;
+    this.#removeAll();
+    void this.load();
+  }
+
+  apiOrigin(): string {
+    try { return new URL(this.#api).origin; } catch { return location.origin; }
+  }
+
   openChecklist(id: string): void {
     this.#checklists.get(id)?.open();
   }
@@ -330,7 +348,11 @@ export class Spotlight implements Host, SpotlightApi {
     // A tour that is running stays while it is still delivered (or its next step lives here).
     if (this.#tour && !cfg.tours.some((t) => t.id === this.#tour?.id)) { this.#tour.remove(); this.#tour = null; }
     if (!this.#tour) this.#autoStart(cfg);
-    if (cfg.user?.is_admin) this.emit('admin', {});
+    if (cfg.user?.is_admin && !this.#editor) {
+      // The editor chunk is fetched for in-app admins only.
+      this.#editor = () => {};
+      editor(this.#api).then((m) => this.guard(() => { this.#editor = m.mount(this); })(), (e: unknown) => this.warn(String(e)));
+    }
     this.emit('ready', { userId: this.#user });
   }
 
@@ -460,6 +482,8 @@ export class Spotlight implements Host, SpotlightApi {
   }
 
   #removeAll(): void {
+    this.#editor?.();
+    this.#editor = null;
     this.#tour?.remove();
     this.#tour = null;
     for (const rm of this.#shown.values()) rm();

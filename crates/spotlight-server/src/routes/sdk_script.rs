@@ -1,7 +1,7 @@
 //! The browser SDK's script: `/sdk/v1/spotlight.js` (cached briefly, so a new
 //! release reaches pages within minutes) and `/sdk/v1/spotlight.<hash>.js`
 //! (content-addressed, cached for a year), plus lazy chunks the core loads by
-//! content hash (`spotlight-widgets.<hash>.js`). The files are built from `sdk/`
+//! content hash (`spotlight-widgets.<hash>.js`, `spotlight-editor.<hash>.js`). The files are built from `sdk/`
 //! (`npm run build`, committed) and embedded in the binary.
 
 use axum::extract::Path;
@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 const CORE: &[u8] = include_bytes!("../../../../sdk/dist/spotlight.js");
 const ESM: &[u8] = include_bytes!("../../../../sdk/dist/spotlight.mjs");
 const WIDGETS: &[u8] = include_bytes!("../../../../sdk/dist/spotlight-widgets.js");
+const EDITOR: &[u8] = include_bytes!("../../../../sdk/dist/spotlight-editor.js");
 /// How long `/sdk/v1/spotlight.js` may be reused without asking.
 const SHORT_CACHE: &str = "public, max-age=300";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -43,6 +44,11 @@ fn esm() -> &'static Asset {
 fn widgets() -> &'static Asset {
     static CELL: OnceLock<Asset> = OnceLock::new();
     asset(WIDGETS, &CELL)
+}
+
+fn editor() -> &'static Asset {
+    static CELL: OnceLock<Asset> = OnceLock::new();
+    asset(EDITOR, &CELL)
 }
 
 /// The content-hashed path of the SDK script, for pages that pin a release.
@@ -83,7 +89,7 @@ fn serve(a: &'static Asset, headers: &HeaderMap, cache: &'static str) -> Respons
 
 /// `GET /sdk/v1/{file}`: `spotlight.js`, `spotlight.mjs`, or a hashed name.
 pub async fn script(Path(file): Path<String>, headers: HeaderMap) -> Response {
-    let (core, esm, widgets) = (core(), esm(), widgets());
+    let (core, esm, widgets, editor) = (core(), esm(), widgets(), editor());
     match file.as_str() {
         "spotlight.js" => serve(core, &headers, SHORT_CACHE),
         "spotlight.mjs" => serve(esm, &headers, SHORT_CACHE),
@@ -91,6 +97,9 @@ pub async fn script(Path(file): Path<String>, headers: HeaderMap) -> Response {
         f if f == format!("spotlight.{}.mjs", esm.hash) => serve(esm, &headers, IMMUTABLE),
         f if f == format!("spotlight-widgets.{}.js", widgets.hash) => {
             serve(widgets, &headers, IMMUTABLE)
+        }
+        f if f == format!("spotlight-editor.{}.js", editor.hash) => {
+            serve(editor, &headers, IMMUTABLE)
         }
         _ => crate::error::ApiError::new(crate::error::ErrorCode::RouteNotFound, "no such file")
             .into_response(),

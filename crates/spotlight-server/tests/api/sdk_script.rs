@@ -44,22 +44,22 @@ async fn the_sdk_script_is_served_short_cached_and_under_its_hash_immutable() {
     );
     assert_eq!(r.text().await.unwrap(), body);
 
-    // The core names its lazy chunk by hash; that name is served.
-    let at = body
-        .find("spotlight-widgets.")
-        .expect("the core refers to its widgets chunk");
-    let chunk: String = body[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
-        .collect();
-    assert!(chunk.ends_with(".js"), "{chunk}");
-    let r = app
-        .client
-        .get(app.url(&format!("/sdk/v1/{chunk}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{chunk}");
+    // The core names its lazy chunks by hash; those names are served.
+    for name in ["spotlight-widgets.", "spotlight-editor."] {
+        let at = body.find(name).expect("the core refers to its lazy chunks");
+        let chunk: String = body[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+            .collect();
+        assert!(chunk.ends_with(".js"), "{chunk}");
+        let r = app
+            .client
+            .get(app.url(&format!("/sdk/v1/{chunk}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{chunk}");
+    }
 
     for missing in [
         "/sdk/v1/spotlight.0000000000000000.js",
