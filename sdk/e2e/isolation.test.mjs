@@ -134,3 +134,47 @@ test('works under a strict CSP (no inline styles, no eval)', async () => {
   assert.deepEqual(await page.evaluate(() => window.__errors), []);
   await page.close();
 });
+
+test('a bad config: unknown step kind, broken selector, 1 MB body, invalid theme colours — skipped or defaulted, warned under debug', async () => {
+  const admin = await createTenant(server, [host.origin]);
+  const tourId = await admin.publish('tours', {
+    name: 'Bad', steps: [{ kind: 'modal', title: 'Placeholder', body: 'x' }],
+  });
+  const url = host.page('/bad', hostPage({ api: server.base, key: admin.pk, userId: 'u-bad', body: '<button id="b">B</button>' }));
+  const page = await browser.newPage();
+  const warnings = [];
+  page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  await page.route(`${server.base}/v1/sdk/config*`, async (route) => {
+    const r = await route.fetch();
+    const cfg = await r.json();
+    const t = cfg.tours.find((x) => x.id === tourId);
+    t.document.theme_id = 'evil';
+    t.document.steps = [
+      { id: 's0', kind: 'carousel', title: 'Unknown kind' },
+      { id: 's1', kind: 'tooltip', title: 'Broken selector', target: { selectors: ['div[[[', '##'] }, wait_for_target_ms: 200 },
+      { id: 's2', kind: 'tooltip', title: 'Big body', body: `<p>${'x'.repeat(1024 * 1024)}</p>`, target: { selectors: ['#b'] } },
+    ];
+    cfg.themes.evil = { name: 'Evil', tokens: { primary: 'red; background: url(https://evil.test/x)', background: 'javascript:alert(1)', radius_px: 9999, font_family: 'x;}body{display:none' } };
+    await route.fulfill({ response: r, json: cfg });
+  });
+  await page.goto(url);
+  const card = sl(page).locator('.card');
+  await card.getByText('Big body').waitFor();
+  const seen = await card.evaluate((c) => ({
+    text: c.querySelector('.b').textContent.length,
+    bg: getComputedStyle(c).backgroundColor,
+    primary: getComputedStyle(c.querySelector('button.p')).backgroundColor,
+    radius: getComputedStyle(c).borderTopLeftRadius,
+  }));
+  assert.ok(seen.text <= 64 * 1024, `the body is cut to 64 KiB (${seen.text})`);
+  assert.equal(seen.bg, 'rgb(255, 255, 255)', 'invalid background ignored');
+  assert.equal(seen.primary, 'rgb(59, 91, 219)', 'invalid primary ignored');
+  assert.equal(seen.radius, '8px', 'out-of-range radius ignored');
+  assert.equal(await page.locator('body').evaluate((b) => getComputedStyle(b).display), 'block', 'the host page is untouched');
+  const all = warnings.join('\n');
+  for (const w of ['unknown kind carousel', 'target not found', 'primary', 'background', 'radius_px', 'font_family']) {
+    assert.ok(all.includes(w), `a debug warning mentions ${w}:\n${all}`);
+  }
+  assert.deepEqual(await page.evaluate(() => window.__errors), []);
+  await page.close();
+});

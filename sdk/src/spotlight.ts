@@ -112,7 +112,7 @@ export class Spotlight implements Host, SpotlightApi {
       if (!this.#queue || typeof name !== 'string' || !name) return;
       this.#queue.push({ name: name.slice(0, 64), user_id: this.#user, session_id: this.#sessionId, properties: properties ?? {} });
       const cfg = this.#config;
-      if (!cfg?.enabled || BUILT_IN.has(name)) return;
+      if (!cfg?.enabled) return;
       // Event triggers and checklist items completed by this event.
       for (const t of cfg.tours) {
         if (t.document.trigger?.type === 'event' && t.document.trigger.event === name) this.startTour(t.id, 'event');
@@ -266,7 +266,7 @@ export class Spotlight implements Host, SpotlightApi {
 
   async #post(body: string, keepalive: boolean): Promise<number> {
     try {
-      const r = await fetch(`${this.#api}${this.#config?.settings.events_url ?? '/v1/sdk/events'}`, {
+      const r = await fetch(`${this.#api}${this.#config?.settings?.events_url ?? '/v1/sdk/events'}`, {
         method: 'POST', body, keepalive, credentials: 'omit',
         headers: { ...this.#headers(), 'Content-Type': 'application/json' },
       });
@@ -317,7 +317,7 @@ export class Spotlight implements Host, SpotlightApi {
         config = hit?.config ?? null; // the last good config, while the API struggles
       } else {
         this.warn(`config refused: ${r.status}`);
-        config = { ...(hit?.config ?? EMPTY), enabled: false };
+        config = { enabled: false } as Config; // a revoked key or a refused origin: show nothing
       }
     } catch {
       config = hit?.config ?? null; // offline
@@ -477,7 +477,7 @@ export class Spotlight implements Host, SpotlightApi {
     }, document);
     const refresh = window.setInterval(this.guard(() => {
       if (document.visibilityState !== 'hidden') void this.load();
-    }), Math.max(30, this.#config?.settings.refresh_seconds ?? 300) * 1000);
+    }), Math.max(30, this.#config?.settings?.refresh_seconds ?? 300) * 1000);
     this.#teardown.push(() => clearInterval(refresh));
   }
 
@@ -501,10 +501,4 @@ export class Spotlight implements Host, SpotlightApi {
   }
 }
 
-const BUILT_IN = new Set(['tour_started', 'step_viewed', 'step_completed', 'tour_completed', 'tour_dismissed', 'content_viewed', 'content_clicked', 'content_dismissed', 'checklist_item_completed', 'survey_answered', 'launcher_opened', 'experiment_exposed', 'identify']);
 
-const EMPTY: Config = {
-  enabled: false, environment: '', user: { id: '', anonymous: true, verified: false, is_admin: false }, preview: false,
-  tours: [], content: [], checklists: [], launchers: [], themes: {}, progress: {}, experiments: [],
-  settings: { events_url: '/v1/sdk/events', refresh_seconds: 300 },
-};

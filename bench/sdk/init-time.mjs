@@ -1,0 +1,54 @@
+// Time from `spotlight.init()` to the first step on screen, in Debian's
+// Chromium, with a warm cache (the script from the browser cache, the config
+// revalidated by ETag), against a release build of the server.
+// Usage: cd bench/sdk && npm ci && node init-time.mjs [runs, default 30]
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const runs = Number(process.argv[2] ?? 30);
+const repo = new URL('../..', import.meta.url).pathname;
+execFileSync('cargo', ['build', '--release', '--locked', '-p', 'spotlight-cli'], { cwd: repo, stdio: 'inherit' });
+const bin = join(process.env.CARGO_TARGET_DIR || join(repo, 'target'), 'release', 'spotlight');
+const dir = mkdtempSync(join(tmpdir(), 'spotlight-bench-'));
+const server = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, SPOTLIGHT_LOG: 'warn' } });
+let out = '';
+const api = await new Promise((r) => server.stdout.on('data', (d) => { out += d; const m = out.match(/running at (http:\/\/[\d.:]+)/); if (m && out.includes('operator token')) r(m[1]); }));
+const operator = out.match(/operator token:\s+(\S+)/)[1];
+
+const host = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(page); });
+await new Promise((r) => host.listen(0, '127.0.0.1', r));
+const origin = `http://127.0.0.1:${host.address().port}`;
+const call = async (path, token, body) => (await fetch(api + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+const t = await call('/v1/operator/tenants', operator, { name: 'bench', allowed_origins: [origin] });
+const { publishable_key: pk, secret_key: sk } = t.environments.production;
+const tour = await call('/v1/admin/tours', sk, { name: 'Bench', frequency: { type: 'every_session' }, steps: [{ kind: 'tooltip', title: 'Hello', body: '<p>First step</p>', target: { selectors: ['#go'] } }] });
+await call(`/v1/admin/tours/${tour.id}/publish`, sk, { environment: 'production' });
+
+const page = `<!doctype html><html><head><script>
+window.spotlight={q:[]};['init','on'].forEach(function(m){spotlight[m]=function(){spotlight.q.push([m,arguments])}});
+spotlight.on('step_viewed',function(){requestAnimationFrame(function(){window.__shown=performance.now()})});
+window.__init=performance.now();spotlight.init({key:${JSON.stringify(pk)},userId:'bench-user'});
+</script><script async src="${api}/sdk/v1/spotlight.js"></script></head><body><button id="go">Go</button></body></html>`;
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+const context = await browser.newContext();
+const times = [];
+for (let i = -2; i < runs; i++) { // two warm-up loads fill the caches
+  const p = await context.newPage();
+  await p.goto(origin);
+  await p.waitForFunction(() => window.__shown, null, { timeout: 10_000 });
+  const ms = await p.evaluate(() => window.__shown - window.__init);
+  if (i >= 0) times.push(ms);
+  await p.close();
+}
+await browser.close();
+host.close();
+server.kill();
+rmSync(dir, { recursive: true, force: true });
+times.sort((a, b) => a - b);
+const q = (f) => times[Math.min(times.length - 1, Math.floor(f * times.length))];
+console.log(`init → first step visible, warm cache, ${runs} runs: median ${q(0.5).toFixed(1)} ms, p95 ${q(0.95).toFixed(1)} ms, min ${times[0].toFixed(1)} ms`);
