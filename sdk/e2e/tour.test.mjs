@@ -110,3 +110,49 @@ test('Esc dismisses; a missing target is skipped and reported; nothing reaches w
   assert.deepEqual(await page.evaluate(() => window.__errors), []);
   await page.close();
 });
+
+test('hotspot beacons open their step; the target is clickable only when the step says so; reduced motion stops the pulse', async () => {
+  const admin = await createTenant(server, [host.origin]);
+  await admin.publish('tours', {
+    name: 'Kinds',
+    steps: [
+      { kind: 'hotspot', title: 'Beacon tip', body: 'x', target: { selectors: ['#new'] } },
+      { kind: 'highlight', title: 'Blocked', body: 'x', target: { selectors: ['#new'] }, interactive: false },
+      { kind: 'highlight', title: 'Clickable', body: 'x', target: { selectors: ['#new'] }, interactive: true },
+    ],
+  });
+  await admin.publish('content', { name: 'Modal news', type: 'modal', title: 'Big news', body: '<p>Read me</p>', frequency: { type: 'every_session' }, trigger: { type: 'event', event: 'show_news' } });
+  const url = host.page('/kinds', hostPage({ api: server.base, key: admin.pk, userId: 'u-kinds', body: `${APP}<script>window.__clicks=0;document.getElementById('new').addEventListener('click',function(){window.__clicks++})</script>` }));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await page.goto(url);
+  const beacon = sl(page).locator('.hs');
+  await beacon.waitFor();
+  assert.equal(await beacon.evaluate((b) => getComputedStyle(b).animationName), 'none', 'no pulse with reduced motion');
+  assert.equal(await sl(page).locator('.card').count(), 0, 'the text waits for the beacon');
+  await beacon.click();
+  await sl(page).locator('.card').getByText('Beacon tip').waitFor();
+  await sl(page).getByRole('button', { name: 'Next' }).click();
+  await sl(page).locator('.card').getByText('Blocked').waitFor();
+  await page.mouse.click(...(await center(page.locator('#new'))));
+  assert.equal(await page.evaluate(() => window.__clicks), 0, 'a non-interactive step blocks the target');
+  await sl(page).getByRole('button', { name: 'Next' }).click();
+  await sl(page).locator('.card').getByText('Clickable').waitFor();
+  await page.mouse.click(...(await center(page.locator('#new'))));
+  assert.equal(await page.evaluate(() => window.__clicks), 1, 'an interactive step lets the click through');
+  await sl(page).getByRole('button', { name: 'Done' }).click();
+  // An announcement modal, started by a tracked event.
+  await page.evaluate(() => window.spotlight.track('show_news'));
+  const modal = sl(page).locator('.card.modal');
+  await modal.getByText('Big news').waitFor();
+  assert.equal(await modal.getAttribute('aria-modal'), 'true');
+  await page.keyboard.press('Escape');
+  await modal.waitFor({ state: 'detached' });
+  assert.deepEqual(await page.evaluate(() => window.__errors), []);
+  await page.close();
+});
+
+async function center(locator) {
+  const b = await locator.boundingBox();
+  return [b.x + b.width / 2, b.y + b.height / 2];
+}
