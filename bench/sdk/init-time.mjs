@@ -30,19 +30,25 @@ await call(`/v1/admin/tours/${tour.id}/publish`, sk, { environment: 'production'
 
 const page = `<!doctype html><html><head><script>
 window.spotlight={q:[]};['init','on'].forEach(function(m){spotlight[m]=function(){spotlight.q.push([m,arguments])}});
-spotlight.on('step_viewed',function(){requestAnimationFrame(function(){window.__shown=performance.now()})});
+spotlight.on('tour_started',function(){window.__started=performance.now()});spotlight.on('step_viewed',function(){window.__drawn=performance.now();requestAnimationFrame(function(){window.__shown=performance.now()})});
 window.__init=performance.now();spotlight.init({key:${JSON.stringify(pk)},userId:'bench-user'});
 </script><script async src="${api}/sdk/v1/spotlight.js"></script></head><body><button id="go">Go</button></body></html>`;
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
 const context = await browser.newContext();
 const times = [];
+const phases = [];
 for (let i = -2; i < runs; i++) { // two warm-up loads fill the caches
   const p = await context.newPage();
   await p.goto(origin);
   await p.waitForFunction(() => window.__shown, null, { timeout: 10_000 });
-  const ms = await p.evaluate(() => window.__shown - window.__init);
-  if (i >= 0) times.push(ms);
+  const [ms, parts] = await p.evaluate(() => {
+    const r = performance.getEntriesByType('resource');
+    const script = r.find((e) => e.name.includes('/sdk/v1/spotlight.js'));
+    const config = r.find((e) => e.name.includes('/v1/sdk/config'));
+    return [window.__shown - window.__init, { script: script ? script.responseEnd - window.__init : NaN, configStart: config ? config.startTime - window.__init : NaN, configEnd: config ? config.responseEnd - window.__init : NaN, drawn: window.__drawn - window.__init, started: window.__started - window.__init, fcp: (performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN) - window.__init }];
+  });
+  if (i >= 0) { times.push(ms); phases.push(parts); }
   await p.close();
 }
 await browser.close();
@@ -51,4 +57,6 @@ server.kill();
 rmSync(dir, { recursive: true, force: true });
 times.sort((a, b) => a - b);
 const q = (f) => times[Math.min(times.length - 1, Math.floor(f * times.length))];
+const med = (k) => { const v = phases.map((p) => p[k]).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)].toFixed(1) : 'n/a'; };
+console.log(`phases (median, ms after init): script loaded ${med('script')}, config asked ${med('configStart')}, config answered ${med('configEnd')}, tour started ${med('started')}, step in the DOM ${med('drawn')}, page first paint ${med('fcp')}`);
 console.log(`init → first step visible, warm cache, ${runs} runs: median ${q(0.5).toFixed(1)} ms, p95 ${q(0.95).toFixed(1)} ms, min ${times[0].toFixed(1)} ms`);
