@@ -41,9 +41,12 @@ export async function startServer() {
     child.on('exit', (code) => reject(new Error(`spotlight exited with ${code}:\n${out}\n${err}`)));
   });
   const operator = out.match(/operator token:\s+(\S+)/)[1];
+  const login = out.match(/login:\s+(\S+) \/ (\S+)/);
   return {
     base,
     operator,
+    /** The demo tenant's owner, as `spotlight demo` printed it. */
+    demoLogin: login ? { email: login[1], password: login[2] } : null,
     stderr: () => err,
     async stop() {
       child.kill('SIGTERM');

@@ -106,3 +106,33 @@ test('tours start on a click of an element and on a tracked event; a modal step 
   assert.deepEqual(await page.evaluate(() => window.__errors), []);
   await page.close();
 });
+
+test('a step follows its target when the page resizes or the DOM moves it', async () => {
+  const admin = await createTenant(server, [host.origin]);
+  await admin.publish('tours', {
+    name: 'Follow', steps: [{ kind: 'tooltip', title: 'Follow me', body: 'x', target: { selectors: ['#mover'] } }],
+  });
+  const url = host.page('/follow', hostPage({ api: server.base, key: admin.pk, userId: 'u-follow',
+    body: '<div id="spacer" style="height:100px"></div><button id="mover" style="margin-left:100px">Mover</button>' }));
+  const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+  await page.goto(url);
+  const card = sl(page).locator('.card');
+  await card.getByText('Follow me').waitFor();
+  const gap = async () => {
+    const [t, c] = [await page.locator('#mover').boundingBox(), await card.boundingBox()];
+    return { dy: Math.round(c.y - (t.y + t.height)), tx: t.x + t.width / 2, cx: c.x, cw: c.width };
+  };
+  const before = await gap();
+  // The DOM moves the target: the step moves with it.
+  await page.evaluate(() => { document.getElementById('spacer').style.height = '300px'; document.getElementById('mover').style.marginLeft = '500px'; });
+  await page.waitForTimeout(200);
+  const moved = await gap();
+  assert.equal(moved.dy, before.dy, 'still the same distance below its target');
+  assert.ok(moved.cx <= moved.tx && moved.tx <= moved.cx + moved.cw, 'still beside it horizontally');
+  // A narrower window: the step stays inside the viewport (shift).
+  await page.setViewportSize({ width: 560, height: 700 });
+  await page.waitForTimeout(200);
+  const narrow = await card.boundingBox();
+  assert.ok(narrow.x >= 0 && narrow.x + narrow.width <= 560, `inside the viewport: ${narrow.x}+${narrow.width}`);
+  await page.close();
+});

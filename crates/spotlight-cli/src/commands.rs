@@ -35,6 +35,8 @@ pub struct Cli {
 enum Command {
     /// Run the server.
     Serve,
+    /// Print the OpenAPI document of the admin and SDK API.
+    Openapi,
     /// Run a demo on an embedded SQLite store with a demo tenant and login.
     Demo(DemoArgs),
     /// Apply pending database migrations and exit.
@@ -186,6 +188,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     init_logging(&config, !long_running);
     let result = match cli.command {
         Command::Serve => serve(config).await,
+        Command::Openapi => {
+            println!("{}", spotlight_server::openapi::document());
+            Ok(())
+        }
         Command::Demo(args) => demo(config, args).await,
         Command::Migrate => migrate(config).await,
         Command::Config(ConfigCommand::Check) => {
@@ -634,6 +640,7 @@ async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
         out,
         "  demo app:        {base}/demo/   (a tour, an announcement, a checklist, a survey)"
     )?;
+    writeln!(out, "  dashboard:       {base}/app/")?;
     writeln!(
         out,
         "  login:           {DEMO_EMAIL} / {pw}   (POST {base}/v1/auth/login)"

@@ -5,6 +5,7 @@ pub mod admin_keys;
 pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod dashboard;
 pub mod members;
 pub mod objects;
 pub mod operator;

@@ -141,3 +141,44 @@ async fn the_demo_app_exists_only_under_spotlight_demo() {
     assert!(html.contains(r#"src="/sdk/v1/spotlight.js""#));
     assert!(!html.contains("<script>"), "no inline script");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shell_and_its_hashed_assets_are_served_under_a_strict_csp() {
+    let app = TestApp::spawn(Db::Sqlite).await;
+    for path in ["/app/", "/app/tours", "/app/settings/keys"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+            "{csp}"
+        );
+        let html = r.text().await.unwrap();
+        assert!(!html.contains("<script>"), "no inline script");
+        for ext in ["js", "css"] {
+            let marker = "/app/assets/app.";
+            let at = html
+                .match_indices(marker)
+                .map(|(i, _)| i)
+                .find(|i| html[*i..].split('"').next().unwrap().ends_with(ext))
+                .unwrap_or_else(|| panic!("the shell links its {ext}"));
+            let asset = html[at..].split('"').next().unwrap().to_owned();
+            let r = app.client.get(app.url(&asset)).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{asset}");
+            assert_eq!(
+                r.headers()["cache-control"],
+                "public, max-age=31536000, immutable"
+            );
+        }
+    }
+    let r = app
+        .client
+        .get(app.url("/app/assets/app.0000.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

@@ -1,0 +1,64 @@
+// The admin API as the dashboard calls it: same-origin fetch with the session
+// cookie, the CSRF token on every change, and errors as `ApiError` carrying the
+// server's code and field details (the UI switches on `code`, never on text).
+import type { components } from './api.d';
+
+export type Schemas = components['schemas'];
+export type Me = Schemas['Me'];
+export type ObjectView = Schemas['ObjectView'];
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly details?: Record<string, unknown>) {
+    super(message);
+  }
+}
+
+let csrf = '';
+let onUnauthenticated: () => void = () => {};
+
+export function whenSignedOut(fn: () => void): void {
+  onUnauthenticated = fn;
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
+  let r: Response;
+  try {
+    r = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
+  }
+  const text = await r.text();
+  const json: unknown = text ? safeJson(text) : null;
+  if (!r.ok) {
+    const e = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
+    if (r.status === 401 && path !== '/v1/auth/login') onUnauthenticated();
+    throw new ApiError(r.status, e?.code ?? 'http_error', e?.message ?? `The server answered ${r.status}.`, e?.details);
+  }
+  return json as T;
+}
+
+function safeJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return null; }
+}
+
+export async function login(email: string, password: string): Promise<Me> {
+  const me = await call<Me>('POST', '/v1/auth/login', { email, password });
+  csrf = me.csrf_token;
+  return me;
+}
+
+export async function currentUser(): Promise<Me> {
+  const me = await call<Me>('GET', '/v1/auth/me');
+  csrf = me.csrf_token;
+  return me;
+}
+
+export async function logout(): Promise<void> {
+  await call('POST', '/v1/auth/logout');
+  csrf = '';
+}
+
+export interface Page<T> { items: T[]; next_cursor: string | null }

@@ -1,0 +1,46 @@
+// The dashboard's entry: who is signed in decides between the login page and
+// the app shell; navigation uses the History API under /app/.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, currentUser, logout, whenSignedOut, type Me } from './api';
+import { Login } from './pages/Login';
+import { Tours } from './pages/Tours';
+import { Link, navigate, usePath } from './router';
+
+
+function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
+  const path = usePath();
+  return (
+    <div class="shell">
+      <header class="top">
+        <span class="brand">Spotlight</span>
+        <span class="tenant">{me.tenant.name}</span>
+        <span class="who">{me.account.email} · {me.role}</span>
+        <button type="button" onClick={onLogout}>Log out</button>
+      </header>
+      <nav class="side" aria-label="Sections">
+        <Link href="/app/tours" current={path.startsWith('/app/tours') || path === '/app/'}>Tours</Link>
+      </nav>
+      <main id="main" tabIndex={-1}>
+        <Tours />
+      </main>
+    </div>
+  );
+}
+
+function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  useEffect(() => {
+    whenSignedOut(() => setMe(null));
+    currentUser().then(setMe, (e: unknown) => {
+      if (!(e instanceof ApiError) || e.status !== 401) console.warn(e);
+      setMe(null);
+    });
+  }, []);
+  if (me === undefined) return <p class="loading">Loading…</p>;
+  if (me === null) return <Login onSignedIn={(m) => { setMe(m); navigate('/app/tours'); }} />;
+  return <Shell me={me} onLogout={() => { void logout().finally(() => setMe(null)); }} />;
+}
+
+const root = document.getElementById('app');
+if (root) render(<App />, root);

@@ -1,0 +1,41 @@
+// Sign in with e-mail and password. Errors are shown beside the form, the
+// field the server names is marked, and a rate limit says how long to wait.
+import { useState } from 'preact/hooks';
+import { ApiError, login, type Me } from '../api';
+
+export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onSignedIn(await login(email.trim(), password));
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, 'unknown', String(err)));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const field = (name: string) => (error?.details && typeof error.details === 'object' && name in (error.details.fields as object ?? {})) || error?.code === 'invalid_credentials';
+  return (
+    <main class="login">
+      <form onSubmit={submit} aria-labelledby="login-title" noValidate>
+        <h1 id="login-title">Sign in to Spotlight</h1>
+        <label for="email">E-mail</label>
+        <input id="email" type="email" autoComplete="username" required value={email}
+          aria-invalid={field('email') ? 'true' : undefined} aria-describedby={error ? 'login-error' : undefined}
+          onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
+        <label for="password">Password</label>
+        <input id="password" type="password" autoComplete="current-password" required value={password}
+          aria-invalid={field('password') ? 'true' : undefined} aria-describedby={error ? 'login-error' : undefined}
+          onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+        {error && <p id="login-error" class="error" role="alert">{error.message}</p>}
+        <button type="submit" class="primary" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+      </form>
+    </main>
+  );
+}
