@@ -19,5 +19,5 @@ mod ops;
 mod pipeline;
 mod relay;
 mod sdk;
-mod sdk_script;
+mod assets;
 mod settings;

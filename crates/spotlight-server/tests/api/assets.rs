@@ -1,5 +1,5 @@
-//! `/sdk/v1/…`: the embedded SDK script, its content-hashed aliases and lazy
-//! chunk, and the beacon path (publishable key in the query).
+//! Embedded assets: the SDK script (`/sdk/v1/…`), its content-hashed aliases and lazy
+//! chunks, the beacon path (publishable key in the query), the demo app and the dashboard.
 
 use crate::helpers::*;
 
