@@ -6,6 +6,7 @@ mod helpers;
 mod identity;
 
 mod analytics;
+mod assets;
 mod auth;
 mod delivery;
 mod errors;
@@ -19,5 +20,4 @@ mod ops;
 mod pipeline;
 mod relay;
 mod sdk;
-mod assets;
 mod settings;
