@@ -78,3 +78,124 @@ test('keyboard-only sign-in, the tours list, search and sign-out; screenshots an
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('author a three-step tour for /demo/, publish to staging, promote, see it run, roll back; the audit log lists it all', async () => {
+  const { email, password } = server.demoLogin;
+  const t0 = Date.now();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Tours' }).waitFor();
+  await page.getByRole('button', { name: 'New tour' }).click();
+  await page.getByRole('heading', { name: 'Untitled tour' }).waitFor();
+
+  await page.getByLabel('Name').fill('Settings tour');
+  await page.getByLabel('Page (path or glob; empty: every page)').fill('/demo/settings');
+  // A step without a target is refused by the server; the error shows at the field.
+  await page.getByRole('button', { name: 'Add step' }).click();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('steps[1].target.selectors: must not be empty').waitFor();
+  await page.screenshot({ path: `${shots}tour-editor-error.png` });
+  const step = (i) => page.getByRole('group', { name: `Step ${i}` });
+  await step(2).getByLabel('Title').fill('Your team');
+  await step(2).getByLabel(/Target selectors/).fill('#team');
+  await page.getByRole('button', { name: 'Add step' }).click();
+  await step(3).getByLabel('Title').fill('Weekly digest');
+  await step(3).getByLabel(/Target selectors/).fill('#digest');
+  await step(1).getByLabel('Title').fill('Settings, quickly');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').getByText('Saved.').waitFor();
+  await page.getByRole('button', { name: 'Publish to staging' }).click();
+  await page.getByRole('status').getByText('Published to staging.').waitFor();
+  await page.getByRole('button', { name: 'Promote to production' }).click();
+  await page.getByRole('status').getByText('Promoted to production.').waitFor();
+  await page.getByText('production v1').waitFor();
+  await page.screenshot({ path: `${shots}tour-editor.png` });
+  assert.deepEqual(await axe(page), [], 'tour editor');
+
+  // An end user sees it in the demo app (a second browser context).
+  const user = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const app = await user.newPage();
+  await app.goto(`${server.base}/demo/settings`);
+  const card = app.locator('spotlight-root').locator('.card');
+  await card.getByText('Settings, quickly').waitFor();
+  for (const title of ['Your team', 'Weekly digest']) {
+    await app.keyboard.press('ArrowRight');
+    await card.getByText(title, { exact: true }).waitFor();
+  }
+  await app.locator('spotlight-root').getByRole('button', { name: 'Done', exact: true }).click();
+  await card.waitFor({ state: 'detached' });
+  await user.close();
+
+  // Edit, publish v2 to production, then roll production back to v1.
+  await step(1).getByLabel('Title').fill('Settings, v2');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').getByText('Saved.').waitFor();
+  await page.getByRole('button', { name: 'Publish to staging' }).click();
+  await page.getByRole('button', { name: 'Promote to production' }).click();
+  await page.getByText('production v2').waitFor();
+  await page.getByRole('button', { name: 'Roll back production to v1' }).click();
+  await page.getByText('production v1').waitFor();
+
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  await page.getByRole('combobox', { name: 'Filter by object kind' }).selectOption('tour');
+  const actions = async () => (await page.locator('tbody tr td:nth-child(3)').allTextContents());
+  await page.waitForFunction(() => document.querySelectorAll('tbody tr').length >= 7);
+  const seen = await actions();
+  for (const a of ['create', 'update', 'publish', 'promote', 'rollback']) assert.ok(seen.includes(`tour.${a}`) || seen.includes(a), `audit lists ${a}: ${seen}`);
+  await page.screenshot({ path: `${shots}audit.png` });
+  assert.deepEqual(await axe(page), [], 'audit page');
+  console.log(`# flow took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await page.close();
+});
+
+test('a concurrent edit surfaces the 412 as reload-or-overwrite; a viewer gets no edit controls', async () => {
+  const { email, password } = server.demoLogin;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Welcome to Acme' }).click();
+  await page.getByRole('heading', { name: 'Welcome to Acme' }).waitFor();
+  // Someone else saves first (through the API with the same session).
+  const id = new URL(page.url()).pathname.split('/').pop();
+  await page.evaluate(async (tourId) => {
+    const me = await (await fetch('/v1/auth/me')).json();
+    const t = await (await fetch(`/v1/admin/tours/${tourId}`)).json();
+    t.document.name = 'Changed elsewhere';
+    const r = await fetch(`/v1/admin/tours/${tourId}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: JSON.stringify(t.document) });
+    if (!r.ok) throw new Error(`PUT ${r.status}`);
+  }, id);
+  await page.getByLabel('Name').fill('Mine');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('changed by someone else').waitFor();
+  // The edit in progress survives a reload (kept locally).
+  await page.reload();
+  assert.equal(await page.getByLabel('Name').inputValue(), 'Mine');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Overwrite with mine' }).click();
+  await page.getByRole('status').getByText('Saved.').waitFor();
+
+  // The owner adds a viewer; the viewer sees tours read-only.
+  const added = await page.evaluate(async () => {
+    const me = await (await fetch('/v1/auth/me')).json();
+    const r = await fetch('/v1/admin/members', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: JSON.stringify({ email: 'viewer@spotlight.local', role: 'viewer' }) });
+    return r.json();
+  });
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#email').fill('viewer@spotlight.local');
+  await page.locator('#password').fill(added.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Tours' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'New tour' }).count(), 0);
+  await page.getByRole('link', { name: 'Mine' }).click();
+  await page.getByRole('heading', { name: 'Mine' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0);
+  assert.equal(await page.getByLabel('Name').getAttribute('readonly'), '');
+  await page.screenshot({ path: `${shots}tour-viewer.png` });
+  await page.close();
+});

@@ -5,8 +5,19 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, currentUser, logout, whenSignedOut, type Me } from './api';
 import { Login } from './pages/Login';
 import { Tours } from './pages/Tours';
+import { TourEditor } from './pages/TourEditor';
+import { Audit } from './pages/Audit';
 import { Link, navigate, usePath } from './router';
 
+
+const canEdit = (me: Me) => me.role !== 'viewer';
+
+function Page({ path, me }: { path: string; me: Me }) {
+  const tour = path.match(/^\/app\/tours\/([0-9a-f-]{36})$/);
+  if (tour) return <TourEditor id={tour[1]!} canEdit={canEdit(me)} />;
+  if (path.startsWith('/app/audit')) return <Audit />;
+  return <Tours canEdit={canEdit(me)} />;
+}
 
 function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
   const path = usePath();
@@ -20,9 +31,10 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
       </header>
       <nav class="side" aria-label="Sections">
         <Link href="/app/tours" current={path.startsWith('/app/tours') || path === '/app/'}>Tours</Link>
+        <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>
       </nav>
       <main id="main" tabIndex={-1}>
-        <Tours />
+        <Page path={path} me={me} />
       </main>
     </div>
   );

@@ -1,8 +1,9 @@
 // Tours: a searchable list with status and the version each environment serves.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, type ObjectView, type Page } from '../api';
+import { Link, navigate } from '../router';
 
-export function Tours() {
+export function Tours({ canEdit }: { canEdit: boolean }) {
   const [q, setQ] = useState('');
   const [items, setItems] = useState<ObjectView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -18,12 +19,24 @@ export function Tours() {
     }, q ? 200 : 0);
     return () => { live = false; clearTimeout(t); };
   }, [q]);
+  const create = async () => {
+    try {
+      const t = await call<ObjectView>('POST', '/v1/admin/tours', {
+        name: 'Untitled tour',
+        steps: [{ kind: 'modal', title: 'Welcome', body: '<p>Say hello.</p>' }],
+      });
+      navigate(`/app/tours/${t.id}`);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
   return (
     <section aria-labelledby="tours-title">
       <div class="bar">
         <h1 id="tours-title">Tours</h1>
         <input type="search" placeholder="Search tours" aria-label="Search tours" value={q}
           onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+        {canEdit && <button type="button" class="primary" onClick={create}>New tour</button>}
       </div>
       {error && <p class="error" role="alert">{error}</p>}
       {items === null ? <p>Loading…</p> : items.length === 0 ? <p>No tours{q ? ` match “${q}”` : ' yet'}.</p> : (
@@ -32,7 +45,7 @@ export function Tours() {
           <tbody>
             {items.map((t) => (
               <tr key={t.id}>
-                <td>{t.name}</td>
+                <td><Link href={`/app/tours/${t.id}`}>{t.name}</Link></td>
                 <td><span class={`status ${t.status}`}>{t.status}</span></td>
                 <td>{version(t, 'production')}</td>
                 <td>{version(t, 'staging')}</td>
