@@ -127,7 +127,29 @@ test('author a three-step tour for /demo/, publish to staging, promote, see it r
   }
   await app.locator('spotlight-root').getByRole('button', { name: 'Done', exact: true }).click();
   await card.waitFor({ state: 'detached' });
+  // The SDK sends its queue a second after the last event.
+  await app.waitForFunction(() => Object.keys(localStorage).filter((k) => k.endsWith(':queue')).every((k) => localStorage.getItem(k) === '[]'), null, { timeout: 10_000 });
   await user.close();
+
+  // The analytics page shows the completion and the funnel.
+  await page.locator('main a[href*="/app/analytics?tour="]').click();
+  await page.getByRole('heading', { name: 'Analytics' }).waitFor();
+  const completions = page.locator('.kpis div', { hasText: 'Completions' }).locator('dd');
+  for (let i = 0; (await completions.textContent().catch(() => '')) !== '1'; i++) {
+    assert.ok(i < 20, 'one completion shows up');
+    await page.waitForTimeout(500);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Analytics' }).waitFor();
+  }
+  const funnel = await page.locator('table.funnel tbody tr').allTextContents();
+  assert.equal(funnel.length, 3);
+  assert.match(funnel[0], /Settings, quickly/);
+  assert.match(await page.locator('.kpis').textContent(), /Completion rate100\.0 %/);
+  await page.locator('.chart canvas').waitFor();
+  await page.screenshot({ path: `${shots}analytics.png` });
+  assert.deepEqual(await axe(page), [], 'analytics page');
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Settings tour' }).waitFor();
 
   // Edit, publish v2 to production, then roll production back to v1.
   await step(1).getByLabel('Title').fill('Settings, v2');

@@ -7,6 +7,7 @@ import { Login } from './pages/Login';
 import { Tours } from './pages/Tours';
 import { TourEditor } from './pages/TourEditor';
 import { Audit } from './pages/Audit';
+import { Analytics } from './pages/Analytics';
 import { Link, navigate, usePath } from './router';
 
 
@@ -16,6 +17,7 @@ function Page({ path, me }: { path: string; me: Me }) {
   const tour = path.match(/^\/app\/tours\/([0-9a-f-]{36})$/);
   if (tour) return <TourEditor id={tour[1]!} canEdit={canEdit(me)} />;
   if (path.startsWith('/app/audit')) return <Audit />;
+  if (path.startsWith('/app/analytics')) return <Analytics />;
   return <Tours canEdit={canEdit(me)} />;
 }
 
@@ -31,6 +33,7 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
       </header>
       <nav class="side" aria-label="Sections">
         <Link href="/app/tours" current={path.startsWith('/app/tours') || path === '/app/'}>Tours</Link>
+        <Link href="/app/analytics" current={path.startsWith('/app/analytics')}>Analytics</Link>
         <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>
       </nav>
       <main id="main" tabIndex={-1}>

@@ -94,6 +94,7 @@ export function TourEditor({ id, canEdit }: { id: string; canEdit: boolean }) {
       <div class="bar">
         <h1 id="editor-title">{obj.name}</h1>
         <span class={`status ${obj.status}`}>{obj.status}</span>
+        <a href={`/app/analytics?tour=${id}`} onClick={(e) => { e.preventDefault(); navigate(`/app/analytics?tour=${id}`); }}>Analytics</a>
         <span class="hint">staging {published.staging ? `v${published.staging.version}` : '—'} · production {published.production ? `v${published.production.version}` : '—'}</span>
       </div>
       {message && <p class={message.kind === 'ok' ? 'ok' : 'error'} role={message.kind === 'ok' ? 'status' : 'alert'}>{message.text}</p>}

@@ -1,0 +1,99 @@
+// Tour analytics: starts, completions, completion rate, median time to
+// complete, the step funnel with drop-off, a time series (hourly or daily) over
+// a chosen range, and CSV export of both.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import uPlot from 'uplot';
+import { ApiError, call, type ObjectView, type Page, type Schemas } from '../api';
+
+type Stats = Schemas['TourStats'];
+
+const RANGES: [string, number][] = [['Last 24 hours', 1], ['Last 7 days', 7], ['Last 30 days', 30], ['Last 90 days', 90]];
+
+export function Analytics() {
+  const [tours, setTours] = useState<ObjectView[]>([]);
+  const [tour, setTour] = useState(new URLSearchParams(location.search).get('tour') ?? '');
+  const [days, setDays] = useState(7);
+  const [stats, setStats] = useState<Stats | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    call<Page<ObjectView>>('GET', '/v1/admin/tours?limit=100').then((p) => {
+      setTours(p.items);
+      if (!tour && p.items[0]) setTour(p.items[0].id);
+    }, (e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
+  }, []);
+  const grain = days <= 2 ? 'hour' : 'day';
+  const range = () => {
+    const to = new Date(Date.now() + 60_000);
+    return new URLSearchParams({ from: new Date(to.getTime() - days * 86_400_000).toISOString(), to: to.toISOString(), grain });
+  };
+  useEffect(() => {
+    if (!tour) return;
+    let live = true;
+    call<Stats>('GET', `/v1/admin/analytics/tours/${tour}?${range()}`).then(
+      (s) => { if (live) { setStats(s); setError(null); } },
+      (e: unknown) => { if (live) setError(e instanceof ApiError ? e.message : String(e)); },
+    );
+    return () => { live = false; };
+  }, [tour, days]);
+  const csv = (table: string) => { const q = range(); q.set('format', 'csv'); q.set('table', table); return `/v1/admin/analytics/tours/${tour}?${q}`; };
+  return (
+    <section aria-labelledby="analytics-title">
+      <div class="bar">
+        <h1 id="analytics-title">Analytics</h1>
+        <select aria-label="Tour" value={tour} onChange={(e) => setTour((e.target as HTMLSelectElement).value)}>
+          {tours.map((t) => <option value={t.id}>{t.name}</option>)}
+        </select>
+        <select aria-label="Date range" value={String(days)} onChange={(e) => setDays(Number((e.target as HTMLSelectElement).value))}>
+          {RANGES.map(([label, d]) => <option value={String(d)}>{label}</option>)}
+        </select>
+        {tour && <a href={csv('series')} download="tour-series.csv">Export series (CSV)</a>}
+        {tour && <a href={csv('funnel')} download="tour-funnel.csv">Export funnel (CSV)</a>}
+      </div>
+      {error && <p class="error" role="alert">{error}</p>}
+      {!stats ? (tours.length ? <p>Loading…</p> : <p>No tours yet.</p>) : (
+        <>
+          <dl class="kpis">
+            <div><dt>Viewers</dt><dd>{stats.unique_viewers}</dd></div>
+            <div><dt>Starts</dt><dd>{stats.starts}</dd></div>
+            <div><dt>Completions</dt><dd>{stats.completions}</dd></div>
+            <div><dt>Dismissals</dt><dd>{stats.dismissals}</dd></div>
+            <div><dt>Completion rate</dt><dd>{(stats.completion_rate * 100).toFixed(1)} %</dd></div>
+            <div><dt>Median time to complete</dt><dd>{stats.median_time_to_complete_ms == null ? '—' : `${(stats.median_time_to_complete_ms / 1000).toFixed(1)} s`}</dd></div>
+          </dl>
+          <h2>Funnel</h2>
+          <table class="funnel">
+            <thead><tr><th scope="col">Step</th><th scope="col">Viewed</th><th scope="col">Completed</th><th scope="col">Drop-off</th><th scope="col"><span class="sr">Bar</span></th></tr></thead>
+            <tbody>
+              {stats.funnel.map((f) => {
+                const top = Math.max(1, stats.funnel[0]?.views ?? 1);
+                return (
+                  <tr key={f.step}>
+                    <td>{f.step + 1}. {f.title ?? ''}</td><td>{f.views}</td><td>{f.completions}</td><td>{(f.drop_off * 100).toFixed(0)} %</td>
+                    <td><meter min={0} max={top} value={f.views} aria-label={`Step ${f.step + 1}: ${f.views} of ${top} viewers`} /></td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <h2>Over time</h2>
+          <Series stats={stats} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function Series({ stats }: { stats: Stats }) {
+  const el = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!el.current) return;
+    const xs = stats.series.map((p) => Date.parse(String(p.bucket)) / 1000);
+    const plot = new uPlot({
+      width: Math.min(900, el.current.clientWidth || 900), height: 240,
+      series: [{}, { label: 'Starts', stroke: '#3b5bdb' }, { label: 'Completions', stroke: '#2f9e44' }, { label: 'Dismissals', stroke: '#e8590c' }],
+      axes: [{}, { label: 'Users' }],
+    }, [xs, stats.series.map((p) => p.starts), stats.series.map((p) => p.completions), stats.series.map((p) => p.dismissals)], el.current);
+    return () => plot.destroy();
+  }, [stats]);
+  return <div ref={el} class="chart" role="img" aria-label={`Starts, completions and dismissals per ${stats.grain}`} />;
+}
