@@ -129,6 +129,7 @@ test('author a three-step tour for /demo/, publish to staging, promote, see it r
   await card.waitFor({ state: 'detached' });
   // The SDK sends its queue a second after the last event.
   await app.waitForFunction(() => Object.keys(localStorage).filter((k) => k.endsWith(':queue')).every((k) => localStorage.getItem(k) === '[]'), null, { timeout: 10_000 });
+  const endUser = await app.evaluate(() => localStorage.getItem(Object.keys(localStorage).find((k) => k.endsWith(':anon'))));
   await user.close();
 
   // The analytics page shows the completion and the funnel.
@@ -148,6 +149,15 @@ test('author a three-step tour for /demo/, publish to staging, promote, see it r
   await page.locator('.chart canvas').waitFor();
   await page.screenshot({ path: `${shots}analytics.png` });
   assert.deepEqual(await axe(page), [], 'analytics page');
+  // The end user's profile and progress.
+  await page.getByRole('link', { name: 'End users' }).click();
+  await page.getByRole('searchbox', { name: 'User id' }).fill(endUser);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Progress' }).waitFor();
+  assert.match(await page.locator('.profile').textContent(), /completed/);
+  await page.screenshot({ path: `${shots}end-user.png` });
+  assert.deepEqual(await axe(page), [], 'end-user page');
+  await page.goBack();
   await page.goBack();
   await page.getByRole('heading', { name: 'Settings tour' }).waitFor();
 

@@ -8,6 +8,7 @@ import { Tours } from './pages/Tours';
 import { TourEditor } from './pages/TourEditor';
 import { Audit } from './pages/Audit';
 import { Analytics } from './pages/Analytics';
+import { Users } from './pages/Users';
 import { Link, navigate, usePath } from './router';
 
 
@@ -18,6 +19,7 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (tour) return <TourEditor id={tour[1]!} canEdit={canEdit(me)} />;
   if (path.startsWith('/app/audit')) return <Audit />;
   if (path.startsWith('/app/analytics')) return <Analytics />;
+  if (path.startsWith('/app/users')) return <Users />;
   return <Tours canEdit={canEdit(me)} />;
 }
 
@@ -34,6 +36,7 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
       <nav class="side" aria-label="Sections">
         <Link href="/app/tours" current={path.startsWith('/app/tours') || path === '/app/'}>Tours</Link>
         <Link href="/app/analytics" current={path.startsWith('/app/analytics')}>Analytics</Link>
+        <Link href="/app/users" current={path.startsWith('/app/users')}>End users</Link>
         <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>
       </nav>
       <main id="main" tabIndex={-1}>
