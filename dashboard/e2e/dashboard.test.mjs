@@ -231,3 +231,49 @@ test('a concurrent edit surfaces the 412 as reload-or-overwrite; a viewer gets n
   await page.screenshot({ path: `${shots}tour-viewer.png` });
   await page.close();
 });
+
+test('settings: a key is created and its secret shown once, bad origins are refused at the field, the kill switch flips', async () => {
+  const { email, password } = server.demoLogin;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('dialog', (d) => d.accept());
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await page.getByRole('heading', { name: 'API keys' }).waitFor();
+  await page.getByRole('textbox', { name: 'Key label' }).fill('mobile web');
+  await page.getByRole('combobox', { name: 'Key environment' }).selectOption('staging');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const shown = page.locator('.secret code');
+  await shown.waitFor();
+  const secret = await shown.textContent();
+  assert.match(secret, /^pk_/);
+  await page.getByRole('button', { name: 'I have copied it' }).click();
+  const row = page.getByRole('row', { name: /mobile web/ });
+  await row.waitFor();
+  assert.ok(!(await page.content()).includes(secret), 'the secret is gone from the page');
+  // The new key works for the SDK at once.
+  assert.equal((await page.request.get(`${server.base}/v1/sdk/ping`, { headers: { 'x-spotlight-key': secret } })).status(), 200);
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await page.getByRole('status').getByText('Key revoked.').waitFor();
+  assert.equal((await page.request.get(`${server.base}/v1/sdk/ping`, { headers: { 'x-spotlight-key': secret } })).status(), 401);
+
+  const origins = page.getByLabel(/One per line/);
+  const before = await origins.inputValue();
+  await origins.fill(`${before}\nftp://nope`);
+  await page.getByRole('button', { name: 'Save origins' }).click();
+  await page.locator('.settings form .error', { hasText: 'allowed_origins[' }).waitFor();
+  assert.equal(await origins.getAttribute('aria-invalid'), 'true');
+  await origins.fill(`${before}\nhttps://*.example.com`);
+  await page.getByRole('button', { name: 'Save origins' }).click();
+  await page.getByRole('status').getByText('Origins saved.').waitFor();
+
+  await page.getByRole('button', { name: 'Turn the kill switch on' }).click();
+  await page.getByText('On: the SDK shows nothing for this tenant.').waitFor();
+  await page.screenshot({ path: `${shots}settings.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'settings page');
+  await page.getByRole('button', { name: 'Turn the kill switch off' }).click();
+  await page.getByText('Off: the SDK shows what is published.').waitFor();
+  await page.close();
+});

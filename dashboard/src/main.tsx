@@ -9,6 +9,7 @@ import { TourEditor } from './pages/TourEditor';
 import { Audit } from './pages/Audit';
 import { Analytics } from './pages/Analytics';
 import { Users } from './pages/Users';
+import { SettingsPage } from './pages/Settings';
 import { Link, navigate, usePath } from './router';
 
 
@@ -20,6 +21,7 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path.startsWith('/app/audit')) return <Audit />;
   if (path.startsWith('/app/analytics')) return <Analytics />;
   if (path.startsWith('/app/users')) return <Users />;
+  if (path.startsWith('/app/settings')) return <SettingsPage canAdmin={me.role === 'admin' || me.role === 'owner'} />;
   return <Tours canEdit={canEdit(me)} />;
 }
 
@@ -38,6 +40,7 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
         <Link href="/app/analytics" current={path.startsWith('/app/analytics')}>Analytics</Link>
         <Link href="/app/users" current={path.startsWith('/app/users')}>End users</Link>
         <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>
+        {(me.role === 'admin' || me.role === 'owner') && <Link href="/app/settings" current={path.startsWith('/app/settings')}>Settings</Link>}
       </nav>
       <main id="main" tabIndex={-1}>
         <Page path={path} me={me} />

@@ -1,0 +1,112 @@
+// Settings: API keys (create, rotate, revoke; a secret is shown once), allowed
+// origins, the tenant kill switch and rate limits. Admins and owners only; the
+// server enforces it whatever the UI shows.
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, type Page, type Schemas } from '../api';
+
+type Key = Schemas['KeyView'];
+type Settings = Schemas['SettingsView'];
+type FieldError = { path: string; message: string };
+
+export function SettingsPage({ canAdmin }: { canAdmin: boolean }) {
+  const [keys, setKeys] = useState<Key[]>([]);
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [origins, setOrigins] = useState('');
+  const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<FieldError[]>([]);
+  const [note, setNote] = useState<string | null>(null);
+  const [env, setEnv] = useState('production');
+  const [kind, setKind] = useState('publishable');
+  const [label, setLabel] = useState('');
+
+  const load = async () => {
+    setKeys((await call<Page<Key>>('GET', '/v1/admin/keys?limit=100')).items);
+    const s = await call<Settings>('GET', '/v1/admin/settings');
+    setSettings(s);
+    setOrigins(s.allowed_origins.join('\n'));
+  };
+  useEffect(() => { if (canAdmin) load().catch(show); }, []);
+  if (!canAdmin) return <p>Settings are for admins and owners of this tenant.</p>;
+
+  function show(e: unknown) {
+    if (e instanceof ApiError && e.code === 'validation_failed') {
+      setFieldErrors((e.details?.fields as FieldError[]) ?? []);
+      setError('Some fields need attention.');
+      return;
+    }
+    setError(e instanceof ApiError ? e.message : String(e));
+  }
+  const run = async (done: string, fn: () => Promise<unknown>) => {
+    setError(null); setFieldErrors([]); setNote(null);
+    try { await fn(); setNote(done); await load(); } catch (e) { show(e); }
+  };
+  const created = (k: { key: Key; secret: string }) => setSecret({ label: `${k.key.kind} key “${k.key.label}” (${k.key.environment})`, value: k.secret });
+  const originErrors = fieldErrors.filter((f) => f.path.startsWith('allowed_origins'));
+
+  return (
+    <section aria-labelledby="settings-title" class="settings">
+      <h1 id="settings-title">Settings</h1>
+      {note && <p class="ok" role="status">{note}</p>}
+      {error && <p class="error" role="alert">{error}</p>}
+      {secret && (
+        <div class="secret" role="alert">
+          <p>The new {secret.label}. Copy it now: it is shown only once.</p>
+          <code>{secret.value}</code>
+          <button type="button" onClick={() => { void navigator.clipboard?.writeText(secret.value); }}>Copy</button>
+          <button type="button" onClick={() => setSecret(null)}>I have copied it</button>
+        </div>
+      )}
+
+      <h2>API keys</h2>
+      <table>
+        <thead><tr><th scope="col">Label</th><th scope="col">Kind</th><th scope="col">Environment</th><th scope="col">Prefix</th><th scope="col">State</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
+        <tbody>
+          {keys.map((k) => (
+            <tr key={k.id}>
+              <td>{k.label}</td><td>{k.kind}</td><td>{k.environment}</td><td><code>{k.prefix}…</code></td>
+              <td>{k.active ? (k.expires_at ? `expires ${new Date(String(k.expires_at)).toLocaleString()}` : 'active') : 'revoked'}</td>
+              <td>{k.active && (
+                <div class="row">
+                  <button type="button" onClick={() => run('Key rotated.', async () => created(await call<{ key: Key; secret: string }>('POST', `/v1/admin/keys/${k.id}/rotate`, { grace_seconds: 3600 })))}>Rotate (old key works 1 h)</button>
+                  <button type="button" onClick={() => { if (confirm(`Revoke ${k.label}? Apps using it stop working at once.`)) void run('Key revoked.', () => call('POST', `/v1/admin/keys/${k.id}/revoke`)); }}>Revoke</button>
+                </div>
+              )}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form class="row" onSubmit={(e) => { e.preventDefault(); void run('Key created.', async () => created(await call<{ key: Key; secret: string }>('POST', '/v1/admin/keys', { kind, environment: env, label: label.trim() || `${kind} key` }))); }}>
+        <select aria-label="Key kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
+          <option value="publishable">Publishable (SDK)</option><option value="secret">Secret (server)</option>
+        </select>
+        <select aria-label="Key environment" value={env} onChange={(e) => setEnv((e.target as HTMLSelectElement).value)}>
+          <option value="production">production</option><option value="staging">staging</option>
+        </select>
+        <input aria-label="Key label" placeholder="Label" value={label} onInput={(e) => setLabel((e.target as HTMLInputElement).value)} />
+        <button type="submit" class="primary">Create key</button>
+      </form>
+
+      <h2>Allowed origins</h2>
+      <form onSubmit={(e) => { e.preventDefault(); void run('Origins saved.', () => call('PATCH', '/v1/admin/settings', { allowed_origins: origins.split('\n').map((o) => o.trim()).filter(Boolean) })); }}>
+        <label for="origins">One per line: https://app.example.com or https://*.example.com</label>
+        <textarea id="origins" value={origins} aria-invalid={originErrors.length ? 'true' : undefined} onInput={(e) => setOrigins((e.target as HTMLTextAreaElement).value)} />
+        {originErrors.map((f) => <p class="error">{f.path}: {f.message}</p>)}
+        <button type="submit" class="primary">Save origins</button>
+      </form>
+
+      {settings && (
+        <>
+          <h2>Kill switch</h2>
+          <p>{settings.kill_switch ? 'On: the SDK shows nothing for this tenant.' : 'Off: the SDK shows what is published.'}</p>
+          <button type="button" class={settings.kill_switch ? 'primary' : 'danger'} aria-pressed={settings.kill_switch}
+            onClick={() => run(settings.kill_switch ? 'Kill switch off.' : 'Kill switch on.', () => call('PATCH', '/v1/admin/settings', { kill_switch: !settings.kill_switch }))}>
+            {settings.kill_switch ? 'Turn the kill switch off' : 'Turn the kill switch on'}
+          </button>
+          <h2>Rate limits</h2>
+          <p>SDK: {settings.rate_limits.sdk_per_minute.toLocaleString()} requests a minute per tenant · Admin API: {settings.rate_limits.admin_per_minute.toLocaleString()} a minute per key or session.</p>
+        </>
+      )}
+    </section>
+  );
+}
