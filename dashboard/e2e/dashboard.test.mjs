@@ -29,7 +29,7 @@ async function axe(page) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
 }
 
-test('keyboard-only sign-in, the tours list, search and sign-out; screenshots and axe', async () => {
+test('keyboard-only sign-in and publish, the tours list, search and sign-out; screenshots and axe', async () => {
   const { email, password } = server.demoLogin;
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems = [];
@@ -64,6 +64,24 @@ test('keyboard-only sign-in, the tours list, search and sign-out; screenshots an
   assert.match(await row.textContent(), /v1/);
   await page.screenshot({ path: `${shots}tours.png` });
   assert.deepEqual(await axe(page), [], 'tours page');
+
+  // Keyboard only: open a tour and publish it to staging.
+  const tabTo = async (name) => {
+    for (let i = 0; i < 120; i++) {
+      await page.keyboard.press('Tab');
+      const text = await page.evaluate(() => document.activeElement?.textContent?.trim());
+      if (text === name) return;
+    }
+    throw new Error(`Tab never reached ${name}`);
+  };
+  await tabTo('Reports feedback');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Reports feedback' }).waitFor();
+  await tabTo('Publish to staging');
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').getByText('Published to staging.').waitFor();
+  await page.goBack();
+  await page.getByRole('heading', { name: 'Tours' }).waitFor();
 
   await page.getByRole('searchbox', { name: 'Search tours' }).fill('feedback');
   await page.getByRole('row', { name: /Reports feedback/ }).waitFor();
