@@ -295,3 +295,39 @@ test('settings: a key is created and its secret shown once, bad origins are refu
   await page.getByText('Off: the SDK shows what is published.').waitFor();
   await page.close();
 });
+
+test('announcements, checklists, launchers, themes and audiences: create, edit the document with errors at the field, publish', async () => {
+  const { email, password } = server.demoLogin;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Tours' }).waitFor();
+  for (const [title, noun] of [['Announcements', 'announcement'], ['Checklists', 'checklist'], ['Launchers', 'launcher'], ['Themes', 'theme'], ['Audiences', 'audience']]) {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: title }).click();
+    await page.getByRole('heading', { name: title }).waitFor();
+    await page.getByRole('button', { name: `New ${noun}` }).click();
+    await page.getByRole('heading', { name: `Untitled ${noun}` }).waitFor();
+    const json = page.getByLabel('Document (JSON)');
+    // Broken JSON is caught at the field; an invalid document is refused by the server at the field.
+    await json.fill('{ "name": ');
+    await page.locator('.field.invalid').waitFor();
+    const doc = await page.evaluate(async () => (await (await fetch(`/v1/admin${location.pathname.replace('/app', '')}`)).json()).document);
+    await json.fill(JSON.stringify({ ...doc, name: '' }, null, 2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.field.invalid', { hasText: 'name' }).waitFor();
+    await json.fill(JSON.stringify({ ...doc, name: `Demo ${noun}` }, null, 2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').getByText('Saved.').waitFor();
+    if (noun === 'theme') {
+      await page.getByRole('group', { name: 'Theme preview' }).waitFor();
+      await page.screenshot({ path: `${shots}theme-editor.png` });
+    }
+    await page.getByRole('button', { name: 'Publish to staging' }).click();
+    await page.getByRole('status').getByText('Published to staging.').waitFor();
+  }
+  await page.screenshot({ path: `${shots}audience-editor.png` });
+  assert.deepEqual(await axe(page), [], 'document editor');
+  await page.close();
+});

@@ -4,8 +4,8 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, currentUser, logout, whenSignedOut, type Me } from './api';
 import { Login } from './pages/Login';
-import { Tours } from './pages/Tours';
-import { TourEditor } from './pages/TourEditor';
+import { COLLECTIONS, Objects } from './pages/Objects';
+import { Editor } from './pages/Editor';
 import { Audit } from './pages/Audit';
 import { Analytics } from './pages/Analytics';
 import { Users } from './pages/Users';
@@ -16,13 +16,15 @@ import { Link, navigate, usePath } from './router';
 const canEdit = (me: Me) => me.role !== 'viewer';
 
 function Page({ path, me }: { path: string; me: Me }) {
-  const tour = path.match(/^\/app\/tours\/([0-9a-f-]{36})$/);
-  if (tour) return <TourEditor id={tour[1]!} canEdit={canEdit(me)} />;
+  const m = path.match(/^\/app\/([a-z]+)(?:\/([0-9a-f-]{36}))?$/);
+  const collection = COLLECTIONS.find((c) => c.path === m?.[1]);
+  if (collection && m?.[2]) return <Editor key={m[2]} collection={collection} id={m[2]} canEdit={canEdit(me)} />;
+  if (collection) return <Objects key={collection.path} collection={collection} canEdit={canEdit(me)} />;
   if (path.startsWith('/app/audit')) return <Audit />;
   if (path.startsWith('/app/analytics')) return <Analytics />;
   if (path.startsWith('/app/users')) return <Users />;
   if (path.startsWith('/app/settings')) return <SettingsPage canAdmin={me.role === 'admin' || me.role === 'owner'} />;
-  return <Tours canEdit={canEdit(me)} />;
+  return <Objects collection={COLLECTIONS[0]!} canEdit={canEdit(me)} />;
 }
 
 function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
@@ -36,7 +38,7 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
         <button type="button" onClick={onLogout}>Log out</button>
       </header>
       <nav class="side" aria-label="Sections">
-        <Link href="/app/tours" current={path.startsWith('/app/tours') || path === '/app/'}>Tours</Link>
+        {COLLECTIONS.map((c) => <Link href={`/app/${c.path}`} current={path.startsWith(`/app/${c.path}`) || (c.path === 'tours' && path === '/app/')}>{c.title}</Link>)}
         <Link href="/app/analytics" current={path.startsWith('/app/analytics')}>Analytics</Link>
         <Link href="/app/users" current={path.startsWith('/app/users')}>End users</Link>
         <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>

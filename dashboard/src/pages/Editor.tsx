@@ -1,12 +1,15 @@
-// One tour: edit the draft (steps, targets, audience, page rule, trigger,
-// frequency), save with the revision it was read at (a 412 offers reload or
-// overwrite), publish to staging, promote to production, roll back to a
-// version, duplicate, archive. The edit in progress is kept in localStorage, so
-// a lost session or a reload does not lose it. Viewers see it read-only.
+// One authored object: edit the draft — tours field by field (steps, targets,
+// audience, page rule, trigger, frequency), other kinds as their JSON document
+// (themes with a live preview) — save with the revision it was read at (a 412
+// offers reload or overwrite), publish to staging, promote to production, roll
+// back to a version, duplicate, archive. The edit in progress is kept in
+// localStorage, so a lost session or a reload does not lose it. Viewers see it
+// read-only.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, type ObjectView } from '../api';
 import { navigate } from '../router';
+import type { Collection } from './Objects';
 
 type Json = Record<string, unknown>;
 type Step = { kind: string; title?: string; body?: string; target?: { selectors: string[]; text?: string }; placement?: string; [k: string]: unknown };
@@ -18,7 +21,9 @@ const KINDS = ['tooltip', 'modal', 'hotspot', 'highlight', 'survey'];
 const PLACEMENTS = ['auto', 'top', 'bottom', 'left', 'right', 'top-start', 'top-end', 'bottom-start', 'bottom-end'];
 const draftKey = (id: string) => `spotlight:draft:${id}`;
 
-export function TourEditor({ id, canEdit }: { id: string; canEdit: boolean }) {
+export function Editor({ collection, id, canEdit }: { collection: Collection; id: string; canEdit: boolean }) {
+  const base_ = `/v1/admin/${collection.path}/${id}`;
+  const isTour = collection.path === 'tours';
   const [obj, setObj] = useState<ObjectView | null>(null);
   const [doc, setDoc] = useState<TourDoc | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
@@ -29,13 +34,13 @@ export function TourEditor({ id, canEdit }: { id: string; canEdit: boolean }) {
   const [base, setBase] = useState(0);
 
   const load = async (keepLocal: boolean) => {
-    const o = await call<ObjectView>('GET', `/v1/admin/tours/${id}`);
+    const o = await call<ObjectView>('GET', base_);
     setObj(o);
     const local = keepLocal ? readDraft(id) : null;
     setDoc(local ? local.doc : (o.document as unknown as TourDoc));
     setBase(local ? local.rev : o.revision);
     if (!keepLocal) localStorage.removeItem(draftKey(id));
-    setVersions((await call<{ items: Version[] }>('GET', `/v1/admin/tours/${id}/versions`)).items);
+    setVersions((await call<{ items: Version[] }>('GET', `${base_}/versions`)).items);
   };
   useEffect(() => { load(true).catch((e: unknown) => setMessage({ kind: 'error', text: String(e instanceof ApiError ? e.message : e) })); }, [id]);
 
@@ -62,7 +67,7 @@ export function TourEditor({ id, canEdit }: { id: string; canEdit: boolean }) {
     try { await fn(); setMessage({ kind: 'ok', text: label }); } catch (e) { fail(e); }
   };
   const save = (overwrite = false) => act('Saved.', async () => {
-    const r = await fetchSave(id, doc, overwrite ? '*' : `"${base}"`);
+    const r = await call<ObjectView>('PUT', base_, doc, { 'if-match': overwrite ? '*' : `"${base}"` });
     setErrors([]);
     setConflict(false);
     localStorage.removeItem(draftKey(id));
@@ -70,22 +75,22 @@ export function TourEditor({ id, canEdit }: { id: string; canEdit: boolean }) {
     setBase(r.revision);
   });
   const publish = () => act('Published to staging.', async () => {
-    await call('POST', `/v1/admin/tours/${id}/publish`, { environment: 'staging' });
+    await call('POST', `${base_}/publish`, { environment: 'staging' });
     await load(false);
   });
   const promote = () => act('Promoted to production.', async () => {
-    await call('POST', `/v1/admin/tours/${id}/promote`, { from: 'staging', to: 'production' });
+    await call('POST', `${base_}/promote`, { from: 'staging', to: 'production' });
     await load(false);
   });
   const rollback = (version: number) => act(`Rolled back production to v${version}.`, async () => {
-    await call('POST', `/v1/admin/tours/${id}/rollback`, { version, environment: 'production' });
+    await call('POST', `${base_}/rollback`, { version, environment: 'production' });
     await load(false);
   });
   const duplicate = () => act('Duplicated.', async () => {
-    const copy = await call<ObjectView>('POST', `/v1/admin/tours/${id}/duplicate`);
-    navigate(`/app/tours/${copy.id}`);
+    const copy = await call<ObjectView>('POST', `${base_}/duplicate`);
+    navigate(`/app/${collection.path}/${copy.id}`);
   });
-  const archive = () => act('Archived.', async () => { await call('POST', `/v1/admin/tours/${id}/archive`); await load(false); });
+  const archive = () => act('Archived.', async () => { await call('POST', `${base_}/archive`); await load(false); });
 
   const published = obj.published as Record<string, { version: number }>;
   const ro = !canEdit;
@@ -94,7 +99,7 @@ export function TourEditor({ id, canEdit }: { id: string; canEdit: boolean }) {
       <div class="bar">
         <h1 id="editor-title">{obj.name}</h1>
         <span class={`status ${obj.status}`}>{obj.status}</span>
-        <a href={`/app/analytics?tour=${id}`} onClick={(e) => { e.preventDefault(); navigate(`/app/analytics?tour=${id}`); }}>Analytics</a>
+        {isTour && <a href={`/app/analytics?tour=${id}`} onClick={(e) => { e.preventDefault(); navigate(`/app/analytics?tour=${id}`); }}>Analytics</a>}
         <span class="hint">staging {published.staging ? `v${published.staging.version}` : '—'} · production {published.production ? `v${published.production.version}` : '—'}</span>
       </div>
       {message && <p class={message.kind === 'ok' ? 'ok' : 'error'} role={message.kind === 'ok' ? 'status' : 'alert'}>{message.text}</p>}
@@ -106,9 +111,12 @@ export function TourEditor({ id, canEdit }: { id: string; canEdit: boolean }) {
         </div>
       )}
       <form onSubmit={(e) => { e.preventDefault(); void save(); }}>
-        <Field label="Name" id="f-name" errors={err('name')}>
+        {isTour && <Field label="Name" id="f-name" errors={err('name')}>
           <input id="f-name" value={doc.name} readOnly={ro} onInput={(e) => change({ ...doc, name: val(e) })} />
-        </Field>
+        </Field>}
+        {!isTour && <JsonField doc={doc} readOnly={ro} errors={errors} onChange={(d) => change(d as TourDoc)} />}
+        {!isTour && collection.path === 'themes' && <ThemePreview doc={doc} />}
+        {isTour && <>
         <Field label="Audience rule" id="f-audience" errors={err('audience')} hint={'e.g. plan in ["pro","team"] and event("export") >= 1'}>
           <input id="f-audience" value={doc.audience ?? ''} readOnly={ro} onInput={(e) => change({ ...doc, audience: val(e) })} />
         </Field>
@@ -174,9 +182,10 @@ export function TourEditor({ id, canEdit }: { id: string; canEdit: boolean }) {
             </li>
           ))}
         </ol>
+        </>}
         {!ro && (
           <div class="row">
-            <button type="button" onClick={() => change({ ...doc, steps: [...doc.steps, { kind: 'tooltip', title: '', body: '', target: { selectors: [] } }] })}>Add step</button>
+            {isTour && <button type="button" onClick={() => change({ ...doc, steps: [...doc.steps, { kind: 'tooltip', title: '', body: '', target: { selectors: [] } }] })}>Add step</button>}
             <button type="submit" class="primary">Save</button>
             <button type="button" onClick={publish}>Publish to staging</button>
             <button type="button" onClick={promote} disabled={!published.staging}>Promote to production</button>
@@ -213,10 +222,6 @@ function readDraft(id: string): { rev: number; doc: TourDoc } | null {
   }
 }
 
-async function fetchSave(id: string, doc: TourDoc, ifMatch: string): Promise<ObjectView> {
-  return call<ObjectView>('PUT', `/v1/admin/tours/${id}`, doc, { 'if-match': ifMatch });
-}
-
 function Field({ label, id, errors, hint, children }: { label: string; id: string; errors: FieldError[]; hint?: string; children: ComponentChildren }) {
   return (
     <div class={errors.length ? 'field invalid' : 'field'}>
@@ -237,4 +242,42 @@ function move<T>(list: T[], from: number, to: number): T[] {
   const [x] = out.splice(from, 1);
   out.splice(to, 0, x as T);
   return out;
+}
+
+/** The document as JSON; a syntax error is shown at the field and nothing is changed. */
+function JsonField({ doc, readOnly, errors, onChange }: { doc: Record<string, unknown>; readOnly: boolean; errors: FieldError[]; onChange: (d: Record<string, unknown>) => void }) {
+  const [text, setText] = useState(JSON.stringify(doc, null, 2));
+  const [syntax, setSyntax] = useState<string | null>(null);
+  const all = [...(syntax ? [{ path: 'document', message: syntax }] : []), ...errors];
+  return (
+    <Field label="Document (JSON)" id="f-doc" errors={all}>
+      <textarea id="f-doc" class="code" rows={18} value={text} readOnly={readOnly} spellcheck={false}
+        onInput={(e) => {
+          const t = val(e);
+          setText(t);
+          try {
+            const v: unknown = JSON.parse(t);
+            if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('must be a JSON object');
+            setSyntax(null);
+            onChange(v as Record<string, unknown>);
+          } catch (err) {
+            setSyntax(err instanceof Error ? err.message : String(err));
+          }
+        }} />
+    </Field>
+  );
+}
+
+/** A tooltip and a modal drawn with the theme's tokens, as the SDK would. */
+function ThemePreview({ doc }: { doc: Record<string, unknown> }) {
+  const t = (doc.tokens ?? {}) as Record<string, string | number | undefined>;
+  const colour = (v: unknown, d: string) => (typeof v === 'string' && /^(#[0-9a-f]{3,8}|(rgb|hsl)a?\([\d\s,.%/]+\))$/i.test(v) ? v : d);
+  const box = { background: colour(t.background, '#fff'), color: colour(t.text, '#1f2328'), borderRadius: `${Number(t.radius_px ?? 8)}px`, padding: `${Number(t.spacing_px ?? 16)}px`, fontSize: `${Number(t.font_size_px ?? 14)}px` };
+  const primary = colour(t.primary, '#3b5bdb');
+  return (
+    <div class="preview" aria-label="Theme preview" role="group">
+      <div class="pv-card" style={box}><strong>Tooltip</strong><p>Step text in this theme.</p><button type="button" tabIndex={-1} style={{ background: primary, borderColor: primary, color: '#fff' }}>Next</button></div>
+      <div class="pv-card pv-modal" style={box}><strong>Modal</strong><p>A centred step.</p><button type="button" tabIndex={-1} style={{ background: primary, borderColor: primary, color: '#fff' }}>Done</button></div>
+    </div>
+  );
 }
