@@ -4,6 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { startServer, launch } from '../../sdk/e2e/harness.mjs';
 
@@ -13,7 +15,8 @@ let server, browser;
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  [server, browser] = await Promise.all([startServer(), launch()]);
+  // One attempt per delivery, so a dead endpoint dead-letters at once.
+  [server, browser] = await Promise.all([startServer({ SPOTLIGHT_RELAY_MAX_ATTEMPTS: '1', SPOTLIGHT_RELAY_BACKOFF_BASE_MS: '50' }), launch()]);
 });
 after(async () => {
   await browser?.close();
@@ -329,5 +332,86 @@ test('announcements, checklists, launchers, themes and audiences: create, edit t
   }
   await page.screenshot({ path: `${shots}audience-editor.png` });
   assert.deepEqual(await axe(page), [], 'document editor');
+  await page.close();
+});
+
+test('webhooks: signed deliveries in the log, a dead endpoint dead-letters, replay and discard; members and roles', async () => {
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => { received.push({ signature: req.headers['spotlight-signature'], body }); res.writeHead(200); res.end('ok'); });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const good = `http://127.0.0.1:${receiver.address().port}/hook`;
+  const dead = 'http://127.0.0.1:9/nothing-listens-here';
+  const { email, password } = server.demoLogin;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('dialog', (d) => d.accept());
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Webhooks' }).click();
+  await page.getByRole('heading', { name: 'Webhooks and dead letters' }).waitFor();
+  for (const url of [good, dead]) {
+    await page.getByRole('textbox', { name: 'Endpoint URL' }).fill(url);
+    await page.getByRole('textbox', { name: /Events/ }).fill('checkout_done');
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    await page.locator('.secret code').waitFor();
+    assert.ok((await page.locator('.secret code').textContent()).length >= 32);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+  }
+  // An end-user event goes to both endpoints.
+  const r = await fetch(`${server.base}/v1/sdk/events`, {
+    method: 'POST', headers: { 'x-spotlight-key': server.demoKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ events: [{ event_id: randomUUID(), schema_version: 1, name: 'checkout_done', timestamp: Date.now(), user_id: 'u-hook' }] }),
+  });
+  assert.equal(r.status, 202);
+  const start = Date.now();
+  while (!received.some((x) => x.body.includes('checkout_done'))) {
+    assert.ok(Date.now() - start < 15_000, 'the delivery arrives');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.match(received.find((x) => x.body.includes('checkout_done')).signature, /^t=\d+,v1=[0-9a-f]{64}$/);
+  await page.getByRole('row', { name: new RegExp(good.replace(/[/.]/g, '.')) }).getByRole('button', { name: 'Delivery log' }).click();
+  await page.getByRole('heading', { name: 'Delivery log' }).waitFor();
+  await page.locator('td', { hasText: /^ok \(200\)$/ }).first().waitFor();
+  // The dead endpoint's delivery is a dead letter after its single attempt.
+  for (let i = 0; (await page.getByRole('button', { name: 'Discard' }).count()) === 0; i++) {
+    assert.ok(i < 30, 'a dead letter shows up');
+    await page.waitForTimeout(500);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Webhooks and dead letters' }).waitFor();
+  }
+  assert.match(await page.locator('table').last().textContent(), /nothing-listens-here.*could not connect/);
+  await page.screenshot({ path: `${shots}webhooks.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'webhooks page');
+  await page.getByRole('button', { name: 'Replay', exact: true }).first().click();
+  await page.getByRole('status').getByText('Replayed.').waitFor();
+  // Replayed to a dead endpoint, it fails again; discard it for good.
+  for (let i = 0; (await page.getByRole('button', { name: 'Discard' }).count()) === 0; i++) {
+    assert.ok(i < 30, 'the replay dead-letters again');
+    await page.waitForTimeout(500);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Webhooks and dead letters' }).waitFor();
+  }
+  await page.getByRole('button', { name: 'Discard' }).first().click();
+  await page.getByText('None: every delivery got through.').waitFor();
+  receiver.close();
+
+  // Members: add an editor (password shown once), change the role, remove.
+  await page.getByRole('link', { name: 'Members' }).click();
+  await page.getByRole('heading', { name: 'Members' }).waitFor();
+  await page.getByRole('textbox', { name: 'E-mail of the new member' }).fill('editor@spotlight.local');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await page.locator('.secret code').waitFor();
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('combobox', { name: 'Role of editor@spotlight.local' }).selectOption('viewer');
+  await page.getByRole('status').getByText('Role changed.').waitFor();
+  await page.screenshot({ path: `${shots}members.png` });
+  assert.deepEqual(await axe(page), [], 'members page');
+  await page.getByRole('row', { name: /editor@spotlight.local/ }).getByRole('button', { name: 'Remove' }).click();
+  await page.getByRole('status').getByText('Member removed.').waitFor();
   await page.close();
 });

@@ -10,6 +10,8 @@ import { Audit } from './pages/Audit';
 import { Analytics } from './pages/Analytics';
 import { Users } from './pages/Users';
 import { SettingsPage } from './pages/Settings';
+import { Webhooks } from './pages/Webhooks';
+import { Members } from './pages/Members';
 import { Link, navigate, usePath } from './router';
 
 
@@ -23,6 +25,9 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path.startsWith('/app/audit')) return <Audit />;
   if (path.startsWith('/app/analytics')) return <Analytics />;
   if (path.startsWith('/app/users')) return <Users />;
+  const admin = me.role === 'admin' || me.role === 'owner';
+  if (path.startsWith('/app/webhooks') && admin) return <Webhooks />;
+  if (path.startsWith('/app/members')) return <Members isOwner={me.role === 'owner'} me={me.account.email} />;
   if (path.startsWith('/app/settings')) return <SettingsPage canAdmin={me.role === 'admin' || me.role === 'owner'} />;
   return <Objects collection={COLLECTIONS[0]!} canEdit={canEdit(me)} />;
 }
@@ -43,6 +48,8 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
         <Link href="/app/users" current={path.startsWith('/app/users')}>End users</Link>
         <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>
         {(me.role === 'admin' || me.role === 'owner') && <Link href="/app/settings" current={path.startsWith('/app/settings')}>Settings</Link>}
+        {(me.role === 'admin' || me.role === 'owner') && <Link href="/app/webhooks" current={path.startsWith('/app/webhooks')}>Webhooks</Link>}
+        {(me.role === 'admin' || me.role === 'owner') && <Link href="/app/members" current={path.startsWith('/app/members')}>Members</Link>}
       </nav>
       <main id="main" tabIndex={-1}>
         <Page path={path} me={me} />

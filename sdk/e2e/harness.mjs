@@ -22,10 +22,10 @@ function binary() {
 }
 
 /** Starts `spotlight demo`; resolves once it printed where it listens. */
-export async function startServer() {
+export async function startServer(extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'spotlight-e2e-'));
   const child = spawn(binary(), ['demo', '--listen', '127.0.0.1:0', '--data-dir', dir], {
-    env: { ...process.env, SPOTLIGHT_LOG: 'warn', SPOTLIGHT_LOG_FORMAT: 'json' },
+    env: { ...process.env, SPOTLIGHT_LOG: 'warn', SPOTLIGHT_LOG_FORMAT: 'json', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -47,6 +47,8 @@ export async function startServer() {
     operator,
     /** The demo tenant's owner, as `spotlight demo` printed it. */
     demoLogin: login ? { email: login[1], password: login[2] } : null,
+    /** The demo tenant's production publishable key. */
+    demoKey: out.match(/publishable key:\s+(\S+)/)?.[1],
     stderr: () => err,
     async stop() {
       child.kill('SIGTERM');
