@@ -296,6 +296,26 @@ test('settings: a key is created and its secret shown once, bad origins are refu
   assert.deepEqual(await axe(page), [], 'settings page');
   await page.getByRole('button', { name: 'Turn the kill switch off' }).click();
   await page.getByText('Off: the SDK shows what is published.').waitFor();
+
+  // Identity verification: a bad JWKS URL is refused with its field; HS256 in monitor mode is kept.
+  await page.getByLabel('Method').selectOption('jwks');
+  await page.getByLabel('JWKS URL').fill('ftp://keys.example.com');
+  await page.getByRole('button', { name: 'Save identity verification' }).click();
+  await page.locator('.settings .error', { hasText: 'identity_verification' }).first().waitFor();
+  await page.getByLabel('Method').selectOption('hs256');
+  await page.getByLabel(/New secret/).fill('s'.repeat(40));
+  await page.getByLabel('Mode').selectOption('monitor');
+  await page.getByRole('button', { name: 'Save identity verification' }).click();
+  await page.getByRole('status').getByText('Identity verification saved for production.').waitFor();
+  await page.getByLabel('Who gets the in-page editor').selectOption('table');
+  await page.getByLabel('User ids, one per line').fill('admin-1\nadmin-2');
+  await page.getByRole('button', { name: 'Save admin detection' }).click();
+  await page.getByRole('status').getByText('Admin detection saved.').waitFor();
+  const saved = await page.evaluate(async () => (await fetch('/v1/admin/settings')).json());
+  assert.equal(saved.identity_verification.production.mode, 'monitor');
+  assert.equal(saved.identity_verification.production.hs256_secrets_configured, 1);
+  assert.deepEqual(saved.admin_detection, { strategy: 'table', user_ids: ['admin-1', 'admin-2'] });
+  assert.ok(!JSON.stringify(saved).includes('s'.repeat(40)), 'the secret is never shown back');
   await page.close();
 });
 

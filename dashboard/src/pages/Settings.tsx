@@ -3,6 +3,7 @@
 // server enforces it whatever the UI shows.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, type Page, type Schemas } from '../api';
+import { Identity } from './Identity';
 
 type Key = Schemas['KeyView'];
 type Settings = Schemas['SettingsView'];
@@ -103,6 +104,7 @@ export function SettingsPage({ canAdmin }: { canAdmin: boolean }) {
             onClick={() => run(settings.kill_switch ? 'Kill switch off.' : 'Kill switch on.', () => call('PATCH', '/v1/admin/settings', { kill_switch: !settings.kill_switch }))}>
             {settings.kill_switch ? 'Turn the kill switch off' : 'Turn the kill switch on'}
           </button>
+          <Identity settings={settings} onSaved={() => { void load(); }} />
           <h2>Rate limits</h2>
           <p>SDK: {settings.rate_limits.sdk_per_minute.toLocaleString()} requests a minute per tenant · Admin API: {settings.rate_limits.admin_per_minute.toLocaleString()} a minute per key or session.</p>
         </>
