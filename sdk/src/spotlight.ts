@@ -360,10 +360,12 @@ export class Spotlight implements Host, SpotlightApi {
     try {
       this.#ended = new Set(JSON.parse(this.session.get('spotlight:ended') ?? '[]') as string[]);
     } catch { /* keep */ }
-    type Resume = { id: string; step: number } | null;
+    type Resume = { id: string; step: number; item?: Delivered<Tour> } | null;
     let resume: Resume = null;
     try { resume = JSON.parse(this.session.get(RESUME_KEY) ?? 'null') as Resume; } catch { /* none */ }
-    for (const t of cfg.tours) {
+    const item = resume?.item;
+    const carried = item && item.id === resume?.id && !cfg.tours.some((t) => t.id === item.id) ? [item] : [];
+    for (const t of [...carried, ...cfg.tours]) {
       const p = cfg.progress?.[t.id];
       const steps = t.document.steps ?? [];
       let at = -1;

@@ -65,7 +65,9 @@ export class TourRun {
     this.index = i;
     if (step.page_url && !samePath(step.page_url)) {
       // Multi-page: continue on the step's page.
-      this.#host.session.set(RESUME_KEY, JSON.stringify({ id: this.id, step: i }));
+      // The document goes along: the next page's config may be fetched before
+      // the server has this page's events, and the tour must still resume.
+      this.#host.session.set(RESUME_KEY, JSON.stringify({ id: this.id, step: i, item: this.item }));
       this.#host.flush();
       this.#host.navigate(step.page_url);
       return;
