@@ -435,3 +435,33 @@ test('webhooks: signed deliveries in the log, a dead endpoint dead-letters, repl
   await page.getByRole('status').getByText('Member removed.').waitFor();
   await page.close();
 });
+
+test('survey results: answers from the demo app show as a distribution, NPS and free text', async () => {
+  const user = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const app = await user.newPage();
+  await app.goto(`${server.base}/demo/reports`);
+  const card = app.locator('spotlight-root').locator('.card');
+  await card.getByRole('button', { name: '9 out of 10' }).click();
+  await card.getByRole('textbox').fill('More charts, please');
+  await card.getByRole('button', { name: 'Submit' }).click();
+  await card.waitFor({ state: 'detached' });
+  await app.waitForFunction(() => Object.keys(localStorage).filter((k) => k.endsWith(':queue')).every((k) => localStorage.getItem(k) === '[]'), null, { timeout: 10_000 });
+  await user.close();
+
+  const { email, password } = server.demoLogin;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Analytics' }).click();
+  await page.getByRole('combobox', { name: 'Tour' }).selectOption({ label: 'Reports feedback' });
+  const answers = page.getByRole('heading', { name: 'Survey answers' });
+  await answers.waitFor();
+  const text = await page.locator('.survey').allTextContents();
+  assert.match(text[0], /1 response · NPS 100 · average 9\.0/);
+  assert.match(text[1], /More charts, please/);
+  await page.screenshot({ path: `${shots}survey-results.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'survey results');
+  await page.close();
+});

@@ -6,6 +6,7 @@ import uPlot from 'uplot';
 import { ApiError, call, type ObjectView, type Page, type Schemas } from '../api';
 
 type Stats = Schemas['TourStats'];
+type SurveyStats = Schemas['SurveyStats'];
 
 const RANGES: [string, number][] = [['Last 24 hours', 1], ['Last 7 days', 7], ['Last 30 days', 30], ['Last 90 days', 90]];
 
@@ -14,6 +15,7 @@ export function Analytics() {
   const [tour, setTour] = useState(new URLSearchParams(location.search).get('tour') ?? '');
   const [days, setDays] = useState(7);
   const [stats, setStats] = useState<Stats | null>(null);
+  const [survey, setSurvey] = useState<SurveyStats | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     call<Page<ObjectView>>('GET', '/v1/admin/tours?limit=100').then((p) => {
@@ -32,6 +34,11 @@ export function Analytics() {
     call<Stats>('GET', `/v1/admin/analytics/tours/${tour}?${range()}`).then(
       (s) => { if (live) { setStats(s); setError(null); } },
       (e: unknown) => { if (live) setError(e instanceof ApiError ? e.message : String(e)); },
+    );
+    // Survey steps, when the tour has any.
+    call<SurveyStats>('GET', `/v1/admin/analytics/surveys/${tour}?${range()}`).then(
+      (s) => { if (live) setSurvey(s.steps.some((x) => x.type) ? s : null); },
+      () => { if (live) setSurvey(null); },
     );
     return () => { live = false; };
   }, [tour, days]);
@@ -77,6 +84,7 @@ export function Analytics() {
           </table>
           <h2>Over time</h2>
           <Series stats={stats} />
+          {survey && <Surveys stats={survey} />}
         </>
       )}
     </section>
@@ -96,4 +104,30 @@ function Series({ stats }: { stats: Stats }) {
     return () => plot.destroy();
   }, [stats]);
   return <div ref={el} class="chart" role="img" aria-label={`Starts, completions and dismissals per ${stats.grain}`} />;
+}
+
+function Surveys({ stats }: { stats: SurveyStats }) {
+  return (
+    <>
+      <h2>Survey answers</h2>
+      {stats.steps.filter((s) => s.type).map((s) => {
+        const top = Math.max(1, ...s.distribution.map((d) => d.count));
+        return (
+          <div class="survey" key={s.step}>
+            <h3>{s.step + 1}. {s.question}</h3>
+            <p>{s.responses} response{s.responses === 1 ? '' : 's'}{s.nps != null ? ` · NPS ${s.nps.toFixed(0)}` : ''}{s.average != null ? ` · average ${s.average.toFixed(1)}` : ''}</p>
+            {s.distribution.length > 0 && (
+              <table>
+                <thead><tr><th scope="col">Answer</th><th scope="col">Count</th><th scope="col"><span class="sr">Bar</span></th></tr></thead>
+                <tbody>{s.distribution.map((d) => (
+                  <tr key={d.answer}><td>{d.answer}</td><td>{d.count}</td><td><meter min={0} max={top} value={d.count} aria-label={`${d.answer}: ${d.count}`} /></td></tr>
+                ))}</tbody>
+              </table>
+            )}
+            {s.texts.length > 0 && <ul class="texts">{s.texts.map((t) => <li key={`${t.user_id}-${String(t.at)}`}>“{t.text}” <small>{t.user_id}, {new Date(String(t.at)).toLocaleString()}</small></li>)}</ul>}
+          </div>
+        );
+      })}
+    </>
+  );
 }
