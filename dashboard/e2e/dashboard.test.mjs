@@ -463,5 +463,16 @@ test('survey results: answers from the demo app show as a distribution, NPS and 
   assert.match(text[1], /More charts, please/);
   await page.screenshot({ path: `${shots}survey-results.png`, fullPage: true });
   assert.deepEqual(await axe(page), [], 'survey results');
+
+  // The overview counts what happened across the tests above.
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  const kpi = async (name) => Number(await page.locator('.kpis div', { hasText: name }).locator('dd').first().textContent());
+  assert.ok((await kpi('Tour starts')) >= 2, 'tour starts counted');
+  assert.ok((await kpi('Active users')) >= 2, 'active users counted');
+  await page.getByRole('row', { name: /Reports feedback/ }).waitFor();
+  await page.locator('.chart canvas').waitFor();
+  await page.screenshot({ path: `${shots}overview.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'overview');
   await page.close();
 });

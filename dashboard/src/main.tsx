@@ -9,6 +9,7 @@ import { Editor } from './pages/Editor';
 import { Audit } from './pages/Audit';
 import { Analytics } from './pages/Analytics';
 import { Users } from './pages/Users';
+import { OverviewPage } from './pages/Overview';
 import { SettingsPage } from './pages/Settings';
 import { Webhooks } from './pages/Webhooks';
 import { Members } from './pages/Members';
@@ -25,6 +26,7 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path.startsWith('/app/audit')) return <Audit />;
   if (path.startsWith('/app/analytics')) return <Analytics />;
   if (path.startsWith('/app/users')) return <Users />;
+  if (path === '/app/' || path === '/app/overview') return <OverviewPage />;
   const admin = me.role === 'admin' || me.role === 'owner';
   if (path.startsWith('/app/webhooks') && admin) return <Webhooks />;
   if (path.startsWith('/app/members')) return <Members isOwner={me.role === 'owner'} me={me.account.email} />;
@@ -43,7 +45,8 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
         <button type="button" onClick={onLogout}>Log out</button>
       </header>
       <nav class="side" aria-label="Sections">
-        {COLLECTIONS.map((c) => <Link href={`/app/${c.path}`} current={path.startsWith(`/app/${c.path}`) || (c.path === 'tours' && path === '/app/')}>{c.title}</Link>)}
+        <Link href="/app/overview" current={path === '/app/' || path === '/app/overview'}>Overview</Link>
+        {COLLECTIONS.map((c) => <Link href={`/app/${c.path}`} current={path.startsWith(`/app/${c.path}`)}>{c.title}</Link>)}
         <Link href="/app/analytics" current={path.startsWith('/app/analytics')}>Analytics</Link>
         <Link href="/app/users" current={path.startsWith('/app/users')}>End users</Link>
         <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>
