@@ -464,6 +464,37 @@ test('survey results: answers from the demo app show as a distribution, NPS and 
   await page.screenshot({ path: `${shots}survey-results.png`, fullPage: true });
   assert.deepEqual(await axe(page), [], 'survey results');
 
+  // An A/B test: a tour on /demo/projects with two arms, converting on project_created.
+  await page.evaluate(async () => {
+    const me = await (await fetch('/v1/auth/me')).json();
+    const h = { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token };
+    const t = await (await fetch('/v1/admin/tours', { method: 'POST', headers: h, body: JSON.stringify({
+      name: 'Projects A/B', pages: [{ match: 'exact', pattern: '/demo/projects' }],
+      steps: [{ kind: 'modal', title: 'Projects live here', body: '<p>Create one.</p>' }],
+      experiment: { goal_event: 'project_created', arms: [{ name: 'control', weight: 1 }, { name: 'b', weight: 1 }] },
+    }) })).json();
+    await fetch(`/v1/admin/tours/${t.id}/publish`, { method: 'POST', headers: h, body: JSON.stringify({ environment: 'production' }) });
+  });
+  const buyer = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const shop = await buyer.newPage();
+  await shop.goto(`${server.base}/demo/projects`);
+  const ab = shop.locator('spotlight-root').locator('.card');
+  await ab.getByText('Projects live here').waitFor();
+  await shop.keyboard.press('Escape');
+  await shop.locator('#project-name').fill('From the A/B test');
+  await shop.getByRole('button', { name: 'Create project' }).click();
+  await shop.waitForTimeout(300);
+  await shop.waitForFunction(() => Object.keys(localStorage).filter((k) => k.endsWith(':queue')).every((k) => localStorage.getItem(k) === '[]'), null, { timeout: 10_000 });
+  await buyer.close();
+  await page.reload();
+  await page.getByRole('combobox', { name: 'Tour' }).selectOption({ label: 'Projects A/B' });
+  const exp = page.getByRole('heading', { name: /Experiment: conversion on “project_created”/ });
+  await exp.waitFor();
+  const rows = await page.locator('table').last().locator('tbody tr').allTextContents();
+  assert.equal(rows.length, 2);
+  assert.ok(rows.some((r) => /^(control|b)11100\.0 %/.test(r)), `one arm exposed and converted: ${rows}`);
+  await page.screenshot({ path: `${shots}experiment-results.png`, fullPage: true });
+
   // The overview counts what happened across the tests above.
   await page.getByRole('link', { name: 'Overview' }).click();
   await page.getByRole('heading', { name: 'Overview' }).waitFor();

@@ -7,6 +7,7 @@ import { ApiError, call, type ObjectView, type Page, type Schemas } from '../api
 
 type Stats = Schemas['TourStats'];
 type SurveyStats = Schemas['SurveyStats'];
+type ExperimentStats = Schemas['ExperimentStats'];
 
 const RANGES: [string, number][] = [['Last 24 hours', 1], ['Last 7 days', 7], ['Last 30 days', 30], ['Last 90 days', 90]];
 
@@ -16,6 +17,7 @@ export function Analytics() {
   const [days, setDays] = useState(7);
   const [stats, setStats] = useState<Stats | null>(null);
   const [survey, setSurvey] = useState<SurveyStats | null>(null);
+  const [experiment, setExperiment] = useState<ExperimentStats | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     call<Page<ObjectView>>('GET', '/v1/admin/tours?limit=100').then((p) => {
@@ -40,8 +42,16 @@ export function Analytics() {
       (s) => { if (live) setSurvey(s.steps.some((x) => x.type) ? s : null); },
       () => { if (live) setSurvey(null); },
     );
+    // Experiment results, when the tour runs as an A/B test.
+    const doc = tours.find((t) => t.id === tour)?.document as { experiment?: unknown } | undefined;
+    if (doc?.experiment) {
+      call<ExperimentStats>('GET', `/v1/admin/analytics/experiments/${tour}?${range()}`).then(
+        (x) => { if (live) setExperiment(x); },
+        () => { if (live) setExperiment(null); },
+      );
+    } else setExperiment(null);
     return () => { live = false; };
-  }, [tour, days]);
+  }, [tour, days, tours]);
   const csv = (table: string) => { const q = range(); q.set('format', 'csv'); q.set('table', table); return `/v1/admin/analytics/tours/${tour}?${q}`; };
   return (
     <section aria-labelledby="analytics-title">
@@ -85,6 +95,7 @@ export function Analytics() {
           <h2>Over time</h2>
           <Series stats={stats} />
           {survey && <Surveys stats={survey} />}
+          {experiment && <Experiment stats={experiment} />}
         </>
       )}
     </section>
@@ -128,6 +139,26 @@ function Surveys({ stats }: { stats: SurveyStats }) {
           </div>
         );
       })}
+    </>
+  );
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+function Experiment({ stats }: { stats: ExperimentStats }) {
+  return (
+    <>
+      <h2>Experiment: conversion on “{stats.goal_event}”</h2>
+      <table>
+        <thead><tr><th scope="col">Arm</th><th scope="col">Exposed</th><th scope="col">Converted</th><th scope="col">Rate (95 % interval)</th><th scope="col">Lift over {stats.control ?? 'control'} (95 %)</th></tr></thead>
+        <tbody>{stats.arms.map((a) => (
+          <tr key={a.arm}>
+            <td>{a.arm}{a.holdout ? ' (hold-out)' : ''}</td><td>{a.exposed}</td><td>{a.converted}</td>
+            <td>{pct(a.conversion_rate)} ({pct(a.ci_low)} – {pct(a.ci_high)})</td>
+            <td>{a.lift ? `${a.lift.difference >= 0 ? '+' : ''}${pct(a.lift.difference)} (${pct(a.lift.low)} – ${pct(a.lift.high)})` : '—'}</td>
+          </tr>
+        ))}</tbody>
+      </table>
     </>
   );
 }
