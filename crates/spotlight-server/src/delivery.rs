@@ -377,6 +377,8 @@ pub struct Delivery {
     pub relay_wake: crate::ingest::Wake,
     /// Whether events also go to NATS JetStream.
     nats: bool,
+    /// Identity verification's monitor-mode tallies.
+    pub monitor: Arc<crate::monitor::IdentityMonitor>,
 }
 
 impl Delivery {
@@ -442,6 +444,7 @@ impl Delivery {
             relay_wake,
             nats,
             profiles: ProfileWriter::start(store.clone(), metrics),
+            monitor: crate::monitor::IdentityMonitor::start(store.clone(), clock.clone()),
             sdk_limits: crate::auth::limits::QuotaLimiter::new(100_000),
             etags: SyncCache::builder()
                 .max_capacity(200_000)

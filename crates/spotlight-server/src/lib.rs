@@ -12,6 +12,7 @@ pub mod identity;
 pub mod ingest;
 pub mod metrics;
 pub mod middleware;
+pub mod monitor;
 pub mod openapi;
 pub mod routes;
 pub mod secrets;
@@ -100,6 +101,18 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/admin/analytics/surveys/{id}",
             get(routes::analytics::survey),
+        )
+        .route(
+            "/v1/admin/analytics/surveys/{id}/responses",
+            get(routes::analytics::survey_responses),
+        )
+        .route(
+            "/v1/admin/audiences/matches",
+            post(routes::audiences::matches),
+        )
+        .route(
+            "/v1/admin/settings/identity-monitor",
+            get(routes::settings::identity_monitor),
         )
         .route(
             "/v1/admin/analytics/experiments/{id}",

@@ -371,6 +371,36 @@ fn operations() -> Vec<Op> {
         ),
         op(
             Get,
+            "/v1/admin/analytics/surveys/{id}/responses",
+            "analytics",
+            "A tour's survey answers one by one, newest first: user, step, question, answer (limit, cursor; format=csv exports them all)",
+            Auth::Admin("viewer"),
+            None,
+            (200, Some("SurveyResponses")),
+            LIST,
+        ),
+        op(
+            Post,
+            "/v1/admin/audiences/matches",
+            "audiences",
+            "How many end users of an environment a rule matches now (up to 100,000 profiles read), with a few of their ids",
+            Auth::Admin("viewer"),
+            Some("MatchRequest"),
+            (200, Some("MatchView")),
+            WRITE,
+        ),
+        op(
+            Get,
+            "/v1/admin/settings/identity-monitor",
+            "settings",
+            "Identity verification's monitor figures over recent hours: requests checked and how many enforcing would refuse, by reason (every node's)",
+            Auth::Admin("admin"),
+            None,
+            (200, Some("MonitorView")),
+            LIST,
+        ),
+        op(
+            Get,
             "/v1/admin/analytics/experiments/{id}",
             "analytics",
             "A tour's or announcement's experiment: exposure and goal conversion per arm with 95% intervals and lift over control (format=csv)",
@@ -844,6 +874,18 @@ fn path_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
 /// Query parameters of the routes that take them (beyond list paging).
 fn query_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
     let params: &[(&str, Type, &str)] = match path {
+        "/v1/admin/analytics/surveys/{id}/responses" => &[
+            ("environment", Type::String, "Environment name (default production)."),
+            ("from", Type::String, "Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to)."),
+            ("to", Type::String, "End, exclusive (default now)."),
+            ("limit", Type::Integer, "Page size (default 50, at most 100)."),
+            ("cursor", Type::String, "next_cursor of the previous page."),
+            ("format", Type::String, "json (default) or csv."),
+        ],
+        "/v1/admin/settings/identity-monitor" => &[
+            ("environment", Type::String, "Environment name (default production)."),
+            ("hours", Type::Integer, "How far back (1 to 720 hours, default 24)."),
+        ],
         p if p.starts_with("/v1/admin/analytics/") => &[
             ("environment", Type::String, "Environment name (default production)."),
             ("from", Type::String, "Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to; 48 hours at hourly grain)."),
@@ -1110,6 +1152,12 @@ fn build() -> OpenApi {
         routes::analytics::SurveyStep,
         routes::analytics::AnswerCount,
         routes::analytics::TextAnswer,
+        routes::analytics::SurveyResponses,
+        routes::analytics::SurveyResponse,
+        routes::audiences::MatchRequest,
+        routes::audiences::MatchView,
+        routes::settings::MonitorView,
+        routes::users::RecentEventView,
         routes::analytics::ExperimentStats,
         routes::analytics::ArmStats,
         routes::analytics::Lift,

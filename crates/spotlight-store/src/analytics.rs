@@ -188,6 +188,49 @@ impl Store {
             .collect()
     }
 
+    /// Every survey answer to one tour in `[from, to)`, newest first, after the
+    /// `(time, event id)` cursor: (time, event id, user, step, properties).
+    #[allow(clippy::type_complexity)]
+    pub async fn survey_responses(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        tour: &str,
+        (from, to): (i64, i64),
+        before: Option<(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, String, Option<i64>, String)>, StoreError> {
+        let (at, id) = before.unwrap_or((i64::MAX, String::new()));
+        let rows = sqlx::query(&format!(
+            "SELECT occurred_at, event_id, user_id, step, properties FROM events \
+             WHERE environment_id = $1 AND tenant_id = $2 AND name = 'survey_answered' \
+             AND object_id = $3 AND occurred_at >= $4 AND occurred_at < $5 \
+             AND (occurred_at < $6 OR (occurred_at = $6 AND event_id < $7)) \
+             ORDER BY occurred_at DESC, event_id DESC LIMIT {}",
+            limit.clamp(1, 101)
+        ))
+        .bind(env.to_string())
+        .bind(tenant.to_string())
+        .bind(tour)
+        .bind(from)
+        .bind(to)
+        .bind(at)
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("occurred_at")?,
+                    r.try_get("event_id")?,
+                    r.try_get("user_id")?,
+                    r.try_get("step")?,
+                    r.try_get("properties")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Free-text survey answers to one step, newest first: (time, user, text).
     pub async fn survey_texts(
         &self,

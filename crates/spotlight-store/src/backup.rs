@@ -258,6 +258,16 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
             ("finished_at", Int),
         ],
     ),
+    (
+        "identity_monitor",
+        &[
+            ("environment_id", Text),
+            ("hour", Int),
+            ("reason", Text),
+            ("tenant_id", Text),
+            ("count", Int),
+        ],
+    ),
 ];
 
 const FORMAT: &str = "spotlight-backup/1";

@@ -36,6 +36,19 @@ pub struct Generations {
     tenants: RwLock<HashMap<TenantId, u64>>,
     /// Notices received from other nodes.
     pub remote: AtomicU64,
+    /// This process's tag in its notices, so it skips its own: it applied them
+    /// at commit already, and applying one again when it comes back would
+    /// outdate every entry cached in between.
+    node: NodeTag,
+}
+
+#[derive(Debug)]
+struct NodeTag(String);
+
+impl Default for NodeTag {
+    fn default() -> Self {
+        NodeTag(uuid::Uuid::new_v4().simple().to_string())
+    }
 }
 
 impl Generations {
@@ -85,7 +98,7 @@ impl Store {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
-                .bind(tenant.to_string())
+                .bind(format!("{tenant} {}", self.changes.node.0))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -156,8 +169,12 @@ async fn relay(
         // `try_recv` answers None when the connection dropped.
         match listener.try_recv().await? {
             Some(n) => {
-                let change = n
-                    .payload()
+                // `tenant node`; a bare tenant id (older nodes) counts as remote.
+                let (tenant, node) = n.payload().split_once(' ').unwrap_or((n.payload(), ""));
+                if node == changes.node.0 {
+                    continue;
+                }
+                let change = tenant
                     .parse::<TenantId>()
                     .map(Change::Tenant)
                     .unwrap_or(Change::All);

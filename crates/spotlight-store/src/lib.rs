@@ -13,6 +13,7 @@ mod delivery;
 mod error;
 mod events;
 mod keys;
+mod monitor;
 mod objects;
 mod retention;
 mod tenants;
@@ -28,10 +29,11 @@ pub use delivery::BundleRow;
 pub use error::StoreError;
 pub use events::{IngestBatch, Ingested, SinkTarget};
 pub use keys::{ApiKey, AuthKey, NewKey};
+pub use monitor::MonitorTally;
 pub use objects::{ObjectFilter, ObjectRecord, Publication, VersionRecord};
 pub use retention::Purge;
 pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
-pub use users::{EndUser, ProfileWrite, UserState};
+pub use users::{AudienceSubject, EndUser, ProfileWrite, RecentEvent, UserState};
 pub use webhooks::{
     AttemptRecord, Backlog, Claimed, OutboxRecord, Outcome, WebhookRecord, WebhookWrite,
 };

@@ -241,3 +241,142 @@ impl Store {
         Ok(())
     }
 }
+
+/// One raw event of one end user, as the admin API shows it.
+#[derive(Debug, Clone)]
+pub struct RecentEvent {
+    pub event_id: String,
+    pub name: String,
+    pub occurred_at: i64,
+    pub object_id: Option<String>,
+    pub step: Option<i64>,
+    /// A JSON object.
+    pub properties: String,
+}
+
+/// An end user as audience rules see them.
+#[derive(Debug, Clone)]
+pub struct AudienceSubject {
+    pub user_id: String,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub event_counts: HashMap<String, u64>,
+}
+
+impl Store {
+    /// Up to `limit` end users after `after` (by user id), with their attributes and event counts:
+    /// two range reads on primary keys.
+    pub async fn audience_subjects(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<AudienceSubject>, StoreError> {
+        let (t, e) = (tenant.to_string(), env.to_string());
+        let rows = sqlx::query(&format!(
+            "SELECT user_id, attributes FROM end_users WHERE environment_id = $1 \
+             AND tenant_id = $2 AND user_id > $3 ORDER BY user_id LIMIT {}",
+            limit.clamp(1, 10_000)
+        ))
+        .bind(&e)
+        .bind(&t)
+        .bind(after)
+        .fetch_all(&self.read)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let attrs: String = r.try_get("attributes")?;
+            out.push(AudienceSubject {
+                user_id: r.try_get("user_id")?,
+                attributes: serde_json::from_str(&attrs).unwrap_or_default(),
+                event_counts: HashMap::new(),
+            });
+        }
+        let Some(last) = out.last().map(|s| s.user_id.clone()) else {
+            return Ok(out);
+        };
+        let counts = sqlx::query(
+            "SELECT user_id, event, count FROM user_event_counts WHERE environment_id = $1 \
+             AND tenant_id = $2 AND user_id > $3 AND user_id <= $4",
+        )
+        .bind(&e)
+        .bind(&t)
+        .bind(after)
+        .bind(&last)
+        .fetch_all(&self.read)
+        .await?;
+        let index: HashMap<String, usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.user_id.clone(), i))
+            .collect();
+        for r in &counts {
+            let user: String = r.try_get("user_id")?;
+            if let Some(&i) = index.get(&user) {
+                let n: i64 = r.try_get("count")?;
+                out[i]
+                    .event_counts
+                    .insert(r.try_get("event")?, u64::try_from(n).unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+
+    /// One user's events among the environment's latest `window` (newest first, at most
+    /// `limit`): a bounded read that needs no per-user index on the hot events table.
+    pub async fn recent_events(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        user_id: &str,
+        window: usize,
+        limit: usize,
+    ) -> Result<Vec<RecentEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT event_id, name, occurred_at, object_id, step, properties FROM \
+             (SELECT event_id, tenant_id, user_id, name, occurred_at, object_id, step, properties \
+              FROM events WHERE environment_id = $1 ORDER BY event_id DESC LIMIT {}) AS latest \
+             WHERE tenant_id = $2 AND user_id = $3 ORDER BY occurred_at DESC LIMIT {}",
+            window.clamp(1, 100_000),
+            limit.clamp(1, 500)
+        ))
+        .bind(env.to_string())
+        .bind(tenant.to_string())
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RecentEvent {
+                    event_id: r.try_get("event_id")?,
+                    name: r.try_get("name")?,
+                    occurred_at: r.try_get("occurred_at")?,
+                    object_id: r.try_get("object_id")?,
+                    step: r.try_get("step")?,
+                    properties: r.try_get("properties")?,
+                })
+            })
+            .collect()
+    }
+
+    /// When each of a user's tracked events last happened (Unix milliseconds).
+    pub async fn event_last_seen(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        user_id: &str,
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT event, last_at FROM user_event_counts \
+             WHERE tenant_id = $1 AND environment_id = $2 AND user_id = $3",
+        )
+        .bind(tenant.to_string())
+        .bind(env.to_string())
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("event")?, r.try_get("last_at")?)))
+            .collect()
+    }
+}

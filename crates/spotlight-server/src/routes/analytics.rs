@@ -831,6 +831,146 @@ pub async fn survey(
     .into_response())
 }
 
+/// `?environment=&from=&to=&limit=&cursor=&format=`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponsesQuery {
+    environment: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+    /// `json` (default) or `csv` (every response in the range, up to 100,000).
+    format: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SurveyResponse {
+    at: Timestamp,
+    event_id: String,
+    user_id: String,
+    step: Option<i64>,
+    question: Option<String>,
+    /// A number (NPS, stars, scale), a list of choices, or text.
+    #[schema(value_type = Object)]
+    answer: serde_json::Value,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SurveyResponses {
+    items: Vec<SurveyResponse>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /v1/admin/analytics/surveys/{id}/responses`: every answer, newest first.
+pub async fn survey_responses(
+    actor: AdminActor<ViewerRole>,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+    AppQuery(q): AppQuery<ResponsesQuery>,
+) -> ApiResult<Response> {
+    let record = object(&state, actor.tenant_id, ObjectKind::Tour, &id).await?;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::field("format", "must be json or csv")),
+    };
+    let s = scope(
+        &state,
+        actor.tenant_id,
+        AnalyticsQuery {
+            environment: q.environment,
+            from: q.from,
+            to: q.to,
+            ..AnalyticsQuery::default()
+        },
+    )
+    .await?;
+    let mut before = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            let bad = || ApiError::field("cursor", "not a cursor from this list");
+            let (at, event) = c.split_once('.').ok_or_else(bad)?;
+            Some((at.parse::<i64>().map_err(|_| bad())?, event.to_owned()))
+        }
+    };
+    let doc: Option<Tour> = serde_json::from_str(&record.draft).ok();
+    let question = |step: Option<i64>| {
+        let st = doc.as_ref()?.steps.get(usize::try_from(step?).ok()?)?;
+        st.survey.as_ref().map(|x| x.question.clone())
+    };
+    let limit = if csv {
+        100
+    } else {
+        q.limit.unwrap_or(50).clamp(1, 100) as usize
+    };
+    let mut items = Vec::new();
+    let mut next_cursor = None;
+    loop {
+        let rows = state
+            .store
+            .survey_responses(
+                s.tenant,
+                s.env,
+                &id,
+                (s.range.from, s.range.to),
+                before.clone(),
+                limit,
+            )
+            .await?;
+        let full = rows.len() == limit;
+        for (at, event_id, user_id, step, props) in rows {
+            let p: serde_json::Value = serde_json::from_str(&props).unwrap_or_default();
+            let answer = ["score", "choices", "text"]
+                .iter()
+                .find_map(|k| p.get(*k).cloned())
+                .unwrap_or_default();
+            before = Some((at, event_id.clone()));
+            items.push(SurveyResponse {
+                at: Timestamp(at),
+                event_id,
+                user_id,
+                step,
+                question: question(step),
+                answer,
+            });
+        }
+        if !full {
+            break;
+        }
+        if !csv {
+            next_cursor = before.as_ref().map(|(at, e)| format!("{at}.{e}"));
+            break;
+        }
+        if items.len() >= 100_000 {
+            break;
+        }
+    }
+    if csv {
+        let rows = items
+            .into_iter()
+            .map(|r| {
+                vec![
+                    r.at.to_rfc3339(),
+                    r.user_id,
+                    r.step.map(|x| x.to_string()).unwrap_or_default(),
+                    r.question.unwrap_or_default(),
+                    match r.answer {
+                        serde_json::Value::String(t) => t,
+                        other => other.to_string(),
+                    },
+                ]
+            })
+            .collect();
+        return csv_response(
+            "survey-responses",
+            &["at", "user_id", "step", "question", "answer"],
+            rows,
+        );
+    }
+    Ok(axum::Json(SurveyResponses { items, next_cursor }).into_response())
+}
+
 // ---------------------------------------------------------------- experiments
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -3,6 +3,7 @@
 
 pub mod admin_keys;
 pub mod analytics;
+pub mod audiences;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;

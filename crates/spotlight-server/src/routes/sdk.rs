@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use spotlight_domain::delivery::{evaluate_by, Viewer};
 use spotlight_domain::settings::{IdentityVerification, VerificationMode};
 use spotlight_domain::validation::ValidationErrors;
-use spotlight_domain::ObjectKind;
+use spotlight_domain::{EnvironmentId, ObjectKind, TenantId};
 use spotlight_store::{ProfileWrite, UserState};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -179,13 +179,31 @@ struct EndUser {
     verified: Option<Verified>,
 }
 
+/// One request's identity check: where monitor-mode figures go, and whether
+/// this request was already counted as one enforcing would refuse.
+pub(crate) struct Monitored {
+    tenant: TenantId,
+    env: EnvironmentId,
+    refused: std::sync::atomic::AtomicBool,
+}
+
 fn would_refuse(
     state: &AppState,
+    monitored: &Monitored,
     mode: VerificationMode,
     reason: &'static str,
 ) -> Result<(), ApiError> {
     match mode {
         VerificationMode::Monitor => {
+            let m = &state.delivery.monitor;
+            m.count(monitored.tenant, monitored.env, reason);
+            // A request may fail several checks; it is one refusal.
+            if !monitored
+                .refused
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                m.count(monitored.tenant, monitored.env, "would_refuse");
+            }
             state
                 .metrics
                 .identity_monitor
@@ -204,6 +222,7 @@ fn would_refuse(
 
 /// The end user's token, checked by the environment's verification settings.
 pub(crate) struct TokenCheck {
+    pub monitored: Monitored,
     pub verified: Option<Verified>,
     pub mode: VerificationMode,
     pub allow_anonymous: bool,
@@ -222,11 +241,22 @@ pub(crate) async fn verify_token(
         .get(&client.environment)
         .unwrap_or_else(|| OFF.get_or_init(IdentityVerification::default));
     let verifier = client.tenant.verifiers.get(&client.environment);
+    let scope = Monitored {
+        tenant: client.tenant_id,
+        env: client.environment_id,
+        refused: Default::default(),
+    };
+    if iv.mode == VerificationMode::Monitor {
+        state
+            .delivery
+            .monitor
+            .count(scope.tenant, scope.env, "checked");
+    }
     let mut verified = None;
     let token = match crate::auth::bearer(headers) {
         Some(Ok(t)) => Some(t),
         Some(Err(())) => {
-            would_refuse(state, iv.mode, "malformed")?;
+            would_refuse(state, &scope, iv.mode, "malformed")?;
             None
         }
         None => None,
@@ -237,13 +267,13 @@ pub(crate) async fn verify_token(
                 Ok(v) => verified = Some(v),
                 Err(Refusal::KeysUnavailable) => {
                     if iv.mode == VerificationMode::Monitor {
-                        would_refuse(state, iv.mode, "keys_unavailable")?;
+                        would_refuse(state, &scope, iv.mode, "keys_unavailable")?;
                     } else {
                         tracing::warn!("cannot verify end-user tokens: JWKS unavailable");
                         return Err(ApiError::unavailable());
                     }
                 }
-                Err(Refusal::Invalid(reason)) => would_refuse(state, iv.mode, reason)?,
+                Err(Refusal::Invalid(reason)) => would_refuse(state, &scope, iv.mode, reason)?,
             }
         }
         (Some(_), None) => {
@@ -252,6 +282,7 @@ pub(crate) async fn verify_token(
         _ => {}
     }
     Ok(TokenCheck {
+        monitored: scope,
         verified,
         mode: iv.mode,
         allow_anonymous: iv.allow_anonymous,
@@ -263,7 +294,7 @@ pub(crate) fn would_refuse_for(
     check: &TokenCheck,
     reason: &'static str,
 ) -> Result<(), ApiError> {
-    would_refuse(state, check.mode, reason)
+    would_refuse(state, &check.monitored, check.mode, reason)
 }
 
 async fn identify(
@@ -274,9 +305,10 @@ async fn identify(
 ) -> Result<EndUser, ApiError> {
     let check = verify_token(state, client, headers).await?;
     let iv_mode = check.mode;
+    let scope = &check.monitored;
     if let Some(v) = check.verified {
         if user_id.as_ref().is_some_and(|u| *u != v.subject) {
-            would_refuse(state, iv_mode, "subject_mismatch")?;
+            would_refuse(state, scope, iv_mode, "subject_mismatch")?;
             // Monitor mode: the token does not vouch for this id.
         } else {
             return Ok(EndUser {
@@ -290,7 +322,7 @@ async fn identify(
     match user_id {
         Some(id) if !id.starts_with("anon-") => {
             if enforcing {
-                would_refuse(state, iv_mode, "unverified")?;
+                would_refuse(state, scope, iv_mode, "unverified")?;
             }
             Ok(EndUser {
                 id,
@@ -300,7 +332,7 @@ async fn identify(
         }
         id => {
             if enforcing && !check.allow_anonymous {
-                would_refuse(state, iv_mode, "anonymous")?;
+                would_refuse(state, scope, iv_mode, "anonymous")?;
             }
             Ok(EndUser {
                 id: id.unwrap_or_else(|| format!("anon-{}", uuid::Uuid::new_v4())),

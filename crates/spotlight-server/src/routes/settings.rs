@@ -201,3 +201,78 @@ pub async fn patch(
         .await?;
     Ok(AppJson(view(settings, origins)))
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorQuery {
+    /// Environment name (default production).
+    environment: Option<String>,
+    /// How far back, in hours (1–720, default 24).
+    hours: Option<u32>,
+}
+
+/// What enforcing identity verification would have done, over recent hours.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MonitorView {
+    environment: String,
+    hours: u32,
+    mode: VerificationMode,
+    /// SDK requests checked while the environment was in monitor mode.
+    checked: u64,
+    /// Of those, how many enforcing would have refused.
+    would_refuse: u64,
+    /// By reason (a request failing two checks counts under both) (`unverified`, `anonymous`, `expired`, `bad_signature`, …).
+    by_reason: BTreeMap<String, u64>,
+}
+
+/// `GET /v1/admin/settings/identity-monitor`: monitor mode's figures, from every node.
+pub async fn identity_monitor(
+    State(state): State<AppState>,
+    actor: AdminActor<AdminRole>,
+    crate::error::AppQuery(q): crate::error::AppQuery<MonitorQuery>,
+) -> ApiResult<AppJson<MonitorView>> {
+    let environment = q.environment.unwrap_or_else(|| "production".to_owned());
+    let hours = q.hours.unwrap_or(24);
+    if !(1..=720).contains(&hours) {
+        return Err(ApiError::field("hours", "must be 1 to 720"));
+    }
+    let env = state
+        .store
+        .environment_named(actor.tenant_id, &environment)
+        .await
+        .map_err(|_| ApiError::field("environment", "no such environment"))?;
+    // This node's latest tallies first, so a request just made is counted.
+    state.delivery.monitor.flush().await;
+    let hour_ms = 3_600_000_i64;
+    let now = state.clock.now().millis();
+    let since = (now.div_euclid(hour_ms) - i64::from(hours) + 1) * hour_ms;
+    let rows = state
+        .store
+        .identity_monitor(actor.tenant_id, env.id, since)
+        .await?;
+    let (mut checked, mut would_refuse) = (0, 0);
+    let mut by_reason = BTreeMap::new();
+    for (reason, n) in rows {
+        match reason.as_str() {
+            "checked" => checked = n,
+            "would_refuse" => would_refuse = n,
+            _ => {
+                by_reason.insert(reason, n);
+            }
+        }
+    }
+    let (settings, _) = load(&state, &actor).await?;
+    let mode = settings
+        .identity_verification
+        .get(&environment)
+        .map(|iv| iv.mode)
+        .unwrap_or_default();
+    Ok(AppJson(MonitorView {
+        environment,
+        hours,
+        mode,
+        checked,
+        would_refuse,
+        by_reason,
+    }))
+}

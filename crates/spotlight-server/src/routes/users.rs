@@ -37,7 +37,25 @@ pub struct EndUserView {
     event_counts: BTreeMap<String, u64>,
     /// By tour, announcement or checklist id.
     progress: BTreeMap<String, ProgressEntry>,
+    /// When each tracked event last happened (Unix milliseconds).
+    event_last_at: BTreeMap<String, i64>,
+    /// The user's events among the environment's latest 20,000, newest first (at most 50).
+    recent_events: Vec<RecentEventView>,
 }
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecentEventView {
+    event_id: String,
+    name: String,
+    occurred_at: Timestamp,
+    object_id: Option<String>,
+    step: Option<i64>,
+    #[schema(value_type = Object)]
+    properties: serde_json::Value,
+}
+
+/// How many of the environment's latest events are searched for one user's.
+const RECENT_WINDOW: usize = 20_000;
 
 pub async fn get(
     State(state): State<AppState>,
@@ -59,7 +77,29 @@ pub async fn get(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let s = user.state;
+    let event_last_at = state
+        .store
+        .event_last_seen(actor.tenant_id, env.id, &user_id)
+        .await?
+        .into_iter()
+        .collect();
+    let recent_events = state
+        .store
+        .recent_events(actor.tenant_id, env.id, &user_id, RECENT_WINDOW, 50)
+        .await?
+        .into_iter()
+        .map(|e| RecentEventView {
+            properties: serde_json::from_str(&e.properties).unwrap_or_default(),
+            event_id: e.event_id,
+            name: e.name,
+            occurred_at: Timestamp(e.occurred_at),
+            object_id: e.object_id,
+            step: e.step,
+        })
+        .collect();
     Ok(AppJson(EndUserView {
+        event_last_at,
+        recent_events,
         user_id: user.user_id,
         environment: env_name,
         first_seen: user.first_seen,

@@ -8,6 +8,7 @@ mod identity;
 mod analytics;
 mod assets;
 mod auth;
+mod dashboard_api;
 mod delivery;
 mod errors;
 mod events;
