@@ -112,8 +112,9 @@ test('author a three-step tour for /demo/, publish to staging, promote, see it r
   await page.getByRole('button', { name: 'New tour' }).click();
   await page.getByRole('heading', { name: 'Untitled tour' }).waitFor();
 
-  await page.getByLabel('Name').fill('Settings tour');
-  await page.getByLabel('Page (path or glob; empty: every page)').fill('/demo/settings');
+  await page.getByLabel('Name', { exact: true }).fill('Settings tour');
+  await page.getByRole('button', { name: 'Add page rule' }).click();
+  await page.getByLabel('Pattern').fill('/demo/settings');
   // A step without a target is refused by the server; the error shows at the field.
   await page.getByRole('button', { name: 'Add step' }).click();
   await page.getByRole('button', { name: 'Save' }).click();
@@ -223,12 +224,12 @@ test('a concurrent edit surfaces the 412 as reload-or-overwrite; a viewer gets n
     const r = await fetch(`/v1/admin/tours/${tourId}`, { method: 'PUT', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: JSON.stringify(t.document) });
     if (!r.ok) throw new Error(`PUT ${r.status}`);
   }, id);
-  await page.getByLabel('Name').fill('Mine');
+  await page.getByLabel('Name', { exact: true }).fill('Mine');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByText('changed by someone else').waitFor();
   // The edit in progress survives a reload (kept locally).
   await page.reload();
-  assert.equal(await page.getByLabel('Name').inputValue(), 'Mine');
+  assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Mine');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('button', { name: 'Overwrite with mine' }).click();
   await page.getByRole('status').getByText('Saved.').waitFor();
@@ -248,7 +249,7 @@ test('a concurrent edit surfaces the 412 as reload-or-overwrite; a viewer gets n
   await page.getByRole('link', { name: 'Mine' }).click();
   await page.getByRole('heading', { name: 'Mine' }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0);
-  assert.equal(await page.getByLabel('Name').getAttribute('readonly'), '');
+  assert.equal(await page.getByLabel('Name', { exact: true }).getAttribute('readonly'), '');
   await page.screenshot({ path: `${shots}tour-viewer.png` });
   await page.close();
 });
@@ -332,6 +333,7 @@ test('announcements, checklists, launchers, themes and audiences: create, edit t
     await page.getByRole('heading', { name: title }).waitFor();
     await page.getByRole('button', { name: `New ${noun}` }).click();
     await page.getByRole('heading', { name: `Untitled ${noun}` }).waitFor();
+    await page.getByRole('button', { name: 'JSON', exact: true }).click();
     const json = page.getByLabel('Document (JSON)');
     // Broken JSON is caught at the field; an invalid document is refused by the server at the field.
     await json.fill('{ "name": ');
@@ -343,9 +345,10 @@ test('announcements, checklists, launchers, themes and audiences: create, edit t
     await json.fill(JSON.stringify({ ...doc, name: `Demo ${noun}` }, null, 2));
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').getByText('Saved.').waitFor();
+    await page.getByRole('button', { name: 'Form', exact: true }).click();
     if (noun === 'theme') {
       await page.getByRole('group', { name: 'Theme preview' }).waitFor();
-      await page.screenshot({ path: `${shots}theme-editor.png` });
+      await page.screenshot({ path: `${shots}theme-editor.png`, fullPage: true });
     }
     await page.getByRole('button', { name: 'Publish to staging' }).click();
     await page.getByRole('status').getByText('Published to staging.').waitFor();
@@ -505,5 +508,153 @@ test('survey results: answers from the demo app show as a distribution, NPS and 
   await page.locator('.chart canvas').waitFor();
   await page.screenshot({ path: `${shots}overview.png`, fullPage: true });
   assert.deepEqual(await axe(page), [], 'overview');
+  await page.close();
+});
+
+test('structured editors: pick a target on the demo page, rich text, preview a draft, compare versions; audiences count who matches; surveys, experiments, identity monitor', async () => {
+  const { email, password } = server.demoLogin;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Tours' }).waitFor();
+  // The demo user `demo-admin` is an in-app admin (identified, as a signed-in user of the app would be;
+  // anonymous users never are, nor unverified ones while a verification method is set).
+  await page.evaluate(async () => {
+    const me = await (await fetch('/v1/auth/me')).json();
+    const r = await fetch('/v1/admin/settings', { method: 'PATCH', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: JSON.stringify({
+      identity_verification: { production: { mode: 'off', method: { type: 'none' } } },
+      admin_detection: { strategy: 'composite', mode: 'any', strategies: [{ strategy: 'table', user_ids: ['demo-admin'] }, { strategy: 'jwt_role', claim: 'role', role: 'admin' }] },
+    }) });
+    if (!r.ok) throw new Error(`settings ${r.status}`);
+  });
+  const signIn = async (p) => {
+    await p.waitForFunction(() => window.spotlight && !('q' in window.spotlight));
+    await p.evaluate(() => window.spotlight.identify('demo-admin'));
+  };
+
+  // A tour: the target is picked on the demo page through the SDK's element picker.
+  await page.getByRole('button', { name: 'New tour' }).click();
+  await page.getByRole('heading', { name: 'Untitled tour' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('Picked tour');
+  await page.getByRole('button', { name: 'Add page rule' }).click();
+  // A page of the demo app where nothing else is published (its SPA shows the home view).
+  await page.getByLabel('Pattern').fill('/demo/elsewhere');
+  const step = (i) => page.getByRole('group', { name: `Step ${i}` });
+  await page.getByRole('button', { name: 'Add step' }).click();
+  await step(2).getByLabel('Title', { exact: true }).fill('Name your team');
+  await step(2).getByLabel('Page to pick on').fill(`${server.base}/demo/elsewhere`);
+  const [popup] = await Promise.all([page.waitForEvent('popup'), step(2).getByRole('button', { name: 'Pick on page' }).click()]);
+  await signIn(popup);
+  await popup.locator('spotlight-root').getByRole('toolbar', { name: 'Spotlight editor' }).waitFor();
+  // The editor's bar sits over the search box; it moves away when the pointer comes near.
+  const box = await popup.locator('#search').boundingBox();
+  await popup.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await popup.locator('#search').click();
+  await step(2).getByText(/Picked on/).waitFor();
+  assert.match(await step(2).getByLabel(/Target selectors/).inputValue(), /search/);
+  // Rich text: bold, then the body is kept to the allowed tags.
+  const body = step(2).getByRole('textbox', { name: 'Body' });
+  await body.click();
+  await page.keyboard.type('Call it ');
+  await step(2).getByRole('button', { name: /Bold/ }).click();
+  await page.keyboard.type('anything');
+  await step(2).getByRole('button', { name: 'HTML' }).click();
+  assert.match(await step(2).getByRole('textbox', { name: 'Body' }).inputValue(), /Call it <b>anything<\/b>/);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').getByText('Saved.').waitFor();
+  const saved = await page.evaluate(async () => (await (await fetch(`/v1/admin${location.pathname.replace('/app', '')}`)).json()).document);
+  assert.ok(saved.steps[1].target.selectors.some((s) => s.includes('search')), JSON.stringify(saved.steps[1]));
+  assert.match(saved.steps[1].body, /<b>anything<\/b>/);
+  await page.screenshot({ path: `${shots}tour-editor-picked.png`, fullPage: true });
+
+  // Preview the unpublished draft on the page (admins only): the picked step shows on #search.
+  const [preview] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Preview on page' }).click()]);
+  await preview.waitForURL(/spotlight_preview=1/);
+  await signIn(preview);
+  await preview.locator('spotlight-root').locator('.card').getByText('Welcome', { exact: true }).waitFor();
+  await preview.keyboard.press('ArrowRight');
+  await preview.locator('spotlight-root').locator('.card').getByText('Name your team').waitFor();
+  await preview.close();
+  await popup.close();
+
+  // Publish, change the draft, and compare v1 with it.
+  await page.getByRole('button', { name: 'Publish to staging' }).click();
+  await page.getByRole('status').getByText('Published to staging.').waitFor();
+  await step(2).getByLabel('Title', { exact: true }).fill('Name your crew');
+  await page.getByRole('button', { name: 'Compare v1 with the draft' }).click();
+  const diff = page.locator('figure.diff');
+  await diff.locator('.del', { hasText: 'Name your team' }).waitFor();
+  await diff.locator('.ins', { hasText: 'Name your crew' }).waitFor();
+  await page.screenshot({ path: `${shots}version-diff.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'tour editor with a diff');
+
+  // An announcement in its form; an error shows at its field.
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Announcements' }).click();
+  await page.getByRole('button', { name: 'New announcement' }).click();
+  await page.getByRole('heading', { name: 'Untitled announcement' }).waitFor();
+  await page.getByLabel('Type', { exact: true }).selectOption('modal');
+  await page.getByLabel('Title', { exact: true }).fill('Dark mode is here');
+  await page.getByRole('button', { name: 'Add button' }).click();
+  await page.getByLabel('Action').selectOption('link');
+  await page.getByLabel('URL', { exact: true }).fill('javascript:alert(1)');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('.field.invalid', { hasText: 'buttons[0]' }).waitFor();
+  await page.getByLabel('Action').selectOption('start_tour');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').getByText('Saved.').waitFor();
+  await page.screenshot({ path: `${shots}announcement-editor.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'announcement editor');
+
+  // An audience: a parse error inline, then a count of who matches.
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Audiences' }).click();
+  await page.getByRole('button', { name: 'New audience' }).click();
+  await page.getByRole('heading', { name: 'Untitled audience' }).waitFor();
+  const rule = page.getByLabel('Rule', { exact: true });
+  await rule.fill('plan = ');
+  await page.locator('.field.invalid', { hasText: /rule: .*line 1/ }).waitFor();
+  await rule.fill('event("step_viewed") >= 0');
+  await page.getByRole('status').getByText(/Matches \d+ of \d+ end users/).waitFor();
+  const counted = await page.getByRole('status').filter({ hasText: 'Matches' }).textContent();
+  const [, matched, of] = counted.match(/Matches (\d+) of (\d+)/);
+  assert.ok(Number(of) >= 1 && matched === of, counted);
+  await page.screenshot({ path: `${shots}audience-rule.png` });
+
+  // Surveys with responses; experiments; identity verification's monitor figures.
+  await page.getByRole('link', { name: 'Surveys' }).click();
+  await page.getByRole('heading', { name: 'Surveys' }).waitFor();
+  await page.getByRole('heading', { name: 'Responses' }).waitFor();
+  await page.screenshot({ path: `${shots}surveys.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'surveys page');
+  await page.getByRole('link', { name: 'Experiments' }).click();
+  await page.getByRole('heading', { name: 'Experiments' }).waitFor();
+  await page.screenshot({ path: `${shots}experiments.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'experiments page');
+
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await page.getByRole('heading', { name: 'Identity verification' }).waitFor();
+  assert.equal(await page.getByLabel('Who gets the in-page editor').inputValue(), 'composite');
+  await page.getByLabel('Method').selectOption('hs256');
+  await page.getByLabel(/New secret/).fill('m'.repeat(40));
+  await page.getByLabel('Mode').selectOption('monitor');
+  await page.getByRole('button', { name: 'Save identity verification' }).click();
+  await page.getByRole('status').getByText('Identity verification saved for production.').waitFor();
+  // An unverified user id: served, and counted as one enforcing would refuse.
+  const r = await fetch(`${server.base}/v1/sdk/config?user_id=someone&url=/demo/`, { headers: { 'x-spotlight-key': server.demoKey } });
+  assert.equal(r.status, 200);
+  await page.reload();
+  const monitor = page.getByRole('group', { name: 'Monitor figures' });
+  await monitor.waitFor();
+  assert.match(await monitor.textContent(), /[1-9]\d* of [1-9]\d* SDK requests would be refused/);
+  await page.screenshot({ path: `${shots}identity-monitor.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'settings with monitor figures');
+  // Back to off, so the other tests' anonymous users are not counted against.
+  await page.getByLabel('Mode').selectOption('off');
+  await page.getByRole('button', { name: 'Save identity verification' }).click();
+  await page.getByRole('status').getByText('Identity verification saved for production.').waitFor();
+  assert.deepEqual(problems, []);
   await page.close();
 });

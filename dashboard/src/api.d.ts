@@ -168,6 +168,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/analytics/surveys/{id}/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tour's survey answers one by one, newest first: user, step, question, answer (limit, cursor; format=csv exports them all)
+         * @description Needs the `viewer` role (a secret key acts as `admin`).
+         */
+        get: operations["get_v1_admin_analytics_surveys__id__responses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/analytics/tours/{id}": {
         parameters: {
             query?: never;
@@ -434,6 +454,26 @@ export interface paths {
         get: operations["get_v1_admin_audiences__id__versions__version"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/audiences/matches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * How many end users of an environment a rule matches now (up to 100,000 profiles read), with a few of their ids
+         * @description Needs the `viewer` role (a secret key acts as `admin`).
+         */
+        post: operations["post_v1_admin_audiences_matches"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1458,6 +1498,26 @@ export interface paths {
          * @description Needs the `admin` role (a secret key acts as `admin`).
          */
         patch: operations["patch_v1_admin_settings"];
+        trace?: never;
+    };
+    "/v1/admin/settings/identity-monitor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Identity verification's monitor figures over recent hours: requests checked and how many enforcing would refuse, by reason (every node's)
+         * @description Needs the `admin` role (a secret key acts as `admin`).
+         */
+        get: operations["get_v1_admin_settings_identity_monitor"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/admin/themes": {
@@ -2553,12 +2613,18 @@ export interface components {
             event_counts: {
                 [key: string]: number;
             };
+            /** @description When each tracked event last happened (Unix milliseconds). */
+            event_last_at: {
+                [key: string]: number;
+            };
             first_seen: components["schemas"]["Timestamp"];
             last_seen: components["schemas"]["Timestamp"];
             /** @description By tour, announcement or checklist id. */
             progress: {
                 [key: string]: components["schemas"]["ProgressEntry"];
             };
+            /** @description The user's events among the environment's latest 20,000, newest first (at most 50). */
+            recent_events: components["schemas"]["RecentEventView"][];
             user_id: string;
             /** @description Whether the last request proved the id with a verified token. */
             verified: boolean;
@@ -2796,6 +2862,31 @@ export interface components {
             password: string;
             tenant_id?: null | components["schemas"]["TenantId"];
         };
+        MatchRequest: {
+            /** @description Environment name (default production). */
+            environment?: string | null;
+            /** @description An audience rule, e.g. `plan = "pro" and event("export") >= 1`. */
+            rule: string;
+        };
+        MatchView: {
+            environment: string;
+            /**
+             * Format: int64
+             * @description End users the rule matches among those scanned.
+             */
+            matched: number;
+            /** @description The rule as saved (canonical form). */
+            rule: string;
+            /** @description A few matching user ids, for a spot check. */
+            sample: string[];
+            /**
+             * Format: int64
+             * @description End users evaluated.
+             */
+            scanned: number;
+            /** @description True when the environment has more end users than one count reads. */
+            truncated: boolean;
+        };
         Me: {
             account: components["schemas"]["MeAccount"];
             /** @description Send as `X-CSRF-Token` on every cookie-authenticated change. */
@@ -2828,6 +2919,27 @@ export interface components {
         MeTenant: {
             id: components["schemas"]["TenantId"];
             name: string;
+        };
+        /** @description What enforcing identity verification would have done, over recent hours. */
+        MonitorView: {
+            /** @description By reason (a request failing two checks counts under both) (`unverified`, `anonymous`, `expired`, `bad_signature`, …). */
+            by_reason: {
+                [key: string]: number;
+            };
+            /**
+             * Format: int64
+             * @description SDK requests checked while the environment was in monitor mode.
+             */
+            checked: number;
+            environment: string;
+            /** Format: int32 */
+            hours: number;
+            mode: components["schemas"]["VerificationMode"];
+            /**
+             * Format: int64
+             * @description Of those, how many enforcing would have refused.
+             */
+            would_refuse: number;
         };
         /** Format: uuid */
         ObjectId: string;
@@ -2965,6 +3077,15 @@ export interface components {
              * @description SDK requests per minute for the whole tenant.
              */
             sdk_per_minute: number;
+        };
+        RecentEventView: {
+            event_id: string;
+            name: string;
+            object_id?: string | null;
+            occurred_at: components["schemas"]["Timestamp"];
+            properties: Record<string, never>;
+            /** Format: int64 */
+            step?: number | null;
         };
         /** @description Why one event of a batch was not kept. */
         Rejection: {
@@ -3144,6 +3265,20 @@ export interface components {
         };
         /** @enum {string} */
         SurveyKind: "nps" | "stars" | "scale" | "single_choice" | "multiple_choice" | "text";
+        SurveyResponse: {
+            /** @description A number (NPS, stars, scale), a list of choices, or text. */
+            answer: Record<string, never>;
+            at: components["schemas"]["Timestamp"];
+            event_id: string;
+            question?: string | null;
+            /** Format: int64 */
+            step?: number | null;
+            user_id: string;
+        };
+        SurveyResponses: {
+            items: components["schemas"]["SurveyResponse"][];
+            next_cursor?: string | null;
+        };
         SurveyStats: components["schemas"]["Window"] & {
             name: string;
             steps: components["schemas"]["SurveyStep"][];
@@ -3895,6 +4030,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SurveyStats"];
+                };
+            };
+            /** @description Error codes: invalid_query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_admin_analytics_surveys__id__responses: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+                /** @description Environment name (default production). */
+                environment?: string;
+                /** @description json (default) or csv. */
+                format?: string;
+                /** @description Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to). */
+                from?: string;
+                /** @description Page size (default 50, at most 100). */
+                limit?: number;
+                /** @description End, exclusive (default now). */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SurveyResponses"];
                 };
             };
             /** @description Error codes: invalid_query */
@@ -5547,6 +5771,120 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_admin_audiences_matches: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["MatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchView"];
+                };
+            };
+            /** @description Error codes: invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11920,6 +12258,85 @@ export interface operations {
             };
             /** @description Error codes: unsupported_media_type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_admin_settings_identity_monitor: {
+        parameters: {
+            query?: {
+                /** @description Environment name (default production). */
+                environment?: string;
+                /** @description How far back (1 to 720 hours, default 24). */
+                hours?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonitorView"];
+                };
+            };
+            /** @description Error codes: invalid_query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -13,6 +13,7 @@ import { OverviewPage } from './pages/Overview';
 import { SettingsPage } from './pages/Settings';
 import { Webhooks } from './pages/Webhooks';
 import { Members } from './pages/Members';
+import { ExperimentsPage, SurveysPage } from './pages/Research';
 import { Link, navigate, usePath } from './router';
 
 
@@ -25,6 +26,8 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (collection) return <Objects key={collection.path} collection={collection} canEdit={canEdit(me)} />;
   if (path.startsWith('/app/audit')) return <Audit />;
   if (path.startsWith('/app/analytics')) return <Analytics />;
+  if (path.startsWith('/app/surveys')) return <SurveysPage />;
+  if (path.startsWith('/app/experiments')) return <ExperimentsPage />;
   if (path.startsWith('/app/users')) return <Users />;
   if (path === '/app/' || path === '/app/overview') return <OverviewPage />;
   const admin = me.role === 'admin' || me.role === 'owner';
@@ -47,6 +50,8 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
       <nav class="side" aria-label="Sections">
         <Link href="/app/overview" current={path === '/app/' || path === '/app/overview'}>Overview</Link>
         {COLLECTIONS.map((c) => <Link href={`/app/${c.path}`} current={path.startsWith(`/app/${c.path}`)}>{c.title}</Link>)}
+        <Link href="/app/surveys" current={path.startsWith('/app/surveys')}>Surveys</Link>
+        <Link href="/app/experiments" current={path.startsWith('/app/experiments')}>Experiments</Link>
         <Link href="/app/analytics" current={path.startsWith('/app/analytics')}>Analytics</Link>
         <Link href="/app/users" current={path.startsWith('/app/users')}>End users</Link>
         <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>

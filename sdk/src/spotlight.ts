@@ -72,6 +72,8 @@ export class Spotlight implements Host, SpotlightApi {
       }
       this.#destroy();
       this.#opts = { ...options };
+      // `?spotlight_preview=1` (the dashboard's "Preview on a page") turns draft preview on for this tab.
+      if (/[?&]spotlight_preview=1/.test(location.search)) this.session.set('spotlight:preview', '1');
       if (this.session.get('spotlight:preview') === '1') this.#opts.preview = true;
       if (options.apiUrl) this.#api = options.apiUrl.replace(/\/$/, '');
       const scope = `spotlight:${options.key.slice(-8)}`;

@@ -128,6 +128,12 @@ fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Respo
             (header::CONTENT_TYPE, content_type),
             (header::CONTENT_SECURITY_POLICY, DEMO_CSP),
             (header::CACHE_CONTROL, "no-cache"),
+            // Like a tenant's app: opened by the dashboard ("Pick on page"), it
+            // posts the picked element back to its opener, so the opener stays.
+            (
+                header::HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin-allow-popups",
+            ),
         ],
         body.into(),
     )

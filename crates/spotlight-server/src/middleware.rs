@@ -134,10 +134,9 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
             "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
         ),
     );
-    h.insert(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
-    );
+    // The dashboard sets its own (it opens the tenant's pages to pick elements on).
+    h.entry(HeaderName::from_static("cross-origin-opener-policy"))
+        .or_insert(HeaderValue::from_static("same-origin"));
     if https {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

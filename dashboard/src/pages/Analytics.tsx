@@ -117,7 +117,7 @@ function Series({ stats }: { stats: Stats }) {
   return <div ref={el} class="chart" role="img" aria-label={`Starts, completions and dismissals per ${stats.grain}`} />;
 }
 
-function Surveys({ stats }: { stats: SurveyStats }) {
+export function Surveys({ stats }: { stats: SurveyStats }) {
   return (
     <>
       <h2>Survey answers</h2>
@@ -145,7 +145,7 @@ function Surveys({ stats }: { stats: SurveyStats }) {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
-function Experiment({ stats }: { stats: ExperimentStats }) {
+export function Experiment({ stats }: { stats: ExperimentStats }) {
   return (
     <>
       <h2>Experiment: conversion on “{stats.goal_event}”</h2>

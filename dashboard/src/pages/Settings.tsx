@@ -59,6 +59,18 @@ export function SettingsPage({ canAdmin }: { canAdmin: boolean }) {
         </div>
       )}
 
+      <h2>Environments</h2>
+      <p class="hint">Publish to staging, check, then promote to production. Each environment has its own keys, end users and identity verification.</p>
+      <table>
+        <thead><tr><th scope="col">Environment</th><th scope="col">Active publishable keys</th><th scope="col">Active secret keys</th><th scope="col">Identity verification</th></tr></thead>
+        <tbody>{['production', 'staging'].concat(keys.map((k) => k.environment)).filter((v, i, a) => a.indexOf(v) === i).map((name) => (
+          <tr key={name}><th scope="row">{name}</th>
+            <td>{keys.filter((k) => k.environment === name && k.active && k.kind === 'publishable').length}</td>
+            <td>{keys.filter((k) => k.environment === name && k.active && k.kind === 'secret').length}</td>
+            <td>{settings?.identity_verification[name]?.mode ?? 'off'}</td></tr>
+        ))}</tbody>
+      </table>
+
       <h2>API keys</h2>
       <table>
         <thead><tr><th scope="col">Label</th><th scope="col">Kind</th><th scope="col">Environment</th><th scope="col">Prefix</th><th scope="col">State</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
@@ -106,9 +118,27 @@ export function SettingsPage({ canAdmin }: { canAdmin: boolean }) {
           </button>
           <Identity settings={settings} onSaved={() => { void load(); }} />
           <h2>Rate limits</h2>
-          <p>SDK: {settings.rate_limits.sdk_per_minute.toLocaleString()} requests a minute per tenant · Admin API: {settings.rate_limits.admin_per_minute.toLocaleString()} a minute per key or session.</p>
+          <RateLimits key={`${settings.rate_limits.sdk_per_minute}-${settings.rate_limits.admin_per_minute}`} limits={settings.rate_limits} errors={fieldErrors}
+            save={(rate_limits) => run('Rate limits saved.', () => call('PATCH', '/v1/admin/settings', { rate_limits }))} />
         </>
       )}
     </section>
+  );
+}
+
+function RateLimits({ limits, errors, save }: { limits: Settings['rate_limits']; errors: FieldError[]; save: (l: Settings['rate_limits']) => void }) {
+  const [sdk, setSdk] = useState(String(limits.sdk_per_minute));
+  const [admin, setAdmin] = useState(String(limits.admin_per_minute));
+  const err = (p: string) => errors.filter((e) => e.path === `rate_limits.${p}`);
+  return (
+    <form onSubmit={(e) => { e.preventDefault(); save({ sdk_per_minute: Number(sdk), admin_per_minute: Number(admin) }); }}>
+      <label for="rl-sdk">SDK requests a minute for this tenant (config and events)</label>
+      <input id="rl-sdk" type="number" min={1} value={sdk} aria-invalid={err('sdk_per_minute').length ? 'true' : undefined} onInput={(e) => setSdk((e.target as HTMLInputElement).value)} />
+      {err('sdk_per_minute').map((f) => <p class="error">{f.path}: {f.message}</p>)}
+      <label for="rl-admin">Admin API requests a minute per key or session</label>
+      <input id="rl-admin" type="number" min={1} value={admin} aria-invalid={err('admin_per_minute').length ? 'true' : undefined} onInput={(e) => setAdmin((e.target as HTMLInputElement).value)} />
+      {err('admin_per_minute').map((f) => <p class="error">{f.path}: {f.message}</p>)}
+      <button type="submit" class="primary">Save rate limits</button>
+    </form>
   );
 }

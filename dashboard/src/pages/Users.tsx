@@ -1,7 +1,8 @@
-// End-user lookup: a user's profile, attributes, event counts and progress per
-// tour, announcement and checklist, in one environment.
-import { useState } from 'preact/hooks';
-import { ApiError, call, type Schemas } from '../api';
+// End-user lookup: a user's profile, attributes, progress per tour,
+// announcement and checklist (by name), tracked events with when each last
+// happened, and their recent events, in one environment.
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, type ObjectView, type Page, type Schemas } from '../api';
 
 type EndUser = Schemas['EndUserView'];
 
@@ -10,6 +11,15 @@ export function Users() {
   const [env, setEnv] = useState('production');
   const [user, setUser] = useState<EndUser | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [names, setNames] = useState<Record<string, string>>({});
+  useEffect(() => { if (id) void lookup(); }, []);
+  useEffect(() => {
+    const ids = Object.keys(user?.progress ?? {});
+    if (!ids.length) return;
+    // One call per kind, by ids.
+    void Promise.all(['tours', 'content', 'checklists'].map((k) => call<Page<ObjectView>>('GET', `/v1/admin/${k}?ids=${ids.join(',')}`).then((p) => p.items, () => [])))
+      .then((lists) => setNames(Object.fromEntries(lists.flat().map((o) => [o.id, o.name]))));
+  }, [user]);
   const lookup = async (e?: Event) => {
     e?.preventDefault();
     setError(null);
@@ -49,13 +59,31 @@ export function Users() {
             <table>
               <thead><tr><th scope="col">Object</th><th scope="col">Shown</th><th scope="col">Step reached</th><th scope="col">Items done</th><th scope="col">State</th></tr></thead>
               <tbody>{Object.entries(user.progress).map(([oid, p]) => (
-                <tr key={oid}><td><code>{oid}</code></td><td>{p.times_shown}</td><td>{p.step_reached == null ? '—' : p.step_reached + 1}</td>
+                <tr key={oid}><td>{names[oid] ?? <code>{oid}</code>}</td><td>{p.times_shown}</td><td>{p.step_reached == null ? '—' : p.step_reached + 1}</td>
                   <td>{p.items_completed.join(', ') || '—'}</td><td>{p.completed ? 'completed' : p.dismissed ? 'dismissed' : 'in progress'}</td></tr>
               ))}</tbody>
             </table>
           )}
-          <h2>Events</h2>
-          <table><tbody>{Object.entries(user.event_counts).map(([k, v]) => <tr key={k}><th scope="row">{k}</th><td>{v}</td></tr>)}</tbody></table>
+          <h2>Tracked events</h2>
+          {Object.keys(user.event_counts).length === 0 ? <p>None.</p> : (
+            <table>
+              <thead><tr><th scope="col">Event</th><th scope="col">Count</th><th scope="col">Last</th></tr></thead>
+              <tbody>{Object.entries(user.event_counts).sort(([a], [b]) => (user.event_last_at[b] ?? 0) - (user.event_last_at[a] ?? 0)).map(([k, v]) => (
+                <tr key={k}><th scope="row">{k}</th><td>{v}</td><td>{user.event_last_at[k] ? new Date(user.event_last_at[k]!).toLocaleString() : '—'}</td></tr>
+              ))}</tbody>
+            </table>
+          )}
+          <h2>Recent events</h2>
+          {user.recent_events.length === 0 ? <p>None among the environment's latest events.</p> : (
+            <table>
+              <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Object</th><th scope="col">Properties</th></tr></thead>
+              <tbody>{user.recent_events.map((ev) => (
+                <tr key={ev.event_id}><td>{new Date(String(ev.occurred_at)).toLocaleString()}</td><td>{ev.name}</td>
+                  <td>{ev.object_id ? (names[ev.object_id] ?? <code>{ev.object_id}</code>) : '—'}{ev.step != null ? ` · step ${ev.step + 1}` : ''}</td>
+                  <td><code>{JSON.stringify(ev.properties)}</code></td></tr>
+              ))}</tbody>
+            </table>
+          )}
         </div>
       )}
     </section>

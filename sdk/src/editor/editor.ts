@@ -32,7 +32,7 @@ export function mount(host: EditorHost): () => void {
   pickBtn.addEventListener('click', host.guard(() => {
     if (stopPicking) { stopPicking(); return; }
     panel?.remove();
-    stopPicking = pick(host, root, (target) => {
+    stopPicking = pick(host, root, dodge, (target) => {
       stopPicking = null;
       pickBtn.textContent = 'Pick element';
       panel = result(target);
@@ -42,6 +42,18 @@ export function mount(host: EditorHost): () => void {
     });
     pickBtn.textContent = 'Cancel picking';
   }));
+
+  // Opened by the dashboard's "Pick on page" (`?spotlight_pick=1`): start picking at once.
+  if (/[?&]spotlight_pick=1/.test(location.search)) pickBtn.click();
+
+  // The bar gets out of the way of what is being picked: it moves to the other
+  // edge when the pointer comes near it.
+  function dodge(x: number, y: number): void {
+    const r = bar.getBoundingClientRect();
+    if (x < r.left - 16 || x > r.right + 16 || y < r.top - 16 || y > r.bottom + 16) return;
+    const atTop = bar.style.top !== '';
+    Object.assign(bar.style, atTop ? { top: '', bottom: '12px' } : { bottom: '', top: '12px' });
+  }
 
   function result(target: Target): HTMLElement {
     const json = JSON.stringify(target, null, 2);
@@ -61,7 +73,7 @@ export function mount(host: EditorHost): () => void {
 }
 
 /** Hover outlines an element; a click records it; Esc cancels. The page never sees the click. */
-function pick(host: EditorHost, root: HTMLElement, done: (t: Target) => void): () => void {
+function pick(host: EditorHost, root: HTMLElement, dodge: (x: number, y: number) => void, done: (t: Target) => void): () => void {
   const outline = h('div', { 'aria-hidden': 'true' });
   Object.assign(outline.style, { position: 'fixed', zIndex: '5', pointerEvents: 'none', border: '2px dashed var(--p)', borderRadius: '4px', display: 'none' });
   root.append(outline);
@@ -71,6 +83,7 @@ function pick(host: EditorHost, root: HTMLElement, done: (t: Target) => void): (
     return t instanceof Element && !host.hostEl.contains(t) && t !== host.hostEl ? t : null;
   };
   const move = (e: MouseEvent) => {
+    dodge(e.clientX, e.clientY);
     const el = under(e);
     if (!el || el === current) return;
     current = el;

@@ -51,6 +51,12 @@ pub async fn shell() -> Response {
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CONTENT_SECURITY_POLICY, CSP),
             (header::CACHE_CONTROL, "no-cache"),
+            // "Pick on page" and "Preview on page" open the tenant's app, which
+            // posts the picked element back to its opener.
+            (
+                header::HeaderName::from_static("cross-origin-opener-policy"),
+                "same-origin-allow-popups",
+            ),
         ],
         assets().html.as_str(),
     )
