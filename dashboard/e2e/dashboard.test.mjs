@@ -608,6 +608,25 @@ test('structured editors: pick a target on the demo page, rich text, preview a d
   await page.getByRole('status').getByText('Saved.').waitFor();
   await page.screenshot({ path: `${shots}announcement-editor.png`, fullPage: true });
   assert.deepEqual(await axe(page), [], 'announcement editor');
+  // The object's kill switch hides it everywhere at once.
+  await page.getByRole('button', { name: 'Kill switch: hide everywhere now' }).click();
+  await page.getByRole('status').getByText('Kill switch on: shown nowhere.').waitFor();
+  await page.getByText('kill switch on', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Turn the kill switch off' }).click();
+  await page.getByRole('status').getByText('Kill switch off.').waitFor();
+  // A lost session: the save returns to the login; signing in again lands on the same
+  // editor with the edit still there, and it saves.
+  await page.getByLabel('Title', { exact: true }).fill('Dark mode is finally here');
+  await page.context().clearCookies();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'Sign in to Spotlight' }).waitFor();
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Untitled announcement' }).waitFor();
+  assert.equal(await page.getByLabel('Title', { exact: true }).inputValue(), 'Dark mode is finally here');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').getByText('Saved.').waitFor();
 
   // An audience: a parse error inline, then a count of who matches.
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Audiences' }).click();
@@ -622,6 +641,17 @@ test('structured editors: pick a target on the demo page, rich text, preview a d
   const [, matched, of] = counted.match(/Matches (\d+) of (\d+)/);
   assert.ok(Number(of) >= 1 && matched === of, counted);
   await page.screenshot({ path: `${shots}audience-rule.png` });
+
+  // Analytics over a custom date range.
+  await page.getByRole('link', { name: 'Analytics' }).click();
+  await page.getByRole('combobox', { name: 'Tour' }).selectOption({ label: 'Reports feedback' });
+  await page.getByRole('combobox', { name: 'Date range' }).selectOption({ label: 'Custom dates…' });
+  const today = new Date().toISOString().slice(0, 10);
+  await page.getByLabel('From', { exact: true }).fill(today);
+  await page.getByLabel('to', { exact: true }).fill(today);
+  await page.locator('.kpis').waitFor();
+  await page.locator('.chart canvas').waitFor();
+  assert.deepEqual(await axe(page), [], 'analytics with a custom range');
 
   // Surveys with responses; experiments; identity verification's monitor figures.
   await page.getByRole('link', { name: 'Surveys' }).click();

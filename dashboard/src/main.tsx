@@ -76,8 +76,10 @@ function App() {
     });
   }, []);
   if (me === undefined) return <p class="loading">Loading…</p>;
-  if (me === null) return <Login onSignedIn={(m) => { setMe(m); navigate('/app/tours'); }} />;
-  return <Shell me={me} onLogout={() => { void logout().finally(() => setMe(null)); }} />;
+  // A lost session shows the login here; signing in again returns to the same page
+  // (and an edit in progress is still there: editors keep it locally).
+  if (me === null) return <Login onSignedIn={(m) => { setMe(m); if (location.pathname === '/app/' || location.pathname === '/app') navigate('/app/tours'); }} />;
+  return <Shell me={me} onLogout={() => { void logout().finally(() => { navigate('/app/'); setMe(null); }); }} />;
 }
 
 const root = document.getElementById('app');

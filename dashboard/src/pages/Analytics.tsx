@@ -9,12 +9,16 @@ type Stats = Schemas['TourStats'];
 type SurveyStats = Schemas['SurveyStats'];
 type ExperimentStats = Schemas['ExperimentStats'];
 
-const RANGES: [string, number][] = [['Last 24 hours', 1], ['Last 7 days', 7], ['Last 30 days', 30], ['Last 90 days', 90]];
+const RANGES: [string, number][] = [['Last 24 hours', 1], ['Last 7 days', 7], ['Last 30 days', 30], ['Last 90 days', 90], ['Custom dates…', 0]];
+const day = (d: Date) => d.toISOString().slice(0, 10);
 
 export function Analytics() {
   const [tours, setTours] = useState<ObjectView[]>([]);
   const [tour, setTour] = useState(new URLSearchParams(location.search).get('tour') ?? '');
   const [days, setDays] = useState(7);
+  // Custom range: whole UTC days, `to` included.
+  const [from, setFrom] = useState(day(new Date(Date.now() - 13 * 86_400_000)));
+  const [until, setUntil] = useState(day(new Date()));
   const [stats, setStats] = useState<Stats | null>(null);
   const [survey, setSurvey] = useState<SurveyStats | null>(null);
   const [experiment, setExperiment] = useState<ExperimentStats | null>(null);
@@ -25,8 +29,13 @@ export function Analytics() {
       if (!tour && p.items[0]) setTour(p.items[0].id);
     }, (e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
   }, []);
-  const grain = days <= 2 ? 'hour' : 'day';
+  const customDays = Math.max(1, (Date.parse(until) - Date.parse(from)) / 86_400_000 + 1);
+  const grain = (days || customDays) <= 2 ? 'hour' : 'day';
   const range = () => {
+    if (days === 0) {
+      const to = new Date(Date.parse(until) + 86_400_000);
+      return new URLSearchParams({ from: `${from}T00:00:00Z`, to: to.toISOString(), grain });
+    }
     const to = new Date(Date.now() + 60_000);
     return new URLSearchParams({ from: new Date(to.getTime() - days * 86_400_000).toISOString(), to: to.toISOString(), grain });
   };
@@ -51,7 +60,7 @@ export function Analytics() {
       );
     } else setExperiment(null);
     return () => { live = false; };
-  }, [tour, days, tours]);
+  }, [tour, days, tours, from, until]);
   const csv = (table: string) => { const q = range(); q.set('format', 'csv'); q.set('table', table); return `/v1/admin/analytics/tours/${tour}?${q}`; };
   return (
     <section aria-labelledby="analytics-title">
@@ -63,6 +72,14 @@ export function Analytics() {
         <select aria-label="Date range" value={String(days)} onChange={(e) => setDays(Number((e.target as HTMLSelectElement).value))}>
           {RANGES.map(([label, d]) => <option value={String(d)}>{label}</option>)}
         </select>
+        {days === 0 && (
+          <>
+            <label for="an-from">From</label>
+            <input id="an-from" type="date" value={from} max={until} onInput={(e) => { const v = (e.target as HTMLInputElement).value; if (v) setFrom(v); }} />
+            <label for="an-to">to</label>
+            <input id="an-to" type="date" value={until} min={from} onInput={(e) => { const v = (e.target as HTMLInputElement).value; if (v) setUntil(v); }} />
+          </>
+        )}
         {tour && <a href={csv('series')} download="tour-series.csv">Export series (CSV)</a>}
         {tour && <a href={csv('funnel')} download="tour-funnel.csv">Export funnel (CSV)</a>}
       </div>

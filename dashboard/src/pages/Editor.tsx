@@ -109,6 +109,9 @@ export function Editor({ collection, id, canEdit }: { collection: Collection; id
     navigate(`/app/${collection.path}/${copy.id}`);
   });
   const archive = () => act('Archived.', async () => { await call('POST', `${base_}/archive`); await load(false); });
+  const kill = (enabled: boolean) => act(enabled ? 'Kill switch on: shown nowhere.' : 'Kill switch off.', async () => {
+    setObj(await call<ObjectView>('POST', `${base_}/kill-switch`, { enabled }));
+  });
   const showVersion = async (v: number) => {
     try { setCompare(await call<Version>('GET', `${base_}/versions/${v}`)); } catch (e) { fail(e); }
   };
@@ -131,6 +134,7 @@ export function Editor({ collection, id, canEdit }: { collection: Collection; id
         <h1 id="editor-title">{obj.name}</h1>
         <span class={`status ${obj.status}`}>{obj.status}</span>
         {kind === 'tours' && <a href={`/app/analytics?tour=${id}`} onClick={(e) => { e.preventDefault(); navigate(`/app/analytics?tour=${id}`); }}>Analytics</a>}
+        {obj.kill_switch && <span class="status killed">kill switch on</span>}
         <span class="hint">staging {published.staging ? `v${published.staging.version}` : '—'} · production {published.production ? `v${published.production.version}` : '—'}{dirty ? ' · unsaved changes' : ''}</span>
       </div>
       {message && <p class={message.kind === 'ok' ? 'ok' : 'error'} role={message.kind === 'ok' ? 'status' : 'alert'}>{message.text}</p>}
@@ -161,6 +165,11 @@ export function Editor({ collection, id, canEdit }: { collection: Collection; id
             <button type="button" onClick={promote} disabled={!published.staging}>Promote to production</button>
             <button type="button" onClick={duplicate}>Duplicate</button>
             <button type="button" onClick={archive} disabled={obj.status === 'archived'}>Archive</button>
+            {kind !== 'themes' && kind !== 'audiences' && (
+              <button type="button" class={obj.kill_switch ? 'primary' : 'danger'} aria-pressed={obj.kill_switch ? 'true' : 'false'} onClick={() => kill(!obj.kill_switch)}>
+                {obj.kill_switch ? 'Turn the kill switch off' : 'Kill switch: hide everywhere now'}
+              </button>
+            )}
           </div>
         )}
       </form>
