@@ -652,6 +652,18 @@ test('structured editors: pick a target on the demo page, rich text, preview a d
   await page.locator('.kpis').waitFor();
   await page.locator('.chart canvas').waitFor();
   assert.deepEqual(await axe(page), [], 'analytics with a custom range');
+  // Announcements and checklists have theirs.
+  await page.getByRole('button', { name: 'Announcements', exact: true }).click();
+  await page.getByRole('combobox', { name: 'Announcement' }).selectOption({ label: 'Demo banner' });
+  await page.locator('.kpis', { hasText: 'Click rate' }).waitFor();
+  assert.ok(Number(await page.locator('.kpis div', { hasText: 'Views' }).locator('dd').textContent()) >= 1, 'the demo banner was seen');
+  await page.locator('.chart canvas').waitFor();
+  await page.screenshot({ path: `${shots}announcement-analytics.png`, fullPage: true });
+  await page.getByRole('button', { name: 'Checklists', exact: true }).click();
+  await page.getByRole('combobox', { name: 'Checklist' }).selectOption({ label: 'Get started' });
+  await page.getByRole('heading', { name: 'Items' }).waitFor();
+  assert.equal(await page.locator('table tbody tr').count(), 3);
+  assert.deepEqual(await axe(page), [], 'checklist analytics');
 
   // Surveys with responses; experiments; identity verification's monitor figures.
   await page.getByRole('link', { name: 'Surveys' }).click();

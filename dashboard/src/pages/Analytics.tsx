@@ -13,6 +13,18 @@ const RANGES: [string, number][] = [['Last 24 hours', 1], ['Last 7 days', 7], ['
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 export function Analytics() {
+  const [kind, setKind] = useState<'tours' | 'content' | 'checklists'>('tours');
+  const tabs = (
+    <div class="tabs" role="group" aria-label="Analytics of">
+      {([['tours', 'Tours'], ['content', 'Announcements'], ['checklists', 'Checklists']] as const).map(([k, label]) => (
+        <button type="button" aria-pressed={kind === k ? 'true' : 'false'} onClick={() => setKind(k)}>{label}</button>
+      ))}
+    </div>
+  );
+  return kind === 'tours' ? <TourAnalytics tabs={tabs} /> : <ObjectAnalytics key={kind} kind={kind} tabs={tabs} />;
+}
+
+function TourAnalytics({ tabs }: { tabs: preact.ComponentChildren }) {
   const [tours, setTours] = useState<ObjectView[]>([]);
   const [tour, setTour] = useState(new URLSearchParams(location.search).get('tour') ?? '');
   const [days, setDays] = useState(7);
@@ -83,6 +95,7 @@ export function Analytics() {
         {tour && <a href={csv('series')} download="tour-series.csv">Export series (CSV)</a>}
         {tour && <a href={csv('funnel')} download="tour-funnel.csv">Export funnel (CSV)</a>}
       </div>
+      {tabs}
       {error && <p class="error" role="alert">{error}</p>}
       {!stats ? (tours.length ? <p>Loading…</p> : <p>No tours yet.</p>) : (
         <>
@@ -178,4 +191,94 @@ export function Experiment({ stats }: { stats: ExperimentStats }) {
       </table>
     </>
   );
+}
+
+type ContentStats = Schemas['ContentStats'];
+type ChecklistStats = Schemas['ChecklistStats'];
+
+/** Announcements (views, clicks, dismissals, click rate, series) and checklists (users, completion per item). */
+function ObjectAnalytics({ kind, tabs }: { kind: 'content' | 'checklists'; tabs: preact.ComponentChildren }) {
+  const [items, setItems] = useState<ObjectView[] | null>(null);
+  const [id, setId] = useState('');
+  const [days, setDays] = useState(30);
+  const [content, setContent] = useState<ContentStats | null>(null);
+  const [checklist, setChecklist] = useState<ChecklistStats | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const noun = kind === 'content' ? 'Announcement' : 'Checklist';
+  useEffect(() => {
+    call<Page<ObjectView>>('GET', `/v1/admin/${kind}?limit=100`).then((p) => { setItems(p.items); if (p.items[0]) setId(p.items[0].id); },
+      (e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
+  }, []);
+  const query = () => {
+    const to = new Date(Date.now() + 60_000);
+    return new URLSearchParams({ from: new Date(to.getTime() - (days || 1) * 86_400_000).toISOString(), to: to.toISOString(), grain: days <= 2 ? 'hour' : 'day' });
+  };
+  useEffect(() => {
+    if (!id) return;
+    let live = true;
+    const fail = (e: unknown) => { if (live) setError(e instanceof ApiError ? e.message : String(e)); };
+    if (kind === 'content') call<ContentStats>('GET', `/v1/admin/analytics/content/${id}?${query()}`).then((s) => { if (live) { setContent(s); setError(null); } }, fail);
+    else call<ChecklistStats>('GET', `/v1/admin/analytics/checklists/${id}?${query()}`).then((s) => { if (live) { setChecklist(s); setError(null); } }, fail);
+    return () => { live = false; };
+  }, [id, days]);
+  const csv = () => { const q = query(); q.set('format', 'csv'); return `/v1/admin/analytics/${kind === 'content' ? 'content' : 'checklists'}/${id}?${q}`; };
+  return (
+    <section aria-labelledby="analytics-title">
+      <div class="bar">
+        <h1 id="analytics-title">Analytics</h1>
+        <select aria-label={noun} value={id} onChange={(e) => setId((e.target as HTMLSelectElement).value)}>
+          {(items ?? []).map((t) => <option value={t.id}>{t.name}</option>)}
+        </select>
+        <select aria-label="Date range" value={String(days)} onChange={(e) => setDays(Number((e.target as HTMLSelectElement).value))}>
+          {RANGES.filter(([, d]) => d > 0).map(([label, d]) => <option value={String(d)}>{label}</option>)}
+        </select>
+        {id && <a href={csv()} download={`${kind}.csv`}>Export (CSV)</a>}
+      </div>
+      {tabs}
+      {error && <p class="error" role="alert">{error}</p>}
+      {items === null ? <p>Loading…</p> : items.length === 0 ? <p>No {noun.toLowerCase()}s yet.</p> : kind === 'content' ? (content && (
+        <>
+          <dl class="kpis">
+            <div><dt>Views</dt><dd>{content.views}</dd></div>
+            <div><dt>Viewers</dt><dd>{content.unique_viewers}</dd></div>
+            <div><dt>Clicks</dt><dd>{content.clicks}</dd></div>
+            <div><dt>Dismissals</dt><dd>{content.dismissals}</dd></div>
+            <div><dt>Click rate</dt><dd>{(content.click_rate * 100).toFixed(1)} %</dd></div>
+          </dl>
+          <h2>Over time</h2>
+          <Chart label={`Views, clicks and dismissals per ${content.grain}`} xs={content.series.map((p) => Date.parse(String(p.bucket)) / 1000)}
+            series={[['Views', '#3b5bdb', content.series.map((p) => p.views)], ['Clicks', '#2f9e44', content.series.map((p) => p.clicks)], ['Dismissals', '#e8590c', content.series.map((p) => p.dismissals)]]} />
+        </>
+      )) : (checklist && (
+        <>
+          <dl class="kpis">
+            <div><dt>Users</dt><dd>{checklist.users}</dd></div>
+            <div><dt>Completed</dt><dd>{checklist.completed}</dd></div>
+            <div><dt>Completion rate</dt><dd>{(checklist.completion_rate * 100).toFixed(1)} %</dd></div>
+          </dl>
+          <h2>Items</h2>
+          <table>
+            <thead><tr><th scope="col">Item</th><th scope="col">Completions</th><th scope="col">Of users</th><th scope="col"><span class="sr">Bar</span></th></tr></thead>
+            <tbody>{checklist.items.map((it) => (
+              <tr key={it.id}><td>{it.title}</td><td>{it.completions}</td><td>{(it.completion_rate * 100).toFixed(0)} %</td>
+                <td><meter min={0} max={1} value={it.completion_rate} aria-label={`${it.title}: ${(it.completion_rate * 100).toFixed(0)} %`} /></td></tr>
+            ))}</tbody>
+          </table>
+        </>
+      ))}
+    </section>
+  );
+}
+
+function Chart({ label, xs, series }: { label: string; xs: number[]; series: [string, string, number[]][] }) {
+  const el = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!el.current) return;
+    const plot = new uPlot({
+      width: Math.min(900, el.current.clientWidth || 900), height: 240,
+      series: [{}, ...series.map(([l, stroke]) => ({ label: l, stroke }))], axes: [{}, { label: 'Count' }],
+    }, [xs, ...series.map(([, , v]) => v)], el.current);
+    return () => plot.destroy();
+  }, [xs, series]);
+  return <div ref={el} class="chart" role="img" aria-label={label} />;
 }
