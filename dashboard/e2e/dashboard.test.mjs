@@ -513,7 +513,8 @@ test('survey results: answers from the demo app show as a distribution, NPS and 
 
 test('structured editors: pick a target on the demo page, rich text, preview a draft, compare versions; audiences count who matches; surveys, experiments, identity monitor', async () => {
   const { email, password } = server.demoLogin;
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(e.message));
   await page.goto(`${server.base}/app/`);
@@ -521,8 +522,8 @@ test('structured editors: pick a target on the demo page, rich text, preview a d
   await page.locator('#password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Tours' }).waitFor();
-  // The demo user `demo-admin` is an in-app admin (identified, as a signed-in user of the app would be;
-  // anonymous users never are, nor unverified ones while a verification method is set).
+  // `demo-admin` is an in-app admin (identified, as a signed-in user of the app would be; anonymous
+  // users never are, nor unverified ones while a verification method is set, as an earlier test did).
   await page.evaluate(async () => {
     const me = await (await fetch('/v1/auth/me')).json();
     const r = await fetch('/v1/admin/settings', { method: 'PATCH', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: JSON.stringify({
@@ -531,10 +532,14 @@ test('structured editors: pick a target on the demo page, rich text, preview a d
     }) });
     if (!r.ok) throw new Error(`settings ${r.status}`);
   });
-  const signIn = async (p) => {
-    await p.waitForFunction(() => window.spotlight && !('q' in window.spotlight));
-    await p.evaluate(() => window.spotlight.identify('demo-admin'));
-  };
+  // In the demo app (same browser), sign in as the demo admin: the app identifies its user
+  // before the SDK has loaded, and the SDK applies that queued call once it starts.
+  const demo = await context.newPage();
+  await demo.goto(`${server.base}/demo/elsewhere`);
+  await demo.getByRole('button', { name: /sign in as the demo admin/ }).click();
+  await demo.getByRole('button', { name: /Signed in as the demo admin/ }).waitFor();
+  await demo.locator('spotlight-root').getByRole('toolbar', { name: 'Spotlight editor' }).waitFor();
+  await demo.close();
 
   // A tour: the target is picked on the demo page through the SDK's element picker.
   await page.getByRole('button', { name: 'New tour' }).click();
@@ -548,7 +553,6 @@ test('structured editors: pick a target on the demo page, rich text, preview a d
   await step(2).getByLabel('Title', { exact: true }).fill('Name your team');
   await step(2).getByLabel('Page to pick on').fill(`${server.base}/demo/elsewhere`);
   const [popup] = await Promise.all([page.waitForEvent('popup'), step(2).getByRole('button', { name: 'Pick on page' }).click()]);
-  await signIn(popup);
   await popup.locator('spotlight-root').getByRole('toolbar', { name: 'Spotlight editor' }).waitFor();
   // The editor's bar sits over the search box; it moves away when the pointer comes near.
   const box = await popup.locator('#search').boundingBox();
@@ -574,7 +578,6 @@ test('structured editors: pick a target on the demo page, rich text, preview a d
   // Preview the unpublished draft on the page (admins only): the picked step shows on #search.
   const [preview] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Preview on page' }).click()]);
   await preview.waitForURL(/spotlight_preview=1/);
-  await signIn(preview);
   await preview.locator('spotlight-root').locator('.card').getByText('Welcome', { exact: true }).waitFor();
   await preview.keyboard.press('ArrowRight');
   await preview.locator('spotlight-root').locator('.card').getByText('Name your team').waitFor();
@@ -698,5 +701,5 @@ test('structured editors: pick a target on the demo page, rich text, preview a d
   await page.getByRole('button', { name: 'Save identity verification' }).click();
   await page.getByRole('status').getByText('Identity verification saved for production.').waitFor();
   assert.deepEqual(problems, []);
-  await page.close();
+  await context.close();
 });

@@ -17,11 +17,13 @@ type Queued = { q?: [string, ArrayLike<unknown>][] };
   const apiObj: Record<string, unknown> = {};
   for (const m of methods) apiObj[m] = (sl[m] as (...a: unknown[]) => unknown).bind(sl);
   w.spotlight = apiObj;
-  for (const [m, args] of pending) {
-    if ((methods as readonly string[]).includes(m)) (apiObj[m] as (...a: unknown[]) => unknown)(...Array.from(args));
-  }
+  // `data-key` starts it first, so calls the page queued before this loaded
+  // (`identify` of the signed-in user, `track`) apply to the started instance.
   const key = script?.dataset.key;
   if (key && !pending.some(([m]) => m === 'init')) {
     sl.init({ key, userId: script?.dataset.userId, debug: script?.dataset.debug !== undefined });
+  }
+  for (const [m, args] of pending) {
+    if ((methods as readonly string[]).includes(m)) (apiObj[m] as (...a: unknown[]) => unknown)(...Array.from(args));
   }
 })();

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use spotlight_domain::content::{Checklist, Content, Launcher};
 use spotlight_domain::object::Document;
+use spotlight_domain::settings::{AdminDetection, TenantSettings};
 use spotlight_domain::tour::Tour;
 use spotlight_domain::{EnvironmentId, ObjectId, TenantId};
 use spotlight_store::{AuditEntry, Store};
@@ -119,8 +120,28 @@ pub async fn seed(store: &Store, tenant: TenantId, env: EnvironmentId) -> Result
             {"type": "link", "label": "API reference", "url": "/docs"}
         ]
     })).await?;
+    // The demo app's "sign in as the demo admin" makes its user `demo-admin`,
+    // an in-app admin: Spotlight's editor, and picking for the dashboard.
+    let (settings, origins) = store.tenant_settings(tenant).await?;
+    let mut settings: TenantSettings = serde_json::from_str(&settings)?;
+    settings.admin_detection = AdminDetection::Table {
+        user_ids: vec![DEMO_ADMIN.to_owned()],
+    };
+    let entry = AuditEntry {
+        actor: "spotlight demo".into(),
+        action: "settings.update".into(),
+        object_kind: "settings".into(),
+        object_id: tenant.to_string(),
+        ..AuditEntry::default()
+    };
+    store
+        .update_tenant_settings(tenant, &serde_json::to_string(&settings)?, &origins, entry)
+        .await?;
     Ok(())
 }
+
+/// The demo app's admin user (see `assets/demo/app.js`).
+pub const DEMO_ADMIN: &str = "demo-admin";
 
 fn asset(content_type: &'static str, body: impl Into<axum::body::Body>) -> Response {
     (

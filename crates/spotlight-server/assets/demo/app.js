@@ -12,6 +12,14 @@
   }
   var projects = ['Website relaunch', 'Q3 planning'];
 
+  // Who is signed in to Acme: a visitor (Spotlight keeps an anonymous id), or
+  // the demo admin — an in-app admin of the demo tenant, who gets Spotlight's
+  // editor (pick elements, preview drafts) and can pick for the dashboard.
+  var ADMIN_FLAG = 'acme:as-admin';
+  var asAdmin = false;
+  try { asAdmin = localStorage.getItem(ADMIN_FLAG) === '1'; } catch (e) { /* storage blocked */ }
+  if (asAdmin) window.spotlight.identify('demo-admin', { role: 'admin' });
+
   function el(tag, attrs, kids) {
     var e = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
@@ -78,5 +86,17 @@
     go(a.getAttribute('href'));
   });
   window.addEventListener('popstate', render);
+  var who = document.getElementById('who');
+  if (who) {
+    who.textContent = asAdmin ? 'Signed in as the demo admin · switch to visitor' : 'Visitor · sign in as the demo admin';
+    who.setAttribute('aria-pressed', asAdmin ? 'true' : 'false');
+    who.addEventListener('click', function () {
+      try {
+        if (asAdmin) localStorage.removeItem(ADMIN_FLAG); else localStorage.setItem(ADMIN_FLAG, '1');
+      } catch (e) { /* storage blocked */ }
+      if (asAdmin) window.spotlight.reset();
+      location.reload();
+    });
+  }
   render();
 })();
