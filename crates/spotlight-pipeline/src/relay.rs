@@ -130,7 +130,13 @@ pub struct Relay {
     breaker: Breaker,
     wake: Arc<Notify>,
     env_names: Mutex<HashMap<EnvironmentId, String>>,
+    /// Attempts made this round, written together when it ends: one write
+    /// transaction per round instead of one per attempt (with SQLite, relay
+    /// writes take turns with ingest on the one writer).
+    settled: Mutex<Vec<Settled>>,
 }
+
+type Settled = (Claimed, Outcome, Option<i64>, i64);
 
 impl Relay {
     pub fn new(
@@ -151,6 +157,7 @@ impl Relay {
             breaker: Breaker::default(),
             wake,
             env_names: Mutex::default(),
+            settled: Mutex::default(),
         })
     }
 
@@ -200,6 +207,15 @@ impl Relay {
             by_sink.entry(c.sink.clone()).or_default().push(c);
         }
         let results = join_all(by_sink.into_values().map(|list| self.deliver_all(list))).await;
+        let settled: Vec<Settled> = self
+            .settled
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        // What was sent is recorded even when another sink's round failed; a
+        // failure here leaves the leases to run out, and those deliveries are
+        // attempted again (at least once).
+        self.store.finish_attempts(&settled).await?;
         for r in results {
             r?;
         }
@@ -366,9 +382,10 @@ impl Relay {
             }
         };
         let took_ms = i64::try_from(took.as_millis()).unwrap_or(i64::MAX);
-        self.store
-            .finish_attempt(c, &outcome, status, took_ms)
-            .await
+        if let Ok(mut v) = self.settled.lock() {
+            v.push((c.clone(), outcome, status, took_ms));
+        }
+        Ok(())
     }
 }
 

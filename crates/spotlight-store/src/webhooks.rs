@@ -408,8 +408,35 @@ impl Store {
         status_code: Option<i64>,
         duration_ms: i64,
     ) -> Result<(), StoreError> {
+        self.finish_attempts(&[(claimed.clone(), outcome.clone(), status_code, duration_ms)])
+            .await
+    }
+
+    /// Records several attempts in one transaction (a relay round's).
+    pub async fn finish_attempts(
+        &self,
+        attempts: &[(Claimed, Outcome, Option<i64>, i64)],
+    ) -> Result<(), StoreError> {
+        if attempts.is_empty() {
+            return Ok(());
+        }
         let now = self.clock.now().millis();
         let mut tx = self.write.begin().await?;
+        for (claimed, outcome, status_code, duration_ms) in attempts {
+            Self::settle_in(&mut tx, now, claimed, outcome, *status_code, *duration_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn settle_in(
+        conn: &mut sqlx::AnyConnection,
+        now: i64,
+        claimed: &Claimed,
+        outcome: &Outcome,
+        status_code: Option<i64>,
+        duration_ms: i64,
+    ) -> Result<(), StoreError> {
         let (ok, error) = match outcome {
             Outcome::Delivered => (true, None),
             Outcome::Retry { error, .. } | Outcome::Dead { error } => (false, Some(error.clone())),
@@ -428,7 +455,7 @@ impl Store {
         .bind(status_code)
         .bind(i64::from(ok))
         .bind(error.clone())
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         // Only the lease holder of this attempt may settle it.
         let guard = "WHERE id = $1 AND status = 'pending' AND attempts = $2";
@@ -441,7 +468,7 @@ impl Store {
                 .bind(&claimed.id)
                 .bind(claimed.attempt)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
             }
             Outcome::Retry { at, error } => {
@@ -452,7 +479,7 @@ impl Store {
                 .bind(claimed.attempt)
                 .bind(at.millis())
                 .bind(error)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
             }
             Outcome::Dead { error } => {
@@ -464,11 +491,10 @@ impl Store {
                 .bind(claimed.attempt)
                 .bind(now)
                 .bind(error)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
             }
         }
-        tx.commit().await?;
         Ok(())
     }
 
