@@ -252,8 +252,7 @@ impl Relay {
                         },
                         Duration::ZERO,
                         true,
-                    )
-                    .await?;
+                    );
                 }
                 Some(w) if !w.enabled => {
                     // Disabled: keep the delivery for when it is enabled again.
@@ -278,8 +277,7 @@ impl Relay {
                             },
                             Duration::ZERO,
                             false,
-                        )
-                        .await?;
+                        );
                         continue;
                     }
                     let keys: Vec<&[u8]> = secrets.iter().map(String::as_bytes).collect();
@@ -297,7 +295,7 @@ impl Relay {
                             now.millis() / 1000,
                         )
                         .await;
-                    self.settle(&c, attempt, took, false).await?;
+                    self.settle(&c, attempt, took, false);
                 }
             }
         }
@@ -315,7 +313,8 @@ impl Relay {
         let env = self.env_name(c.tenant_id, c.environment_id).await?;
         let subject = nats_subject(&c.tenant_id.to_string(), &env);
         let (attempt, took) = nats.publish(subject, &c.id, &c.payload).await;
-        self.settle(c, attempt, took, false).await
+        self.settle(c, attempt, took, false);
+        Ok(())
     }
 
     async fn env_name(&self, tenant: TenantId, env: EnvironmentId) -> Result<String, StoreError> {
@@ -342,13 +341,7 @@ impl Relay {
     }
 
     /// Records the attempt and decides what follows.
-    async fn settle(
-        &self,
-        c: &Claimed,
-        attempt: Attempt,
-        took: Duration,
-        give_up: bool,
-    ) -> Result<(), StoreError> {
+    fn settle(&self, c: &Claimed, attempt: Attempt, took: Duration, give_up: bool) {
         let now = self.now();
         let sink_kind = kind(&c.sink);
         let status = attempt.status().map(i64::from);
@@ -385,7 +378,6 @@ impl Relay {
         if let Ok(mut v) = self.settled.lock() {
             v.push((c.clone(), outcome, status, took_ms));
         }
-        Ok(())
     }
 }
 

@@ -11,7 +11,12 @@ use std::time::Duration;
 
 type TallyKey = (TenantId, EnvironmentId, i64, &'static str);
 
-const HOUR_MS: i64 = 3_600_000;
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// The start of the hour `millis` falls in (tallies are kept per hour).
+pub fn hour_start(millis: i64) -> i64 {
+    millis.div_euclid(HOUR_MS) * HOUR_MS
+}
 /// Tallies older than this are removed.
 const KEEP_MS: i64 = 30 * 24 * HOUR_MS;
 
@@ -50,7 +55,7 @@ impl IdentityMonitor {
 
     /// Counts one request: `checked`, or a reason enforcing would refuse it.
     pub fn count(&self, tenant: TenantId, env: EnvironmentId, reason: &'static str) {
-        let hour = self.clock.now().millis().div_euclid(HOUR_MS) * HOUR_MS;
+        let hour = hour_start(self.clock.now().millis());
         let mut p = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         *p.entry((tenant, env, hour, reason)).or_default() += 1;
     }

@@ -1,11 +1,10 @@
 // Announcements (banner, modal, slide-out), checklists and launchers.
-import { Check, Choice, List, Text, type EditorProps, type Json } from './fields';
+import { Check, Choice, List, Text, withOptional, type EditorProps, type Json } from './fields';
 import { RichText } from './richtext';
 import { TargetEditor, type Target } from './target';
 import { Targeting, type Targeted } from './targeting';
 import { Locales } from './locales';
 import { ExperimentEditor, type Experiment } from './experiment';
-import { withOptional } from './tour';
 
 const POSITIONS: [string, string][] = [['top', 'Top'], ['bottom', 'Bottom'], ['center', 'Centre'], ['top-left', 'Top left'], ['top-right', 'Top right'], ['bottom-left', 'Bottom left'], ['bottom-right', 'Bottom right']];
 

@@ -127,12 +127,10 @@ export function fromLocalInput(v: string): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Drops keys whose value is undefined, empty string or empty list (the server's defaults apply). */
-export function prune<T extends Json>(o: T): T {
-  const out: Json = {};
-  for (const [k, v] of Object.entries(o)) {
-    if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0 && k !== 'steps' && k !== 'items')) continue;
-    out[k] = v;
-  }
+/** The object with `key` set, or without it when `v` is undefined. */
+export function withOptional<T extends Json>(o: T, key: string, v: unknown): T {
+  const out: Json = { ...o };
+  if (v === undefined) delete out[key];
+  else out[key] = v;
   return out as T;
 }

@@ -2,7 +2,7 @@
 // audience), page rules, trigger, frequency, priority, schedule and theme —
 // shared by tours, announcements, checklists and launchers (each kind has
 // the parts its document has).
-import { Check, Choice, Field, List, Num, Text, fromLocalInput, toLocalInput, val, type EditorProps, type Json } from './fields';
+import { Choice, Field, List, Num, Text, fromLocalInput, toLocalInput, val, type EditorProps, type Json } from './fields';
 import { TargetEditor, type Target } from './target';
 
 type PageRule = { match: string; pattern: string; host?: string };
@@ -89,4 +89,3 @@ function clean(s: { start?: string; end?: string }): { start?: string; end?: str
   return out.start || out.end ? out : undefined;
 }
 
-export { Check };

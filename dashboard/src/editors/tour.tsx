@@ -1,13 +1,12 @@
 // The tour editor: steps (kind, title, body in rich text, target picked or
 // typed, placement, buttons, advance rule, backdrop, survey), then audience,
 // pages, trigger, frequency, schedule, theme, translations and experiment.
-import { Check, Choice, List, Num, Text, type EditorProps, type Json } from './fields';
+import { Check, Choice, Field, List, Num, Text, val, withOptional, type EditorProps, type Json } from './fields';
 import { RichText } from './richtext';
 import { TargetEditor, type Target } from './target';
 import { Targeting, type Targeted } from './targeting';
 import { Locales } from './locales';
 import { ExperimentEditor, type Experiment } from './experiment';
-import { Field, val } from './fields';
 
 type Button = { action: string; label: string; url?: string; step?: number };
 type Survey = { type: string; question: string; choices?: string[]; min?: number; max?: number };
@@ -107,12 +106,4 @@ function SurveyFields({ survey, path, id, set, err, ro }: { survey: Survey; path
       )}
     </fieldset>
   );
-}
-
-/** The object with `key` set, or without it when `v` is undefined. */
-export function withOptional<T extends Json>(o: T, key: string, v: unknown): T {
-  const out: Json = { ...o };
-  if (v === undefined) delete out[key];
-  else out[key] = v;
-  return out as T;
 }

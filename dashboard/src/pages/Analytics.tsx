@@ -12,6 +12,14 @@ type ExperimentStats = Schemas['ExperimentStats'];
 const RANGES: [string, number][] = [['Last 24 hours', 1], ['Last 7 days', 7], ['Last 30 days', 30], ['Last 90 days', 90], ['Custom dates…', 0]];
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
+/** `from`/`to` for the last `days` days (to a minute ahead, so what just happened counts), with a grain. */
+export function lastDays(days: number, grain?: string): URLSearchParams {
+  const to = new Date(Date.now() + 60_000);
+  const q = new URLSearchParams({ from: new Date(to.getTime() - days * 86_400_000).toISOString(), to: to.toISOString() });
+  if (grain) q.set('grain', grain);
+  return q;
+}
+
 export function Analytics() {
   const [kind, setKind] = useState<'tours' | 'content' | 'checklists'>('tours');
   const tabs = (
@@ -48,8 +56,7 @@ function TourAnalytics({ tabs }: { tabs: preact.ComponentChildren }) {
       const to = new Date(Date.parse(until) + 86_400_000);
       return new URLSearchParams({ from: `${from}T00:00:00Z`, to: to.toISOString(), grain });
     }
-    const to = new Date(Date.now() + 60_000);
-    return new URLSearchParams({ from: new Date(to.getTime() - days * 86_400_000).toISOString(), to: to.toISOString(), grain });
+    return lastDays(days, grain);
   };
   useEffect(() => {
     if (!tour) return;
@@ -133,18 +140,8 @@ function TourAnalytics({ tabs }: { tabs: preact.ComponentChildren }) {
 }
 
 function Series({ stats }: { stats: Stats }) {
-  const el = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!el.current) return;
-    const xs = stats.series.map((p) => Date.parse(String(p.bucket)) / 1000);
-    const plot = new uPlot({
-      width: Math.min(900, el.current.clientWidth || 900), height: 240,
-      series: [{}, { label: 'Starts', stroke: '#3b5bdb' }, { label: 'Completions', stroke: '#2f9e44' }, { label: 'Dismissals', stroke: '#e8590c' }],
-      axes: [{}, { label: 'Users' }],
-    }, [xs, stats.series.map((p) => p.starts), stats.series.map((p) => p.completions), stats.series.map((p) => p.dismissals)], el.current);
-    return () => plot.destroy();
-  }, [stats]);
-  return <div ref={el} class="chart" role="img" aria-label={`Starts, completions and dismissals per ${stats.grain}`} />;
+  return <Chart source={stats} label={`Starts, completions and dismissals per ${stats.grain}`} xs={stats.series.map((p) => Date.parse(String(p.bucket)) / 1000)}
+    series={[['Starts', '#3b5bdb', stats.series.map((p) => p.starts)], ['Completions', '#2f9e44', stats.series.map((p) => p.completions)], ['Dismissals', '#e8590c', stats.series.map((p) => p.dismissals)]]} />;
 }
 
 export function Surveys({ stats }: { stats: SurveyStats }) {
@@ -209,10 +206,7 @@ function ObjectAnalytics({ kind, tabs }: { kind: 'content' | 'checklists'; tabs:
     call<Page<ObjectView>>('GET', `/v1/admin/${kind}?limit=100`).then((p) => { setItems(p.items); if (p.items[0]) setId(p.items[0].id); },
       (e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
   }, []);
-  const query = () => {
-    const to = new Date(Date.now() + 60_000);
-    return new URLSearchParams({ from: new Date(to.getTime() - (days || 1) * 86_400_000).toISOString(), to: to.toISOString(), grain: days <= 2 ? 'hour' : 'day' });
-  };
+  const query = () => lastDays(days, days <= 2 ? 'hour' : 'day');
   useEffect(() => {
     if (!id) return;
     let live = true;
@@ -246,7 +240,7 @@ function ObjectAnalytics({ kind, tabs }: { kind: 'content' | 'checklists'; tabs:
             <div><dt>Click rate</dt><dd>{(content.click_rate * 100).toFixed(1)} %</dd></div>
           </dl>
           <h2>Over time</h2>
-          <Chart label={`Views, clicks and dismissals per ${content.grain}`} xs={content.series.map((p) => Date.parse(String(p.bucket)) / 1000)}
+          <Chart source={content} label={`Views, clicks and dismissals per ${content.grain}`} xs={content.series.map((p) => Date.parse(String(p.bucket)) / 1000)}
             series={[['Views', '#3b5bdb', content.series.map((p) => p.views)], ['Clicks', '#2f9e44', content.series.map((p) => p.clicks)], ['Dismissals', '#e8590c', content.series.map((p) => p.dismissals)]]} />
         </>
       )) : (checklist && (
@@ -270,7 +264,8 @@ function ObjectAnalytics({ kind, tabs }: { kind: 'content' | 'checklists'; tabs:
   );
 }
 
-function Chart({ label, xs, series }: { label: string; xs: number[]; series: [string, string, number[]][] }) {
+/** A uPlot line chart, drawn again when `source` (the answer it shows) changes. */
+function Chart({ source, label, xs, series }: { source: unknown; label: string; xs: number[]; series: [string, string, number[]][] }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!el.current) return;
@@ -279,6 +274,6 @@ function Chart({ label, xs, series }: { label: string; xs: number[]; series: [st
       series: [{}, ...series.map(([l, stroke]) => ({ label: l, stroke }))], axes: [{}, { label: 'Count' }],
     }, [xs, ...series.map(([, , v]) => v)], el.current);
     return () => plot.destroy();
-  }, [xs, series]);
+  }, [source]);
   return <div ref={el} class="chart" role="img" aria-label={label} />;
 }

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, type ObjectView, type Page, type Schemas } from '../api';
 import { Link } from '../router';
-import { Experiment, Surveys } from './Analytics';
+import { Experiment, Surveys, lastDays } from './Analytics';
 
 type SurveyStats = Schemas['SurveyStats'];
 type Responses = Schemas['SurveyResponses'];
@@ -12,10 +12,7 @@ type ExperimentStats = Schemas['ExperimentStats'];
 type Doc = { steps?: { kind: string }[]; experiment?: { goal_event: string; arms: { name: string; weight: number; holdout?: boolean }[] } };
 
 const RANGES: [string, number][] = [['Last 7 days', 7], ['Last 30 days', 30], ['Last 90 days', 90], ['Last 365 days', 365]];
-const rangeQuery = (days: number) => {
-  const to = new Date(Date.now() + 60_000);
-  return new URLSearchParams({ from: new Date(to.getTime() - days * 86_400_000).toISOString(), to: to.toISOString() });
-};
+const rangeQuery = (days: number) => lastDays(days);
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
 
 export function SurveysPage() {

@@ -243,9 +243,8 @@ pub async fn identity_monitor(
         .map_err(|_| ApiError::field("environment", "no such environment"))?;
     // This node's latest tallies first, so a request just made is counted.
     state.delivery.monitor.flush().await;
-    let hour_ms = 3_600_000_i64;
-    let now = state.clock.now().millis();
-    let since = (now.div_euclid(hour_ms) - i64::from(hours) + 1) * hour_ms;
+    use crate::monitor::{hour_start, HOUR_MS};
+    let since = hour_start(state.clock.now().millis()) - (i64::from(hours) - 1) * HOUR_MS;
     let rows = state
         .store
         .identity_monitor(actor.tenant_id, env.id, since)
