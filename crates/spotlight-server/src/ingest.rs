@@ -16,8 +16,11 @@ const QUEUE: usize = 4_096;
 
 struct Job {
     batch: IngestBatch,
-    reply: oneshot::Sender<Result<Ingested, String>>,
+    reply: oneshot::Sender<Answer>,
 }
+
+/// The outcome, and the batch back: its requester frees it, off the writer's path.
+type Answer = (Result<Ingested, String>, IngestBatch);
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -36,17 +39,26 @@ pub struct Ingestor {
 pub type Wake = Arc<tokio::sync::Notify>;
 
 impl Ingestor {
-    /// Starts `writers` writer tasks (one for SQLite, which has one writer).
+    /// Starts `writers` writers (one for SQLite, which has one writer). Each runs
+    /// on a thread of its own, driven by the runtime's I/O and timers: woken by the
+    /// database, a writer goes on at once instead of queueing behind the HTTP
+    /// tasks, and the commit cycle — which every waiting request shares — stays short.
     pub fn start(store: Store, metrics: Arc<Metrics>, writers: usize, wake: Wake) -> Ingestor {
         let (queue, rx) = mpsc::channel(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..writers.max(1) {
-            tokio::spawn(writer(
-                store.clone(),
-                rx.clone(),
-                metrics.clone(),
-                wake.clone(),
-            ));
+        let runtime = tokio::runtime::Handle::current();
+        for n in 0..writers.max(1) {
+            let task = writer(store.clone(), rx.clone(), metrics.clone(), wake.clone());
+            let runtime = runtime.clone();
+            let started = std::thread::Builder::new()
+                .name(format!("spotlight-ingest-{n}"))
+                .spawn(move || runtime.block_on(task));
+            if let Err(e) = started {
+                // No thread to spare: the runtime's own workers do it.
+                tracing::warn!(error = %e, "ingest writer thread not started; running it as a task");
+                let task = writer(store.clone(), rx.clone(), metrics.clone(), wake.clone());
+                tokio::spawn(task);
+            }
         }
         Ingestor { queue }
     }
@@ -58,7 +70,10 @@ impl Ingestor {
             .try_send(Job { batch, reply })
             .map_err(|_| IngestError::Busy)?;
         match answer.await {
-            Ok(r) => r.map_err(IngestError::Store),
+            Ok((r, batch)) => {
+                drop(batch);
+                r.map_err(IngestError::Store)
+            }
             Err(_) => Err(IngestError::Store("the writer stopped".into())),
         }
     }
@@ -102,8 +117,8 @@ async fn writer(
                 if has_sinks {
                     wake.notify_one();
                 }
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
+                for ((reply, outcome), batch) in replies.into_iter().zip(outcomes).zip(batches) {
+                    let _ = reply.send((Ok(outcome), batch));
                 }
             }
             Err(e) if batches.len() > 1 => {
@@ -114,13 +129,13 @@ async fn writer(
                         .ingest(std::slice::from_ref(&batch))
                         .await
                         .map(|mut o| o.pop().unwrap_or_default());
-                    let _ = reply.send(r.map_err(|e| describe(&e)));
+                    let _ = reply.send((r.map_err(|e| describe(&e)), batch));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "event batch not stored");
-                for reply in replies {
-                    let _ = reply.send(Err(describe(&e)));
+                for (reply, batch) in replies.into_iter().zip(batches) {
+                    let _ = reply.send((Err(describe(&e)), batch));
                 }
             }
         }

@@ -8,6 +8,7 @@
 //! prepared statements per table serve every batch size.
 
 use crate::{Backend, Store, StoreError};
+use serde_json::value::RawValue;
 use spotlight_domain::events::Catalog;
 use spotlight_domain::events::{Effects, Event, ProgressDelta};
 use spotlight_domain::{EnvironmentId, TenantId};
@@ -40,6 +41,70 @@ pub struct IngestBatch {
     pub events: Vec<Event>,
     pub catalog: Arc<Catalog>,
     pub sinks: Arc<Vec<SinkTarget>>,
+    /// Each event as sinks receive it (JSON), made by the request that brought
+    /// it rather than by the writer every request waits on; empty without sinks.
+    wire: Vec<Box<RawValue>>,
+}
+
+impl IngestBatch {
+    pub fn new(
+        tenant: TenantId,
+        environment: EnvironmentId,
+        environment_name: String,
+        events: Vec<Event>,
+        catalog: Arc<Catalog>,
+        sinks: Arc<Vec<SinkTarget>>,
+    ) -> IngestBatch {
+        let wire = if sinks.is_empty() {
+            Vec::new()
+        } else {
+            events.iter().map(wire).collect()
+        };
+        IngestBatch {
+            tenant,
+            environment,
+            environment_name,
+            events,
+            catalog,
+            sinks,
+            wire,
+        }
+    }
+}
+
+/// One event as a sink receives it.
+fn wire(e: &Event) -> Box<RawValue> {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        event_id: uuid::Uuid,
+        name: &'a str,
+        user_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        session_id: Option<&'a str>,
+        timestamp: String,
+        schema_version: u64,
+        properties: &'a RawValue,
+    }
+    // `properties_json` is what the event's properties serialise to.
+    let fallback;
+    let properties = match serde_json::from_str::<&RawValue>(&e.properties_json) {
+        Ok(p) => p,
+        Err(_) => {
+            fallback = serde_json::value::to_raw_value(&e.properties)
+                .unwrap_or_else(|_| RawValue::NULL.to_owned());
+            &*fallback
+        }
+    };
+    let out = Out {
+        event_id: e.event_id,
+        name: &e.name,
+        user_id: &e.user_id,
+        session_id: e.session_id.as_deref(),
+        timestamp: spotlight_domain::Timestamp(e.occurred_at).to_rfc3339(),
+        schema_version: e.schema_version,
+        properties,
+    };
+    serde_json::value::to_raw_value(&out).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 /// What became of one batch: the ids stored by this call (the rest were already
@@ -115,17 +180,27 @@ fn i(n: u64) -> V {
     V::I(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
-/// Runs `head VALUES (…), … tail` over `rows` in chunks; returns the rows returned.
+/// What [`insert_rows`] wants back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Returning {
+    Nothing,
+    Rows,
+}
+
+/// Runs `head VALUES (…), … tail` over `rows` in chunks (a handful of prepared
+/// statements serve every batch size); returns the rows returned (with
+/// [`Returning::Rows`]) and how many rows were written.
 async fn insert_rows(
     backend: Backend,
     conn: &mut sqlx::AnyConnection,
     head: &str,
     tail: &str,
-    cols: usize,
     rows: Vec<Vec<V>>,
-    returning: bool,
-) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+    returning: Returning,
+) -> Result<(Vec<sqlx::any::AnyRow>, u64), StoreError> {
     let mut out = Vec::new();
+    let mut written = 0;
+    let cols = rows.first().map_or(0, Vec::len);
     let mut rows = rows.into_iter();
     for size in chunks(rows.len()) {
         let sql = format!("{head} VALUES {} {tail}", values(size, cols, backend));
@@ -135,58 +210,61 @@ async fn insert_rows(
                 q = bind(q, v);
             }
         }
-        if returning {
-            out.extend(q.fetch_all(&mut *conn).await?);
+        if returning == Returning::Rows {
+            let got = q.fetch_all(&mut *conn).await?;
+            written += got.len() as u64;
+            out.extend(got);
         } else {
-            q.execute(&mut *conn).await?;
+            written += q.execute(&mut *conn).await?.rows_affected();
         }
     }
-    Ok(out)
+    Ok((out, written))
 }
 
+/// A new event, and the form its sinks receive.
+type Kept<'a> = (&'a Event, &'a RawValue);
+
 /// The body a sink receives for one delivery.
-fn payload(id: &str, batch: &IngestBatch, events: &[&Event]) -> String {
-    #[derive(serde::Serialize)]
-    struct Out<'a> {
-        event_id: String,
-        name: &'a str,
-        user_id: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        session_id: Option<&'a str>,
-        timestamp: String,
-        schema_version: u64,
-        properties: &'a serde_json::Map<String, serde_json::Value>,
-    }
+fn payload(id: &str, batch: &IngestBatch, events: &[Kept<'_>]) -> String {
     #[derive(serde::Serialize)]
     struct Body<'a> {
         delivery_id: &'a str,
-        tenant_id: String,
+        tenant_id: TenantId,
         environment: &'a str,
-        events: Vec<Out<'a>>,
+        events: Vec<&'a RawValue>,
     }
     let body = Body {
         delivery_id: id,
-        tenant_id: batch.tenant.to_string(),
+        tenant_id: batch.tenant,
         environment: &batch.environment_name,
-        events: events
-            .iter()
-            .map(|e| Out {
-                event_id: e.event_id.to_string(),
-                name: &e.name,
-                user_id: &e.user_id,
-                session_id: e.session_id.as_deref(),
-                timestamp: spotlight_domain::Timestamp(e.occurred_at).to_rfc3339(),
-                schema_version: e.schema_version,
-                properties: &e.properties,
-            })
-            .collect(),
+        events: events.iter().map(|(_, w)| *w).collect(),
     };
     serde_json::to_string(&body).unwrap_or_default()
 }
 
 impl Store {
     /// Stores a group of batches in one transaction; see the module docs.
+    ///
+    /// Almost always every event is new: the group is first written on that
+    /// assumption, and the count of rows the events insert wrote confirms it. If
+    /// some were stored before (a resend), that transaction is rolled back and the
+    /// group written again, learning from the insert which ones are new.
     pub async fn ingest(&self, batches: &[IngestBatch]) -> Result<Vec<Ingested>, StoreError> {
+        if let Some(done) = self.ingest_as(batches, Returning::Nothing).await? {
+            return Ok(done);
+        }
+        self.ingest_as(batches, Returning::Rows)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("ingest: new events not returned".into()))
+    }
+
+    /// One attempt of [`Store::ingest`]; `None` when, told nothing back
+    /// (`Returning::Nothing`), some events turn out to be resent.
+    async fn ingest_as(
+        &self,
+        batches: &[IngestBatch],
+        returning: Returning,
+    ) -> Result<Option<Vec<Ingested>>, StoreError> {
         let now = self.clock.now().millis();
         let mut tx = self.write.begin().await?;
 
@@ -223,38 +301,59 @@ impl Store {
                 ]);
             }
         }
-        let inserted = insert_rows(
+        let expected = rows.len() as u64;
+        let (inserted, written) = insert_rows(
             self.backend,
             &mut tx,
             "INSERT INTO events (environment_id, event_id, tenant_id, name, user_id, session_id, \
              object_id, step, occurred_at, received_at, schema_version, properties)",
-            "ON CONFLICT (environment_id, event_id) DO NOTHING RETURNING environment_id, event_id",
-            12,
+            match returning {
+                Returning::Nothing => "ON CONFLICT (environment_id, event_id) DO NOTHING",
+                Returning::Rows => {
+                    "ON CONFLICT (environment_id, event_id) DO NOTHING \
+                     RETURNING environment_id, event_id"
+                }
+            },
             rows,
-            true,
+            returning,
         )
         .await?;
-        let mut new: HashSet<(String, String)> = HashSet::with_capacity(inserted.len());
-        for r in inserted {
-            new.insert((r.try_get(0)?, r.try_get(1)?));
-        }
+        // `None`: every one is new.
+        let mut new: Option<HashSet<(String, String)>> = match returning {
+            Returning::Nothing if written != expected => {
+                // Some were here already: which ones, the insert must tell.
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            Returning::Nothing => None,
+            Returning::Rows => {
+                let mut new = HashSet::with_capacity(inserted.len());
+                for r in inserted {
+                    new.insert((r.try_get(0)?, r.try_get(1)?));
+                }
+                Some(new)
+            }
+        };
 
         // 2. Per batch, the events that are new (first occurrence only).
         let mut outcomes = Vec::with_capacity(batches.len());
-        let mut by_env: BTreeMap<String, (&IngestBatch, Vec<&Event>)> = BTreeMap::new();
+        let mut by_env: BTreeMap<String, (&IngestBatch, Vec<Kept<'_>>)> = BTreeMap::new();
+        let none = RawValue::NULL;
         for b in batches {
             let env = b.environment.to_string();
             let mut ingested = Ingested::default();
-            for e in &b.events {
-                if new.remove(&(env.clone(), e.event_id.to_string())) {
+            let mut kept = Vec::with_capacity(b.events.len());
+            for (n, e) in b.events.iter().enumerate() {
+                let is_new = match &mut new {
+                    None => true,
+                    Some(new) => new.remove(&(env.clone(), e.event_id.to_string())),
+                };
+                if is_new {
                     ingested.new.insert(e.event_id);
-                    by_env
-                        .entry(env.clone())
-                        .or_insert((b, Vec::new()))
-                        .1
-                        .push(e);
+                    kept.push((e, b.wire.get(n).map_or(none, |w| &**w)));
                 }
             }
+            by_env.entry(env).or_insert((b, Vec::new())).1.extend(kept);
             outcomes.push(ingested);
         }
 
@@ -262,13 +361,13 @@ impl Store {
         let mut outbox = Vec::new();
         for (env, (first, events)) in &by_env {
             let tenant = first.tenant.to_string();
-            let fx = Effects::of(events.iter().copied(), &first.catalog);
+            let fx = Effects::of(events.iter().map(|(e, _)| *e), &first.catalog);
             self.apply_effects(&mut tx, &tenant, env, fx, now).await?;
             for sink in first.sinks.iter() {
-                let wanted: Vec<&Event> = events
+                let wanted: Vec<Kept<'_>> = events
                     .iter()
                     .copied()
-                    .filter(|e| sink.wants(&e.name))
+                    .filter(|(e, _)| sink.wants(&e.name))
                     .collect();
                 for part in wanted.chunks(500) {
                     let id = uuid::Uuid::now_v7().to_string();
@@ -292,13 +391,12 @@ impl Store {
             "INSERT INTO outbox (id, tenant_id, environment_id, sink, payload, event_count, \
              next_attempt_at, created_at)",
             "",
-            8,
             outbox,
-            false,
+            Returning::Nothing,
         )
         .await?;
         tx.commit().await?;
-        Ok(outcomes)
+        Ok(Some(outcomes))
     }
 
     async fn apply_effects(
@@ -323,9 +421,8 @@ impl Store {
             "ON CONFLICT (environment_id, user_id) DO UPDATE SET last_seen = \
              CASE WHEN excluded.last_seen > end_users.last_seen THEN excluded.last_seen \
              ELSE end_users.last_seen END",
-            5,
             users,
-            false,
+            Returning::Nothing,
         )
         .await?;
         let counts = fx
@@ -350,9 +447,8 @@ impl Store {
              count = user_event_counts.count + excluded.count, last_at = \
              CASE WHEN excluded.last_at > user_event_counts.last_at THEN excluded.last_at \
              ELSE user_event_counts.last_at END",
-            6,
             counts,
-            false,
+            Returning::Nothing,
         )
         .await?;
         let mut with_items = Vec::new();
@@ -399,9 +495,8 @@ impl Store {
              completed_at = COALESCE(user_progress.completed_at, excluded.completed_at), \
              dismissed_at = COALESCE(user_progress.dismissed_at, excluded.dismissed_at), \
              updated_at = excluded.updated_at",
-            12,
             progress,
-            false,
+            Returning::Nothing,
         )
         .await?;
         for (u, object, p) in with_items {
@@ -430,9 +525,8 @@ impl Store {
             "INSERT INTO rollups (environment_id, grain, bucket, object_id, step, event, detail, tenant_id, count)",
             "ON CONFLICT (environment_id, grain, bucket, object_id, step, event, detail) \
              DO UPDATE SET count = rollups.count + excluded.count",
-            9,
             rollups,
-            false,
+            Returning::Nothing,
         )
         .await?;
         let uniques = fx
@@ -447,9 +541,8 @@ impl Store {
             conn,
             "INSERT INTO rollup_users (environment_id, day, object_id, user_id, tenant_id)",
             "ON CONFLICT (environment_id, day, object_id, user_id) DO NOTHING",
-            5,
             uniques,
-            false,
+            Returning::Nothing,
         )
         .await?;
         let exposures = fx
@@ -471,9 +564,8 @@ impl Store {
             conn,
             "INSERT INTO experiment_exposures (environment_id, object_id, user_id, tenant_id, arm, exposed_at)",
             "ON CONFLICT (environment_id, object_id, user_id) DO NOTHING",
-            6,
             exposures,
-            false,
+            Returning::Nothing,
         )
         .await?;
         for ((object, u), at) in &fx.conversions {

@@ -265,14 +265,14 @@ pub async fn ingest(
     let events: Vec<Event> = kept.into_iter().map(|(_, e)| e).collect();
     let total = events.len();
     let users: HashSet<String> = events.iter().map(|e| e.user_id.clone()).collect();
-    let batch = IngestBatch {
-        tenant: client.tenant_id,
-        environment: client.environment_id,
-        environment_name: client.environment.clone(),
+    let batch = IngestBatch::new(
+        client.tenant_id,
+        client.environment_id,
+        client.environment.clone(),
         events,
-        catalog: bundle.catalog.clone(),
-        sinks: client.tenant.sinks(client.environment_id),
-    };
+        bundle.catalog.clone(),
+        client.tenant.sinks(client.environment_id),
+    );
     let stored = state
         .delivery
         .ingest

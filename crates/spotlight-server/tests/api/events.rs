@@ -103,6 +103,16 @@ both_stores!(
             json!({"accepted": 0, "duplicates": 5, "rejected": []})
         );
         assert_eq!(count(&app, "SELECT COUNT(*) FROM events").await, 5);
+        // Partly resent: only the new event is stored and counted.
+        let mixed = json!({"user_id": "u1", "events": [
+            batch["events"][4].clone(),
+            ev("export", json!({"format": "pdf"})),
+        ]});
+        assert_eq!(
+            post_ok(&app, pk, &mixed).await,
+            json!({"accepted": 1, "duplicates": 1, "rejected": []})
+        );
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM events").await, 6);
 
         let user: Value = app
             .client
@@ -114,7 +124,7 @@ both_stores!(
             .json()
             .await
             .unwrap();
-        assert_eq!(user["event_counts"]["export"], 1, "{user}");
+        assert_eq!(user["event_counts"]["export"], 2, "{user}");
         assert_eq!(user["event_counts"]["tour_completed"], 1, "{user}");
         let p = &user["progress"][&tour];
         assert_eq!(p["completed"], true, "{user}");
@@ -136,11 +146,11 @@ both_stores!(
         assert!(shown.contains(&exporters.as_str()), "{after}");
         let metrics = app.metrics().await;
         assert!(
-            metrics.contains("spotlight_events_ingested_total{result=\"accepted\"} 5"),
+            metrics.contains("spotlight_events_ingested_total{result=\"accepted\"} 6"),
             "{metrics}"
         );
         assert!(
-            metrics.contains("spotlight_events_ingested_total{result=\"duplicate\"} 5"),
+            metrics.contains("spotlight_events_ingested_total{result=\"duplicate\"} 6"),
             "{metrics}"
         );
     }

@@ -190,6 +190,20 @@ both_stores!(
             .delivered_events()
             .iter()
             .all(|e| e["name"] == "export"));
+        // Each event as sent, with its properties untouched.
+        let events = all.delivered_events();
+        let csv = events
+            .iter()
+            .find(|e| e["properties"] == json!({"format": "csv"}))
+            .expect("the csv export was delivered");
+        assert_eq!(csv["event_id"], batch["events"][0]["event_id"], "{csv}");
+        assert_eq!(csv["user_id"], "u1", "{csv}");
+        assert_eq!(csv["schema_version"], 1, "{csv}");
+        let at = csv["timestamp"].as_str().unwrap_or_default();
+        assert!(
+            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).is_ok(),
+            "{csv}"
+        );
         assert_eq!(staging.attempts(), 0);
         // Resending the batch delivers nothing new.
         post_ok(&app, pk, &batch).await;
