@@ -187,7 +187,7 @@ impl Application {
         background.extend(store.checkpoint_in_background());
         let secrets = Arc::new(crate::secrets::SecretBox::new(&master_key));
         background.extend(start_pipeline(&config, &store, &secrets, &metrics, &delivery).await);
-        let state = AppState {
+        let state = AppState::new(crate::state::AppStateInner {
             delivery,
             login_limiter: Arc::new(LoginLimiter::new(
                 config.login_per_ip_per_minute,
@@ -199,7 +199,7 @@ impl Application {
             metrics,
             clock,
             demo: Arc::default(),
-        };
+        });
         Ok(Application {
             listener,
             state,

@@ -10,8 +10,25 @@ use spotlight_store::Store;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+/// Cloned for every middleware layer and extractor of every request: one
+/// reference count, not one per field (the SDK path's hottest atomics).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl AppState {
+    pub fn new(inner: AppStateInner) -> AppState {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+pub struct AppStateInner {
     pub store: Store,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,

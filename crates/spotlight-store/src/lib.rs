@@ -242,14 +242,22 @@ fn sqlite_url(url: &str) -> String {
 }
 
 fn sqlite_pool(max: u32, options: &StoreOptions, writer: bool) -> AnyPoolOptions {
-    // The writer keeps a large page cache (event ingest touches many index pages
-    // per commit) and leaves checkpoints to [`Store::checkpoint_in_background`]
-    // (its own limit, ~400 MB of WAL, is only a backstop); readers map the file.
+    // The writer keeps a page cache that holds ingest's hot index pages, and no
+    // larger: at every commit SQLite scans the whole cache once a B-tree balance
+    // has renumbered a page (it parks pages at the lock-byte page number while
+    // it does, which marks the cache as holding pages past the end of the
+    // file), so 128 MiB of cache cost ~10 % of ingest's commits. Checkpoints
+    // are left to [`Store::checkpoint_in_background`] (the writer's own limit,
+    // ~400 MB of WAL, is only a backstop).
+    // No memory-mapped I/O: a connection remaps whenever the file grows, and
+    // each unmap interrupts the other cores to flush their TLBs; under event
+    // ingest or profile writes that cost SDK config answers a quarter of their
+    // throughput (see docs/benchmarks.md).
     let tuning: &'static str = if writer {
-        "PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 100000; \
-         PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456;"
+        "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 100000; \
+         PRAGMA temp_store = MEMORY;"
     } else {
-        "PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456;"
+        "PRAGMA cache_size = -16384;"
     };
     AnyPoolOptions::new()
         .max_connections(max)
