@@ -47,17 +47,16 @@ impl Ingestor {
         let (queue, rx) = mpsc::channel(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
         let runtime = tokio::runtime::Handle::current();
+        let task = || writer(store.clone(), rx.clone(), metrics.clone(), wake.clone());
         for n in 0..writers.max(1) {
-            let task = writer(store.clone(), rx.clone(), metrics.clone(), wake.clone());
-            let runtime = runtime.clone();
+            let (runtime, task_on_thread) = (runtime.clone(), task());
             let started = std::thread::Builder::new()
                 .name(format!("spotlight-ingest-{n}"))
-                .spawn(move || runtime.block_on(task));
+                .spawn(move || runtime.block_on(task_on_thread));
             if let Err(e) = started {
                 // No thread to spare: the runtime's own workers do it.
                 tracing::warn!(error = %e, "ingest writer thread not started; running it as a task");
-                let task = writer(store.clone(), rx.clone(), metrics.clone(), wake.clone());
-                tokio::spawn(task);
+                tokio::spawn(task());
             }
         }
         Ingestor { queue }
