@@ -6,8 +6,15 @@
 //!
 //! Rows are written with multi-row statements in power-of-two chunks, so a few
 //! prepared statements per table serve every batch size.
+//!
+//! On an SQLite file the group is written by a connection of its own, in one
+//! synchronous call on the caller's thread (the server's ingest writer has a
+//! thread of its own): through sqlx each of a commit's ~20 statements was a
+//! hand-off to sqlx's SQLite worker thread and back, each waiting for a core.
+//! The same code writes both ways, through [`Exec`].
 
 use crate::{Backend, Store, StoreError};
+use rusqlite::types::{ToSqlOutput, Value as SqlValue};
 use serde_json::value::RawValue;
 use spotlight_domain::events::Catalog;
 use spotlight_domain::events::{Effects, Event, ProgressDelta};
@@ -180,6 +187,159 @@ fn i(n: u64) -> V {
     V::I(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
+impl rusqlite::ToSql for V {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            V::T(s) | V::OT(Some(s)) => ToSqlOutput::from(s.as_str()),
+            V::I(n) | V::OI(Some(n)) => ToSqlOutput::from(*n),
+            V::OT(None) | V::OI(None) => ToSqlOutput::Owned(SqlValue::Null),
+        })
+    }
+}
+
+/// The type of a column read back.
+#[derive(Clone, Copy)]
+enum Col {
+    /// Text or NULL, as [`V::OT`].
+    Text,
+    /// An integer, as [`V::I`].
+    Int,
+}
+
+impl V {
+    fn text(self) -> Option<String> {
+        match self {
+            V::T(s) => Some(s),
+            V::OT(s) => s,
+            V::I(_) | V::OI(_) => None,
+        }
+    }
+    fn int(&self) -> Option<i64> {
+        match self {
+            V::I(n) => Some(*n),
+            V::OI(n) => *n,
+            V::T(_) | V::OT(_) => None,
+        }
+    }
+}
+
+/// Where ingest's statements run: a transaction of sqlx's (either backend), or
+/// of the SQLite ingest connection ([`SqliteTx`]). SQL uses `$N` placeholders
+/// (or `?` for rows bound in order).
+trait Exec: Send {
+    /// Runs a statement; the number of rows it wrote.
+    async fn run(&mut self, sql: &str, args: Vec<V>) -> Result<u64, StoreError>;
+    /// Runs a query; its rows, one value per column of `cols`.
+    async fn rows(
+        &mut self,
+        sql: &str,
+        args: Vec<V>,
+        cols: &[Col],
+    ) -> Result<Vec<Vec<V>>, StoreError>;
+}
+
+impl Exec for sqlx::AnyConnection {
+    async fn run(&mut self, sql: &str, args: Vec<V>) -> Result<u64, StoreError> {
+        let mut q = sqlx::query(sql);
+        for v in args {
+            q = bind(q, v);
+        }
+        Ok(q.execute(&mut *self).await?.rows_affected())
+    }
+
+    async fn rows(
+        &mut self,
+        sql: &str,
+        args: Vec<V>,
+        cols: &[Col],
+    ) -> Result<Vec<Vec<V>>, StoreError> {
+        let mut q = sqlx::query(sql);
+        for v in args {
+            q = bind(q, v);
+        }
+        let mut out = Vec::new();
+        for r in q.fetch_all(&mut *self).await? {
+            let mut row = Vec::with_capacity(cols.len());
+            for (n, c) in cols.iter().enumerate() {
+                row.push(match c {
+                    Col::Text => V::OT(r.try_get(n)?),
+                    Col::Int => V::I(r.try_get(n)?),
+                });
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+}
+
+/// A write transaction on the SQLite ingest connection; rolled back when
+/// dropped uncommitted. Its statements run at once, on the calling thread.
+struct SqliteTx<'c> {
+    conn: &'c mut rusqlite::Connection,
+    open: bool,
+}
+
+impl<'c> SqliteTx<'c> {
+    fn begin(conn: &'c mut rusqlite::Connection) -> Result<SqliteTx<'c>, StoreError> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(SqliteTx { conn, open: true })
+    }
+
+    fn commit(mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+
+    /// `$N` → `?N`: SQLite numbers `$N` by first appearance, `?N` by `N`.
+    fn prepare(&self, sql: &str) -> rusqlite::Result<rusqlite::CachedStatement<'_>> {
+        if sql.contains('$') {
+            self.conn.prepare_cached(&sql.replace('$', "?"))
+        } else {
+            self.conn.prepare_cached(sql)
+        }
+    }
+}
+
+impl Drop for SqliteTx<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::warn!(error = %e, "ingest rollback failed");
+            }
+        }
+    }
+}
+
+impl Exec for SqliteTx<'_> {
+    async fn run(&mut self, sql: &str, args: Vec<V>) -> Result<u64, StoreError> {
+        let mut stmt = self.prepare(sql)?;
+        Ok(stmt.execute(rusqlite::params_from_iter(&args))? as u64)
+    }
+
+    async fn rows(
+        &mut self,
+        sql: &str,
+        args: Vec<V>,
+        cols: &[Col],
+    ) -> Result<Vec<Vec<V>>, StoreError> {
+        let mut stmt = self.prepare(sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let mut row = Vec::with_capacity(cols.len());
+            for (n, c) in cols.iter().enumerate() {
+                row.push(match c {
+                    Col::Text => V::OT(r.get(n)?),
+                    Col::Int => V::I(r.get(n)?),
+                });
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+}
+
 /// What [`insert_rows`] wants back.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Returning {
@@ -189,33 +349,29 @@ enum Returning {
 
 /// Runs `head VALUES (…), … tail` over `rows` in chunks (a handful of prepared
 /// statements serve every batch size); returns the rows returned (with
-/// [`Returning::Rows`]) and how many rows were written.
+/// [`Returning::Rows`], as `cols`) and how many rows were written.
 async fn insert_rows(
     backend: Backend,
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut impl Exec,
     head: &str,
     tail: &str,
     rows: Vec<Vec<V>>,
     returning: Returning,
-) -> Result<(Vec<sqlx::any::AnyRow>, u64), StoreError> {
+    cols: &[Col],
+) -> Result<(Vec<Vec<V>>, u64), StoreError> {
     let mut out = Vec::new();
     let mut written = 0;
-    let cols = rows.first().map_or(0, Vec::len);
+    let width = rows.first().map_or(0, Vec::len);
     let mut rows = rows.into_iter();
     for size in chunks(rows.len()) {
-        let sql = format!("{head} VALUES {} {tail}", values(size, cols, backend));
-        let mut q = sqlx::query(&sql);
-        for row in rows.by_ref().take(size) {
-            for v in row {
-                q = bind(q, v);
-            }
-        }
+        let sql = format!("{head} VALUES {} {tail}", values(size, width, backend));
+        let args = rows.by_ref().take(size).flatten().collect();
         if returning == Returning::Rows {
-            let got = q.fetch_all(&mut *conn).await?;
+            let got = conn.rows(&sql, args, cols).await?;
             written += got.len() as u64;
             out.extend(got);
         } else {
-            written += q.execute(&mut *conn).await?.rows_affected();
+            written += conn.run(&sql, args).await?;
         }
     }
     Ok((out, written))
@@ -249,24 +405,55 @@ impl Store {
     /// assumption, and the count of rows the events insert wrote confirms it. If
     /// some were stored before (a resend), that transaction is rolled back and the
     /// group written again, learning from the insert which ones are new.
+    ///
+    /// On an SQLite file the statements run on the calling thread, which they
+    /// block for the length of the transaction (a few milliseconds): call it
+    /// from a thread that may block, as the server's ingest writer does.
     pub async fn ingest(&self, batches: &[IngestBatch]) -> Result<Vec<Ingested>, StoreError> {
-        if let Some(done) = self.ingest_as(batches, Returning::Nothing).await? {
-            return Ok(done);
+        for returning in [Returning::Nothing, Returning::Rows] {
+            let done = match &self.ingest_conn {
+                Some(conn) => {
+                    // Holding sqlx's one write connection: no other write runs
+                    // meanwhile, so this one never waits on SQLite's busy handler.
+                    let _slot = self.write.acquire().await?;
+                    let mut conn = conn.lock().await;
+                    let mut tx = SqliteTx::begin(&mut conn)?;
+                    let done = self.ingest_as(&mut tx, batches, returning).await?;
+                    if done.is_some() {
+                        tx.commit()?;
+                    }
+                    done
+                }
+                None => {
+                    let mut tx = self.write.begin().await?;
+                    let done = self.ingest_as(&mut *tx, batches, returning).await?;
+                    if done.is_some() {
+                        tx.commit().await?;
+                    } else {
+                        tx.rollback().await?;
+                    }
+                    done
+                }
+            };
+            if let Some(done) = done {
+                return Ok(done);
+            }
         }
-        self.ingest_as(batches, Returning::Rows)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("ingest: new events not returned".into()))
+        Err(StoreError::Corrupt(
+            "ingest: new events not returned".into(),
+        ))
     }
 
-    /// One attempt of [`Store::ingest`]; `None` when, told nothing back
-    /// (`Returning::Nothing`), some events turn out to be resent.
+    /// One attempt of [`Store::ingest`] in `tx`; `None` when, told nothing back
+    /// (`Returning::Nothing`), some events turn out to be resent: the caller
+    /// then rolls back.
     async fn ingest_as(
         &self,
+        tx: &mut impl Exec,
         batches: &[IngestBatch],
         returning: Returning,
     ) -> Result<Option<Vec<Ingested>>, StoreError> {
         let now = self.clock.now().millis();
-        let mut tx = self.write.begin().await?;
 
         // 1. The events; resent ones are skipped by their key.
         // In key order: concurrent writers (PostgreSQL) then take index locks in
@@ -304,7 +491,7 @@ impl Store {
         let expected = rows.len() as u64;
         let (inserted, written) = insert_rows(
             self.backend,
-            &mut tx,
+            tx,
             "INSERT INTO events (environment_id, event_id, tenant_id, name, user_id, session_id, \
              object_id, step, occurred_at, received_at, schema_version, properties)",
             match returning {
@@ -316,20 +503,23 @@ impl Store {
             },
             rows,
             returning,
+            &[Col::Text, Col::Text],
         )
         .await?;
         // `None`: every one is new.
         let mut new: Option<HashSet<(String, String)>> = match returning {
             Returning::Nothing if written != expected => {
                 // Some were here already: which ones, the insert must tell.
-                tx.rollback().await?;
                 return Ok(None);
             }
             Returning::Nothing => None,
             Returning::Rows => {
                 let mut new = HashSet::with_capacity(inserted.len());
                 for r in inserted {
-                    new.insert((r.try_get(0)?, r.try_get(1)?));
+                    let mut r = r.into_iter().map(V::text);
+                    if let (Some(Some(env)), Some(Some(id))) = (r.next(), r.next()) {
+                        new.insert((env, id));
+                    }
                 }
                 Some(new)
             }
@@ -362,7 +552,7 @@ impl Store {
         for (env, (first, events)) in &by_env {
             let tenant = first.tenant.to_string();
             let fx = Effects::of(events.iter().map(|(e, _)| *e), &first.catalog);
-            self.apply_effects(&mut tx, &tenant, env, fx, now).await?;
+            self.apply_effects(tx, &tenant, env, fx, now).await?;
             for sink in first.sinks.iter() {
                 let wanted: Vec<Kept<'_>> = events
                     .iter()
@@ -387,21 +577,21 @@ impl Store {
         }
         insert_rows(
             self.backend,
-            &mut tx,
+            tx,
             "INSERT INTO outbox (id, tenant_id, environment_id, sink, payload, event_count, \
              next_attempt_at, created_at)",
             "",
             outbox,
             Returning::Nothing,
+            &[],
         )
         .await?;
-        tx.commit().await?;
         Ok(Some(outcomes))
     }
 
     async fn apply_effects(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut impl Exec,
         tenant: &str,
         env: &str,
         fx: Effects,
@@ -423,6 +613,7 @@ impl Store {
              ELSE end_users.last_seen END",
             users,
             Returning::Nothing,
+            &[],
         )
         .await?;
         let counts = fx
@@ -449,6 +640,7 @@ impl Store {
              ELSE user_event_counts.last_at END",
             counts,
             Returning::Nothing,
+            &[],
         )
         .await?;
         let mut with_items = Vec::new();
@@ -497,6 +689,7 @@ impl Store {
              updated_at = excluded.updated_at",
             progress,
             Returning::Nothing,
+            &[],
         )
         .await?;
         for (u, object, p) in with_items {
@@ -527,6 +720,7 @@ impl Store {
              DO UPDATE SET count = rollups.count + excluded.count",
             rollups,
             Returning::Nothing,
+            &[],
         )
         .await?;
         let uniques = fx
@@ -543,6 +737,7 @@ impl Store {
             "ON CONFLICT (environment_id, day, object_id, user_id) DO NOTHING",
             uniques,
             Returning::Nothing,
+            &[],
         )
         .await?;
         let exposures = fx
@@ -566,18 +761,15 @@ impl Store {
             "ON CONFLICT (environment_id, object_id, user_id) DO NOTHING",
             exposures,
             Returning::Nothing,
+            &[],
         )
         .await?;
         for ((object, u), at) in &fx.conversions {
-            sqlx::query(
+            conn.run(
                 "UPDATE experiment_exposures SET converted_at = $1 WHERE environment_id = $2 \
                  AND object_id = $3 AND user_id = $4 AND converted_at IS NULL AND exposed_at <= $1",
+                vec![V::I(*at), e(), V::T(object.clone()), V::T(u.clone())],
             )
-            .bind(*at)
-            .bind(env)
-            .bind(object)
-            .bind(u)
-            .execute(&mut *conn)
             .await?;
         }
         for (u, attrs) in &fx.identities {
@@ -597,7 +789,7 @@ impl Store {
     /// every item is done.
     async fn merge_items(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut impl Exec,
         env: &str,
         user: &str,
         object: &str,
@@ -609,12 +801,20 @@ impl Store {
              AND object_id = $3{}",
             self.for_update()
         );
-        let current: Option<String> = sqlx::query_scalar(&sql)
-            .bind(env)
-            .bind(user)
-            .bind(object)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let key = || {
+            vec![
+                V::T(env.to_owned()),
+                V::T(user.to_owned()),
+                V::T(object.to_owned()),
+            ]
+        };
+        let current = conn
+            .rows(&sql, key(), &[Col::Text])
+            .await?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .and_then(V::text);
         let mut items: Vec<String> = current
             .and_then(|c| serde_json::from_str(&c).ok())
             .unwrap_or_default();
@@ -628,18 +828,14 @@ impl Store {
             .as_ref()
             .is_some_and(|all| !all.is_empty() && all.iter().all(|i| items.contains(i)));
         let json = serde_json::to_string(&items).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
+        let mut args = vec![V::T(json), V::I(i64::from(done)), V::I(now)];
+        args.extend(key());
+        conn.run(
             "UPDATE user_progress SET items_completed = $1, \
              completed_at = CASE WHEN $2 = 1 THEN COALESCE(completed_at, $3) ELSE completed_at END \
              WHERE environment_id = $4 AND user_id = $5 AND object_id = $6",
+            args,
         )
-        .bind(json)
-        .bind(i64::from(done))
-        .bind(now)
-        .bind(env)
-        .bind(user)
-        .bind(object)
-        .execute(&mut *conn)
         .await?;
         Ok(())
     }
@@ -648,7 +844,7 @@ impl Store {
     /// are kept.
     async fn merge_identity(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut impl Exec,
         env: &str,
         user: &str,
         attrs: &serde_json::Map<String, serde_json::Value>,
@@ -657,17 +853,22 @@ impl Store {
             "SELECT attributes, verified FROM end_users WHERE environment_id = $1 AND user_id = $2{}",
             self.for_update()
         );
-        let Some(row) = sqlx::query(&sql)
-            .bind(env)
-            .bind(user)
-            .fetch_optional(&mut *conn)
+        let key = || vec![V::T(env.to_owned()), V::T(user.to_owned())];
+        let Some(row) = conn
+            .rows(&sql, key(), &[Col::Text, Col::Int])
             .await?
+            .into_iter()
+            .next()
         else {
             return Ok(());
         };
-        let mut current: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&row.try_get::<String, _>(0)?).unwrap_or_default();
-        let verified = row.try_get::<i64, _>(1)? != 0;
+        let mut row = row.into_iter();
+        let mut current: serde_json::Map<String, serde_json::Value> = row
+            .next()
+            .and_then(V::text)
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .unwrap_or_default();
+        let verified = row.next().and_then(|v| v.int()).unwrap_or(0) != 0;
         for (k, v) in attrs {
             if !(verified && current.contains_key(k)) {
                 current.insert(k.clone(), v.clone());
@@ -676,13 +877,12 @@ impl Store {
         if current.len() > spotlight_domain::end_user::MAX_ATTRIBUTES {
             return Ok(());
         }
-        sqlx::query(
+        let mut args = vec![V::T(serde_json::Value::Object(current).to_string())];
+        args.extend(key());
+        conn.run(
             "UPDATE end_users SET attributes = $1 WHERE environment_id = $2 AND user_id = $3",
+            args,
         )
-        .bind(serde_json::Value::Object(current).to_string())
-        .bind(env)
-        .bind(user)
-        .execute(&mut *conn)
         .await?;
         Ok(())
     }

@@ -116,6 +116,9 @@ pub struct Store {
     changes: Arc<changes::Generations>,
     /// For PostgreSQL's LISTEN connection (holds credentials: never logged).
     url: Arc<str>,
+    /// SQLite file: the connection event ingest writes with (see [`events`]);
+    /// used while holding `write`'s connection, so writes still go one at a time.
+    ingest_conn: Option<Arc<tokio::sync::Mutex<rusqlite::Connection>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -142,6 +145,7 @@ impl Store {
                     .connect(&url)
                     .await?;
                 let write = sqlite_pool(1, options, true).connect(&url).await?;
+                let ingest_conn = ingest_connection(&write).await?;
                 Ok(Store {
                     backend,
                     read,
@@ -149,6 +153,7 @@ impl Store {
                     clock,
                     changes: Arc::default(),
                     url: url.as_str().into(),
+                    ingest_conn,
                 })
             }
             Backend::Postgres => {
@@ -164,6 +169,7 @@ impl Store {
                     clock,
                     changes: Arc::default(),
                     url: url.into(),
+                    ingest_conn: None,
                 })
             }
         }
@@ -254,8 +260,7 @@ fn sqlite_pool(max: u32, options: &StoreOptions, writer: bool) -> AnyPoolOptions
     // ingest or profile writes that cost SDK config answers a quarter of their
     // throughput (see docs/benchmarks.md).
     let tuning: &'static str = if writer {
-        "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 100000; \
-         PRAGMA temp_store = MEMORY;"
+        SQLITE_WRITER_PRAGMAS
     } else {
         "PRAGMA cache_size = -16384;"
     };
@@ -263,19 +268,53 @@ fn sqlite_pool(max: u32, options: &StoreOptions, writer: bool) -> AnyPoolOptions
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(options.acquire_timeout)
+        // A connection to a local file has nothing to test.
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                // WAL: readers never block the writer; NORMAL sync is durable across
-                // process crashes (WAL is fsynced at checkpoints and on commit by the OS).
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                )
-                .await?;
+                conn.execute(SQLITE_PRAGMAS).await?;
                 conn.execute(tuning).await?;
                 Ok(())
             })
         })
+}
+
+/// PRAGMAs of every SQLite connection. WAL: readers never block the writer;
+/// NORMAL sync is durable across process crashes (the WAL is fsynced at
+/// checkpoints; a commit is in the OS's hands at once).
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+/// The writers' page cache and checkpoint PRAGMAs (see [`sqlite_pool`]).
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -32768; \
+     PRAGMA wal_autocheckpoint = 100000; PRAGMA temp_store = MEMORY;";
+
+/// Opens event ingest's own connection to the file `write` is connected to (as
+/// SQLite names it); `None` for an in-memory database, which only `write` sees.
+async fn ingest_connection(
+    write: &AnyPool,
+) -> Result<Option<Arc<tokio::sync::Mutex<rusqlite::Connection>>>, StoreError> {
+    let file: String =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_one(write)
+            .await?;
+    if file.is_empty() {
+        return Ok(None);
+    }
+    let conn = tokio::task::spawn_blocking(move || {
+        let conn = rusqlite::Connection::open_with_flags(
+            &file,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.execute_batch(SQLITE_PRAGMAS)?;
+        conn.execute_batch(SQLITE_WRITER_PRAGMAS)?;
+        // A statement per table and chunk size.
+        conn.set_prepared_statement_cache_capacity(128);
+        Ok::<_, StoreError>(conn)
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("opening the ingest connection: {e}")))??;
+    Ok(Some(Arc::new(tokio::sync::Mutex::new(conn))))
 }
 
 /// The default SQLite URL for a data directory.
