@@ -7,21 +7,17 @@
 //! Rows are written with multi-row statements in power-of-two chunks, so a few
 //! prepared statements per table serve every batch size.
 //!
-//! On an SQLite file the group is written by a connection of its own, in one
-//! synchronous call on the caller's thread (the server's ingest writer has a
-//! thread of its own): through sqlx each of a commit's ~20 statements was a
-//! hand-off to sqlx's SQLite worker thread and back, each waiting for a core.
-//! The same code writes both ways, through [`Exec`].
+//! The group is written in a [`Store::begin_write`] transaction: on an SQLite
+//! file, synchronously on the caller's thread (the server's ingest writer has a
+//! thread of its own).
 
+use crate::write::{Col, Exec, V};
 use crate::{Backend, Store, StoreError};
-use rusqlite::types::{ToSqlOutput, Value as SqlValue};
 use serde_json::value::RawValue;
 use spotlight_domain::events::Catalog;
 use spotlight_domain::events::{Effects, Event, ProgressDelta};
 use spotlight_domain::{EnvironmentId, TenantId};
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-use sqlx::{Any, Row};
+use sqlx::Row;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -165,181 +161,6 @@ fn values(rows: usize, cols: usize, backend: Backend) -> String {
     s
 }
 
-/// A value bound to a statement.
-#[derive(Debug, Clone)]
-enum V {
-    T(String),
-    OT(Option<String>),
-    I(i64),
-    OI(Option<i64>),
-}
-
-fn bind<'q>(q: Query<'q, Any, AnyArguments<'q>>, v: V) -> Query<'q, Any, AnyArguments<'q>> {
-    match v {
-        V::T(s) => q.bind(s),
-        V::OT(s) => q.bind(s),
-        V::I(i) => q.bind(i),
-        V::OI(i) => q.bind(i),
-    }
-}
-
-fn i(n: u64) -> V {
-    V::I(i64::try_from(n).unwrap_or(i64::MAX))
-}
-
-impl rusqlite::ToSql for V {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self {
-            V::T(s) | V::OT(Some(s)) => ToSqlOutput::from(s.as_str()),
-            V::I(n) | V::OI(Some(n)) => ToSqlOutput::from(*n),
-            V::OT(None) | V::OI(None) => ToSqlOutput::Owned(SqlValue::Null),
-        })
-    }
-}
-
-/// The type of a column read back.
-#[derive(Clone, Copy)]
-enum Col {
-    /// Text or NULL, as [`V::OT`].
-    Text,
-    /// An integer, as [`V::I`].
-    Int,
-}
-
-impl V {
-    fn text(self) -> Option<String> {
-        match self {
-            V::T(s) => Some(s),
-            V::OT(s) => s,
-            V::I(_) | V::OI(_) => None,
-        }
-    }
-    fn int(&self) -> Option<i64> {
-        match self {
-            V::I(n) => Some(*n),
-            V::OI(n) => *n,
-            V::T(_) | V::OT(_) => None,
-        }
-    }
-}
-
-/// Where ingest's statements run: a transaction of sqlx's (either backend), or
-/// of the SQLite ingest connection ([`SqliteTx`]). SQL uses `$N` placeholders
-/// (or `?` for rows bound in order).
-trait Exec: Send {
-    /// Runs a statement; the number of rows it wrote.
-    async fn run(&mut self, sql: &str, args: Vec<V>) -> Result<u64, StoreError>;
-    /// Runs a query; its rows, one value per column of `cols`.
-    async fn rows(
-        &mut self,
-        sql: &str,
-        args: Vec<V>,
-        cols: &[Col],
-    ) -> Result<Vec<Vec<V>>, StoreError>;
-}
-
-impl Exec for sqlx::AnyConnection {
-    async fn run(&mut self, sql: &str, args: Vec<V>) -> Result<u64, StoreError> {
-        let mut q = sqlx::query(sql);
-        for v in args {
-            q = bind(q, v);
-        }
-        Ok(q.execute(&mut *self).await?.rows_affected())
-    }
-
-    async fn rows(
-        &mut self,
-        sql: &str,
-        args: Vec<V>,
-        cols: &[Col],
-    ) -> Result<Vec<Vec<V>>, StoreError> {
-        let mut q = sqlx::query(sql);
-        for v in args {
-            q = bind(q, v);
-        }
-        let mut out = Vec::new();
-        for r in q.fetch_all(&mut *self).await? {
-            let mut row = Vec::with_capacity(cols.len());
-            for (n, c) in cols.iter().enumerate() {
-                row.push(match c {
-                    Col::Text => V::OT(r.try_get(n)?),
-                    Col::Int => V::I(r.try_get(n)?),
-                });
-            }
-            out.push(row);
-        }
-        Ok(out)
-    }
-}
-
-/// A write transaction on the SQLite ingest connection; rolled back when
-/// dropped uncommitted. Its statements run at once, on the calling thread.
-struct SqliteTx<'c> {
-    conn: &'c mut rusqlite::Connection,
-    open: bool,
-}
-
-impl<'c> SqliteTx<'c> {
-    fn begin(conn: &'c mut rusqlite::Connection) -> Result<SqliteTx<'c>, StoreError> {
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(SqliteTx { conn, open: true })
-    }
-
-    fn commit(mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("COMMIT")?;
-        self.open = false;
-        Ok(())
-    }
-
-    /// `$N` → `?N`: SQLite numbers `$N` by first appearance, `?N` by `N`.
-    fn prepare(&self, sql: &str) -> rusqlite::Result<rusqlite::CachedStatement<'_>> {
-        if sql.contains('$') {
-            self.conn.prepare_cached(&sql.replace('$', "?"))
-        } else {
-            self.conn.prepare_cached(sql)
-        }
-    }
-}
-
-impl Drop for SqliteTx<'_> {
-    fn drop(&mut self) {
-        if self.open {
-            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
-                tracing::warn!(error = %e, "ingest rollback failed");
-            }
-        }
-    }
-}
-
-impl Exec for SqliteTx<'_> {
-    async fn run(&mut self, sql: &str, args: Vec<V>) -> Result<u64, StoreError> {
-        let mut stmt = self.prepare(sql)?;
-        Ok(stmt.execute(rusqlite::params_from_iter(&args))? as u64)
-    }
-
-    async fn rows(
-        &mut self,
-        sql: &str,
-        args: Vec<V>,
-        cols: &[Col],
-    ) -> Result<Vec<Vec<V>>, StoreError> {
-        let mut stmt = self.prepare(sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let mut row = Vec::with_capacity(cols.len());
-            for (n, c) in cols.iter().enumerate() {
-                row.push(match c {
-                    Col::Text => V::OT(r.get(n)?),
-                    Col::Int => V::I(r.get(n)?),
-                });
-            }
-            out.push(row);
-        }
-        Ok(out)
-    }
-}
-
 /// What [`insert_rows`] wants back.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Returning {
@@ -411,33 +232,12 @@ impl Store {
     /// from a thread that may block, as the server's ingest writer does.
     pub async fn ingest(&self, batches: &[IngestBatch]) -> Result<Vec<Ingested>, StoreError> {
         for returning in [Returning::Nothing, Returning::Rows] {
-            let done = match &self.ingest_conn {
-                Some(conn) => {
-                    // Holding sqlx's one write connection: no other write runs
-                    // meanwhile, so this one never waits on SQLite's busy handler.
-                    let _slot = self.write.acquire().await?;
-                    let mut conn = conn.lock().await;
-                    let mut tx = SqliteTx::begin(&mut conn)?;
-                    let done = self.ingest_as(&mut tx, batches, returning).await?;
-                    if done.is_some() {
-                        tx.commit()?;
-                    }
-                    done
-                }
-                None => {
-                    let mut tx = self.write.begin().await?;
-                    let done = self.ingest_as(&mut *tx, batches, returning).await?;
-                    if done.is_some() {
-                        tx.commit().await?;
-                    } else {
-                        tx.rollback().await?;
-                    }
-                    done
-                }
-            };
-            if let Some(done) = done {
+            let mut tx = self.begin_write().await?;
+            if let Some(done) = self.ingest_as(&mut tx, batches, returning).await? {
+                tx.commit().await?;
                 return Ok(done);
             }
+            tx.rollback().await?;
         }
         Err(StoreError::Corrupt(
             "ingest: new events not returned".into(),
@@ -483,7 +283,7 @@ impl Store {
                     V::OI(e.step.map(i64::from)),
                     V::I(e.occurred_at),
                     V::I(now),
-                    i(e.schema_version),
+                    V::count(e.schema_version),
                     V::T(e.properties_json.clone()),
                 ]);
             }
@@ -568,7 +368,7 @@ impl Store {
                         V::T(env.clone()),
                         V::T(sink.sink.clone()),
                         V::T(body),
-                        i(part.len() as u64),
+                        V::count(part.len() as u64),
                         V::I(now),
                         V::I(now),
                     ]);
@@ -625,7 +425,7 @@ impl Store {
                     V::T(u.clone()),
                     V::T(name.clone()),
                     t(),
-                    i(*n),
+                    V::count(*n),
                     V::I(*last),
                 ]
             })
@@ -708,7 +508,7 @@ impl Store {
                     V::T(k.event.clone()),
                     V::T(k.detail.clone()),
                     t(),
-                    i(*n),
+                    V::count(*n),
                 ]
             })
             .collect();

@@ -19,6 +19,7 @@ mod retention;
 mod tenants;
 mod users;
 mod webhooks;
+mod write;
 
 pub use accounts::{Account, Member, Membership, NewSession, SessionRecord};
 pub use analytics::Cell;
@@ -116,9 +117,8 @@ pub struct Store {
     changes: Arc<changes::Generations>,
     /// For PostgreSQL's LISTEN connection (holds credentials: never logged).
     url: Arc<str>,
-    /// SQLite file: the connection event ingest writes with (see [`events`]);
-    /// used while holding `write`'s connection, so writes still go one at a time.
-    ingest_conn: Option<Arc<tokio::sync::Mutex<rusqlite::Connection>>>,
+    /// SQLite file: the connection the hot paths write with (see [`write`]).
+    sqlite_writer: Option<write::SqliteWriter>,
 }
 
 impl std::fmt::Debug for Store {
@@ -145,7 +145,8 @@ impl Store {
                     .connect(&url)
                     .await?;
                 let write = sqlite_pool(1, options, true).connect(&url).await?;
-                let ingest_conn = ingest_connection(&write).await?;
+                let sqlite_writer =
+                    write::sqlite_writer(&write, &[SQLITE_PRAGMAS, SQLITE_WRITER_PRAGMAS]).await?;
                 Ok(Store {
                     backend,
                     read,
@@ -153,7 +154,7 @@ impl Store {
                     clock,
                     changes: Arc::default(),
                     url: url.as_str().into(),
-                    ingest_conn,
+                    sqlite_writer,
                 })
             }
             Backend::Postgres => {
@@ -169,7 +170,7 @@ impl Store {
                     clock,
                     changes: Arc::default(),
                     url: url.into(),
-                    ingest_conn: None,
+                    sqlite_writer: None,
                 })
             }
         }
@@ -288,34 +289,6 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NO
 /// The writers' page cache and checkpoint PRAGMAs (see [`sqlite_pool`]).
 const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -32768; \
      PRAGMA wal_autocheckpoint = 100000; PRAGMA temp_store = MEMORY;";
-
-/// Opens event ingest's own connection to the file `write` is connected to (as
-/// SQLite names it); `None` for an in-memory database, which only `write` sees.
-async fn ingest_connection(
-    write: &AnyPool,
-) -> Result<Option<Arc<tokio::sync::Mutex<rusqlite::Connection>>>, StoreError> {
-    let file: String =
-        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-            .fetch_one(write)
-            .await?;
-    if file.is_empty() {
-        return Ok(None);
-    }
-    let conn = tokio::task::spawn_blocking(move || {
-        let conn = rusqlite::Connection::open_with_flags(
-            &file,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.execute_batch(SQLITE_PRAGMAS)?;
-        conn.execute_batch(SQLITE_WRITER_PRAGMAS)?;
-        // A statement per table and chunk size.
-        conn.set_prepared_statement_cache_capacity(128);
-        Ok::<_, StoreError>(conn)
-    })
-    .await
-    .map_err(|e| StoreError::Corrupt(format!("opening the ingest connection: {e}")))??;
-    Ok(Some(Arc::new(tokio::sync::Mutex::new(conn))))
-}
 
 /// The default SQLite URL for a data directory.
 pub fn sqlite_url_for_dir(data_dir: &Path) -> String {

@@ -4,6 +4,7 @@
 
 use crate::audit::{insert_audit, AuditEntry};
 use crate::keys::ensure_env;
+use crate::write::{Col, Exec, V};
 use crate::{parse_id, Backend, Store, StoreError};
 use spotlight_domain::{EnvironmentId, TenantId, Timestamp, WebhookId};
 use sqlx::Row;
@@ -376,25 +377,30 @@ impl Store {
              ORDER BY next_attempt_at LIMIT $3{lock}) \
              RETURNING id, tenant_id, environment_id, sink, payload, event_count, attempts, created_at"
         );
-        let mut q = sqlx::query(&sql)
-            .bind(now)
-            .bind(lease_ms)
-            .bind(i64::try_from(limit).unwrap_or(100));
-        for p in paused {
-            q = q.bind(p);
-        }
-        let rows = q.fetch_all(&self.write).await?;
-        rows.iter()
+        let mut args = vec![
+            V::I(now),
+            V::I(lease_ms),
+            V::I(i64::try_from(limit).unwrap_or(100)),
+        ];
+        args.extend(paused.iter().map(|p| V::T(p.clone())));
+        use Col::{Int, Text};
+        let cols = [Text, Text, Text, Text, Text, Int, Int, Int];
+        let rows = self.write_rows(&sql, args, &cols).await?;
+        rows.into_iter()
             .map(|r| {
+                let mut r = r.into_iter();
+                let mut text = || r.next().and_then(V::text).unwrap_or_default();
+                let (id, tenant, env, sink, payload) = (text(), text(), text(), text(), text());
+                let mut int = || r.next().and_then(|v| v.int()).unwrap_or_default();
                 Ok(Claimed {
-                    id: r.try_get("id")?,
-                    tenant_id: parse_id(&r.try_get::<String, _>("tenant_id")?)?,
-                    environment_id: parse_id(&r.try_get::<String, _>("environment_id")?)?,
-                    sink: r.try_get("sink")?,
-                    payload: r.try_get("payload")?,
-                    event_count: r.try_get("event_count")?,
-                    attempt: r.try_get("attempts")?,
-                    created_at: Timestamp(r.try_get("created_at")?),
+                    id,
+                    tenant_id: parse_id(&tenant)?,
+                    environment_id: parse_id(&env)?,
+                    sink,
+                    payload,
+                    event_count: int(),
+                    attempt: int(),
+                    created_at: Timestamp(int()),
                 })
             })
             .collect()
@@ -421,7 +427,7 @@ impl Store {
             return Ok(());
         }
         let now = self.clock.now().millis();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write().await?;
         for (claimed, outcome, status_code, duration_ms) in attempts {
             Self::settle_in(&mut tx, now, claimed, outcome, *status_code, *duration_ms).await?;
         }
@@ -430,7 +436,7 @@ impl Store {
     }
 
     async fn settle_in(
-        conn: &mut sqlx::AnyConnection,
+        tx: &mut impl Exec,
         now: i64,
         claimed: &Claimed,
         outcome: &Outcome,
@@ -441,60 +447,43 @@ impl Store {
             Outcome::Delivered => (true, None),
             Outcome::Retry { error, .. } | Outcome::Dead { error } => (false, Some(error.clone())),
         };
-        sqlx::query(
+        tx.run(
             "INSERT INTO delivery_attempts (id, tenant_id, outbox_id, sink, attempt, at, duration_ms, \
              status_code, ok, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            vec![
+                V::T(uuid::Uuid::now_v7().to_string()),
+                V::T(claimed.tenant_id.to_string()),
+                V::T(claimed.id.clone()),
+                V::T(claimed.sink.clone()),
+                V::I(claimed.attempt),
+                V::I(now),
+                V::I(duration_ms),
+                V::OI(status_code),
+                V::I(i64::from(ok)),
+                V::OT(error),
+            ],
         )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(claimed.tenant_id.to_string())
-        .bind(&claimed.id)
-        .bind(&claimed.sink)
-        .bind(claimed.attempt)
-        .bind(now)
-        .bind(duration_ms)
-        .bind(status_code)
-        .bind(i64::from(ok))
-        .bind(error.clone())
-        .execute(&mut *conn)
         .await?;
         // Only the lease holder of this attempt may settle it.
-        let guard = "WHERE id = $1 AND status = 'pending' AND attempts = $2";
-        match outcome {
-            Outcome::Delivered => {
-                sqlx::query(&format!(
-                    "UPDATE outbox SET status = 'delivered', finished_at = $3, lease_until = NULL, \
-                     last_error = NULL {guard}"
-                ))
-                .bind(&claimed.id)
-                .bind(claimed.attempt)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?;
-            }
-            Outcome::Retry { at, error } => {
-                sqlx::query(&format!(
-                    "UPDATE outbox SET next_attempt_at = $3, lease_until = NULL, last_error = $4 {guard}"
-                ))
-                .bind(&claimed.id)
-                .bind(claimed.attempt)
-                .bind(at.millis())
-                .bind(error)
-                .execute(&mut *conn)
-                .await?;
-            }
-            Outcome::Dead { error } => {
-                sqlx::query(&format!(
-                    "UPDATE outbox SET status = 'dead', finished_at = $3, lease_until = NULL, \
-                     last_error = $4 {guard}"
-                ))
-                .bind(&claimed.id)
-                .bind(claimed.attempt)
-                .bind(now)
-                .bind(error)
-                .execute(&mut *conn)
-                .await?;
-            }
-        }
+        let key = [V::T(claimed.id.clone()), V::I(claimed.attempt)];
+        let (sql, more) = match outcome {
+            Outcome::Delivered => (
+                "UPDATE outbox SET status = 'delivered', finished_at = $3, lease_until = NULL, \
+                 last_error = NULL WHERE id = $1 AND status = 'pending' AND attempts = $2",
+                vec![V::I(now)],
+            ),
+            Outcome::Retry { at, error } => (
+                "UPDATE outbox SET next_attempt_at = $3, lease_until = NULL, last_error = $4 \
+                 WHERE id = $1 AND status = 'pending' AND attempts = $2",
+                vec![V::I(at.millis()), V::T(error.clone())],
+            ),
+            Outcome::Dead { error } => (
+                "UPDATE outbox SET status = 'dead', finished_at = $3, lease_until = NULL, \
+                 last_error = $4 WHERE id = $1 AND status = 'pending' AND attempts = $2",
+                vec![V::I(now), V::T(error.clone())],
+            ),
+        };
+        tx.run(sql, key.into_iter().chain(more).collect()).await?;
         Ok(())
     }
 
@@ -505,14 +494,16 @@ impl Store {
         claimed: &Claimed,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.write_rows(
             "UPDATE outbox SET attempts = attempts - 1, lease_until = NULL, next_attempt_at = $3 \
              WHERE id = $1 AND status = 'pending' AND attempts = $2",
+            vec![
+                V::T(claimed.id.clone()),
+                V::I(claimed.attempt),
+                V::I(at.millis()),
+            ],
+            &[],
         )
-        .bind(&claimed.id)
-        .bind(claimed.attempt)
-        .bind(at.millis())
-        .execute(&self.write)
         .await?;
         Ok(())
     }
