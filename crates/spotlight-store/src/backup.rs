@@ -247,7 +247,6 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
             ("tenant_id", Text),
             ("environment_id", Text),
             ("sink", Text),
-            ("payload", Text),
             ("event_count", Int),
             ("status", Text),
             ("attempts", Int),
@@ -258,6 +257,7 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
             ("finished_at", Int),
         ],
     ),
+    ("outbox_payloads", &[("outbox_id", Text), ("payload", Text)]),
     (
         "identity_monitor",
         &[

@@ -348,7 +348,7 @@ impl Store {
         }
 
         // 3. What they change, and the outbox.
-        let mut outbox = Vec::new();
+        let (mut outbox, mut payloads) = (Vec::new(), Vec::new());
         for (env, (first, events)) in &by_env {
             let tenant = first.tenant.to_string();
             let fx = Effects::of(events.iter().map(|(e, _)| *e), &first.catalog);
@@ -361,13 +361,12 @@ impl Store {
                     .collect();
                 for part in wanted.chunks(500) {
                     let id = uuid::Uuid::now_v7().to_string();
-                    let body = payload(&id, first, part);
+                    payloads.push(vec![V::T(id.clone()), V::T(payload(&id, first, part))]);
                     outbox.push(vec![
                         V::T(id),
                         V::T(tenant.clone()),
                         V::T(env.clone()),
                         V::T(sink.sink.clone()),
-                        V::T(body),
                         V::count(part.len() as u64),
                         V::I(now),
                         V::I(now),
@@ -378,10 +377,20 @@ impl Store {
         insert_rows(
             self.backend,
             tx,
-            "INSERT INTO outbox (id, tenant_id, environment_id, sink, payload, event_count, \
+            "INSERT INTO outbox (id, tenant_id, environment_id, sink, event_count, \
              next_attempt_at, created_at)",
             "",
             outbox,
+            Returning::Nothing,
+            &[],
+        )
+        .await?;
+        insert_rows(
+            self.backend,
+            tx,
+            "INSERT INTO outbox_payloads (outbox_id, payload)",
+            "",
+            payloads,
             Returning::Nothing,
             &[],
         )

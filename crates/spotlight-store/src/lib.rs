@@ -254,7 +254,7 @@ fn sqlite_pool(max: u32, options: &StoreOptions, writer: bool) -> AnyPoolOptions
     // has renumbered a page (it parks pages at the lock-byte page number while
     // it does, which marks the cache as holding pages past the end of the
     // file), so 128 MiB of cache cost ~10 % of ingest's commits. Checkpoints
-    // are left to [`Store::checkpoint_in_background`] (the writer's own limit,
+    // are left to [`Store::checkpoint_in_background`] (the writers' own limit,
     // ~400 MB of WAL, is only a backstop).
     // No memory-mapped I/O: a connection remaps whenever the file grows, and
     // each unmap interrupts the other cores to flush their TLBs; under event
@@ -283,7 +283,7 @@ fn sqlite_pool(max: u32, options: &StoreOptions, writer: bool) -> AnyPoolOptions
 /// PRAGMAs of every SQLite connection. WAL: readers never block the writer;
 /// NORMAL sync is durable across process crashes (the WAL is fsynced at
 /// checkpoints; a commit is in the OS's hands at once).
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
 
 /// The writers' page cache and checkpoint PRAGMAs (see [`sqlite_pool`]).
@@ -332,26 +332,5 @@ impl Store {
         Ok(sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&self.read)
             .await?)
-    }
-}
-
-impl Store {
-    /// SQLite: copies the WAL back into the database once a second from a reader
-    /// connection, so the writer's commits do not stop for checkpoints. `None`
-    /// for PostgreSQL.
-    pub fn checkpoint_in_background(&self) -> Option<tokio::task::JoinHandle<()>> {
-        if self.backend != Backend::Sqlite {
-            return None;
-        }
-        let read = self.read.clone();
-        Some(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                if let Err(e) = read.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-                    tracing::debug!(error = %e, "checkpoint skipped");
-                }
-            }
-        }))
     }
 }

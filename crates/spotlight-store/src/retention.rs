@@ -3,6 +3,7 @@
 
 use crate::{Store, StoreError};
 use spotlight_domain::Timestamp;
+use sqlx::Row;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purge {
@@ -64,17 +65,45 @@ impl Purge {
 
 impl Store {
     /// Removes up to `limit` rows of `what` older than `before`; returns how many.
+    /// Deliveries go with their payloads.
     pub async fn purge(
         &self,
         what: Purge,
         before: Timestamp,
         limit: u32,
     ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(what.sql())
-            .bind(before.millis())
-            .bind(i64::from(limit))
-            .execute(&self.write)
+        let query = |sql| {
+            sqlx::query(sql)
+                .bind(before.millis())
+                .bind(i64::from(limit))
+        };
+        if !matches!(what, Purge::Outbox | Purge::DeadLetters) {
+            return Ok(query(what.sql())
+                .execute(&self.write)
+                .await?
+                .rows_affected());
+        }
+        let mut tx = self.write.begin().await?;
+        let sql = format!("{} RETURNING id", what.sql());
+        let ids: Vec<String> = query(&sql)
+            .fetch_all(&mut *tx)
             .await?
-            .rows_affected())
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        for chunk in ids.chunks(500) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("DELETE FROM outbox_payloads WHERE outbox_id IN ({list})");
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
     }
 }

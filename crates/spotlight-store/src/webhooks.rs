@@ -331,18 +331,25 @@ impl Store {
         payload: &str,
     ) -> Result<(), StoreError> {
         let now = self.clock.now().millis();
-        sqlx::query(
-            "INSERT INTO outbox (id, tenant_id, environment_id, sink, payload, event_count, \
-             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
+        let mut tx = self.begin_write().await?;
+        tx.run(
+            "INSERT INTO outbox (id, tenant_id, environment_id, sink, event_count, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 0, $5, $5)",
+            vec![
+                V::T(id.to_owned()),
+                V::T(tenant.to_string()),
+                V::T(env.to_string()),
+                V::T(sink.to_owned()),
+                V::I(now),
+            ],
         )
-        .bind(id)
-        .bind(tenant.to_string())
-        .bind(env.to_string())
-        .bind(sink)
-        .bind(payload)
-        .bind(now)
-        .execute(&self.write)
         .await?;
+        tx.run(
+            "INSERT INTO outbox_payloads (outbox_id, payload) VALUES ($1, $2)",
+            vec![V::T(id.to_owned()), V::T(payload.to_owned())],
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -375,7 +382,9 @@ impl Store {
              SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
              AND (lease_until IS NULL OR lease_until <= $1){paused_sql} \
              ORDER BY next_attempt_at LIMIT $3{lock}) \
-             RETURNING id, tenant_id, environment_id, sink, payload, event_count, attempts, created_at"
+             RETURNING id, tenant_id, environment_id, sink, \
+             (SELECT payload FROM outbox_payloads WHERE outbox_id = outbox.id), \
+             event_count, attempts, created_at"
         );
         let mut args = vec![
             V::I(now),
@@ -561,14 +570,17 @@ impl Store {
         id: &str,
     ) -> Result<(OutboxRecord, String), StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS}, payload FROM outbox WHERE tenant_id = $1 AND id = $2"
+            "SELECT {OUTBOX_COLUMNS}, \
+             (SELECT payload FROM outbox_payloads WHERE outbox_id = outbox.id) AS payload \
+             FROM outbox WHERE tenant_id = $1 AND id = $2"
         ))
         .bind(tenant.to_string())
         .bind(id)
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound)?;
-        Ok((outbox_from_row(&row)?, row.try_get("payload")?))
+        let payload: Option<String> = row.try_get("payload")?;
+        Ok((outbox_from_row(&row)?, payload.unwrap_or_default()))
     }
 
     /// Dead letters back to the queue (same delivery id), attempts reset.
