@@ -327,7 +327,8 @@ impl Store {
     /// connection copies the WAL back into the database every 100 ms (fsyncs
     /// included, off the writer's path); once a long WAL is all copied as far as
     /// a pass saw it, it pauses, and the writer copies the last commit or two
-    /// itself (a few milliseconds, on a quiet disk) so that its next write
+    /// itself (two fsyncs: 60–120 ms on the benchmark machine's disk, every few
+    /// hundred milliseconds under full load; see docs/benchmarks.md) so that its next write
     /// restarts the WAL from the beginning — a WAL restarts only when it is all
     /// copied as a write begins and no reader is in it. Left to the writer
     /// alone, checkpoints came every ~400 MB and stalled ingest for hundreds of
