@@ -11,7 +11,7 @@
 //! file, synchronously on the caller's thread (the server's ingest writer has a
 //! thread of its own).
 
-use crate::write::{Col, Exec, V};
+use crate::write::{Cells, Col, Exec, V};
 use crate::{Backend, Store, StoreError};
 use serde_json::value::RawValue;
 use spotlight_domain::events::Catalog;
@@ -169,16 +169,15 @@ enum Returning {
 }
 
 /// Runs `head VALUES (…), … tail` over `rows` in chunks (a handful of prepared
-/// statements serve every batch size); returns the rows returned (with
-/// [`Returning::Rows`], as `cols`) and how many rows were written.
+/// statements serve every batch size); returns the rows returned, as `returning`
+/// (none: nothing is read back), and how many rows were written.
 async fn insert_rows(
     backend: Backend,
     conn: &mut impl Exec,
     head: &str,
     tail: &str,
     rows: Vec<Vec<V>>,
-    returning: Returning,
-    cols: &[Col],
+    returning: &[Col],
 ) -> Result<(Vec<Vec<V>>, u64), StoreError> {
     let mut out = Vec::new();
     let mut written = 0;
@@ -187,12 +186,12 @@ async fn insert_rows(
     for size in chunks(rows.len()) {
         let sql = format!("{head} VALUES {} {tail}", values(size, width, backend));
         let args = rows.by_ref().take(size).flatten().collect();
-        if returning == Returning::Rows {
-            let got = conn.rows(&sql, args, cols).await?;
+        if returning.is_empty() {
+            written += conn.run(&sql, args).await?;
+        } else {
+            let got = conn.rows(&sql, args, returning).await?;
             written += got.len() as u64;
             out.extend(got);
-        } else {
-            written += conn.run(&sql, args).await?;
         }
     }
     Ok((out, written))
@@ -302,8 +301,10 @@ impl Store {
                 }
             },
             rows,
-            returning,
-            &[Col::Text, Col::Text],
+            match returning {
+                Returning::Nothing => &[],
+                Returning::Rows => &[Col::Text, Col::Text],
+            },
         )
         .await?;
         // `None`: every one is new.
@@ -316,10 +317,8 @@ impl Store {
             Returning::Rows => {
                 let mut new = HashSet::with_capacity(inserted.len());
                 for r in inserted {
-                    let mut r = r.into_iter().map(V::text);
-                    if let (Some(Some(env)), Some(Some(id))) = (r.next(), r.next()) {
-                        new.insert((env, id));
-                    }
+                    let mut r = Cells::of(r);
+                    new.insert((r.text()?, r.text()?));
                 }
                 Some(new)
             }
@@ -381,7 +380,6 @@ impl Store {
              next_attempt_at, created_at)",
             "",
             outbox,
-            Returning::Nothing,
             &[],
         )
         .await?;
@@ -391,7 +389,6 @@ impl Store {
             "INSERT INTO outbox_payloads (outbox_id, payload)",
             "",
             payloads,
-            Returning::Nothing,
             &[],
         )
         .await?;
@@ -421,7 +418,6 @@ impl Store {
              CASE WHEN excluded.last_seen > end_users.last_seen THEN excluded.last_seen \
              ELSE end_users.last_seen END",
             users,
-            Returning::Nothing,
             &[],
         )
         .await?;
@@ -448,7 +444,6 @@ impl Store {
              CASE WHEN excluded.last_at > user_event_counts.last_at THEN excluded.last_at \
              ELSE user_event_counts.last_at END",
             counts,
-            Returning::Nothing,
             &[],
         )
         .await?;
@@ -497,7 +492,6 @@ impl Store {
              dismissed_at = COALESCE(user_progress.dismissed_at, excluded.dismissed_at), \
              updated_at = excluded.updated_at",
             progress,
-            Returning::Nothing,
             &[],
         )
         .await?;
@@ -528,7 +522,6 @@ impl Store {
             "ON CONFLICT (environment_id, grain, bucket, object_id, step, event, detail) \
              DO UPDATE SET count = rollups.count + excluded.count",
             rollups,
-            Returning::Nothing,
             &[],
         )
         .await?;
@@ -545,7 +538,6 @@ impl Store {
             "INSERT INTO rollup_users (environment_id, day, object_id, user_id, tenant_id)",
             "ON CONFLICT (environment_id, day, object_id, user_id) DO NOTHING",
             uniques,
-            Returning::Nothing,
             &[],
         )
         .await?;
@@ -569,7 +561,6 @@ impl Store {
             "INSERT INTO experiment_exposures (environment_id, object_id, user_id, tenant_id, arm, exposed_at)",
             "ON CONFLICT (environment_id, object_id, user_id) DO NOTHING",
             exposures,
-            Returning::Nothing,
             &[],
         )
         .await?;
@@ -617,13 +608,10 @@ impl Store {
                 V::T(object.to_owned()),
             ]
         };
-        let current = conn
-            .rows(&sql, key(), &[Col::Text])
-            .await?
-            .into_iter()
-            .next()
-            .and_then(|r| r.into_iter().next())
-            .and_then(V::text);
+        let current = match conn.rows(&sql, key(), &[Col::Text]).await?.pop() {
+            Some(row) => Cells::of(row).opt_text()?,
+            None => None,
+        };
         let mut items: Vec<String> = current
             .and_then(|c| serde_json::from_str(&c).ok())
             .unwrap_or_default();
@@ -671,13 +659,10 @@ impl Store {
         else {
             return Ok(());
         };
-        let mut row = row.into_iter();
-        let mut current: serde_json::Map<String, serde_json::Value> = row
-            .next()
-            .and_then(V::text)
-            .and_then(|a| serde_json::from_str(&a).ok())
-            .unwrap_or_default();
-        let verified = row.next().and_then(|v| v.int()).unwrap_or(0) != 0;
+        let mut row = Cells::of(row);
+        let mut current: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&row.text()?).unwrap_or_default();
+        let verified = row.int()? != 0;
         for (k, v) in attrs {
             if !(verified && current.contains_key(k)) {
                 current.insert(k.clone(), v.clone());

@@ -4,7 +4,7 @@
 
 use crate::audit::{insert_audit, AuditEntry};
 use crate::keys::ensure_env;
-use crate::write::{Col, Exec, V};
+use crate::write::{Cells, Col, Exec, V};
 use crate::{parse_id, Backend, Store, StoreError};
 use spotlight_domain::{EnvironmentId, TenantId, Timestamp, WebhookId};
 use sqlx::Row;
@@ -397,19 +397,16 @@ impl Store {
         let rows = self.write_rows(&sql, args, &cols).await?;
         rows.into_iter()
             .map(|r| {
-                let mut r = r.into_iter();
-                let mut text = || r.next().and_then(V::text).unwrap_or_default();
-                let (id, tenant, env, sink, payload) = (text(), text(), text(), text(), text());
-                let mut int = || r.next().and_then(|v| v.int()).unwrap_or_default();
+                let mut r = Cells::of(r);
                 Ok(Claimed {
-                    id,
-                    tenant_id: parse_id(&tenant)?,
-                    environment_id: parse_id(&env)?,
-                    sink,
-                    payload,
-                    event_count: int(),
-                    attempt: int(),
-                    created_at: Timestamp(int()),
+                    id: r.text()?,
+                    tenant_id: parse_id(&r.text()?)?,
+                    environment_id: parse_id(&r.text()?)?,
+                    sink: r.text()?,
+                    payload: r.text()?,
+                    event_count: r.int()?,
+                    attempt: r.int()?,
+                    created_at: Timestamp(r.int()?),
                 })
             })
             .collect()

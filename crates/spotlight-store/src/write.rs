@@ -33,20 +33,55 @@ impl V {
     pub(crate) fn count(n: u64) -> V {
         V::I(i64::try_from(n).unwrap_or(i64::MAX))
     }
-    pub(crate) fn text(self) -> Option<String> {
-        match self {
-            V::T(s) => Some(s),
-            V::OT(s) => s,
-            V::I(_) | V::OI(_) => None,
+}
+
+/// A row read back, its columns taken in order; a missing or mistyped column
+/// is an error, as with sqlx's own decoding.
+pub(crate) struct Cells(std::vec::IntoIter<V>);
+
+impl Cells {
+    pub(crate) fn of(row: Vec<V>) -> Cells {
+        Cells(row.into_iter())
+    }
+    /// Text, or NULL.
+    pub(crate) fn opt_text(&mut self) -> Result<Option<String>, StoreError> {
+        match self.0.next() {
+            Some(V::T(s)) => Ok(Some(s)),
+            Some(V::OT(s)) => Ok(s),
+            other => Err(StoreError::Corrupt(format!("expected text, got {other:?}"))),
         }
     }
-    pub(crate) fn int(&self) -> Option<i64> {
-        match self {
-            V::I(n) => Some(*n),
-            V::OI(n) => *n,
-            V::T(_) | V::OT(_) => None,
+    pub(crate) fn text(&mut self) -> Result<String, StoreError> {
+        self.opt_text()?
+            .ok_or_else(|| StoreError::Corrupt("unexpected NULL".into()))
+    }
+    pub(crate) fn int(&mut self) -> Result<i64, StoreError> {
+        match self.0.next() {
+            Some(V::I(n) | V::OI(Some(n))) => Ok(n),
+            other => Err(StoreError::Corrupt(format!(
+                "expected an integer, got {other:?}"
+            ))),
         }
     }
+}
+
+/// A row as `cols`, each column read by `get`.
+fn read_row<E>(
+    cols: &[Col],
+    mut get: impl FnMut(usize, Col) -> Result<V, E>,
+) -> Result<Vec<V>, StoreError>
+where
+    StoreError: From<E>,
+{
+    cols.iter()
+        .enumerate()
+        .map(|(n, c)| Ok(get(n, *c)?))
+        .collect()
+}
+
+/// `sql` with `args` bound, for sqlx.
+fn query(sql: &str, args: Vec<V>) -> Query<'_, Any, AnyArguments<'_>> {
+    args.into_iter().fold(sqlx::query(sql), bind)
 }
 
 fn bind<'q>(q: Query<'q, Any, AnyArguments<'q>>, v: V) -> Query<'q, Any, AnyArguments<'q>> {
@@ -92,11 +127,7 @@ pub(crate) trait Exec: Send {
 
 impl Exec for sqlx::AnyConnection {
     async fn run(&mut self, sql: &str, args: Vec<V>) -> Result<u64, StoreError> {
-        let mut q = sqlx::query(sql);
-        for v in args {
-            q = bind(q, v);
-        }
-        Ok(q.execute(&mut *self).await?.rows_affected())
+        Ok(query(sql, args).execute(&mut *self).await?.rows_affected())
     }
 
     async fn rows(
@@ -105,22 +136,17 @@ impl Exec for sqlx::AnyConnection {
         args: Vec<V>,
         cols: &[Col],
     ) -> Result<Vec<Vec<V>>, StoreError> {
-        let mut q = sqlx::query(sql);
-        for v in args {
-            q = bind(q, v);
-        }
-        let mut out = Vec::new();
-        for r in q.fetch_all(&mut *self).await? {
-            let mut row = Vec::with_capacity(cols.len());
-            for (n, c) in cols.iter().enumerate() {
-                row.push(match c {
-                    Col::Text => V::OT(r.try_get(n)?),
-                    Col::Int => V::I(r.try_get(n)?),
-                });
-            }
-            out.push(row);
-        }
-        Ok(out)
+        let rows = query(sql, args).fetch_all(&mut *self).await?;
+        rows.iter()
+            .map(|r| {
+                read_row(cols, |n, c| -> Result<V, sqlx::Error> {
+                    Ok(match c {
+                        Col::Text => V::OT(r.try_get(n)?),
+                        Col::Int => V::I(r.try_get(n)?),
+                    })
+                })
+            })
+            .collect()
     }
 }
 
@@ -182,14 +208,12 @@ impl Exec for SqliteTx {
         let mut rows = stmt.query(rusqlite::params_from_iter(&args))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let mut row = Vec::with_capacity(cols.len());
-            for (n, c) in cols.iter().enumerate() {
-                row.push(match c {
+            out.push(read_row(cols, |n, c| -> rusqlite::Result<V> {
+                Ok(match c {
                     Col::Text => V::OT(r.get(n)?),
                     Col::Int => V::I(r.get(n)?),
-                });
-            }
-            out.push(row);
+                })
+            })?);
         }
         Ok(out)
     }
