@@ -18,6 +18,7 @@
 //! and `!=` / `not in` are the negations of `=` / `in`.
 
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -622,11 +623,12 @@ pub struct Subject<'a> {
 }
 
 impl Subject<'_> {
-    fn lookup(&self, operand: &Operand) -> Option<Json> {
+    /// The operand's value; borrowed when it is an attribute as stored.
+    fn lookup(&self, operand: &Operand) -> Option<Cow<'_, Json>> {
         match operand {
-            Operand::Event(name) => Some(Json::from(
+            Operand::Event(name) => Some(Cow::Owned(Json::from(
                 self.event_counts.get(name).copied().unwrap_or(0),
-            )),
+            ))),
             Operand::Attr(path) => {
                 let mut cur: Option<&Json> = None;
                 for (i, seg) in path.split('.').enumerate() {
@@ -637,8 +639,8 @@ impl Subject<'_> {
                     };
                 }
                 match cur {
-                    Some(Json::Null) | None => self.derived_days_ago(path),
-                    Some(v) => Some(v.clone()),
+                    Some(Json::Null) | None => self.derived_days_ago(path).map(Cow::Owned),
+                    Some(v) => Some(Cow::Borrowed(v)),
                 }
             }
         }
@@ -701,12 +703,12 @@ impl Test {
                     .is_some_and(|v| list.iter().any(|l| lit_eq(&v, l)));
                 hit != *negated
             }
-            Test::Contains(o, lit) => match (s.lookup(o), lit) {
+            Test::Contains(o, lit) => match (s.lookup(o).as_deref(), lit) {
                 (Some(Json::String(h)), Literal::Str(n)) => h.contains(n.as_str()),
                 (Some(Json::Array(items)), lit) => items.iter().any(|i| lit_eq(i, lit)),
                 _ => false,
             },
-            Test::StartsWith(o, lit) => match (s.lookup(o), lit) {
+            Test::StartsWith(o, lit) => match (s.lookup(o).as_deref(), lit) {
                 (Some(Json::String(h)), Literal::Str(n)) => h.starts_with(n.as_str()),
                 _ => false,
             },

@@ -35,6 +35,8 @@ pub struct Prepared {
     end: Option<i64>,
     frequency: Frequency,
     priority: i32,
+    /// A tour with steps on pages of their own (it may resume off its pages).
+    step_pages: bool,
 }
 
 /// A user's history with one tour, announcement or checklist.
@@ -55,7 +57,8 @@ pub struct Viewer<'a> {
     pub attributes: &'a serde_json::Map<String, Json>,
     pub event_counts: &'a HashMap<String, u64>,
     pub progress: &'a HashMap<String, Progress>,
-    pub url: &'a str,
+    /// The page, taken apart ([`PageUrl::parse`]); `None` matches only documents for every page.
+    pub page: Option<&'a PageUrl>,
     pub locale: Option<&'a str>,
     pub session_id: Option<&'a str>,
     pub now_millis: i64,
@@ -110,7 +113,12 @@ impl Prepared {
                 l.priority,
             ),
         };
+        let step_pages = match &doc {
+            Doc::Tour(t) => t.steps.iter().any(|s| s.page_url.is_some()),
+            _ => false,
+        };
         Prepared {
+            step_pages,
             pages: compile(pages),
             audience: (!rule.trim().is_empty())
                 .then(|| audience::parse(rule).ok())
@@ -212,8 +220,7 @@ pub fn evaluate_by<'p, T>(
         event_counts: v.event_counts,
         now_millis: v.now_millis,
     };
-    let page = PageUrl::parse(v.url);
-    let page = page.as_ref();
+    let page = v.page;
     let mut out: Vec<&T> = items
         .iter()
         .filter(|item| {
@@ -226,10 +233,13 @@ pub fn evaluate_by<'p, T>(
             {
                 return false;
             }
+            let on_page = p.on_page(page);
+            if !on_page && !p.step_pages {
+                // Neither shown here nor able to resume here: no need for progress.
+                return false;
+            }
             let progress = v.progress.get(&p.id);
-            if !(p.resumes_here(progress, page)
-                || (p.on_page(page) && p.frequency_allows(progress, v)))
-            {
+            if !(p.resumes_here(progress, page) || (on_page && p.frequency_allows(progress, v))) {
                 return false;
             }
             if !p.audience.as_ref().is_none_or(|e| e.eval(&subject)) {
@@ -537,11 +547,12 @@ mod tests {
                 .map(|p| ("t1".to_owned(), p))
                 .into_iter()
                 .collect();
+            let page = PageUrl::parse(c.url);
             let v = Viewer {
                 attributes: &attributes,
                 event_counts: &events,
                 progress: &progress,
-                url: c.url,
+                page: page.as_ref(),
                 locale: None,
                 session_id: c.session,
                 now_millis: NOW,
@@ -568,11 +579,12 @@ mod tests {
             [("aud-1".to_owned(), audience::parse("seats > 1").unwrap())].into();
         let attributes = json!({"seats": 2}).as_object().unwrap().clone();
         let (events, progress) = (HashMap::new(), HashMap::new());
+        let root = PageUrl::parse("/");
         let v = Viewer {
             attributes: &attributes,
             event_counts: &events,
             progress: &progress,
-            url: "/",
+            page: root.as_ref(),
             locale: None,
             session_id: None,
             now_millis: NOW,

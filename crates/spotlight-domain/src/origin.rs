@@ -99,6 +99,20 @@ fn parse_parts(input: &str, allow_wildcard: bool) -> Result<(Parts, bool), Origi
     ))
 }
 
+/// A browser's `Origin` header value, taken apart once to test against many entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestOrigin(Parts);
+
+impl RequestOrigin {
+    /// `None` for anything that is not `scheme://host[:port]` (`null` included).
+    pub fn parse(value: &str) -> Option<RequestOrigin> {
+        match parse_parts(value, false) {
+            Ok((parts, false)) => Some(RequestOrigin(parts)),
+            _ => None,
+        }
+    }
+}
+
 impl AllowedOrigin {
     pub fn parse(input: &str) -> Result<AllowedOrigin, OriginError> {
         let input = input.trim();
@@ -115,9 +129,12 @@ impl AllowedOrigin {
 
     /// Does the browser's `Origin` header value match this entry?
     pub fn matches(&self, request_origin: &str) -> bool {
-        let Ok((req, false)) = parse_parts(request_origin, false) else {
-            return false;
-        };
+        RequestOrigin::parse(request_origin).is_some_and(|o| self.admits(&o))
+    }
+
+    /// Does this entry admit the (parsed) request origin?
+    pub fn admits(&self, origin: &RequestOrigin) -> bool {
+        let req = &origin.0;
         if req.https != self.parts.https || req.port != self.parts.port {
             return false;
         }

@@ -122,10 +122,7 @@ impl PageUrl {
     /// A full URL (`https://host/path?query`) or a bare path; `None` for anything else.
     pub fn parse(url: &str) -> Option<PageUrl> {
         match url::Url::parse(url) {
-            Ok(u) => Some(PageUrl {
-                host: u.host_str().map(str::to_ascii_lowercase),
-                path: normalise_path(u.path()).to_owned(),
-            }),
+            Ok(u) => Some(PageUrl::from_url(&u)),
             Err(_) if url.starts_with('/') => {
                 let end = url.find(['?', '#']).unwrap_or(url.len());
                 Some(PageUrl {
@@ -134,6 +131,14 @@ impl PageUrl {
                 })
             }
             Err(_) => None,
+        }
+    }
+
+    /// The page of an already parsed URL.
+    pub fn from_url(u: &url::Url) -> PageUrl {
+        PageUrl {
+            host: u.host_str().map(str::to_ascii_lowercase),
+            path: normalise_path(u.path()).to_owned(),
         }
     }
 

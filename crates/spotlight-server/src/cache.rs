@@ -54,10 +54,16 @@ pub struct CacheSettings {
     pub stale_while_refreshing: bool,
 }
 
+/// The hash for cache keys: seeded per process (keys such as end-user ids
+/// come from clients), and cheaper than SipHash on the SDK's hot path.
+pub type KeyHasher = foldhash::quality::RandomState;
+
 /// A read-through cache whose values say how many bytes they hold.
 pub struct Cached<K, V> {
     name: &'static str,
-    inner: Cache<K, Slot<V>>,
+    inner: Cache<K, Slot<V>, KeyHasher>,
+    /// Resolved once: hits are most lookups.
+    hits: prometheus_client::metrics::counter::Counter,
     fresh_ms: i64,
     max_stale_ms: i64,
     stale_while_refreshing: bool,
@@ -89,10 +95,11 @@ where
                 u32::try_from(bytes).unwrap_or(u32::MAX)
             })
             .time_to_live(settings.fresh + settings.max_stale)
-            .build();
+            .build_with_hasher(KeyHasher::default());
         Cached {
             name,
             inner,
+            hits: metrics.cache_hits(name),
             fresh_ms: i64::try_from(settings.fresh.as_millis()).unwrap_or(i64::MAX),
             max_stale_ms: i64::try_from(settings.max_stale.as_millis()).unwrap_or(i64::MAX),
             stale_while_refreshing: settings.stale_while_refreshing,
@@ -122,7 +129,7 @@ where
         if let Some(s) = prev.as_ref().filter(|s| s.generation == generation) {
             let age = now - s.loaded_at;
             if !s.failed && age < self.fresh_ms {
-                self.metrics.cache_lookup(self.name, "hit");
+                self.hits.inc();
                 return Ok(s.value.clone());
             }
             if self.stale_while_refreshing

@@ -44,8 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/sdk/events",
             post(routes::sdk_events::ingest).options(routes::sdk::preflight),
-        )
-        .layer(axum::middleware::from_fn(routes::sdk::cors));
+        );
 
     let api = Router::new()
         .route("/healthz", get(routes::ops::healthz))

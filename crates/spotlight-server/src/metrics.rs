@@ -254,6 +254,16 @@ impl Metrics {
             .inc();
     }
 
+    /// The counter of one cache's hits, to keep and bump without a label lookup.
+    pub fn cache_hits(&self, cache: &'static str) -> Counter {
+        self.cache_lookups
+            .get_or_create(&CacheLabels {
+                cache,
+                result: "hit",
+            })
+            .clone()
+    }
+
     pub fn cache_lookup(&self, cache: &'static str, result: &'static str) {
         self.cache_lookups
             .get_or_create(&CacheLabels { cache, result })

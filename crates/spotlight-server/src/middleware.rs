@@ -109,10 +109,20 @@ pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) ->
 }
 
 /// Security headers on every response. A route may set its own CSP (pages do).
+/// SDK routes' CORS headers are added here too (one layer less on the SDK's
+/// hot path than a layer of their own).
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let https = state.request_is_https(req.headers());
+    let sdk_origin = req
+        .uri()
+        .path()
+        .starts_with(crate::routes::sdk::PATH_PREFIX)
+        .then(|| req.headers().get(header::ORIGIN).cloned());
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    if let Some(origin) = sdk_origin {
+        crate::routes::sdk::cors(h, origin);
+    }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,

@@ -231,7 +231,7 @@ impl Store {
     /// from a thread that may block, as the server's ingest writer does.
     pub async fn ingest(&self, batches: &[IngestBatch]) -> Result<Vec<Ingested>, StoreError> {
         for returning in [Returning::Nothing, Returning::Rows] {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_ingest_write().await?;
             if let Some(done) = self.ingest_as(&mut tx, batches, returning).await? {
                 tx.commit().await?;
                 return Ok(done);

@@ -18,6 +18,8 @@ pub struct UserState {
     pub event_counts: HashMap<String, u64>,
     /// By object id.
     pub progress: HashMap<String, Progress>,
+    /// When the profile was last written (ms; 0 when never).
+    pub last_seen_millis: i64,
 }
 
 /// A profile as the admin API shows it.
@@ -103,6 +105,7 @@ impl Store {
             state.verified = p.try_get::<i64, _>("verified")? != 0;
             first_seen = Timestamp(p.try_get("first_seen")?);
             last_seen = Timestamp(p.try_get("last_seen")?);
+            state.last_seen_millis = last_seen.millis();
         }
         for r in &progress {
             let step: Option<i64> = r.try_get("step_reached")?;

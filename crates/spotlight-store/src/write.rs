@@ -168,7 +168,6 @@ pub(crate) struct SqliteTx {
     /// sqlx's write connection, held so that no other write runs meanwhile.
     _slot: PoolConnection<Any>,
     open: bool,
-    restart_due: Arc<AtomicBool>,
 }
 
 impl SqliteTx {
@@ -231,14 +230,6 @@ impl WriteTx {
             WriteTx::Sqlite(mut tx) => {
                 tx.conn.execute_batch("COMMIT")?;
                 tx.open = false;
-                if tx.restart_due.swap(false, Ordering::Relaxed) {
-                    // The checkpointer has copied a long WAL back up to where its
-                    // pass began: copying the rest (a commit or two) lets the next
-                    // write start the WAL afresh.
-                    if let Err(e) = checkpoint(&tx.conn) {
-                        tracing::debug!(error = %e, "checkpoint skipped");
-                    }
-                }
             }
             WriteTx::Sqlx(tx) => tx.commit().await?,
         }
@@ -281,16 +272,34 @@ impl Store {
     /// statements then run synchronously on the calling thread, which they block
     /// for the transaction's length (see the module docs).
     pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        self.begin_write_as(false).await
+    }
+
+    /// [`Store::begin_write`] for the event ingest writer, which (on its own
+    /// thread) also takes the WAL hand-over: when the checkpointer has copied
+    /// a long WAL back up to where its pass began, copying the rest (the
+    /// commits since) lets this transaction start the WAL afresh. Done before
+    /// the transaction, not after the last one's commit, so the requests that
+    /// commit answered do not wait for its two fsyncs.
+    pub(crate) async fn begin_ingest_write(&self) -> Result<WriteTx, StoreError> {
+        self.begin_write_as(true).await
+    }
+
+    async fn begin_write_as(&self, hand_over: bool) -> Result<WriteTx, StoreError> {
         match &self.sqlite_writer {
             Some(w) => {
                 let slot = self.write.acquire().await?;
                 let conn = w.conn.clone().lock_owned().await;
+                if hand_over && w.restart_due.swap(false, Ordering::Relaxed) {
+                    if let Err(e) = checkpoint(&conn) {
+                        tracing::debug!(error = %e, "checkpoint skipped");
+                    }
+                }
                 conn.execute_batch("BEGIN IMMEDIATE")?;
                 Ok(WriteTx::Sqlite(SqliteTx {
                     conn,
                     _slot: slot,
                     open: true,
-                    restart_due: w.restart_due.clone(),
                 }))
             }
             None => Ok(WriteTx::Sqlx(self.write.begin().await?)),
@@ -321,8 +330,15 @@ impl Store {
 /// A WAL this long (in 4 KiB frames, 32 MiB) is started afresh once the
 /// checkpointer has caught up with it.
 const RESTART_FRAMES: i64 = 8192;
-/// How often the checkpointer copies the WAL back into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// How often the checkpointer copies the WAL back into the database while it
+/// grows: small, frequent passes keep each pass's fsyncs short, so the disk
+/// never queues up long behind them (bench/events.sh: every 100 ms, ingest's
+/// p99 was 56–64 ms; every 10 ms, 45–53 ms).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(10);
+/// How often while nothing is written.
+const CHECKPOINT_IDLE: Duration = Duration::from_millis(250);
+/// Passes in a row without new frames that make the WAL idle.
+const QUIET_PASSES: u32 = 20;
 /// How many of its ticks the checkpointer waits at most for the writer to
 /// take its turn.
 const HANDOVER_TICKS: u32 = 10;
@@ -348,15 +364,15 @@ fn open(file: &str, pragmas: &[&str]) -> Result<rusqlite::Connection, StoreError
 
 impl Store {
     /// SQLite: keeps the WAL short without stopping the writer for long. Its own
-    /// connection copies the WAL back into the database every 100 ms (fsyncs
-    /// included, off the writer's path); once a long WAL is all copied as far as
-    /// a pass saw it, it pauses, and the writer copies the last commit or two
-    /// itself (two fsyncs: 60–120 ms on the benchmark machine's disk, every few
-    /// hundred milliseconds under full load; see docs/benchmarks.md) so that its next write
-    /// restarts the WAL from the beginning — a WAL restarts only when it is all
-    /// copied as a write begins and no reader is in it. Left to the writer
-    /// alone, checkpoints came every ~400 MB and stalled ingest for hundreds of
-    /// milliseconds. `None` for PostgreSQL (and in-memory SQLite).
+    /// connection copies the WAL back into the database every 10 ms while it
+    /// grows and every 250 ms while idle (fsyncs included, off the writer's
+    /// path). Once a long WAL is all copied as far as a pass saw it, it pauses,
+    /// and the ingest writer copies the last commit or two itself before its
+    /// next transaction (two fsyncs), which then restarts the WAL from the
+    /// beginning — a WAL restarts only when it is all copied as a write begins
+    /// and no reader is in it. Left to the writer alone, checkpoints came every
+    /// ~400 MB and stalled ingest for hundreds of milliseconds. `None` for
+    /// PostgreSQL (and in-memory SQLite).
     pub fn checkpoint_in_background(&self) -> Option<tokio::task::JoinHandle<()>> {
         let w = self.sqlite_writer.clone()?;
         Some(tokio::spawn(async move {
@@ -373,12 +389,19 @@ impl Store {
                 }
                 Err(_) => return,
             };
-            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             // Ticks left to wait while the writer takes its turn.
             let mut waiting = 0;
+            // Passes in a row that found the WAL as the last one left it.
+            let (mut quiet, mut last_frames) = (0, -1);
+            // Under load a pass follows the last at once when that took longer.
+            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                if quiet >= QUIET_PASSES {
+                    tokio::time::sleep(CHECKPOINT_IDLE).await;
+                    tick.reset();
+                }
                 if waiting > 0 {
                     // The writer's fsyncs are quick only when none of ours is in
                     // flight; then its next write restarts the WAL, which no
@@ -400,11 +423,18 @@ impl Store {
                 let Ok((back, result)) = pass else { return };
                 conn = back;
                 match result {
-                    Ok((frames, copied)) if frames >= RESTART_FRAMES && copied == frames => {
-                        w.restart_due.store(true, Ordering::Relaxed);
-                        waiting = HANDOVER_TICKS;
+                    Ok((frames, copied)) => {
+                        quiet = if frames == last_frames {
+                            quiet.saturating_add(1)
+                        } else {
+                            0
+                        };
+                        last_frames = frames;
+                        if frames >= RESTART_FRAMES && copied == frames {
+                            w.restart_due.store(true, Ordering::Relaxed);
+                            waiting = HANDOVER_TICKS;
+                        }
                     }
-                    Ok(_) => {}
                     Err(e) => tracing::debug!(error = %e, "checkpoint skipped"),
                 }
             }

@@ -69,7 +69,7 @@ impl LoginLimiter {
 /// Token buckets keyed by tenant or key, each with its own per-minute quota
 /// (tenants configure theirs). A changed quota starts a fresh bucket.
 pub struct QuotaLimiter<K: std::hash::Hash + Eq + Send + Sync + 'static> {
-    buckets: moka::sync::Cache<K, std::sync::Arc<Bucket>>,
+    buckets: moka::sync::Cache<K, std::sync::Arc<Bucket>, crate::cache::KeyHasher>,
     clock: DefaultClock,
 }
 
@@ -85,7 +85,7 @@ impl<K: std::hash::Hash + Eq + Clone + Send + Sync + 'static> QuotaLimiter<K> {
                 .max_capacity(max_keys)
                 // An idle bucket is full again after a minute anyway.
                 .time_to_idle(std::time::Duration::from_secs(120))
-                .build(),
+                .build_with_hasher(crate::cache::KeyHasher::default()),
             clock: DefaultClock::default(),
         }
     }

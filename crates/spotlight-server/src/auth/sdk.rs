@@ -12,6 +12,7 @@ use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
+use spotlight_domain::origin::RequestOrigin;
 use spotlight_domain::{AllowedOrigin, EnvironmentId, KeyId, KeyKind, PlainKey, TenantId};
 use std::sync::Arc;
 
@@ -37,12 +38,17 @@ fn refuse(state: &AppState, reason: &'static str) -> ApiError {
 }
 
 pub fn origin_allowed(state: &AppState, tenant_origins: &[AllowedOrigin], origin: &str) -> bool {
-    match &state.config.allowed_origins {
+    let extra = match &state.config.allowed_origins {
         ExtraOrigins::Any => return true,
-        ExtraOrigins::List(extra) if extra.iter().any(|o| o.matches(origin)) => return true,
-        ExtraOrigins::List(_) => {}
-    }
-    tenant_origins.iter().any(|o| o.matches(origin))
+        ExtraOrigins::List(extra) => extra,
+    };
+    let Some(origin) = RequestOrigin::parse(origin) else {
+        return false;
+    };
+    extra
+        .iter()
+        .chain(tenant_origins)
+        .any(|o| o.admits(&origin))
 }
 
 fn key_from_query(query: Option<&str>) -> Option<String> {
@@ -58,8 +64,8 @@ impl FromRequestParts<AppState> for SdkClient {
         // `sendBeacon` cannot set headers: on page hide the SDK puts the
         // (public) publishable key in the query instead.
         let text = match parts.headers.get(KEY_HEADER) {
-            Some(v) => v.to_str().ok().map(str::to_owned),
-            None => key_from_query(parts.uri.query()),
+            Some(v) => v.to_str().ok().map(std::borrow::Cow::Borrowed),
+            None => key_from_query(parts.uri.query()).map(std::borrow::Cow::Owned),
         };
         let Some(text) = text else {
             return Err(refuse(state, "missing"));

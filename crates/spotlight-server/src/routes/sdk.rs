@@ -10,17 +10,16 @@ use crate::error::{ApiError, AppJson};
 use crate::identity::{Refusal, Verified};
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use axum::extract::Request;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use spotlight_domain::delivery::{evaluate_by, Viewer};
+use spotlight_domain::page::PageUrl;
 use spotlight_domain::settings::{IdentityVerification, VerificationMode};
 use spotlight_domain::validation::ValidationErrors;
 use spotlight_domain::{EnvironmentId, ObjectKind, TenantId};
@@ -49,10 +48,13 @@ pub async fn preflight() -> Response {
     r
 }
 
-pub async fn cors(req: Request, next: Next) -> Response {
-    let origin = req.headers().get(header::ORIGIN).cloned();
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
+/// Where the SDK's routes live (their responses get [`cors`] headers).
+pub const PATH_PREFIX: &str = "/v1/sdk/";
+
+/// The CORS headers of a response to an SDK route (added by the pipeline's
+/// `security_headers`): the request's origin echoed, which the `SdkClient`
+/// extractor only lets through with data when it is allowed.
+pub fn cors(h: &mut HeaderMap, origin: Option<HeaderValue>) {
     h.append(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(o) = origin {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
@@ -61,7 +63,6 @@ pub async fn cors(req: Request, next: Next) -> Response {
             HeaderValue::from_static("etag, retry-after, x-request-id"),
         );
     }
-    resp
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -94,12 +95,12 @@ pub struct ConfigQuery {
 
 const MAX_URL: usize = 2048;
 const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
-/// How long a browser may reuse a config without asking (it revalidates by ETag after).
-const CONFIG_MAX_AGE_SECS: u32 = 10;
+/// How long (10 s) a browser may reuse a config without asking (it revalidates by ETag after).
+const CONFIG_CACHE_CONTROL: &str = "private, max-age=10";
 
 pub struct Checked {
     pub user_id: Option<String>,
-    pub url: String,
+    pub page: PageUrl,
     pub locale: Option<String>,
     pub attributes: Option<Map<String, Value>>,
     pub session_id: Option<String>,
@@ -127,16 +128,18 @@ impl ConfigQuery {
                 errors.add("user_id", m);
             }
         }
-        let url = self.url.unwrap_or_else(|| "/".to_owned());
-        let url_ok = url.len() <= MAX_URL
-            && !url.chars().any(char::is_control)
-            && if url.starts_with('/') {
-                true
-            } else {
-                url::Url::parse(&url)
-                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            };
-        if !url_ok {
+        let url = self.url.as_deref().unwrap_or("/");
+        let page = if url.len() > MAX_URL || url.chars().any(char::is_control) {
+            None
+        } else if url.starts_with('/') {
+            PageUrl::parse(url)
+        } else {
+            url::Url::parse(url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .map(|u| PageUrl::from_url(&u))
+        };
+        if page.is_none() {
             errors.add(
                 "url",
                 "must be the page's absolute http(s) URL or a path starting with /, at most 2048 characters",
@@ -161,9 +164,12 @@ impl ConfigQuery {
             }
         }
         errors.into_result().map_err(ApiError::validation)?;
+        let Some(page) = page else {
+            return Err(ApiError::internal("a page URL passed its check unparsed"));
+        };
         Ok(Checked {
             user_id: self.user_id,
-            url,
+            page,
             locale: self.locale,
             attributes,
             session_id: self.session_id,
@@ -419,12 +425,15 @@ fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
 
 fn cache_headers(resp: &mut Response, etag: &str) {
     let h = resp.headers_mut();
+    // Room for these, CORS, the request id and the security headers, at once.
+    h.reserve(16);
     if let Ok(v) = HeaderValue::from_str(etag) {
         h.insert(header::ETAG, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&format!("private, max-age={CONFIG_MAX_AGE_SECS}")) {
-        h.insert(header::CACHE_CONTROL, v);
-    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CONFIG_CACHE_CONTROL),
+    );
     h.append(
         header::VARY,
         HeaderValue::from_static("Authorization, X-Spotlight-Key"),
@@ -435,19 +444,20 @@ fn cache_headers(resp: &mut Response, etag: &str) {
 pub async fn config(
     State(state): State<AppState>,
     client: SdkClient,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
+    // Borrowed from the request (extracting them would copy them).
+    let (headers, uri) = (request.headers(), request.uri());
     let now = state.clock.now();
-    let memo_key = memo_key(&client, uri.query(), &headers);
-    if let Some(resp) = revalidate(&state, &client, &headers, memo_key, now.millis()).await? {
+    let memo_key = memo_key(&state, &client, uri.query(), headers);
+    if let Some(resp) = revalidate(&state, &client, headers, memo_key, now.millis()).await? {
         return Ok(resp);
     }
-    let query: ConfigQuery = axum::extract::Query::try_from_uri(&uri)?.0;
+    let query: ConfigQuery = axum::extract::Query::try_from_uri(uri)?.0;
     let q = query.check()?;
     let settings = &client.tenant.settings;
     let generated_id = q.user_id.is_none();
-    let user = identify(&state, &client, &headers, q.user_id).await?;
+    let user = identify(&state, &client, headers, q.user_id).await?;
 
     let mut stamp = Sha256::new();
     stamp.update(client.environment_id.to_string());
@@ -462,7 +472,7 @@ pub async fn config(
     if settings.kill_switch {
         Metrics::count(&state.metrics.sdk_config_served, "disabled");
         let etag = format!("\"off-{}\"", hex::encode(&stamp.finalize()[..12]));
-        if etag_matches(&headers, &etag) {
+        if etag_matches(headers, &etag) {
             let mut resp = StatusCode::NOT_MODIFIED.into_response();
             cache_headers(&mut resp, &etag);
             return Ok(resp);
@@ -557,7 +567,7 @@ pub async fn config(
         client.environment_id,
         &user.id,
         now.millis(),
-        changed,
+        (changed, stored.last_seen_millis),
         || {
             Some(ProfileWrite {
                 tenant: client.tenant_id,
@@ -574,6 +584,7 @@ pub async fn config(
         next.known = true;
         next.attributes = attrs.clone();
         next.verified = user.verified.is_some();
+        next.last_seen_millis = now.millis();
         state
             .delivery
             .users
@@ -586,7 +597,7 @@ pub async fn config(
         attributes: attrs,
         event_counts: &stored.event_counts,
         progress: if preview { &empty } else { &stored.progress },
-        url: &q.url,
+        page: Some(&q.page),
         locale: q.locale.as_deref(),
         session_id: q.session_id.as_deref(),
         now_millis: now.millis(),
@@ -648,7 +659,7 @@ pub async fn config(
             now.millis(),
         );
     }
-    if etag_matches(&headers, &etag) {
+    if etag_matches(headers, &etag) {
         Metrics::count(&state.metrics.sdk_config_served, "not_modified");
         let mut resp = StatusCode::NOT_MODIFIED.into_response();
         cache_headers(&mut resp, &etag);
@@ -821,16 +832,15 @@ pub struct SdkSettingsDoc {
 #[schema(value_type = Object)]
 pub struct Object(());
 
-fn memo_key(client: &SdkClient, query: Option<&str>, headers: &HeaderMap) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    client.environment_id.hash(&mut h);
-    query.hash(&mut h);
-    headers
-        .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes)
-        .hash(&mut h);
-    h.finish()
+fn memo_key(state: &AppState, client: &SdkClient, query: Option<&str>, headers: &HeaderMap) -> u64 {
+    use std::hash::BuildHasher;
+    state.delivery.memo_seed.hash_one((
+        client.environment_id,
+        query,
+        headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+    ))
 }
 
 /// A revalidation of an answer this node gave moments ago, with nothing it

@@ -685,3 +685,73 @@ async fn database_outage_serves_cached_users() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// How many profile writes this node has made, once `user`'s profile is in
+/// the store (writes are applied in order, so everything queued before is too).
+async fn profile_writes_after(app: &TestApp, sk: &str, user: &str) -> u64 {
+    for _ in 0..200 {
+        let r = app
+            .client
+            .get(app.url(&format!("/v1/admin/users/{user}")))
+            .bearer_auth(sk)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let metrics = app.metrics().await;
+    metrics
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(r#"spotlight_end_user_profile_writes_total{result="written"} "#)
+        })
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+both_stores!(
+    profiles_are_written_when_new_or_changed_not_per_request,
+    |app: TestApp| async move {
+        let t = app.tenant("acme", &[]).await;
+        let (pk, sk) = prod(&t);
+        let attrs = "attributes=%7B%22plan%22%3A%22pro%22%7D";
+        config_json(&app, pk, &format!("user_id=u1&url=/&{attrs}")).await;
+        assert_eq!(profile_writes_after(&app, sk, "u1").await, 1);
+        // The same user again, unchanged: no write.
+        config_json(&app, pk, &format!("user_id=u1&url=/a&{attrs}")).await;
+        config_json(&app, pk, "user_id=u1&url=/b").await;
+        config_json(&app, pk, "user_id=u2&url=/").await;
+        assert_eq!(profile_writes_after(&app, sk, "u2").await, 2);
+
+        // Another node knows from the store that u1 was seen moments ago.
+        let peer = app.spawn_peer().await;
+        config_json(&peer, pk, "user_id=u1&url=/").await;
+        config_json(&peer, pk, "user_id=u3&url=/").await;
+        assert_eq!(
+            profile_writes_after(&peer, sk, "u3").await,
+            1,
+            "only u3 is written"
+        );
+
+        // Changed attributes are written at once.
+        config_json(
+            &app,
+            pk,
+            "user_id=u1&url=/&attributes=%7B%22plan%22%3A%22team%22%7D",
+        )
+        .await;
+        config_json(&app, pk, "user_id=u4&url=/").await;
+        assert_eq!(profile_writes_after(&app, sk, "u4").await, 4);
+        let r = app
+            .client
+            .get(app.url("/v1/admin/users/u1"))
+            .bearer_auth(sk)
+            .send()
+            .await
+            .unwrap();
+        let user: Value = r.json().await.unwrap();
+        assert_eq!(user["attributes"]["plan"], "team", "{user}");
+    }
+);
