@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { startServer, launch } from '../../sdk/e2e/harness.mjs';
+import { startServer, launch, startAll } from '../../sdk/e2e/harness.mjs';
 
 const shots = new URL('../test-results/', import.meta.url).pathname;
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -16,7 +16,7 @@ let server, browser;
 before(async () => {
   mkdirSync(shots, { recursive: true });
   // One attempt per delivery, so a dead endpoint dead-letters at once.
-  [server, browser] = await Promise.all([startServer({ SPOTLIGHT_RELAY_MAX_ATTEMPTS: '1', SPOTLIGHT_RELAY_BACKOFF_BASE_MS: '50' }), launch()]);
+  [server, browser] = await startAll([startServer({ SPOTLIGHT_RELAY_MAX_ATTEMPTS: '1', SPOTLIGHT_RELAY_BACKOFF_BASE_MS: '50' }), launch()]);
 });
 after(async () => {
   await browser?.close();
@@ -291,16 +291,21 @@ test('settings: a key is created and its secret shown once, bad origins are refu
   await page.getByRole('button', { name: 'Save origins' }).click();
   await page.getByRole('status').getByText('Origins saved.').waitFor();
 
+  // Identity verification being typed survives the page's reloads after other saves.
+  await page.getByLabel('Method').selectOption('jwks');
+  await page.getByLabel('JWKS URL').fill('ftp://keys.example.com');
+
   await page.getByRole('button', { name: 'Turn the kill switch on' }).click();
   await page.getByText('On: the SDK shows nothing for this tenant.').waitFor();
   await page.screenshot({ path: `${shots}settings.png`, fullPage: true });
   assert.deepEqual(await axe(page), [], 'settings page');
   await page.getByRole('button', { name: 'Turn the kill switch off' }).click();
   await page.getByText('Off: the SDK shows what is published.').waitFor();
+  await page.getByRole('status').getByText('Kill switch off.').waitFor();
+  assert.equal(await page.getByLabel('Method').inputValue(), 'jwks');
+  assert.equal(await page.getByLabel('JWKS URL').inputValue(), 'ftp://keys.example.com');
 
-  // Identity verification: a bad JWKS URL is refused with its field; HS256 in monitor mode is kept.
-  await page.getByLabel('Method').selectOption('jwks');
-  await page.getByLabel('JWKS URL').fill('ftp://keys.example.com');
+  // A bad JWKS URL is refused with its field; HS256 in monitor mode is kept.
   await page.getByRole('button', { name: 'Save identity verification' }).click();
   await page.locator('.settings .error', { hasText: 'identity_verification' }).first().waitFor();
   await page.getByLabel('Method').selectOption('hs256');
@@ -308,6 +313,7 @@ test('settings: a key is created and its secret shown once, bad origins are refu
   await page.getByLabel('Mode').selectOption('monitor');
   await page.getByRole('button', { name: 'Save identity verification' }).click();
   await page.getByRole('status').getByText('Identity verification saved for production.').waitFor();
+  assert.equal(await page.getByLabel(/New secret/).inputValue(), '', 'a saved secret is not kept in the form');
   await page.getByLabel('Who gets the in-page editor').selectOption('table');
   await page.getByLabel('User ids, one per line').fill('admin-1\nadmin-2');
   await page.getByRole('button', { name: 'Save admin detection' }).click();

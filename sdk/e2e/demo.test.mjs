@@ -3,12 +3,12 @@
 // — under the page's strict CSP, with no errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, sl } from './harness.mjs';
+import { startServer, launch, startAll, sl } from './harness.mjs';
 
 let server, browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startServer(), launch()]);
+  [server, browser] = await startAll([startServer(), launch()]);
 });
 after(async () => {
   await browser?.close();

@@ -3,12 +3,12 @@
 // can be previewed. Everyone else never requests the chunk.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startHost, createTenant, hostPage, launch, sl } from './harness.mjs';
+import { startServer, startHost, createTenant, hostPage, launch, startAll, sl } from './harness.mjs';
 
 let server, host, browser, admin, url;
 
 before(async () => {
-  [server, host, browser] = await Promise.all([startServer(), startHost(), launch()]);
+  [server, host, browser] = await startAll([startServer(), startHost(), launch()]);
   admin = await createTenant(server, [host.origin]);
   await admin.settings({ admin_detection: { strategy: 'table', user_ids: ['admin-1'] } });
   // A draft only: never published.

@@ -122,12 +122,27 @@ spotlight.init(${opts});${script}</script>
 }
 
 export async function launch() {
+  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath}: apt-get install chromium (or set CHROMIUM)`);
   return chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    executablePath,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--no-first-run', '--disable-quic', '--disable-sync'],
   });
+}
+
+/**
+ * Awaits the parts a suite needs (server, host, browser), started at once; if
+ * one fails, the others are stopped before the error is thrown, so a failed
+ * start leaves no process keeping the test run alive.
+ */
+export async function startAll(parts) {
+  const settled = await Promise.allSettled(parts);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (!failed) return settled.map((s) => s.value);
+  await Promise.allSettled(settled.filter((s) => s.status === 'fulfilled').map((s) => (s.value.stop ? s.value.stop() : s.value.close())));
+  throw failed.reason;
 }
 
 /** Polls `fn` until it returns a truthy value, or fails after `ms`. */

@@ -3,12 +3,12 @@
 // stores, skip missing targets, and never throw into the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startHost, createTenant, hostPage, launch, eventually, sl } from './harness.mjs';
+import { startServer, startHost, createTenant, hostPage, launch, startAll, eventually, sl } from './harness.mjs';
 
 let server, host, browser;
 
 before(async () => {
-  [server, host, browser] = await Promise.all([startServer(), startHost(), launch()]);
+  [server, host, browser] = await startAll([startServer(), startHost(), launch()]);
 });
 after(async () => {
   await browser?.close();

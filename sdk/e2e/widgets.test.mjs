@@ -5,13 +5,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { startServer, startHost, createTenant, hostPage, launch, eventually, sl } from './harness.mjs';
+import { startServer, startHost, createTenant, hostPage, launch, startAll, eventually, sl } from './harness.mjs';
 
 let server, host, browser;
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 before(async () => {
-  [server, host, browser] = await Promise.all([startServer(), startHost(), launch()]);
+  [server, host, browser] = await startAll([startServer(), startHost(), launch()]);
 });
 after(async () => {
   await browser?.close();

@@ -2,7 +2,7 @@
 // static public key; off, monitor or enforce — with monitor mode's figures:
 // how many requests enforcing would refuse, and why) and who counts as an
 // in-app admin (user ids, a JWT permission or role claim, or any/all of several).
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, type Schemas } from '../api';
 
 type Settings = Schemas['SettingsView'];
@@ -31,27 +31,35 @@ export function Identity({ settings, onSaved }: { settings: Settings; onSaved: (
   const [admin, setAdmin] = useState<Strategy>(settings.admin_detection as Strategy);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [note, setNote] = useState<string | null>(null);
-  // Switching environment shows that environment's settings.
+  // Switching environment, or a save that changed this environment's stored
+  // settings, shows them; a reload that left them as they were (the kill switch,
+  // origins), and the first render's effect, keep what is being typed.
+  const stored = `${env}\n${JSON.stringify(current ?? null)}`;
+  const shown = useRef(stored);
   useEffect(() => {
+    if (shown.current === stored) return;
+    shown.current = stored;
     const c = settings.identity_verification[env];
     const mm = c?.method as { type: string; url?: string; algorithm?: string; pem?: string } | undefined;
     setMethod(mm?.type ?? 'none'); setMode(c?.mode ?? 'off'); setJwks(mm?.url ?? ''); setAlgorithm(mm?.algorithm ?? 'rs256'); setPem(mm?.pem ?? '');
     setIssuer(c?.issuer ?? ''); setAudience(c?.audience ?? ''); setSecret('');
-  }, [env, settings]);
+  }, [stored]);
   useEffect(() => {
     call<Monitor>('GET', `/v1/admin/settings/identity-monitor?environment=${env}&hours=24`).then(setMonitor, () => setMonitor(null));
   }, [env, settings]);
   const save = async (patch: Record<string, unknown>, done: string) => {
     setErrors([]); setNote(null);
-    try { await call('PATCH', '/v1/admin/settings', patch); setNote(done); onSaved(); } catch (e) {
+    try { await call('PATCH', '/v1/admin/settings', patch); setNote(done); onSaved(); return true; } catch (e) {
       setErrors(e instanceof ApiError ? ((e.details?.fields as FieldError[]) ?? [{ path: '', message: e.message }]) : [{ path: '', message: String(e) }]);
+      return false;
     }
   };
-  const verification = () => {
+  const verification = async () => {
     const mth = method === 'jwks' ? { type: 'jwks', url: jwks.trim() } : method === 'public_key' ? { type: 'public_key', algorithm, pem: pem.trim() } : { type: method };
     const patch: Record<string, unknown> = { mode, method: mth, issuer: issuer.trim() || undefined, audience: audience.trim() || undefined };
     if (method === 'hs256' && secret) patch.hs256_secrets = [secret];
-    return save({ identity_verification: { [env]: patch } }, `Identity verification saved for ${env}.`);
+    // A secret is never kept in the form once it is saved.
+    if (await save({ identity_verification: { [env]: patch } }, `Identity verification saved for ${env}.`)) setSecret('');
   };
   const input = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value);
   return (
