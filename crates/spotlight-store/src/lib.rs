@@ -79,6 +79,10 @@ pub struct StoreOptions {
     /// Connections for PostgreSQL, and readers for SQLite (SQLite has one writer).
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// SQLite: how long the WAL may grow under sustained writes before the
+    /// writer restarts it (a restart costs the writer two fsyncs, so the
+    /// longer, the rarer that stall). An idle WAL is emptied whatever its size.
+    pub sqlite_wal_restart_bytes: u64,
 }
 
 impl Default for StoreOptions {
@@ -86,6 +90,7 @@ impl Default for StoreOptions {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
+            sqlite_wal_restart_bytes: 256 << 20,
         }
     }
 }
@@ -146,7 +151,8 @@ impl Store {
                     .await?;
                 let write = sqlite_pool(1, options, true).connect(&url).await?;
                 let sqlite_writer =
-                    write::sqlite_writer(&write, &[SQLITE_PRAGMAS, SQLITE_WRITER_PRAGMAS]).await?;
+                    write::sqlite_writer(&write, &[SQLITE_PRAGMAS, SQLITE_WRITER_PRAGMAS], options)
+                        .await?;
                 Ok(Store {
                     backend,
                     read,

@@ -159,6 +159,9 @@ pub(crate) struct SqliteWriter {
     file: Arc<str>,
     /// Set by the checkpointer ([`Store::checkpoint_in_background`]).
     restart_due: Arc<AtomicBool>,
+    /// A WAL this long (in 4 KiB frames) is restarted once the checkpointer
+    /// has caught up with it ([`crate::StoreOptions::sqlite_wal_restart_bytes`]).
+    restart_frames: i64,
 }
 
 /// A write transaction on the SQLite writer connection; rolled back when
@@ -327,9 +330,6 @@ impl Store {
     }
 }
 
-/// A WAL this long (in 4 KiB frames, 32 MiB) is started afresh once the
-/// checkpointer has caught up with it.
-const RESTART_FRAMES: i64 = 8192;
 /// How often the checkpointer copies the WAL back into the database while it
 /// grows: small, frequent passes keep each pass's fsyncs short, so the disk
 /// never queues up long behind them (bench/events.sh: every 100 ms, ingest's
@@ -351,6 +351,20 @@ fn checkpoint(conn: &rusqlite::Connection) -> rusqlite::Result<(i64, i64)> {
     })
 }
 
+/// Empties an idle WAL that is all copied: truncates the file to nothing when
+/// no one writes or reads in it at this moment. Never waits for anyone (no busy
+/// timeout: a writer would otherwise queue behind it while it waited for a
+/// reader); when someone is there, it is a passive pass and the next idle
+/// moment tries again. Returns whether the WAL was emptied.
+fn truncate_idle(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    conn.busy_timeout(Duration::ZERO)?;
+    let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(busy? == 0)
+}
+
 fn open(file: &str, pragmas: &[&str]) -> Result<rusqlite::Connection, StoreError> {
     let conn = rusqlite::Connection::open_with_flags(
         file,
@@ -366,13 +380,16 @@ impl Store {
     /// SQLite: keeps the WAL short without stopping the writer for long. Its own
     /// connection copies the WAL back into the database every 10 ms while it
     /// grows and every 250 ms while idle (fsyncs included, off the writer's
-    /// path). Once a long WAL is all copied as far as a pass saw it, it pauses,
-    /// and the ingest writer copies the last commit or two itself before its
-    /// next transaction (two fsyncs), which then restarts the WAL from the
-    /// beginning — a WAL restarts only when it is all copied as a write begins
-    /// and no reader is in it. Left to the writer alone, checkpoints came every
-    /// ~400 MB and stalled ingest for hundreds of milliseconds. `None` for
-    /// PostgreSQL (and in-memory SQLite).
+    /// path). Once a long WAL (256 MiB by default) is all copied as far as a
+    /// pass saw it, it pauses, and the ingest writer copies the last commit or
+    /// two itself before its next transaction (two fsyncs, a stall of 60–120 ms
+    /// here), which then restarts the WAL from the beginning — a WAL restarts
+    /// only when it is all copied as a write begins and no reader is in it.
+    /// The longer the WAL may grow, the rarer that stall (bench/events.sh,
+    /// SQLite p99: 32 MiB 87–91 ms, 256 MiB 62 ms). Once writes stop, the WAL
+    /// is emptied without the writer. Left to the writer alone, checkpoints
+    /// came every ~400 MB and stalled ingest for hundreds of milliseconds.
+    /// `None` for PostgreSQL (and in-memory SQLite).
     pub fn checkpoint_in_background(&self) -> Option<tokio::task::JoinHandle<()>> {
         let w = self.sqlite_writer.clone()?;
         Some(tokio::spawn(async move {
@@ -392,7 +409,7 @@ impl Store {
             // Ticks left to wait while the writer takes its turn.
             let mut waiting = 0;
             // Passes in a row that found the WAL as the last one left it.
-            let (mut quiet, mut last_frames) = (0, -1);
+            let (mut quiet, mut last_frames, mut all_copied) = (0, -1, false);
             // Under load a pass follows the last at once when that took longer.
             let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -415,6 +432,23 @@ impl Store {
                         continue;
                     }
                 }
+                // An idle WAL, all copied, is emptied: a restart can wait for
+                // no writer then, and the file gives its space back.
+                if quiet >= QUIET_PASSES && last_frames > 0 && all_copied {
+                    let pass = tokio::task::spawn_blocking(move || {
+                        let r = truncate_idle(&conn);
+                        (conn, r)
+                    })
+                    .await;
+                    let Ok((back, result)) = pass else { return };
+                    conn = back;
+                    match result {
+                        Ok(true) => (quiet, last_frames) = (0, 0),
+                        Ok(false) => {}
+                        Err(e) => tracing::debug!(error = %e, "WAL truncation skipped"),
+                    }
+                    continue;
+                }
                 let pass = tokio::task::spawn_blocking(move || {
                     let r = checkpoint(&conn);
                     (conn, r)
@@ -430,7 +464,8 @@ impl Store {
                             0
                         };
                         last_frames = frames;
-                        if frames >= RESTART_FRAMES && copied == frames {
+                        all_copied = copied == frames;
+                        if frames >= w.restart_frames && all_copied {
                             w.restart_due.store(true, Ordering::Relaxed);
                             waiting = HANDOVER_TICKS;
                         }
@@ -447,6 +482,7 @@ impl Store {
 pub(crate) async fn sqlite_writer(
     write: &sqlx::AnyPool,
     pragmas: &'static [&'static str],
+    options: &crate::StoreOptions,
 ) -> Result<Option<SqliteWriter>, StoreError> {
     let file: String =
         sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
@@ -469,5 +505,8 @@ pub(crate) async fn sqlite_writer(
         conn: Arc::new(Mutex::new(conn)),
         file,
         restart_due: Arc::default(),
+        restart_frames: i64::try_from(options.sqlite_wal_restart_bytes >> 12)
+            .unwrap_or(i64::MAX)
+            .max(1),
     }))
 }
