@@ -386,7 +386,7 @@ impl Store {
     /// here), which then restarts the WAL from the beginning — a WAL restarts
     /// only when it is all copied as a write begins and no reader is in it.
     /// The longer the WAL may grow, the rarer that stall (bench/events.sh,
-    /// SQLite p99: 32 MiB 87–91 ms, 256 MiB 62 ms). Once writes stop, the WAL
+    /// SQLite p99: 32 MiB 87–91 ms, 256 MiB 56–64 ms). Once writes stop, the WAL
     /// is emptied without the writer. Left to the writer alone, checkpoints
     /// came every ~400 MB and stalled ingest for hundreds of milliseconds.
     /// `None` for PostgreSQL (and in-memory SQLite).
