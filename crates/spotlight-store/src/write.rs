@@ -14,7 +14,7 @@ use sqlx::any::AnyArguments;
 use sqlx::pool::PoolConnection;
 use sqlx::query::Query;
 use sqlx::{Any, Row};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -159,6 +159,10 @@ pub(crate) struct SqliteWriter {
     file: Arc<str>,
     /// Set by the checkpointer ([`Store::checkpoint_in_background`]).
     restart_due: Arc<AtomicBool>,
+    /// The WAL's length at the writer's last hand-over: while it is still that
+    /// long, the restart waits for the writer's next commit, and a checkpointer
+    /// pass that sees it must not ask for another hand-over.
+    handed_over_at: Arc<AtomicI64>,
     /// A WAL this long (in 4 KiB frames) is restarted once the checkpointer
     /// has caught up with it ([`crate::StoreOptions::sqlite_wal_restart_bytes`]).
     restart_frames: i64,
@@ -294,8 +298,9 @@ impl Store {
                 let slot = self.write.acquire().await?;
                 let conn = w.conn.clone().lock_owned().await;
                 if hand_over && w.restart_due.swap(false, Ordering::Relaxed) {
-                    if let Err(e) = checkpoint(&conn) {
-                        tracing::debug!(error = %e, "checkpoint skipped");
+                    match checkpoint(&conn) {
+                        Ok((frames, _)) => w.handed_over_at.store(frames, Ordering::Relaxed),
+                        Err(e) => tracing::debug!(error = %e, "checkpoint skipped"),
                     }
                 }
                 conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -465,7 +470,10 @@ impl Store {
                         };
                         last_frames = frames;
                         all_copied = copied == frames;
-                        if frames >= w.restart_frames && all_copied {
+                        if frames >= w.restart_frames
+                            && all_copied
+                            && frames != w.handed_over_at.load(Ordering::Relaxed)
+                        {
                             w.restart_due.store(true, Ordering::Relaxed);
                             waiting = HANDOVER_TICKS;
                         }
@@ -505,6 +513,7 @@ pub(crate) async fn sqlite_writer(
         conn: Arc::new(Mutex::new(conn)),
         file,
         restart_due: Arc::default(),
+        handed_over_at: Arc::new(AtomicI64::new(-1)),
         restart_frames: i64::try_from(options.sqlite_wal_restart_bytes >> 12)
             .unwrap_or(i64::MAX)
             .max(1),
