@@ -149,6 +149,19 @@ async fn store_on_postgres() {
 
 /// A store with one tenant, and batches of `n` events for it with one sink.
 async fn tenant_with_sink(store: &Store) -> impl Fn(usize, usize) -> IngestBatch {
+    let (_, _, batch) = tenant_batches(store).await;
+    move |user, n| batch(user, n, SystemClock.now().millis())
+}
+
+/// [`tenant_with_sink`], with the tenant's ids and batches of events that
+/// happened at a given time.
+async fn tenant_batches(
+    store: &Store,
+) -> (
+    TenantId,
+    EnvironmentId,
+    impl Fn(usize, usize, i64) -> IngestBatch,
+) {
     store.migrate().await.unwrap();
     let (tenant, env) = (TenantId::new_v7(), EnvironmentId::new_v7());
     store
@@ -169,7 +182,7 @@ async fn tenant_with_sink(store: &Store) -> impl Fn(usize, usize) -> IngestBatch
         events: vec![],
     }]);
     let catalog = Arc::new(events::Catalog::default());
-    move |user, n| {
+    let batch = move |user, n, at| {
         let now = SystemClock.now().millis();
         let user = format!("user-{user}");
         let cx = events::ParseContext {
@@ -179,7 +192,7 @@ async fn tenant_with_sink(store: &Store) -> impl Fn(usize, usize) -> IngestBatch
         let events = (0..n)
             .map(|i| {
                 let v = serde_json::json!({"event_id": uuid::Uuid::now_v7().to_string(),
-                    "schema_version": 1, "name": "click", "timestamp": now,
+                    "schema_version": 1, "name": "click", "timestamp": at,
                     "properties": {"n": i, "page": format!("/app/{i}")}});
                 events::parse_event(i, &v, &cx).unwrap()
             })
@@ -192,6 +205,47 @@ async fn tenant_with_sink(store: &Store) -> impl Fn(usize, usize) -> IngestBatch
             catalog.clone(),
             sinks.clone(),
         )
+    };
+    (tenant, env, batch)
+}
+
+/// Ingest moves an end user's last-seen time in steps of a minute or more: a
+/// batch within the minute writes nothing; one past it moves it.
+async fn last_seen_moves_by_the_minute(store: Store) {
+    let (tenant, env, batch) = tenant_batches(&store).await;
+    let t0 = SystemClock.now().millis() - 600_000;
+    let seen = |s: &Store| {
+        let s = s.clone();
+        async move {
+            s.end_user(tenant, env, "user-7")
+                .await
+                .unwrap()
+                .unwrap()
+                .last_seen
+                .millis()
+        }
+    };
+    store.ingest(&[batch(7, 2, t0)]).await.unwrap();
+    assert_eq!(seen(&store).await, t0);
+    store.ingest(&[batch(7, 2, t0 + 59_000)]).await.unwrap();
+    assert_eq!(seen(&store).await, t0, "within the minute: not written");
+    store.ingest(&[batch(7, 2, t0 + 60_000)]).await.unwrap();
+    assert_eq!(seen(&store).await, t0 + 60_000);
+    // An older batch (sent late) never moves it back.
+    store.ingest(&[batch(7, 2, t0)]).await.unwrap();
+    assert_eq!(seen(&store).await, t0 + 60_000);
+}
+
+#[tokio::test]
+async fn last_seen_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    last_seen_moves_by_the_minute(sqlite_store(&dir).await).await;
+}
+
+#[tokio::test]
+async fn last_seen_on_postgres() {
+    if let Some(store) = postgres_store().await {
+        last_seen_moves_by_the_minute(store).await;
     }
 }
 
