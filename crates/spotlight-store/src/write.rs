@@ -360,14 +360,15 @@ fn checkpoint(conn: &rusqlite::Connection) -> rusqlite::Result<(i64, i64)> {
 /// no one writes or reads in it at this moment. Never waits for anyone (no busy
 /// timeout: a writer would otherwise queue behind it while it waited for a
 /// reader); when someone is there, it is a passive pass and the next idle
-/// moment tries again. Returns whether the WAL was emptied.
-fn truncate_idle(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+/// moment tries again. Returns whether the WAL was emptied, and (when it was
+/// not) its frames and those copied, as [`checkpoint`] does.
+fn truncate_idle(conn: &rusqlite::Connection) -> rusqlite::Result<(bool, i64, i64)> {
     conn.busy_timeout(Duration::ZERO)?;
-    let busy = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-        r.get::<_, i64>(0)
+    let r = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        Ok((r.get::<_, i64>(0)? == 0, r.get(1)?, r.get(2)?))
     });
     conn.busy_timeout(Duration::from_secs(5))?;
-    Ok(busy? == 0)
+    r
 }
 
 fn open(file: &str, pragmas: &[&str]) -> Result<rusqlite::Connection, StoreError> {
@@ -387,8 +388,8 @@ impl Store {
     /// grows and every 250 ms while idle (fsyncs included, off the writer's
     /// path). Once a long WAL (256 MiB by default) is all copied as far as a
     /// pass saw it, it pauses, and the ingest writer copies the last commit or
-    /// two itself before its next transaction (two fsyncs, a stall of 60–120 ms
-    /// here), which then restarts the WAL from the beginning — a WAL restarts
+    /// two itself before its next transaction (two fsyncs: a stall of 15–45 ms
+    /// measured here), which then restarts the WAL from the beginning — a WAL restarts
     /// only when it is all copied as a write begins and no reader is in it.
     /// The longer the WAL may grow, the rarer that stall (bench/events.sh,
     /// SQLite p99: 32 MiB 87–91 ms, 256 MiB 56–64 ms). Once writes stop, the WAL
@@ -438,31 +439,23 @@ impl Store {
                     }
                 }
                 // An idle WAL, all copied, is emptied: a restart can wait for
-                // no writer then, and the file gives its space back.
-                if quiet >= QUIET_PASSES && last_frames > 0 && all_copied {
-                    let pass = tokio::task::spawn_blocking(move || {
-                        let r = truncate_idle(&conn);
-                        (conn, r)
-                    })
-                    .await;
-                    let Ok((back, result)) = pass else { return };
-                    conn = back;
-                    match result {
-                        Ok(true) => (quiet, last_frames) = (0, 0),
-                        Ok(false) => {}
-                        Err(e) => tracing::debug!(error = %e, "WAL truncation skipped"),
-                    }
-                    continue;
-                }
+                // no writer then, and the file gives its space back. When
+                // someone was in it, that pass was a passive one.
+                let empty = quiet >= QUIET_PASSES && last_frames > 0 && all_copied;
                 let pass = tokio::task::spawn_blocking(move || {
-                    let r = checkpoint(&conn);
+                    let r = if empty {
+                        truncate_idle(&conn)
+                    } else {
+                        checkpoint(&conn).map(|(frames, copied)| (false, frames, copied))
+                    };
                     (conn, r)
                 })
                 .await;
                 let Ok((back, result)) = pass else { return };
                 conn = back;
                 match result {
-                    Ok((frames, copied)) => {
+                    Ok((true, _, _)) => (quiet, last_frames) = (0, 0),
+                    Ok((false, frames, copied)) => {
                         quiet = if frames == last_frames {
                             quiet.saturating_add(1)
                         } else {
