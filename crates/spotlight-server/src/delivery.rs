@@ -308,7 +308,8 @@ impl ProfileWriter {
         environment: EnvironmentId,
         user_id: &str,
         now: i64,
-        (changed, stored_seen): (bool, i64),
+        changed: bool,
+        stored_seen: i64,
         write: impl FnOnce() -> Option<ProfileWrite>,
     ) {
         if !changed && now - stored_seen < PROFILE_REFRESH_MS {

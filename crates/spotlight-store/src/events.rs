@@ -168,9 +168,6 @@ enum Returning {
     Rows,
 }
 
-/// Runs `head VALUES (…), … tail` over `rows` in chunks (a handful of prepared
-/// statements serve every batch size); returns the rows returned, as `returning`
-/// (none: nothing is read back), and how many rows were written.
 /// Ingest moves an end user's last-seen time forward a minute or more at a
 /// time: a batch within a minute of the stored time writes nothing (each write
 /// rewrote the row and moved its entry in the last-seen index, on a random page
@@ -178,6 +175,9 @@ enum Returning {
 const END_USER_SEEN: &str = "ON CONFLICT (environment_id, user_id) DO UPDATE SET \
      last_seen = excluded.last_seen WHERE excluded.last_seen >= end_users.last_seen + 60000";
 
+/// Runs `head VALUES (…), … tail` over `rows` in chunks (a handful of prepared
+/// statements serve every batch size); returns the rows returned, as `returning`
+/// (none: nothing is read back), and how many rows were written.
 async fn insert_rows(
     backend: Backend,
     conn: &mut impl Exec,

@@ -567,7 +567,8 @@ pub async fn config(
         client.environment_id,
         &user.id,
         now.millis(),
-        (changed, stored.last_seen_millis),
+        changed,
+        stored.last_seen_millis,
         || {
             Some(ProfileWrite {
                 tenant: client.tenant_id,
