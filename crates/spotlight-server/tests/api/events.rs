@@ -323,3 +323,64 @@ both_stores!(
         );
     }
 );
+
+both_stores!(
+    concurrent_resends_are_stored_once,
+    |app: TestApp| async move {
+        // Each batch sent four times at once, as SDKs retrying after lost
+        // answers do: copies meet in one group, or in two groups committing
+        // side by side (PostgreSQL's two writers). Every event is stored and
+        // counted once, and each is accepted by exactly one of the requests.
+        let t = app.tenant("acme", &[]).await;
+        let (pk, _) = prod(&t);
+        let batches: Vec<Value> = (0..8)
+            .map(|r| {
+                let events: Vec<Value> = (0..20).map(|_| ev("click", json!({"n": r}))).collect();
+                json!({"user_id": format!("user-{}", r % 3), "events": events})
+            })
+            .collect();
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            for batch in &batches {
+                let (client, url, pk) =
+                    (app.client.clone(), app.url("/v1/sdk/events"), pk.to_owned());
+                let batch = batch.clone();
+                tasks.push(tokio::spawn(async move {
+                    let resp = client
+                        .post(url)
+                        .header("x-spotlight-key", pk)
+                        .json(&batch)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status(), 202);
+                    let body: Value = resp.json().await.unwrap();
+                    (
+                        body["accepted"].as_u64().unwrap(),
+                        body["duplicates"].as_u64().unwrap(),
+                    )
+                }));
+            }
+        }
+        let (mut accepted, mut duplicates) = (0, 0);
+        for task in tasks {
+            let (a, d) = task.await.unwrap();
+            accepted += a;
+            duplicates += d;
+        }
+        assert_eq!((accepted, duplicates), (160, 480));
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM events").await, 160);
+        assert_eq!(
+            count(
+                &app,
+                "SELECT CAST(SUM(count) AS BIGINT) FROM user_event_counts WHERE event = 'click'"
+            )
+            .await,
+            160
+        );
+        assert_eq!(
+            count(&app, "SELECT CAST(SUM(count) AS BIGINT) FROM rollups WHERE grain = 'day' AND event = 'click'").await,
+            160
+        );
+    }
+);

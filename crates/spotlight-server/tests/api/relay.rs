@@ -579,12 +579,23 @@ async fn readiness_reports_an_outbox_backlog() {
 }
 
 #[tokio::test]
-async fn retention_removes_what_is_past_its_time() {
+async fn retention_removes_what_is_past_its_time_on_sqlite() {
+    retention_removes_what_is_past_its_time(crate::helpers::Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn retention_removes_what_is_past_its_time_on_postgres() {
+    if crate::helpers::postgres_available() {
+        retention_removes_what_is_past_its_time(crate::helpers::Db::Postgres).await;
+    }
+}
+
+async fn retention_removes_what_is_past_its_time(db: crate::helpers::Db) {
     let clock = Arc::new(spotlight_domain::ManualClock::new(
         spotlight_domain::Timestamp(time::OffsetDateTime::now_utc().unix_timestamp() * 1000),
     ));
     let app = TestApp::spawn_full(
-        crate::helpers::Db::Sqlite,
+        db,
         |c| c.retention.events = Duration::from_secs(86_400),
         None,
         clock.clone(),
