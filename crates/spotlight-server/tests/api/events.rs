@@ -41,6 +41,43 @@ pub async fn count(app: &TestApp, sql: &str) -> i64 {
     app.store().scalar_for_tests(sql).await.unwrap()
 }
 
+/// Posts `body` on a task of its own; its answer, a 202.
+fn post_spawned(app: &TestApp, pk: &str, body: Value) -> tokio::task::JoinHandle<Value> {
+    let (client, url, pk) = (app.client.clone(), app.url("/v1/sdk/events"), pk.to_owned());
+    tokio::spawn(async move {
+        let resp = client
+            .post(url)
+            .header("x-spotlight-key", pk)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 202);
+        resp.json().await.unwrap()
+    })
+}
+
+/// `n` click events are stored, and counted once per user and in the rollups.
+async fn assert_clicks_stored_and_counted(app: &TestApp, n: i64) {
+    assert_eq!(count(app, "SELECT COUNT(*) FROM events").await, n);
+    assert_eq!(
+        count(
+            app,
+            "SELECT CAST(SUM(count) AS BIGINT) FROM user_event_counts WHERE event = 'click'"
+        )
+        .await,
+        n
+    );
+    assert_eq!(
+        count(
+            app,
+            "SELECT CAST(SUM(count) AS BIGINT) FROM rollups WHERE grain = 'day' AND event = 'click'"
+        )
+        .await,
+        n
+    );
+}
+
 fn modal(title: &str) -> Value {
     json!({"kind": "modal", "title": title})
 }
@@ -279,43 +316,19 @@ both_stores!(
     |app: TestApp| async move {
         let t = app.tenant("acme", &[]).await;
         let (pk, _) = prod(&t);
-        let pk = pk.to_owned();
-        let mut tasks = Vec::new();
-        for r in 0..24 {
-            let (client, url, pk) = (app.client.clone(), app.url("/v1/sdk/events"), pk.clone());
-            tasks.push(tokio::spawn(async move {
+        let tasks: Vec<_> = (0..24)
+            .map(|r| {
                 let events: Vec<Value> = (0..20).map(|_| ev("click", json!({"n": r}))).collect();
-                let resp = client
-                    .post(url)
-                    .header("x-spotlight-key", pk)
-                    .json(&json!({"user_id": format!("user-{}", r % 4), "events": events}))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(resp.status(), 202);
-                resp.json::<Value>().await.unwrap()["accepted"]
-                    .as_u64()
-                    .unwrap()
-            }));
-        }
+                let body = json!({"user_id": format!("user-{}", r % 4), "events": events});
+                post_spawned(&app, pk, body)
+            })
+            .collect();
         let mut total = 0;
         for task in tasks {
-            total += task.await.unwrap();
+            total += task.await.unwrap()["accepted"].as_u64().unwrap();
         }
         assert_eq!(total, 480);
-        assert_eq!(count(&app, "SELECT COUNT(*) FROM events").await, 480);
-        assert_eq!(
-            count(
-                &app,
-                "SELECT CAST(SUM(count) AS BIGINT) FROM user_event_counts WHERE event = 'click'"
-            )
-            .await,
-            480
-        );
-        assert_eq!(
-        count(&app, "SELECT CAST(SUM(count) AS BIGINT) FROM rollups WHERE grain = 'day' AND event = 'click'").await,
-        480
-    );
+        assert_clicks_stored_and_counted(&app, 480).await;
         let metrics = app.metrics().await;
         assert!(
             metrics.contains("spotlight_ingest_group_events_count"),
@@ -342,45 +355,16 @@ both_stores!(
         let mut tasks = Vec::new();
         for _ in 0..4 {
             for batch in &batches {
-                let (client, url, pk) =
-                    (app.client.clone(), app.url("/v1/sdk/events"), pk.to_owned());
-                let batch = batch.clone();
-                tasks.push(tokio::spawn(async move {
-                    let resp = client
-                        .post(url)
-                        .header("x-spotlight-key", pk)
-                        .json(&batch)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(resp.status(), 202);
-                    let body: Value = resp.json().await.unwrap();
-                    (
-                        body["accepted"].as_u64().unwrap(),
-                        body["duplicates"].as_u64().unwrap(),
-                    )
-                }));
+                tasks.push(post_spawned(&app, pk, batch.clone()));
             }
         }
         let (mut accepted, mut duplicates) = (0, 0);
         for task in tasks {
-            let (a, d) = task.await.unwrap();
-            accepted += a;
-            duplicates += d;
+            let body = task.await.unwrap();
+            accepted += body["accepted"].as_u64().unwrap();
+            duplicates += body["duplicates"].as_u64().unwrap();
         }
         assert_eq!((accepted, duplicates), (160, 480));
-        assert_eq!(count(&app, "SELECT COUNT(*) FROM events").await, 160);
-        assert_eq!(
-            count(
-                &app,
-                "SELECT CAST(SUM(count) AS BIGINT) FROM user_event_counts WHERE event = 'click'"
-            )
-            .await,
-            160
-        );
-        assert_eq!(
-            count(&app, "SELECT CAST(SUM(count) AS BIGINT) FROM rollups WHERE grain = 'day' AND event = 'click'").await,
-            160
-        );
+        assert_clicks_stored_and_counted(&app, 160).await;
     }
 );
