@@ -6,7 +6,8 @@
 import { build, transform } from 'esbuild';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
 import { gzipSync } from 'node:zlib';
 
 const BUDGET = 12_000;
@@ -21,7 +22,7 @@ const common = {
   define: { 'process.env.NODE_ENV': '"production"' },
   // Internal method names shared between the SDK's own modules (never the
   // public API, the wire format or a DOM name) are shortened too.
-  mangleProps: /^(startTour|openChecklist|tourEnded|hostEl|flushOnHide|guard|emit|navigate|session|beacon|theme|ui|refresh|itemsDone|returnFocus|surveyControl|previewing|setPreview|apiOrigin)$/,
+  mangleProps: /^(startTour|openChecklist|tourEnded|hostEl|flushOnHide|guard|emit|navigate|session|beacon|theme|ui|refresh|itemsDone|returnFocus|surveyControl|previewing|setPreview|apiOrigin|localKV|endedIds|exposeArm|touring|tourDone|tracked|cfg)$/,
 };
 // The ESM build bundles the widgets instead of fetching their chunk.
 const staticWidgets = {
@@ -31,13 +32,14 @@ const staticWidgets = {
   },
 };
 
-// The stylesheet is written readable in src/dom/styles.ts and minified here.
-const css = readFileSync('src/dom/styles.ts', 'utf8').match(/CSS = `([^`]*)`/)[1];
-const minCss = (await transform(css, { loader: 'css', minify: true })).code.trim();
+// The stylesheets are written readable in src/dom/styles.ts and minified here.
+const sheets = [...readFileSync('src/dom/styles.ts', 'utf8').matchAll(/export const (\w+) = `([^`]*)`/g)];
+const minified = await Promise.all(sheets.map(async ([, name, css]) =>
+  `export const ${name} = ${JSON.stringify((await transform(css, { loader: 'css', minify: true })).code.trim())};`));
 const cssPlugin = {
   name: 'min-css',
   setup(b) {
-    b.onLoad({ filter: /styles\.ts$/ }, () => ({ contents: `export const CSS = ${JSON.stringify(minCss)};`, loader: 'ts' }));
+    b.onLoad({ filter: /styles\.ts$/ }, () => ({ contents: minified.join('\n'), loader: 'ts' }));
   },
 };
 common.plugins = [cssPlugin];
@@ -76,6 +78,33 @@ await one({
   define: { ...common.define, WIDGETS_FILE: JSON.stringify(widgetsFile), EDITOR_FILE: JSON.stringify(editorFile) },
 });
 await one({ entryPoints: ['src/index.ts'], format: 'esm', outfile: 'dist/spotlight.mjs', plugins: [staticWidgets] });
+// The React binding imports the SDK by its package name (one copy in an app).
+const selfImport = {
+  name: 'self-import',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/index$/ }, () => ({ path: '@spotlight/sdk', external: true }));
+  },
+};
+await one({ entryPoints: ['src/react.ts'], format: 'esm', outfile: 'dist/react.mjs', external: ['react'], plugins: [selfImport] });
+
+// Type declarations for the npm package (dist/types), from the same sources.
+const program = ts.createProgram(['src/index.ts', 'src/react.ts'], {
+  declaration: true, emitDeclarationOnly: true, outDir: 'dist/types', rootDir: 'src', strict: true,
+  target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler,
+  lib: ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts'], types: [], skipLibCheck: true,
+});
+const emitted = program.emit(undefined, (name, text) => {
+  const file = relative(process.cwd(), name);
+  if (args.has('--check')) {
+    let current = '';
+    try { current = readFileSync(file, 'utf8'); } catch { /* missing */ }
+    if (current !== text) stale.push(file);
+  } else {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+});
+if (emitted.emitSkipped) { console.error('error: type declarations were not emitted'); process.exit(1); }
 for (const [f, s] of Object.entries(sizes)) console.log(`${f}: ${s.min} bytes minified, ${s.gzip} bytes gzip -9`);
 if (stale.length) {
   console.error(`error: ${stale.join(', ')} out of date; run \`npm run build\` in sdk/ and commit`);

@@ -2714,14 +2714,22 @@ export interface components {
             completions: number;
             /**
              * Format: double
-             * @description Share of the previous step's viewers (of starts, for the first step) who
-             *     did not view this one.
+             * @description Share of the previous step's viewers (of the tour's viewers, for the
+             *     first step) who did not see this one: counted per person, not per view.
              */
             drop_off: number;
             /** Format: int64 */
             step: number;
             title?: string | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description People who saw the step.
+             */
+            viewers: number;
+            /**
+             * Format: int64
+             * @description Times the step was shown (a person who went back to it counts again).
+             */
             views: number;
         };
         /** @enum {string} */

@@ -149,7 +149,8 @@ test('axe-core finds no serious or critical violations in a step, a banner, a ch
   const admin = await createTenant(server, [host.origin]);
   const tour = await admin.publish('tours', {
     name: 'A11y', steps: [
-      { kind: 'tooltip', title: 'Invite', body: '<p>Bring your team</p>', target: { selectors: ['#invite'] } },
+      // No backdrop, so the widgets (which a backdrop covers) can be opened beside the step.
+      { kind: 'tooltip', title: 'Invite', body: '<p>Bring your team</p>', target: { selectors: ['#invite'] }, backdrop: false },
       { kind: 'modal', title: 'Done', body: '<p>Bye</p>' },
     ],
   });

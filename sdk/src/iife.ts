@@ -21,7 +21,8 @@ type Queued = { q?: [string, ArrayLike<unknown>][] };
   // (`identify` of the signed-in user, `track`) apply to the started instance.
   const key = script?.dataset.key;
   if (key && !pending.some(([m]) => m === 'init')) {
-    sl.init({ key, userId: script?.dataset.userId, debug: script?.dataset.debug !== undefined });
+    const wait = script?.dataset.waitForIdentify;
+    sl.init({ key, userId: script?.dataset.userId, debug: script?.dataset.debug !== undefined, waitForIdentify: wait === undefined ? undefined : +wait || true });
   }
   for (const [m, args] of pending) {
     if ((methods as readonly string[]).includes(m)) (apiObj[m] as (...a: unknown[]) => unknown)(...Array.from(args));

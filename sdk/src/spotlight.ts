@@ -3,11 +3,11 @@
 // queue, and what is on screen. Everything the host page calls goes through
 // `guard`, so an SDK fault never becomes the page's exception.
 
-import type { Checklist, Config, Content, Delivered, InitOptions, Launcher, Tour } from './types';
+import type { Config, Delivered, InitOptions, Tour } from './types';
 import { EventQueue } from './core/queue';
 import { uuidv4 } from './core/uuid';
 import { resolve } from './dom/target';
-import { applyTheme, createRoot, samePath } from './dom/ui';
+import { adopt, applyTheme, createRoot, samePath } from './dom/ui';
 import { RESUME_KEY, TourRun } from './dom/tour';
 import { editor, widgets } from './chunks/load';
 import type * as Widgets from './dom/widgets';
@@ -40,22 +40,25 @@ export class Spotlight implements Host, SpotlightApi {
   #api = location.origin;
   #user = '';
   #queue: EventQueue | null = null;
-  #local = storage('localStorage');
+  readonly localKV = storage('localStorage');
   readonly session = storage('sessionStorage');
   #sessionId = '';
   #config: Config | null = null;
   #handlers = new Map<string, Set<(d: Record<string, unknown>) => void>>();
   #shadow: { host: HTMLElement; root: HTMLElement } | null = null;
   #tour: TourRun | null = null;
-  #shown = new Map<string, () => void>();
-  #checklists = new Map<string, { remove: () => void; refresh: () => void; open: () => void }>();
-  #itemsDone = new Map<string, Set<string>>();
-  #ended = new Set<string>();
+  /** Announcements, checklists and launchers on screen (the widgets chunk's). */
+  #shelf: Widgets.Shelf | null = null;
+  /** Tours and announcements ended in this session. */
+  readonly endedIds = new Set<string>();
   #teardown: (() => void)[] = [];
   #loading = 0;
   #lastUrl = '';
   #lastLoad = 0;
-  #w: typeof Widgets | null = null;
+  /** A config fetch is scheduled (so calls made together cause one request). */
+  #due: ReturnType<typeof setTimeout> | undefined;
+  /** `waitForIdentify`: no request until the host says who the user is. */
+  #held = false;
   #editor: (() => void) | null = null;
 
   constructor(defaultApi?: string) {
@@ -77,7 +80,11 @@ export class Spotlight implements Host, SpotlightApi {
       if (this.session.get('spotlight:preview') === '1') this.#opts.preview = true;
       if (options.apiUrl) this.#api = options.apiUrl.replace(/\/$/, '');
       const scope = `spotlight:${options.key.slice(-8)}`;
-      this.#user = options.userId || this.#anonymousId(scope);
+      // The anonymous id is made only if nobody identifies the user before the first request.
+      this.#user = options.userId || '';
+      const wait = options.waitForIdentify;
+      this.#held = !!wait && !options.userId;
+      if (typeof wait === 'number') setTimeout(() => { if (this.#held) { this.#held = false; this.#schedule(0); } }, wait);
       this.#sessionId = this.session.get('spotlight:session') ?? uuidv4();
       this.session.set('spotlight:session', this.#sessionId);
       this.#queue = new EventQueue({
@@ -88,9 +95,9 @@ export class Spotlight implements Host, SpotlightApi {
             return navigator.sendBeacon?.(url, new Blob([body], { type: 'text/plain' })) ?? false;
           } catch { return false; }
         },
-      }, this.#local, `${scope}:queue`);
+      }, this.localKV, `${scope}:queue`);
       this.#listen();
-      void this.load();
+      this.#schedule(0);
     })();
   }
 
@@ -100,33 +107,30 @@ export class Spotlight implements Host, SpotlightApi {
       const changed = userId !== this.#user;
       this.#user = userId;
       this.#opts.userId = userId;
+      this.#held = false;
       if (userToken) this.#opts.userToken = userToken;
       if (attributes) {
         this.#opts.attributes = { ...this.#opts.attributes, ...attributes };
         this.track('identify', attributes);
       }
-      if (changed || attributes) { this.#removeAll(); void this.load(); }
+      if (changed || attributes || !this.#config) {
+        if (this.#config) this.#removeAll();
+        this.#schedule(0);
+      }
     })();
   }
 
   track(name: string, properties?: Record<string, unknown>): void {
     this.guard(() => {
       if (!this.#queue || typeof name !== 'string' || !name) return;
-      this.#queue.push({ name: name.slice(0, 64), user_id: this.#user, session_id: this.#sessionId, properties: properties ?? {} });
+      this.#queue.push({ name: name.slice(0, 64), user_id: this.#uid(), session_id: this.#sessionId, properties: properties ?? {} });
       const cfg = this.#config;
       if (!cfg?.enabled) return;
       // Event triggers and checklist items completed by this event.
       for (const t of cfg.tours) {
         if (t.document.trigger?.type === 'event' && t.document.trigger.event === name) this.startTour(t.id, 'event');
       }
-      for (const c of cfg.content) {
-        if (c.document.trigger?.type === 'event' && c.document.trigger.event === name) this.#showOne(c, true);
-      }
-      for (const c of cfg.checklists) {
-        for (const it of c.document.items) {
-          if (it.completed_by.type === 'event' && it.completed_by.event === name) this.#tick(c.id, it.id);
-        }
-      }
+      this.#shelf?.tracked(name);
     })();
   }
 
@@ -144,8 +148,8 @@ export class Spotlight implements Host, SpotlightApi {
     this.guard(() => {
       if (!this.#opts) return;
       const scope = `spotlight:${this.#opts.key.slice(-8)}`;
-      this.#local.remove(`${scope}:anon`);
-      this.#local.remove(`${scope}:config`);
+      this.localKV.remove(`${scope}:anon`);
+      this.localKV.remove(`${scope}:config`);
       this.session.remove(RESUME_KEY);
       const opts = { ...this.#opts, userId: undefined, userToken: undefined, attributes: undefined };
       this.init(opts);
@@ -168,9 +172,16 @@ export class Spotlight implements Host, SpotlightApi {
 
   #ensureRoot(): { host: HTMLElement; root: HTMLElement } {
     if (!this.#shadow) this.#shadow = createRoot();
-    if (!this.#shadow.host.isConnected) document.documentElement.append(this.#shadow.host);
+    if (!this.#shadow.host.isConnected) {
+      document.documentElement.append(this.#shadow.host);
+      adopt(this.#shadow.host);
+    }
+    // Right-to-left pages get mirrored steps and widgets.
+    this.#shadow.root.dir = getComputedStyle(document.body ?? document.documentElement).direction;
     return this.#shadow;
   }
+
+  get options(): InitOptions | null { return this.#opts; }
 
   theme(el: HTMLElement, themeId: string | undefined): void {
     const cfg = this.#config;
@@ -203,18 +214,17 @@ export class Spotlight implements Host, SpotlightApi {
 
   flush(): void { this.#queue?.flushOnHide(); }
 
-  navigate(url: string): void { location.assign(url); }
+  /** Only ever called by a step button the user pressed: the host's router if it gave one. */
+  navigate(url: string): void {
+    const go = this.#opts?.navigate;
+    if (typeof go === 'function') go(url); else location.assign(url);
+  }
 
   tourEnded(run: TourRun, _how: 'completed' | 'dismissed'): void {
-    this.#ended.add(run.id);
-    this.session.set('spotlight:ended', JSON.stringify([...this.#ended]));
+    this.end(run.id);
     if (this.#tour === run) this.#tour = null;
     // A finished tour may tick checklist items.
-    for (const c of this.#config?.checklists ?? []) {
-      for (const it of c.document.items) {
-        if (_how === 'completed' && it.completed_by.type === 'tour' && it.completed_by.tour_id === run.id) this.#tick(c.id, it.id);
-      }
-    }
+    if (_how === 'completed') this.#shelf?.tourDone(run.id);
   }
 
   startTour(id: string, trigger: string): boolean {
@@ -225,8 +235,9 @@ export class Spotlight implements Host, SpotlightApi {
     }
     this.#tour?.remove();
     this.#tour = new TourRun(this, item, trigger);
-    this.#exposed(item);
-    this.#tour.start();
+    this.exposeArm(item);
+    // A tour the user asked for from the SDK's own UI may take them to its first page.
+    this.#tour.start(0, /^(checklist|launcher|content)$/.test(trigger));
     return true;
   }
 
@@ -246,17 +257,33 @@ export class Spotlight implements Host, SpotlightApi {
     try { return new URL(this.#api).origin; } catch { return location.origin; }
   }
 
+  widgets(): Promise<typeof Widgets> { return widgets(this.#api); }
+
   openChecklist(id: string): void {
-    this.#checklists.get(id)?.open();
+    this.#shelf?.open(id);
   }
 
   // ---- internals ----
 
+  #uid(): string {
+    return this.#user ||= this.#anonymousId(`spotlight:${this.#opts?.key.slice(-8)}`);
+  }
+
+  /**
+   * Fetches the config after `ms` (once, however many calls ask meanwhile),
+   * and at most every 250 ms: a host that changes route in a loop gets the
+   * config of where it settles, not a request per change.
+   */
+  #schedule(ms: number): void {
+    clearTimeout(this.#due);
+    this.#due = setTimeout(() => { if (!this.#held) void this.load(); }, Math.max(ms, this.#lastLoad + 250 - Date.now()));
+  }
+
   #anonymousId(scope: string): string {
-    const saved = this.#local.get(`${scope}:anon`);
+    const saved = this.localKV.get(`${scope}:anon`);
     if (saved && /^anon-[0-9a-f-]{36}$/.test(saved)) return saved;
     const id = `anon-${uuidv4()}`;
-    this.#local.set(`${scope}:anon`, id);
+    this.localKV.set(`${scope}:anon`, id);
     return id;
   }
 
@@ -280,7 +307,7 @@ export class Spotlight implements Host, SpotlightApi {
 
   #cached(): Cached[] {
     try {
-      const v: unknown = JSON.parse(this.#local.get(`spotlight:${this.#opts?.key.slice(-8)}:config`) ?? '[]');
+      const v: unknown = JSON.parse(this.localKV.get(`spotlight:${this.#opts?.key.slice(-8)}:config`) ?? '[]');
       return Array.isArray(v) ? (v as Cached[]) : [];
     } catch { return []; }
   }
@@ -289,6 +316,8 @@ export class Spotlight implements Host, SpotlightApi {
   async load(): Promise<void> {
     const opts = this.#opts;
     if (!opts) return;
+    clearTimeout(this.#due);
+    this.#uid();
     const seq = ++this.#loading;
     this.#lastUrl = location.href;
     this.#lastLoad = Date.now();
@@ -313,7 +342,7 @@ export class Spotlight implements Host, SpotlightApi {
         const etag = r.headers.get('ETag');
         if (etag) {
           const next = [{ k, etag, config }, ...cache.filter((c) => c.k !== k)].slice(0, MAX_CACHED);
-          this.#local.set(`spotlight:${opts.key.slice(-8)}:config`, JSON.stringify(next));
+          this.localKV.set(`spotlight:${opts.key.slice(-8)}:config`, JSON.stringify(next));
         }
       } else if (r.status >= 500 || r.status === 429) {
         config = hit?.config ?? null; // the last good config, while the API struggles
@@ -332,23 +361,17 @@ export class Spotlight implements Host, SpotlightApi {
     this.#config = cfg;
     if (!cfg.enabled) { this.#removeAll(); return; }
     if (cfg.user?.id && cfg.user.id !== this.#user && this.#opts?.userId === undefined) this.#user = cfg.user.id;
-    const ids = new Set([...cfg.content, ...cfg.checklists, ...cfg.launchers].map((i) => i.id));
-    for (const [id, rm] of this.#shown) if (!ids.has(id)) { rm(); this.#shown.delete(id); }
-    for (const [id, c] of this.#checklists) if (!ids.has(id)) { c.remove(); this.#checklists.delete(id); }
-    if (cfg.launchers.length || cfg.checklists.length || cfg.content.length) {
+    if (cfg.launchers.length || cfg.checklists.length || cfg.content.length || this.#shelf) {
       widgets(this.#api).then((w) => this.guard(() => {
-        this.#w = w;
-        if (this.#config !== cfg) return;
-        for (const l of cfg.launchers) this.#showLauncher(l);
-        for (const c of cfg.checklists) this.#showChecklist(c);
-        for (const c of cfg.content) if ((c.document.trigger?.type ?? 'page') === 'page') this.#showOne(c, false);
+        if (this.#config === cfg) (this.#shelf ??= new w.Shelf(this)).apply(cfg);
       })(), (e: unknown) => this.warn(String(e)));
     }
     for (const x of cfg.experiments ?? []) {
       if (x.holdout) this.#exposedOnce(x.object_id, x.arm);
     }
-    // A tour that is running stays while it is still delivered (or its next step lives here).
-    if (this.#tour && !cfg.tours.some((t) => t.id === this.#tour?.id)) { this.#tour.remove(); this.#tour = null; }
+    // A tour that is running stays while it is delivered here, or is on its way through pages.
+    const run = this.#tour;
+    if (run && !cfg.tours.some((t) => t.id === run.id) && !run.item.document.steps.some((s) => s.page_url)) { run.remove(); this.#tour = null; }
     if (!this.#tour) this.#autoStart(cfg);
     if (cfg.user?.is_admin && !this.#editor) {
       // The editor chunk is fetched for in-app admins only.
@@ -360,7 +383,7 @@ export class Spotlight implements Host, SpotlightApi {
 
   #autoStart(cfg: Config): void {
     try {
-      this.#ended = new Set(JSON.parse(this.session.get('spotlight:ended') ?? '[]') as string[]);
+      for (const id of JSON.parse(this.session.get('spotlight:ended') ?? '[]') as string[]) this.endedIds.add(id);
     } catch { /* keep */ }
     type Resume = { id: string; step: number; item?: Delivered<Tour> } | null;
     let resume: Resume = null;
@@ -376,64 +399,35 @@ export class Spotlight implements Host, SpotlightApi {
         // Multi-page: the first step from where the user got to that lives on this page.
         at = steps.findIndex((s, i) => i >= p.step_reached! && !!s.page_url && samePath(s.page_url));
       }
-      if (at >= 0 && at < steps.length && !this.#ended.has(t.id)) {
+      if (at >= 0 && at < steps.length && !this.endedIds.has(t.id) && (at > 0 || this.#here(steps[0]!))) {
         this.#tour = new TourRun(this, t, 'resume');
         this.#tour.start(at);
-        if (at === 0) this.#exposed(t);
+        if (at === 0) this.exposeArm(t);
         return;
       }
     }
-    const first = cfg.tours.find((t) => (t.document.trigger?.type ?? 'page') === 'page' && !this.#ended.has(t.id));
+    // Never sends anyone elsewhere: a tour starts on the page of its first step.
+    const first = cfg.tours.find((t) => (t.document.trigger?.type ?? 'page') === 'page' && !t.resume_only && !this.endedIds.has(t.id) && this.#here(t.document.steps?.[0]));
     if (first) this.startTour(first.id, 'page');
   }
 
-  #showOne(c: Delivered<Content>, force: boolean): void {
-    const w = this.#w;
-    if (!w || this.#shown.has(c.id) || (!force && this.#ended.has(c.id))) return;
-    if (c.document.type === 'modal' && (this.#tour || [...this.#shown.keys()].some((id) => this.#config?.content.find((x) => x.id === id)?.document.type === 'modal'))) return;
-    this.#exposed(c);
-    const rm = w.showContent(this, c, () => {
-      this.#shown.delete(c.id);
-      this.#ended.add(c.id);
-      this.session.set('spotlight:ended', JSON.stringify([...this.#ended]));
-    });
-    this.#shown.set(c.id, rm);
+  #here(s: { page_url?: string } | undefined): boolean {
+    return !s?.page_url || samePath(s.page_url);
   }
 
-  #showLauncher(l: Delivered<Launcher>): void {
-    const w = this.#w;
-    if (!w || this.#shown.has(l.id)) return;
-    const titles = (kind: string, id: string) => {
-      const list: Delivered<Tour | Checklist>[] = kind === 'tour' ? this.#config?.tours ?? [] : this.#config?.checklists ?? [];
-      const found = list.find((x) => x.id === id);
-      return found ? ('title' in found.document ? found.document.title : found.document.name) : undefined;
-    };
-    this.#shown.set(l.id, w.showLauncher(this, l, titles));
-  }
-
-  #showChecklist(c: Delivered<Checklist>): void {
-    const w = this.#w;
-    if (!w || this.#checklists.has(c.id) || this.#local.get(`spotlight:cl-hidden:${c.id}`)) return;
-    const done = this.#itemsDone.get(c.id) ?? new Set<string>();
-    this.#itemsDone.set(c.id, done);
-    this.#checklists.set(c.id, w.showChecklist(this, c, this.#config?.progress?.[c.id], done, () => {
-      this.#checklists.delete(c.id);
-      this.#local.set(`spotlight:cl-hidden:${c.id}`, '1');
-    }));
-  }
-
-  #tick(checklistId: string, itemId: string): void {
-    const done = this.#itemsDone.get(checklistId) ?? new Set<string>();
-    this.#itemsDone.set(checklistId, done);
-    if (done.has(itemId)) return;
-    // The server ticks items completed by events and tours itself; this only redraws.
-    done.add(itemId);
-    this.#checklists.get(checklistId)?.refresh();
-  }
-
-  #exposed(item: Delivered<unknown>): void {
+  exposeArm(item: Delivered<unknown>): void {
     if (item.arm) this.#exposedOnce(item.id, item.arm);
   }
+
+  /** Remembers for this session that a tour or announcement ended. */
+  end(id: string): void {
+    this.endedIds.add(id);
+    this.session.set('spotlight:ended', JSON.stringify([...this.endedIds]));
+  }
+
+  get cfg(): Config | null { return this.#config; }
+
+  get touring(): boolean { return !!this.#tour; }
 
   #exposedOnce(objectId: string, arm: string): void {
     const k = `spotlight:exposed:${objectId}`;
@@ -445,8 +439,17 @@ export class Spotlight implements Host, SpotlightApi {
   #listen(): void {
     const onNav = this.guard(() => {
       if (location.href === this.#lastUrl) return;
-      void this.load();
+      this.#lastUrl = location.href;
+      // What belongs to the last page hides at once; the new page's config
+      // follows once the route settles (a router may push several times).
+      this.#tour?.route();
+      this.#schedule(20);
     });
+    // The host's modal dialogs, fullscreen and popovers: the root follows them (see `adopt`).
+    const layer = this.guard(() => { if (this.#shadow) adopt(this.#shadow.host); });
+    const mo = new MutationObserver(layer);
+    mo.observe(document.documentElement, { subtree: true, attributeFilter: ['open'] });
+    this.#teardown.push(() => mo.disconnect());
     // Single-page apps: history changes, no polling.
     const hist = history as History & Record<string, unknown>;
     for (const m of ['pushState', 'replaceState'] as const) {
@@ -466,6 +469,8 @@ export class Spotlight implements Host, SpotlightApi {
     };
     on('popstate', onNav);
     on('hashchange', onNav);
+    on('fullscreenchange', layer, document);
+    on('toggle', (e) => { if (e.target !== this.#shadow?.host) layer(); }, document);
     on('pagehide', () => this.flush());
     on('visibilitychange', () => {
       if (document.visibilityState === 'hidden') this.flush();
@@ -490,10 +495,7 @@ export class Spotlight implements Host, SpotlightApi {
     this.#editor = null;
     this.#tour?.remove();
     this.#tour = null;
-    for (const rm of this.#shown.values()) rm();
-    this.#shown.clear();
-    for (const c of this.#checklists.values()) c.remove();
-    this.#checklists.clear();
+    this.#shelf?.clear();
     this.#shadow?.host.remove();
   }
 

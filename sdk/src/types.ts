@@ -139,6 +139,8 @@ export interface Delivered<T> {
   id: string;
   version: number;
   arm?: string;
+  /** A tour under way that may go on here, not start again. */
+  resume_only?: boolean;
   document: T;
 }
 
@@ -181,6 +183,25 @@ export interface InitOptions {
   debug?: boolean;
   /** In-app admins: show drafts. */
   preview?: boolean;
+  /**
+   * Hold the first config request until `identify()` is called (for apps that
+   * know the user only after their first render); a number gives up waiting
+   * after that many milliseconds and goes on as an anonymous user.
+   */
+  waitForIdentify?: boolean | number;
+  /**
+   * How a step button takes the user to another page of a multi-page tour:
+   * pass the app's router (`(url) => router.push(url)`); default `location.assign`.
+   * The SDK never navigates on its own.
+   */
+  navigate?: (url: string) => void;
+  /**
+   * Space the host's own fixed bars take along each edge, in pixels; banners
+   * and corner widgets stay clear of it. Also read from the CSS variables
+   * `--spotlight-inset-top|right|bottom|left` on `:root`. Fixed host controls
+   * at the edges are also found by themselves.
+   */
+  insets?: Partial<Record<'top' | 'right' | 'bottom' | 'left', number>>;
 }
 
 export type SpotlightEvent =

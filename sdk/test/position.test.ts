@@ -49,3 +49,14 @@ describe('cutoutPath', () => {
     expect(d).toContain('M100 94');
   });
 });
+
+describe('mirror', () => {
+  it('swaps sides and alignments for right-to-left pages', async () => {
+    const { mirror } = await import('../src/core/position');
+    expect(mirror('right')).toBe('left');
+    expect(mirror('bottom-start')).toBe('bottom-end');
+    expect(mirror('left-end')).toBe('right-start');
+    expect(mirror('auto')).toBe('auto');
+    expect(mirror(undefined)).toBeUndefined();
+  });
+});

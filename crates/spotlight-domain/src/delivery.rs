@@ -184,6 +184,31 @@ impl Prepared {
         lives_here(reached) || lives_here(reached + 1)
     }
 
+    /// What the user has on screen and has not finished: a tour started and
+    /// neither completed nor dismissed; an announcement shown in this session
+    /// and not dismissed.
+    fn under_way(&self, p: Option<&Progress>, v: &Viewer<'_>) -> bool {
+        let Some(p) = p.filter(|p| !p.completed && !p.dismissed) else {
+            return false;
+        };
+        match self.doc {
+            Doc::Tour(_) => p.step_reached.is_some(),
+            Doc::Content(_) => v.session_id.is_some() && p.last_session.as_deref() == v.session_id,
+            _ => false,
+        }
+    }
+
+    /// Delivered only because it is under way on one of its pages (its
+    /// frequency would not show it again now): the SDK keeps a running tour or
+    /// a shown announcement through a single-page app's route changes, and
+    /// never starts or shows it afresh.
+    pub fn resume_only(&self, v: &Viewer<'_>) -> bool {
+        let progress = v.progress.get(&self.id);
+        self.under_way(progress, v)
+            && !self.resumes_here(progress, v.page)
+            && !self.frequency_allows(progress, v)
+    }
+
     fn frequency_allows(&self, p: Option<&Progress>, v: &Viewer<'_>) -> bool {
         let Some(p) = p else { return true };
         match &self.frequency {
@@ -239,7 +264,9 @@ pub fn evaluate_by<'p, T>(
                 return false;
             }
             let progress = v.progress.get(&p.id);
-            if !(p.resumes_here(progress, page) || (on_page && p.frequency_allows(progress, v))) {
+            if !(p.resumes_here(progress, page)
+                || (on_page && (p.frequency_allows(progress, v) || p.under_way(progress, v))))
+            {
                 return false;
             }
             if !p.audience.as_ref().is_none_or(|e| e.eval(&subject)) {
@@ -534,6 +561,40 @@ mod tests {
                     false,
                 )
             },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    step_reached: Some(0),
+                    ..Default::default()
+                }),
+                ..case(
+                    "once, under way: goes on (a route change in an SPA)",
+                    json!({}),
+                    true,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    step_reached: Some(0),
+                    ..Default::default()
+                }),
+                url: "https://app.test/elsewhere",
+                ..case(
+                    "once, under way, off its pages",
+                    json!({"pages": [{"match": "exact", "pattern": "/app/1"}]}),
+                    false,
+                )
+            },
+            Case {
+                progress: Some(Progress {
+                    times_shown: 1,
+                    step_reached: Some(2),
+                    completed: true,
+                    ..Default::default()
+                }),
+                ..case("once, completed", json!({}), false)
+            },
         ];
         for c in cases {
             let p = vec![prepared("t1", c.doc)];
@@ -564,6 +625,69 @@ mod tests {
                 c.name
             );
         }
+    }
+
+    #[test]
+    fn resume_only_marks_what_may_go_on_but_not_start() {
+        let attributes = serde_json::Map::new();
+        let events = HashMap::new();
+        let page = PageUrl::parse("https://app.test/app/1");
+        let viewer = |progress: &HashMap<String, Progress>| -> bool {
+            let v = Viewer {
+                attributes: &attributes,
+                event_counts: &events,
+                progress,
+                page: page.as_ref(),
+                locale: None,
+                session_id: None,
+                now_millis: 0,
+            };
+            prepared("t1", json!({})).resume_only(&v)
+        };
+        let with = |p: Progress| HashMap::from([("t1".to_owned(), p)]);
+        assert!(!viewer(&HashMap::new()), "never shown: a fresh start");
+        assert!(viewer(&with(Progress {
+            times_shown: 1,
+            step_reached: Some(1),
+            ..Default::default()
+        })));
+        assert!(!viewer(&with(Progress {
+            times_shown: 1,
+            step_reached: Some(1),
+            dismissed: true,
+            ..Default::default()
+        })));
+
+        // An announcement shown once stays through this session's route changes, no further.
+        let banner: Content =
+            serde_json::from_value(json!({"name": "B", "type": "banner"})).unwrap();
+        let banner = Prepared::new("t1".into(), 1, false, Doc::Content(banner));
+        let shown = with(Progress {
+            times_shown: 1,
+            last_session: Some("s1".into()),
+            ..Default::default()
+        });
+        let delivered = |session| {
+            let v = Viewer {
+                attributes: &attributes,
+                event_counts: &events,
+                progress: &shown,
+                page: page.as_ref(),
+                locale: None,
+                session_id: Some(session),
+                now_millis: 0,
+            };
+            (
+                !evaluate(std::slice::from_ref(&banner), &HashMap::new(), &v).is_empty(),
+                banner.resume_only(&v),
+            )
+        };
+        assert_eq!(delivered("s1"), (true, true), "same session: stays");
+        assert_eq!(
+            delivered("s2"),
+            (false, false),
+            "a new session: once is once"
+        );
     }
 
     #[test]

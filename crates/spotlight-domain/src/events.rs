@@ -649,6 +649,12 @@ pub struct ProgressDelta {
     pub all_items: Option<Vec<String>>,
 }
 
+/// The `rollup_users` object under which a tour step's viewers are kept: the
+/// tour's id, `#`, the step's index (`#` never occurs in an object id).
+pub fn step_viewers_key(object: &str, step: i64) -> String {
+    format!("{object}#{step}")
+}
+
 /// Everything a set of newly accepted events changes, aggregated so the store
 /// writes each row once.
 #[derive(Debug, Clone, Default)]
@@ -741,6 +747,11 @@ impl Effects {
         self.uniques.insert((day, String::new(), u.clone()));
         if !object.is_empty() {
             self.uniques.insert((day, object.to_owned(), u.clone()));
+            // Viewers per step, for funnels counted per person, not per view.
+            if e.kind == Kind::StepViewed && step >= 0 {
+                self.uniques
+                    .insert((day, step_viewers_key(object, step), u.clone()));
+            }
         }
 
         if let Some(id) = &e.object_id {

@@ -91,6 +91,39 @@ impl Store {
         Ok(n(v))
     }
 
+    /// Distinct users in `[from_day, to_day)` of each of `objects` (one query),
+    /// by object id; objects nobody has are left out.
+    pub async fn distinct_users_of(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        from_day: i64,
+        to_day: i64,
+        objects: &[String],
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        if objects.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT object_id, COUNT(DISTINCT user_id) AS n FROM rollup_users \
+             WHERE environment_id = $1 AND tenant_id = $2 AND day >= $3 AND day < $4 \
+             AND object_id IN ({}) GROUP BY object_id",
+            crate::objects::placeholders(5, objects.len())
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(env.to_string())
+            .bind(tenant.to_string())
+            .bind(from_day)
+            .bind(to_day);
+        for o in objects {
+            q = q.bind(o.as_str());
+        }
+        let rows = q.fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("object_id")?, n(r.try_get("n")?))))
+            .collect()
+    }
+
     /// Distinct users per day in `[from_day, to_day)` (of the environment, or one object).
     pub async fn daily_users(
         &self,

@@ -80,7 +80,7 @@ fn object_from_row(r: &sqlx::any::AnyRow) -> Result<ObjectRecord, StoreError> {
     })
 }
 
-fn placeholders(from: usize, n: usize) -> String {
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()

@@ -116,14 +116,15 @@ function TourAnalytics({ tabs }: { tabs: preact.ComponentChildren }) {
           </dl>
           <h2>Funnel</h2>
           <table class="funnel">
-            <thead><tr><th scope="col">Step</th><th scope="col">Viewed</th><th scope="col">Completed</th><th scope="col">Drop-off</th><th scope="col"><span class="sr">Bar</span></th></tr></thead>
+            <thead><tr><th scope="col">Step</th><th scope="col">Viewers</th><th scope="col">Views</th><th scope="col">Completed</th><th scope="col">Drop-off</th><th scope="col"><span class="sr">Bar</span></th></tr></thead>
             <tbody>
               {stats.funnel.map((f) => {
-                const top = Math.max(1, stats.funnel[0]?.views ?? 1);
+                // Drop-off is counted per person: the bar shows viewers, not views.
+                const top = Math.max(1, stats.funnel[0]?.viewers ?? 1);
                 return (
                   <tr key={f.step}>
-                    <td>{f.step + 1}. {f.title ?? ''}</td><td>{f.views}</td><td>{f.completions}</td><td>{(f.drop_off * 100).toFixed(0)} %</td>
-                    <td><meter min={0} max={top} value={f.views} aria-label={`Step ${f.step + 1}: ${f.views} of ${top} viewers`} /></td>
+                    <td>{f.step + 1}. {f.title ?? ''}</td><td>{f.viewers}</td><td>{f.views}</td><td>{f.completions}</td><td>{(f.drop_off * 100).toFixed(0)} %</td>
+                    <td><meter min={0} max={top} value={f.viewers} aria-label={`Step ${f.step + 1}: ${f.viewers} of ${top} viewers`} /></td>
                   </tr>
                 );
               })}

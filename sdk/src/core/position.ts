@@ -69,6 +69,13 @@ export function computePosition(
   return { x: Math.round(x), y: Math.round(y), side, arrow: Math.round(arrow) };
 }
 
+const MIRRORED: Record<string, string> = { left: 'right', right: 'left', start: 'end', end: 'start' };
+
+/** A placement as a right-to-left page reads it: sides and alignments swap. */
+export function mirror(p: Placement | undefined): Placement | undefined {
+  return p?.replace(/left|right|start|end/g, (m) => MIRRORED[m]!) as Placement | undefined;
+}
+
 /** The overlay path: the viewport with one rounded hole (even-odd fill). */
 export function cutoutPath(view: Size, hole: Rect | null, pad = 6, r = 6): string {
   const outer = `M0 0H${view.width}V${view.height}H0Z`;

@@ -128,3 +128,25 @@ export function rectOf(el: Element): DOMRect {
   const f = rectOf(frame);
   return new DOMRect(r.x + f.x + frame.clientLeft, r.y + f.y + frame.clientTop, r.width, r.height);
 }
+
+/**
+ * The part of the element its scrolling or clipping ancestors let through (in
+ * the top document's viewport), or null when nothing of it shows: a step
+ * points at what the user can see, not at a box scrolled out of its container.
+ */
+export function shownRect(el: Element): DOMRect | null {
+  if (!el.isConnected) return null;
+  const r = rectOf(el);
+  let [x0, y0, x1, y1] = [r.left, r.top, r.right, r.bottom];
+  if (el.ownerDocument === document) {
+    for (let p: Element | null = el; (p = p.parentElement ?? ((p.getRootNode() as ShadowRoot).host || null)) && p !== document.body && p !== document.documentElement;) {
+      const s = getComputedStyle(p);
+      if (s.overflowX !== 'visible' || s.overflowY !== 'visible') {
+        const c = p.getBoundingClientRect();
+        [x0, y0, x1, y1] = [Math.max(x0, c.left), Math.max(y0, c.top), Math.min(x1, c.right), Math.min(y1, c.bottom)];
+      }
+      if (s.position === 'fixed') break;
+    }
+  }
+  return x1 - x0 >= 1 && y1 - y0 >= 1 ? new DOMRect(x0, y0, x1 - x0, y1 - y0) : null;
+}

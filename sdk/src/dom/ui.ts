@@ -99,6 +99,31 @@ export function raise(host: HTMLElement): void {
   } catch { /* not connected yet */ }
 }
 
+/**
+ * What the host makes inert or unpainted around the SDK: an open modal
+ * `<dialog>` (everything outside it is inert, the SDK included) or a
+ * fullscreen element (nothing outside it is painted). The root lives inside
+ * the top-most one, so what it shows stays usable, and goes back to `<html>`
+ * when it closes.
+ */
+export function adopt(host: HTMLElement): void {
+  if (!host.isConnected) return;
+  let want: Element = document.fullscreenElement ?? document.documentElement;
+  document.querySelectorAll('dialog[open]').forEach((d) => { if (d.matches(':modal')) want = d; });
+  if (host.parentNode !== want) {
+    // Moving the root drops its focus; give it back where it was.
+    const f = host.shadowRoot?.activeElement as HTMLElement | null;
+    want.append(host);
+    f?.focus({ preventScroll: true });
+  }
+  raise(host);
+}
+
+/** Whether a keyboard event belongs to the SDK: focus is inside what it shows. */
+export function ours(e: Event, host: HTMLElement): boolean {
+  return e.composedPath().includes(host);
+}
+
 export function focusables(root: ParentNode): HTMLElement[] {
   return Array.from(root.querySelectorAll<HTMLElement>('button,[href],input,textarea,select,[tabindex]:not([tabindex="-1"])'))
     .filter((e) => !e.hasAttribute('disabled'));

@@ -362,6 +362,17 @@ fn effects_fold_progress_counts_and_rollups() {
     assert!(fx
         .uniques
         .contains(&(Grain::Day.bucket(t0), TOUR.into(), "u1".into())));
+    let steps: Vec<&str> = fx
+        .uniques
+        .iter()
+        .filter(|(_, o, _)| o.starts_with(&format!("{TOUR}#")))
+        .map(|(_, o, _)| o.as_str())
+        .collect();
+    assert!(!steps.is_empty(), "step viewers are kept per step");
+    assert!(
+        steps.iter().all(|o| o.ends_with("#0") || o.ends_with("#1")),
+        "{steps:?}"
+    );
 }
 
 #[test]

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use spotlight_domain::analytics::{self as stats, Range};
 use spotlight_domain::content::Checklist;
-use spotlight_domain::events::{Grain, SURVEY_ANSWER};
+use spotlight_domain::events::{step_viewers_key, Grain, SURVEY_ANSWER};
 use spotlight_domain::tour::{SurveyKind, Tour};
 use spotlight_domain::{EnvironmentId, ObjectId, ObjectKind, TenantId, Timestamp};
 use spotlight_store::Cell;
@@ -357,10 +357,13 @@ pub async fn overview(
 pub struct FunnelStep {
     step: i64,
     title: Option<String>,
+    /// Times the step was shown (a person who went back to it counts again).
     views: u64,
+    /// People who saw the step.
+    viewers: u64,
     completions: u64,
-    /// Share of the previous step's viewers (of starts, for the first step) who
-    /// did not view this one.
+    /// Share of the previous step's viewers (of the tour's viewers, for the
+    /// first step) who did not see this one: counted per person, not per view.
     drop_off: f64,
 }
 
@@ -425,16 +428,30 @@ pub async fn tour(
             _ => {}
         }
     }
-    let mut previous = starts;
+    let keys: Vec<String> = views
+        .keys()
+        .map(|&step| step_viewers_key(&id, step))
+        .collect();
+    let step_viewers: BTreeMap<String, u64> = state
+        .store
+        .distinct_users_of(s.tenant, s.env, d0, d1, &keys)
+        .await?
+        .into_iter()
+        .collect();
+    let mut previous = viewers;
     let funnel: Vec<FunnelStep> = views
         .into_iter()
         .map(|(step, (viewed, done))| {
+            let people = step_viewers
+                .get(&step_viewers_key(&id, step))
+                .copied()
+                .unwrap_or(0);
             let drop_off = if previous == 0 {
                 0.0
             } else {
-                1.0 - stats::rate(viewed.min(previous), previous)
+                1.0 - stats::rate(people.min(previous), previous)
             };
-            previous = viewed;
+            previous = people;
             FunnelStep {
                 step,
                 title: doc
@@ -442,6 +459,7 @@ pub async fn tour(
                     .and_then(|d| d.steps.get(usize::try_from(step).ok()?))
                     .map(|st| st.title.clone()),
                 views: viewed,
+                viewers: people,
                 completions: done,
                 drop_off,
             }
@@ -469,6 +487,7 @@ pub async fn tour(
                         f.step.to_string(),
                         f.title.clone().unwrap_or_default(),
                         f.views.to_string(),
+                        f.viewers.to_string(),
                         f.completions.to_string(),
                         format!("{:.4}", f.drop_off),
                     ]
@@ -476,7 +495,14 @@ pub async fn tour(
                 .collect();
             csv_response(
                 "tour-funnel",
-                &["step", "title", "views", "completions", "drop_off"],
+                &[
+                    "step",
+                    "title",
+                    "views",
+                    "viewers",
+                    "completions",
+                    "drop_off",
+                ],
                 rows,
             )
         } else {

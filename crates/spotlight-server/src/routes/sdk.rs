@@ -356,6 +356,9 @@ struct DeliveredItem<'a> {
     version: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     arm: Option<&'a str>,
+    /// A tour under way that may go on here but not start again (its frequency).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    resume_only: bool,
     document: &'a RawValue,
 }
 
@@ -720,6 +723,7 @@ pub async fn config(
             id: &item.prepared.id,
             version: item.prepared.version,
             arm,
+            resume_only: item.prepared.resume_only(&viewer),
             document: item.render(locale),
         };
         match item.kind {

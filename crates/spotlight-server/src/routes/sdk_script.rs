@@ -79,10 +79,16 @@ fn serve(a: &'static Asset, headers: &HeaderMap, cache: &'static str) -> Respons
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    // Any site may load the script (its API calls are what origins police).
+    // Any site may load the script (its API calls are what origins police),
+    // also as a module (`import()` of `spotlight.mjs` is a CORS request): the
+    // files are public and fetched without credentials, so `*` discloses nothing.
     h.insert(
         header::HeaderName::from_static("cross-origin-resource-policy"),
         HeaderValue::from_static("cross-origin"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
     );
     resp
 }

@@ -275,9 +275,9 @@ both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
         .starts_with("text/csv"));
     let csv = r.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "step,title,views,completions,drop_off");
+    assert_eq!(lines[0], "step,title,views,viewers,completions,drop_off");
     assert_eq!(lines.len(), 4, "{csv}");
-    assert!(lines[1].starts_with("0,Welcome,4,"), "{csv}");
+    assert!(lines[1].starts_with("0,Welcome,4,4,"), "{csv}");
     let r = app
         .client
         .get(app.url("/v1/admin/analytics/overview?format=csv"))
@@ -328,4 +328,50 @@ both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
     // The other tenant sees none of these events.
     let o = get(&app, other_sk, "/v1/admin/analytics/overview").await;
     assert_eq!(o["events"], 0);
+});
+
+both_stores!(funnel_counts_viewers_not_views, |app: TestApp| async move {
+    // One person who finished every step but went back to see step 2 again:
+    // four views of four steps by one viewer, nobody dropped off.
+    let t = app.tenant("acme", &[]).await;
+    let (pk, sk) = prod(&t);
+    let a = admin(&app, &t);
+    let tour = a
+        .publish(
+            "tours",
+            json!({"name": "Four", "steps": [
+                {"kind": "modal", "title": "1"}, {"kind": "modal", "title": "2"},
+                {"kind": "modal", "title": "3"}, {"kind": "modal", "title": "4"}
+            ]}),
+        )
+        .await;
+    let t0 = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - 3_600_000;
+    let step = |n: i64| json!({"tour_id": tour, "step": n});
+    let mut events = vec![at("tour_started", "solo", t0, json!({"tour_id": tour}))];
+    for (i, n) in [0, 1, 0, 1, 2, 3].into_iter().enumerate() {
+        events.push(at("step_viewed", "solo", t0 + 1 + i as i64, step(n)));
+    }
+    events.push(at(
+        "tour_completed",
+        "solo",
+        t0 + 10,
+        json!({"tour_id": tour}),
+    ));
+    // Someone else saw only the first step.
+    events.push(at("tour_started", "other", t0, json!({"tour_id": tour})));
+    events.push(at("step_viewed", "other", t0 + 1, step(0)));
+    post_ok(&app, pk, &json!({"events": events})).await;
+
+    let s = get(&app, sk, &format!("/v1/admin/analytics/tours/{tour}")).await;
+    let col = |k: &str| -> Vec<f64> {
+        s["funnel"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f[k].as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(col("views"), vec![3.0, 2.0, 1.0, 1.0], "{s}");
+    assert_eq!(col("viewers"), vec![2.0, 1.0, 1.0, 1.0], "{s}");
+    assert_eq!(col("drop_off"), vec![0.0, 0.5, 0.0, 0.0], "{s}");
 });

@@ -59,6 +59,24 @@ async fn the_sdk_script_is_served_short_cached_and_under_its_hash_immutable() {
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "{chunk}");
+        assert_eq!(r.headers()["access-control-allow-origin"], "*", "{chunk}");
+    }
+
+    // Every file may be imported as a module from a tenant's origin (CORS).
+    for file in [
+        "/sdk/v1/spotlight.js",
+        "/sdk/v1/spotlight.mjs",
+        hashed.as_str(),
+    ] {
+        let r = app
+            .client
+            .get(app.url(file))
+            .header("origin", "https://app.tenant.test")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{file}");
+        assert_eq!(r.headers()["access-control-allow-origin"], "*", "{file}");
     }
 
     for missing in [

@@ -1,0 +1,2 @@
+import type { Target } from '../types';
+export declare function fingerprint(el: Element): Target;
