@@ -47,7 +47,7 @@ const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.
 
 /** A step's card: visible, inside the viewport, beside its target, and its buttons on top. */
 async function assertStep(page, title, target) {
-  const card = sl(page).locator('.card.st');
+  const card = sl(page).locator('.card[role="dialog"]');
   await card.getByText(title).waitFor({ timeout: 10_000 });
   await eventually(async () => {
     // What is on screen: the visual viewport (a zoomed-out phone page shows more than 375 CSS px).
@@ -101,78 +101,91 @@ async function pipelineTenant(app) {
   return { admin, tour };
 }
 
-/** The whole walk through a Pipeline app (React or Vue): returns the page. */
+/**
+ * The whole walk through a Pipeline app (React or Vue). Each part checks one
+ * defect of issue #19 (numbered as there); a failing part is recorded and the
+ * walk goes on, so one run names every part that fails.
+ */
 async function walkPipeline(app, userId) {
   const { admin, tour } = await pipelineTenant(app);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const configs = configRequests(page);
+  const failed = [];
+  const part = async (name, fn) => {
+    try { await fn(); } catch (e) { failed.push(`${name}: ${String(e.message).split('\n')[0]}`); }
+  };
   await page.goto(`${app.origin}/`);
   await page.evaluate(() => { window.__sameDocument = true; });
-
-  // 1. The first step, for the signed-in user, after one config request.
-  await assertStep(page, 'Add your first contact', '[data-testid="new-contact"]');
-  assert.deepEqual(configs, [userId], 'one config request, already for the signed-in user');
-  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.endsWith(':anon')).length), 0, 'no throw-away anonymous id');
-
-  // 2. The feed re-mounts its cards: the step follows the new node.
-  const first = await page.locator('[data-testid="new-contact"]').evaluate((e) => { e.dataset.seen = '1'; return true; });
-  assert.ok(first);
-  await eventually(() => page.locator('[data-testid="new-contact"]').evaluate((e) => !e.dataset.seen), 5000, 'the feed to re-render');
-  await assertStep(page, 'Add your first contact', '[data-testid="new-contact"]');
-
-  // 3. The banner pushes the page: the sticky bar's links stay clickable; the
-  //    checklist stays clear of the fixed help button.
   const banner = sl(page).locator('.ban');
-  await banner.getByText('Spring release').waitFor();
-  const bar = await page.locator('header').boundingBox();
-  assert.ok(!overlap(await banner.boundingBox(), bar), 'the banner does not cover the top bar');
-  for (const link of ['header a >> nth=0', 'header a >> nth=1', 'header a >> nth=2', '#invite']) await assertHostClickable(page, link);
-  const checklist = sl(page).locator('.cl');
-  await checklist.waitFor();
-  await eventually(async () => !overlap(await checklist.boundingBox(), await page.locator('.help').boundingBox()), 5000, 'the checklist to clear the help button');
-  await assertHostClickable(page, '.help');
 
-  // 4. Next, then the app's own router link mid-step: the step hides at once and
-  //    the tour goes on at the next route's step, without a reload.
-  await sl(page).getByRole('button', { name: 'Next' }).click();
-  await assertStep(page, 'Bring your team', '#invite');
-  await page.locator('header a', { hasText: 'Contacts' }).click();
-  await assertStep(page, 'Contacts live here', '#add-contact');
-  assert.ok(await page.evaluate(() => window.__sameDocument), 'no reload');
+  await part('#5 one config request, for the identified user', async () => {
+    await assertStep(page, 'Add your first contact', '[data-testid="new-contact"]');
+    assert.deepEqual(configs, [userId], 'one config request, already for the signed-in user');
+    assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.endsWith(':anon')).length), 0, 'no throw-away anonymous id');
+  });
 
-  // 5. Back: the step of /contacts goes, nothing covers the page; Forward: it is back beside its target.
-  await page.goBack();
-  await eventually(async () => (await sl(page).locator('.card.st').count()) === 0 || !(await sl(page).locator('.card.st').isVisible()), 3000, 'the step to hide after Back');
-  assert.equal(new URL(page.url()).pathname, '/');
-  await assertHostClickable(page, '[data-testid="new-contact"]');
-  await assertHostClickable(page, 'header a >> nth=1');
-  await page.goForward();
-  await assertStep(page, 'Contacts live here', '#add-contact');
+  await part('#6 the step follows a re-mounted target', async () => {
+    await page.locator('[data-testid="new-contact"]').evaluate((e) => { e.dataset.seen = '1'; });
+    await eventually(() => page.locator('[data-testid="new-contact"]').evaluate((e) => !e.dataset.seen), 5000, 'the feed to re-render');
+    await assertStep(page, 'Add your first contact', '[data-testid="new-contact"]');
+  });
 
-  // 6. A step inside the host's modal dialog: drawn above it and usable with the mouse.
-  await sl(page).getByRole('button', { name: 'Next' }).click();
-  await page.locator('#invite').click();
-  await assertStep(page, 'Send the invite', '[data-testid="send-invite"]');
-  const next = sl(page).getByRole('button', { name: 'Next' });
-  const at = centre(await next.boundingBox());
-  await page.mouse.click(at.x, at.y);
-  await assertStep(page, 'All set', null);
+  await part('#3 banner and checklist leave the host\'s controls clickable', async () => {
+    await banner.getByText('Spring release').waitFor();
+    assert.ok(!overlap(await banner.boundingBox(), await page.locator('header').boundingBox()), 'the banner does not cover the top bar');
+    for (const link of ['header a >> nth=0', 'header a >> nth=1', 'header a >> nth=2', '#invite']) await assertHostClickable(page, link);
+    const checklist = sl(page).locator('.cl');
+    await checklist.waitFor();
+    await eventually(async () => !overlap(await checklist.boundingBox(), await page.locator('.help').boundingBox()), 5000, 'the checklist to clear the help button');
+    await assertHostClickable(page, '.help');
+  });
 
-  await sl(page).getByRole('button', { name: 'Done' }).click();
+  await part('#1 a router link mid-step: the tour goes on at the next route\'s step, no reload', async () => {
+    await sl(page).getByRole('button', { name: 'Next' }).click({ timeout: 5000 });
+    await assertStep(page, 'Bring your team', '#invite');
+    await page.locator('header a', { hasText: 'Contacts' }).click();
+    await assertStep(page, 'Contacts live here', '#add-contact');
+    assert.ok(await page.evaluate(() => window.__sameDocument), 'no reload');
+  });
 
-  // 7. Escape in the host's dialog is the host's: the dialog closes, the banner stays.
-  await page.locator('dialog input').click();
-  await page.keyboard.press('Escape');
-  await eventually(() => page.locator('dialog').evaluate((d) => !d.open), 3000, 'the host dialog to close');
-  assert.ok(await banner.isVisible(), 'the banner is still there');
+  await part('#6 Back hides the step and covers nothing; Forward brings it back beside its target', async () => {
+    await page.goBack();
+    await eventually(async () => (await sl(page).locator('.card[role="dialog"]').count()) === 0 || !(await sl(page).locator('.card[role="dialog"]').isVisible()), 3000, 'the step to hide after Back');
+    assert.equal(new URL(page.url()).pathname, '/');
+    await assertHostClickable(page, '[data-testid="new-contact"]');
+    await assertHostClickable(page, 'header a >> nth=1');
+    await page.goForward();
+    await assertStep(page, 'Contacts live here', '#add-contact');
+  });
 
-  const user = await eventually(async () => {
-    const u = await admin.user(userId);
-    return u.progress[tour]?.completed && u;
-  }, 15_000, 'the tour to complete on the server');
-  assert.equal(user.event_counts.step_viewed, 5, 'each step viewed once, Back and Forward included');
-  assert.equal(user.event_counts.content_dismissed, undefined, 'Escape in the host dialog dismissed nothing');
-  assert.deepEqual(await page.evaluate(() => window.__errors), []);
+  await part('#2 a step inside the host\'s modal dialog is usable with the mouse', async () => {
+    await sl(page).getByRole('button', { name: 'Next' }).click({ timeout: 5000 });
+    await page.locator('#invite').click({ timeout: 5000 });
+    await assertStep(page, 'Send the invite', '[data-testid="send-invite"]');
+    const at = centre(await sl(page).getByRole('button', { name: 'Next' }).boundingBox());
+    await page.mouse.click(at.x, at.y);
+    await assertStep(page, 'All set', null);
+    await sl(page).getByRole('button', { name: 'Done' }).click({ timeout: 5000 });
+  });
+
+  await part('#4 Escape in the host\'s dialog is the host\'s', async () => {
+    if (!(await page.locator('dialog').evaluate((d) => d.open))) await page.locator('#invite').click({ timeout: 5000 });
+    await page.locator('dialog input').click({ timeout: 5000 });
+    await page.keyboard.press('Escape');
+    await eventually(() => page.locator('dialog').evaluate((d) => !d.open), 3000, 'the host dialog to close');
+    assert.ok(await banner.isVisible(), 'the banner is still there');
+  });
+
+  await part('events: the tour completes, each step viewed once, nothing dismissed', async () => {
+    const user = await eventually(async () => {
+      const u = await admin.user(userId);
+      return u.progress[tour]?.completed && u;
+    }, 15_000, 'the tour to complete on the server');
+    assert.equal(user.event_counts.step_viewed, 5, 'each step viewed once, Back and Forward included');
+    assert.equal(user.event_counts.content_dismissed, undefined, 'Escape in the host dialog dismissed nothing');
+    assert.deepEqual(await page.evaluate(() => window.__errors), []);
+  });
+  assert.deepEqual(failed, [], 'every part of the walk passes');
   return page;
 }
 
@@ -187,22 +200,33 @@ test('Vue + vue-router (script tag, queued identify): the same walk', async () =
 });
 
 test('a 375×667 touch screen: the step is above and clear of the widgets, tap targets ≥ 44 px', async () => {
-  await pipelineTenant(react);
+  const { admin } = await pipelineTenant(react);
+  // A step by the help button, in the corner where the checklist lives.
+  await admin.publish('tours', {
+    name: 'Help', priority: 10, pages: [{ match: 'exact', pattern: '/settings' }],
+    steps: [{ kind: 'tooltip', title: 'Help is here', target: { selectors: ['.help'] }, placement: 'left' }, { kind: 'modal', title: 'Thanks' }],
+  });
   const ctx = await browser.newContext({ viewport: { width: 375, height: 667 }, hasTouch: true, isMobile: true });
   const page = await ctx.newPage();
   await page.goto(`${react.origin}/`);
+  const failed = [];
   const card = await assertStep(page, 'Add your first contact', '[data-testid="new-contact"]');
-  await sl(page).locator('.cl').waitFor({ state: 'attached' });
   for (const b of await card.getByRole('button').all()) {
     const box = await b.boundingBox();
-    assert.ok(box.height >= 44 && box.width >= 44, `tap target ${box.width}×${box.height}`);
+    if (box.height < 44 || box.width < 44) failed.push(`tap target ${box.width}×${box.height}`);
   }
-  // The checklist never covers the step.
-  const c = await card.boundingBox();
-  const cl = sl(page).locator('.cl');
-  assert.ok(!(await cl.isVisible()) || !overlap(await cl.boundingBox(), c), 'the checklist is clear of the step');
-  await sl(page).getByRole('button', { name: 'Next' }).tap();
-  await assertStep(page, 'Bring your team', null);
+  await sl(page).getByRole('button', { name: 'Close tour' }).tap();
+  await page.goto(`${react.origin}/settings`);
+  try {
+    // #8: the checklist (moved above the help button) would sit on the step's Next button.
+    const help = await assertStep(page, 'Help is here', '.help');
+    const cl = sl(page).locator('.cl');
+    await cl.waitFor({ state: 'attached' });
+    assert.ok(!(await cl.isVisible()) || !overlap(await cl.boundingBox(), await help.boundingBox()), 'the checklist is clear of the step');
+    await sl(page).getByRole('button', { name: 'Next' }).tap();
+    await assertStep(page, 'Thanks', null);
+  } catch (e) { failed.push(`#8 ${String(e.message).split('\n')[0]}`); }
+  assert.deepEqual(failed, []);
   assert.deepEqual(await page.evaluate(() => window.__errors), []);
   await ctx.close();
 });
@@ -223,7 +247,7 @@ test('plain site: a glob page rule never redirects; a step button crosses pages;
   await page.waitForFunction(() => window.spotlight && !Array.isArray(window.spotlight.q));
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(new URL(page.url()).pathname, '/app/settings', 'the SDK did not navigate by itself');
-  assert.equal(await sl(page).locator('.card.st').count(), 0);
+  assert.equal(await sl(page).locator('.card[role="dialog"]').count(), 0);
   await page.locator('header a', { hasText: 'App' }).click();
   await assertStep(page, 'Reports start here', '#app-new');
   await sl(page).getByRole('button', { name: 'Next' }).click();
@@ -241,6 +265,8 @@ test('plain site: a glob page rule never redirects; a step button crosses pages;
   const [c, t] = [await card.boundingBox(), await page.locator('#rtl-target').boundingBox()];
   assert.ok(c.x + c.width <= t.x + 1, `the step opens to the left of its target (${c.x}+${c.width} vs ${t.x})`);
   assert.equal(await sl(page).locator('.r').getAttribute('dir'), 'rtl');
+  // The ESM build imports from the app's origin (CORS), as docs/sdk.md shows.
+  assert.equal(await page.evaluate(async (api) => typeof (await import(`${api}/sdk/v1/spotlight.mjs`)).createSpotlight, server.base), 'function');
   assert.deepEqual(await page.evaluate(() => window.__errors), []);
   await page.close();
 });
@@ -275,7 +301,7 @@ test('bad input: flapping targets, a route change every 50 ms, dialogs toggled m
     history.pushState({}, '', '/');
   });
   await assertStep(page, 'Flapping', '#start-here');
-  assert.equal(await sl(page).locator('.card.st').count(), 1, 'one step on screen, none orphaned');
+  assert.equal(await sl(page).locator('.card[role="dialog"]').count(), 1, 'one step on screen, none orphaned');
   await sl(page).getByRole('button', { name: 'Next' }).click();
   await assertStep(page, 'Second', '#open-dialog');
   assert.ok(configs.length < 20, `config requests stay bounded (${configs.length})`);

@@ -328,8 +328,9 @@ export class TourRun {
             });
           }
         }
-        this.#dodge(r ? [r, ...(b?.isConnected ? [b.getBoundingClientRect()] : [])] : []);
       }
+      // Widgets move on their own (a banner arrives, a host control appears): checked every frame.
+      this.#dodge(r ? [r, ...(b?.isConnected ? [b.getBoundingClientRect()] : [])] : []);
       frame = requestAnimationFrame(place);
     };
     place();

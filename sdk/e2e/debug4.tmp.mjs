@@ -1,0 +1,15 @@
+import { startServer, createTenant, launch, sl } from './harness.mjs';
+import { startApp } from './apps/serve.mjs';
+const server = await startServer(); const browser = await launch(); const app = await startApp('react');
+const admin = await createTenant(server, [app.origin]);
+app.configure({ api: server.base, key: admin.pk });
+await admin.publish('checklists', { name: 'Setup', title: 'Get set up', items: [{ id: 'invite', title: 'Invite a teammate', completed_by: { type: 'event', event: 'invite_sent' } }] });
+await admin.publish('tours', { name: 'Help', priority: 10, pages: [{ match: 'exact', pattern: '/settings' }], steps: [{ kind: 'tooltip', title: 'Help is here', target: { selectors: ['.help'] } }, { kind: 'modal', title: 'Thanks' }] });
+const ctx = await browser.newContext({ viewport: { width: 375, height: 667 }, hasTouch: true, isMobile: true });
+const page = await ctx.newPage();
+await page.goto(app.origin + '/settings');
+await new Promise((r) => setTimeout(r, 3000));
+console.log('card', await sl(page).locator('.card.st').boundingBox(), 'help', await page.locator('.help').boundingBox(), 'cl', await sl(page).locator('.cl').boundingBox());
+console.log(await page.evaluate(() => [innerWidth, innerHeight, visualViewport.width, visualViewport.height, visualViewport.offsetTop, visualViewport.scale]));
+await page.screenshot({ path: '/tmp/m.png' });
+await browser.close(); await app.stop(); await server.stop();
