@@ -9,28 +9,24 @@
 // default the commit before issue #19's work). A small proxy serves each
 // build's files under /sdk/v1/ and forwards /v1/sdk/* to the server, so both
 // take the same path.
-// Usage: (cd sdk && npm ci); cd bench/sdk && npm ci && node host-first-step.mjs [runs, default 30] [--before REV]
-import { spawn, execFileSync } from 'node:child_process';
+// Usage: (cd sdk && npm ci); cd bench/sdk && npm ci && node host-first-step.mjs [runs, default 30] [--before REV] [--app vue|plain]
+import { execFileSync } from 'node:child_process';
 import { createServer, request } from 'node:http';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { repo, startRelease } from './server.mjs';
 
 const argv = process.argv.slice(2);
 const runs = Number(argv.find((a) => /^\d+$/.test(a)) ?? 30);
 const before = argv.includes('--before') ? argv[argv.indexOf('--before') + 1] : '7be722c';
-const repo = new URL('../..', import.meta.url).pathname;
+// The Vue app (renders its target after its bundle runs) or the plain site (target in the HTML).
+const appName = argv.includes('--app') ? argv[argv.indexOf('--app') + 1] : 'vue';
+const target = appName === 'plain' ? '#start-here' : '[data-testid="new-contact"]';
 const { startApp } = await import(join(repo, 'sdk/e2e/apps/serve.mjs'));
-
-execFileSync('cargo', ['build', '--release', '--locked', '-p', 'spotlight-cli'], { cwd: repo, stdio: 'inherit' });
-const bin = join(process.env.CARGO_TARGET_DIR || join(repo, 'target'), 'release', 'spotlight');
-const dir = mkdtempSync(join(tmpdir(), 'spotlight-bench-'));
-const server = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, SPOTLIGHT_LOG: 'warn' } });
-let out = '';
-const api = await new Promise((r) => server.stdout.on('data', (d) => { out += d; const m = out.match(/running at (http:\/\/[\d.:]+)/); if (m && out.includes('operator token')) r(m[1]); }));
-const operator = out.match(/operator token:\s+(\S+)/)[1];
+const server = await startRelease();
+const { api, operator } = server;
 
 /** An SDK build's files by the names the core asks for (chunks by content hash, as the server does). */
 function build(read) {
@@ -71,46 +67,61 @@ async function proxy(files) {
 }
 const proxies = { before: await proxy(builds.before), after: await proxy(builds.after) };
 
-const app = await startApp('vue');
+const app = await startApp(appName);
 const call = async (path, token, body) => (await fetch(api + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
 const t = await call('/v1/operator/tenants', operator, { name: 'bench', allowed_origins: [app.origin] });
 const { publishable_key: pk, secret_key: sk } = t.environments.production;
 const tour = await call('/v1/admin/tours', sk, {
   name: 'First step', frequency: { type: 'every_session' },
-  steps: [{ kind: 'tooltip', title: 'Add your first contact', target: { selectors: ['[data-testid="new-contact"]'] }, backdrop: false }],
+  steps: [{ kind: 'tooltip', title: 'Add your first contact', target: { selectors: [target] }, backdrop: false }],
 });
 await call(`/v1/admin/tours/${tour.id}/publish`, sk, { environment: 'production' });
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic'] });
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 // The first frame in which a step card is in the SDK's shadow root.
-await context.addInitScript(() => {
+// Also when the app itself first showed the step's target (the floor for any SDK).
+await context.addInitScript((target) => {
   const look = () => {
+    if (!window.__target && document.querySelector(target)) window.__target = performance.now();
     const card = document.querySelector('spotlight-root')?.shadowRoot?.querySelector('.card');
     if (card) window.__shown = performance.now(); else requestAnimationFrame(look);
   };
   requestAnimationFrame(look);
-});
+}, target);
 const times = { before: [], after: [] };
 const requests = { before: [], after: [] };
+const phases = { before: [], after: [] };
 for (let i = -2; i < runs; i++) { // two warm-up rounds fill the caches
   for (const v of ['before', 'after']) {
     app.configure({ api: proxies[v].origin, key: pk });
     const p = await context.newPage();
     await p.goto(`${app.origin}/`);
     await p.waitForFunction(() => window.__shown, null, { timeout: 15_000 });
-    const [ms, n] = await p.evaluate(() => [window.__shown, performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/sdk/config')).length]);
-    if (i >= 0) { times[v].push(ms); requests[v].push(n); }
+    const [ms, n, parts] = await p.evaluate(() => {
+      const r = performance.getEntriesByType('resource');
+      const configs = r.filter((e) => e.name.includes('/v1/sdk/config'));
+      const script = r.find((e) => e.name.includes('/sdk/v1/spotlight.js'));
+      return [window.__shown, configs.length, {
+        script: script ? script.responseEnd : NaN,
+        config: configs.length ? configs[configs.length - 1].responseEnd : NaN,
+        target: window.__target ?? NaN,
+      }];
+    });
+    if (i >= 0) { times[v].push(ms); requests[v].push(n); phases[v].push(parts); }
     await p.close();
   }
 }
 await browser.close();
 await app.stop();
 for (const p of Object.values(proxies)) p.close();
-server.kill();
-rmSync(dir, { recursive: true, force: true });
+server.stop();
 const q = (a, f) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(f * s.length))]; };
 for (const v of ['before', 'after']) {
   console.log(`${v.padEnd(6)} (${v === 'before' ? before : 'working tree'}): navigation → first step visible, ${runs} runs: median ${q(times[v], 0.5).toFixed(1)} ms, p95 ${q(times[v], 0.95).toFixed(1)} ms; config requests per load: median ${q(requests[v], 0.5)}`);
+}
+for (const v of ['before', 'after']) {
+  const med = (k) => q(phases[v].map((p) => p[k]).filter((x) => !Number.isNaN(x)), 0.5)?.toFixed(1);
+  console.log(`${v.padEnd(6)} phases (median, ms after navigation start): SDK script loaded ${med('script')}, last config answered ${med('config')}, the app's target in the DOM ${med('target')}`);
 }
 console.log(`after / before (medians): ${(q(times.after, 0.5) / q(times.before, 0.5)).toFixed(2)}`);

@@ -2,22 +2,13 @@
 // Chromium, with a warm cache (the script from the browser cache, the config
 // revalidated by ETag), against a release build of the server.
 // Usage: cd bench/sdk && npm ci && node init-time.mjs [runs, default 30]
-import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { startRelease } from './server.mjs';
 
 const runs = Number(process.argv[2] ?? 30);
-const repo = new URL('../..', import.meta.url).pathname;
-execFileSync('cargo', ['build', '--release', '--locked', '-p', 'spotlight-cli'], { cwd: repo, stdio: 'inherit' });
-const bin = join(process.env.CARGO_TARGET_DIR || join(repo, 'target'), 'release', 'spotlight');
-const dir = mkdtempSync(join(tmpdir(), 'spotlight-bench-'));
-const server = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, SPOTLIGHT_LOG: 'warn' } });
-let out = '';
-const api = await new Promise((r) => server.stdout.on('data', (d) => { out += d; const m = out.match(/running at (http:\/\/[\d.:]+)/); if (m && out.includes('operator token')) r(m[1]); }));
-const operator = out.match(/operator token:\s+(\S+)/)[1];
+const server = await startRelease();
+const { api, operator } = server;
 
 const host = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(page); });
 await new Promise((r) => host.listen(0, '127.0.0.1', r));
@@ -53,8 +44,7 @@ for (let i = -2; i < runs; i++) { // two warm-up loads fill the caches
 }
 await browser.close();
 host.close();
-server.kill();
-rmSync(dir, { recursive: true, force: true });
+server.stop();
 times.sort((a, b) => a - b);
 const q = (f) => times[Math.min(times.length - 1, Math.floor(f * times.length))];
 const med = (k) => { const v = phases.map((p) => p[k]).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)].toFixed(1) : 'n/a'; };

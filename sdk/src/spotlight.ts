@@ -33,7 +33,8 @@ function storage(kind: 'localStorage' | 'sessionStorage'): KV {
 }
 
 const MAX_CACHED = 10;
-interface Cached { k: string; etag: string; config: Config }
+/** The last good config per user, path and locale, for when the API is unreachable. */
+interface Cached { k: string; config: Config }
 
 export class Spotlight implements Host, SpotlightApi {
   #opts: InitOptions | null = null;
@@ -57,6 +58,7 @@ export class Spotlight implements Host, SpotlightApi {
   #lastLoad = 0;
   /** A config fetch is scheduled (so calls made together cause one request). */
   #due: ReturnType<typeof setTimeout> | undefined;
+  #asks = 0;
   /** `waitForIdentify`: no request until the host says who the user is. */
   #held = false;
   #editor: (() => void) | null = null;
@@ -276,7 +278,11 @@ export class Spotlight implements Host, SpotlightApi {
    */
   #schedule(ms: number): void {
     clearTimeout(this.#due);
-    this.#due = setTimeout(() => { if (!this.#held) void this.load(); }, Math.max(ms, this.#lastLoad + 250 - Date.now()));
+    const wait = Math.max(ms, this.#lastLoad + 250 - Date.now());
+    const n = ++this.#asks;
+    const go = () => { if (n === this.#asks && !this.#held) void this.load(); };
+    // Now (after the calls made with this one): a timer waits for the page's first paint.
+    if (wait > 0) this.#due = setTimeout(go, wait); else queueMicrotask(go);
   }
 
   #anonymousId(scope: string): string {
@@ -317,11 +323,15 @@ export class Spotlight implements Host, SpotlightApi {
     const opts = this.#opts;
     if (!opts) return;
     clearTimeout(this.#due);
+    this.#asks++;
     this.#uid();
     const seq = ++this.#loading;
     this.#lastUrl = location.href;
     this.#lastLoad = Date.now();
-    const q = new URLSearchParams({ user_id: this.#user, url: location.href.slice(0, 2000), session_id: this.#sessionId });
+    // A CORS-simple GET, so no preflight round trip comes first: the (public)
+    // key rides in the query and the browser's own cache revalidates by ETag;
+    // only a user token adds a header.
+    const q = new URLSearchParams({ key: opts.key, user_id: this.#user, url: location.href.slice(0, 2000), session_id: this.#sessionId });
     const locale = opts.locale ?? navigator.language;
     if (locale) q.set('locale', locale);
     if (opts.attributes) q.set('attributes', JSON.stringify(opts.attributes));
@@ -332,18 +342,14 @@ export class Spotlight implements Host, SpotlightApi {
     let config: Config | null = null;
     try {
       const r = await fetch(`${this.#api}/v1/sdk/config?${q}`, {
-        headers: hit ? { ...this.#headers(), 'If-None-Match': hit.etag } : this.#headers(),
+        headers: opts.userToken ? { Authorization: `Bearer ${opts.userToken}` } : {},
         credentials: 'omit',
-        cache: 'no-store',
+        cache: 'no-cache',
       });
-      if (r.status === 304 && hit) config = hit.config;
-      else if (r.ok) {
+      if (r.ok) {
         config = (await r.json()) as Config;
-        const etag = r.headers.get('ETag');
-        if (etag) {
-          const next = [{ k, etag, config }, ...cache.filter((c) => c.k !== k)].slice(0, MAX_CACHED);
-          this.localKV.set(`spotlight:${opts.key.slice(-8)}:config`, JSON.stringify(next));
-        }
+        const next = [{ k, config }, ...cache.filter((c) => c.k !== k)].slice(0, MAX_CACHED);
+        this.localKV.set(`spotlight:${opts.key.slice(-8)}:config`, JSON.stringify(next));
       } else if (r.status >= 500 || r.status === 429) {
         config = hit?.config ?? null; // the last good config, while the API struggles
       } else {

@@ -42,7 +42,8 @@ async function bundle(name) {
     : await build({ ...common, entryPoints: { main: join(here, 'vue', 'main.js') }, alias: { vue: 'vue/dist/vue.esm-bundler.js' } });
   const files = new Map();
   for (const f of r.outputFiles) files.set(f.path.slice(f.path.indexOf('/assets/')), f.text);
-  files.set('/assets/app.css', readFileSync(join(here, name, 'app.css'), 'utf8'));
+  // Both Pipeline apps share one look.
+  files.set('/assets/app.css', readFileSync(join(here, 'pipeline.css'), 'utf8'));
   return files;
 }
 
