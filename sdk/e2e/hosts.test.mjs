@@ -231,6 +231,27 @@ test('a 375×667 touch screen: the step is above and clear of the widgets, tap t
   await ctx.close();
 });
 
+test('a target inside a scrolling panel: the step goes when the panel scrolls it out of sight, and comes back', async () => {
+  const admin = await createTenant(server, [react.origin]);
+  react.configure({ api: server.base, key: admin.pk });
+  await admin.publish('tours', {
+    name: 'Archive', pages: [{ match: 'exact', pattern: '/contacts' }],
+    steps: [{ kind: 'tooltip', title: 'Archive old contacts', target: { selectors: ['[data-testid="archive-last"]'] }, backdrop: false }],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${react.origin}/contacts`);
+  // The row is at the end of a 40-row panel: scrolled into view first.
+  const card = await assertStep(page, 'Archive old contacts', '[data-testid="archive-last"]');
+  const panel = page.locator('[data-testid="contact-panel"]');
+  await panel.evaluate((p) => { p.scrollTop = 0; });
+  await eventually(async () => !(await card.isVisible()), 3000, 'the step to hide while its target is scrolled out of the panel');
+  await assertHostClickable(page, '#add-contact');
+  await panel.evaluate((p) => { p.scrollTop = p.scrollHeight; });
+  await assertStep(page, 'Archive old contacts', '[data-testid="archive-last"]');
+  assert.deepEqual(await page.evaluate(() => window.__errors), []);
+  await page.close();
+});
+
 test('plain site: a glob page rule never redirects; a step button crosses pages; right-to-left mirrors', async () => {
   const admin = await createTenant(server, [plain.origin]);
   plain.configure({ api: server.base, key: admin.pk });
