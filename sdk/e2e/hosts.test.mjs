@@ -263,10 +263,18 @@ test('plain site: a glob page rule never redirects; a step button crosses pages;
       { kind: 'tooltip', title: 'Add people', target: { selectors: ['#add-contact'] }, page_url: '/contacts' },
     ],
   });
+  await admin.publish('content', { name: 'Maintenance', type: 'banner', position: 'bottom', title: 'Maintenance tonight', body: '<p>22:00–23:00 UTC</p>' });
+  await admin.publish('checklists', { name: 'Setup', title: 'Get set up', items: [{ id: 'a', title: 'Add a contact', completed_by: { type: 'event', event: 'contact_added' } }] });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(`${plain.origin}/app/settings`);
   await page.waitForFunction(() => window.spotlight && !Array.isArray(window.spotlight.q));
-  await new Promise((r) => setTimeout(r, 1500));
+  // A bottom banner and a checklist: the fixed help button and the sticky bar stay clickable.
+  const banner = sl(page).locator('.ban');
+  await banner.getByText('Maintenance tonight').waitFor();
+  await sl(page).locator('.cl').waitFor();
+  await eventually(async () => !overlap(await banner.boundingBox(), await page.locator('.help').boundingBox()), 5000, 'the banner to clear the help button');
+  for (const c of ['.help', 'header a >> nth=0', '#open-dialog']) await assertHostClickable(page, c);
+  await new Promise((r) => setTimeout(r, 1000));
   assert.equal(new URL(page.url()).pathname, '/app/settings', 'the SDK did not navigate by itself');
   assert.equal(await sl(page).locator('.card[role="dialog"]').count(), 0);
   await page.locator('header a', { hasText: 'App' }).click();

@@ -87,26 +87,34 @@ export function insets(host: Host): Edges {
  * it would still cover (a help button, a chat launcher). Laid out again on
  * resize and every second, for host controls that come later.
  */
+/**
+ * Moves `el` along its edge (`v`, starting `off` px in) until no fixed host
+ * control lies under it, probing on a 20 px grid (a round button misses a
+ * box's corners); `put(off)` places it. Returns the offset it settled on.
+ */
+function clear(el: HTMLElement, v: string, off: number, put: (off: number) => void): number {
+  for (let tries = 0; tries < 3; tries++) {
+    put(off);
+    const r = el.getBoundingClientRect();
+    const grid: [number, number][] = [];
+    for (let x = r.left + 4; x < r.right; x += 20) for (let y = r.top + 4; y < r.bottom; y += 20) grid.push([x, y]);
+    const under = fixedAt(grid);
+    if (!under.length) break;
+    for (const u of under) {
+      const b = u.getBoundingClientRect();
+      off = Math.max(off, v === 'bottom' ? innerHeight - b.top + 8 : b.bottom + 8);
+    }
+  }
+  return off;
+}
+
 function corner(host: Host, el: HTMLElement, position: string | undefined, fallback: string): () => void {
   const [v, hz] = CORNER[position ?? fallback] ?? CORNER[fallback]!;
   const layout = host.guard(() => {
     if (!el.isConnected) return;
     const e = insets(host);
-    let off = e[v as Side];
-    for (let tries = 0; tries < 3; tries++) {
-      el.style.setProperty(v, `calc(${16 + off}px + var(${v === 'bottom' ? '--bb' : '--bt'}, 0px))`);
-      el.style.setProperty(hz, `${16 + e[hz as Side]}px`);
-      // Host controls under it, probed on a 20 px grid (round buttons miss a box's corners).
-      const r = el.getBoundingClientRect();
-      const grid: [number, number][] = [];
-      for (let x = r.left + 4; x < r.right; x += 20) for (let y = r.top + 4; y < r.bottom; y += 20) grid.push([x, y]);
-      const under = fixedAt(grid);
-      if (!under.length) break;
-      for (const u of under) {
-        const b = u.getBoundingClientRect();
-        off = Math.max(off, v === 'bottom' ? innerHeight - b.top - 8 : b.bottom - 8);
-      }
-    }
+    el.style.setProperty(hz, `${16 + e[hz as Side]}px`);
+    clear(el, v, 16 + e[v as Side], (off) => el.style.setProperty(v, `calc(${off}px + var(${v === 'bottom' ? '--bb' : '--bt'}, 0px))`));
   });
   const t = setInterval(layout, 1000);
   addEventListener('resize', layout);
@@ -145,8 +153,9 @@ function banner(host: Host, root: HTMLElement, box: HTMLElement, top: boolean): 
     html.setProperty(prop, `${base + height}px`);
     if (top) scroll();
     else {
-      box.style.setProperty('bottom', `${inset}px`);
-      root.style.setProperty(edge, `${height}px`);
+      // Above the host's fixed controls near the bottom edge too (a help button).
+      const off = clear(box, 'bottom', inset, (o) => box.style.setProperty('bottom', `${o}px`));
+      root.style.setProperty(edge, `${height + off - inset}px`);
     }
   });
   layout();
