@@ -1,7 +1,7 @@
 // Settings: API keys (create, rotate, revoke; a secret is shown once), allowed
 // origins, the tenant kill switch and rate limits. Admins and owners only; the
 // server enforces it whatever the UI shows.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, type Page, type Schemas } from '../api';
 import { Identity } from './Identity';
 
@@ -21,11 +21,18 @@ export function SettingsPage({ canAdmin }: { canAdmin: boolean }) {
   const [kind, setKind] = useState('publishable');
   const [label, setLabel] = useState('');
 
+  // The origins box shows the stored list again only when that list changed:
+  // a reload after another action (a key revoked) must not wipe what is being typed.
+  const storedOrigins = useRef<string | null>(null);
   const load = async () => {
     setKeys((await call<Page<Key>>('GET', '/v1/admin/keys?limit=100')).items);
     const s = await call<Settings>('GET', '/v1/admin/settings');
     setSettings(s);
-    setOrigins(s.allowed_origins.join('\n'));
+    const stored = s.allowed_origins.join('\n');
+    if (stored !== storedOrigins.current) {
+      storedOrigins.current = stored;
+      setOrigins(stored);
+    }
   };
   useEffect(() => { if (canAdmin) load().catch(show); }, []);
   if (!canAdmin) return <p>Settings are for admins and owners of this tenant.</p>;
