@@ -3174,6 +3174,11 @@ export interface components {
             /** @description The published document in the requested locale, without its targeting rules. */
             document: Record<string, never>;
             id: string;
+            /**
+             * @description Present and true for a tour under way (or an announcement shown this session)
+             *     that may stay on screen here but must not start afresh (its frequency).
+             */
+            resume_only?: boolean | null;
             /** Format: int64 */
             version: number;
         };
@@ -16609,6 +16614,8 @@ export interface operations {
             query?: {
                 /** @description End-user attributes as a JSON object (at most 16 KiB, 100 names). */
                 attributes?: string;
+                /** @description The publishable key, instead of the X-Spotlight-Key header (the SDK sends it here so its request needs no CORS preflight). */
+                key?: string;
                 /** @description Language tag (fr, pt-BR); variants fall back to the language, then the default text. */
                 locale?: string;
                 /** @description In-app admins only: evaluate drafts. */

@@ -222,11 +222,11 @@ export class Spotlight implements Host, SpotlightApi {
     if (typeof go === 'function') go(url); else location.assign(url);
   }
 
-  tourEnded(run: TourRun, _how: 'completed' | 'dismissed'): void {
+  tourEnded(run: TourRun, how: 'completed' | 'dismissed'): void {
     this.end(run.id);
     if (this.#tour === run) this.#tour = null;
     // A finished tour may tick checklist items.
-    if (_how === 'completed') this.#shelf?.tourDone(run.id);
+    if (how === 'completed') this.#shelf?.tourDone(run.id);
   }
 
   startTour(id: string, trigger: string): boolean {

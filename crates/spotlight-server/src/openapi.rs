@@ -905,6 +905,7 @@ fn query_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
             "Environment name (default production).",
         )],
         "/v1/sdk/config" => &[
+            ("key", Type::String, "The publishable key, instead of the X-Spotlight-Key header (the SDK sends it here so its request needs no CORS preflight)."),
             ("user_id", Type::String, "The end user's id; omit for a new anonymous user (the answer names the id to keep). Ignored in favour of a verified token's subject."),
             ("url", Type::String, "The page's URL (absolute, or a path)."),
             ("locale", Type::String, "Language tag (fr, pt-BR); variants fall back to the language, then the default text."),

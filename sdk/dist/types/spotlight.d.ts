@@ -35,7 +35,7 @@ export declare class Spotlight implements Host, SpotlightApi {
     flush(): void;
     /** Only ever called by a step button the user pressed: the host's router if it gave one. */
     navigate(url: string): void;
-    tourEnded(run: TourRun, _how: 'completed' | 'dismissed'): void;
+    tourEnded(run: TourRun, how: 'completed' | 'dismissed'): void;
     startTour(id: string, trigger: string): boolean;
     previewing(): boolean;
     setPreview(on: boolean): void;

@@ -800,6 +800,9 @@ pub struct SdkItem {
     id: String,
     version: i64,
     arm: Option<String>,
+    /// Present and true for a tour under way (or an announcement shown this session)
+    /// that may stay on screen here but must not start afresh (its frequency).
+    resume_only: Option<bool>,
     /// The published document in the requested locale, without its targeting rules.
     document: Object,
 }
