@@ -234,16 +234,18 @@ test('a concurrent edit surfaces the 412 as reload-or-overwrite; a viewer gets n
   await page.getByRole('button', { name: 'Overwrite with mine' }).click();
   await page.getByRole('status').getByText('Saved.').waitFor();
 
-  // The owner adds a viewer; the viewer sees tours read-only.
-  const added = await page.evaluate(async () => {
+  // The owner invites a viewer, who joins through the link (choosing a
+  // password) and sees tours read-only.
+  const invited = await page.evaluate(async () => {
     const me = await (await fetch('/v1/auth/me')).json();
     const r = await fetch('/v1/admin/members', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token }, body: JSON.stringify({ email: 'viewer@spotlight.local', role: 'viewer' }) });
     return r.json();
   });
   await page.getByRole('button', { name: 'Log out' }).click();
-  await page.locator('#email').fill('viewer@spotlight.local');
-  await page.locator('#password').fill(added.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.goto(new URL(invited.accept_url, server.base).href);
+  await page.getByRole('heading', { name: 'Join your team on Spotlight' }).waitFor();
+  await page.locator('#password').fill('viewer-password-123');
+  await page.getByRole('button', { name: 'Accept invitation' }).click();
   await page.getByRole('heading', { name: 'Tours' }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'New tour' }).count(), 0);
   await page.getByRole('link', { name: 'Mine' }).click();
@@ -429,13 +431,31 @@ test('webhooks: signed deliveries in the log, a dead endpoint dead-letters, repl
   await page.getByText('None: every delivery got through.').waitFor();
   receiver.close();
 
-  // Members: add an editor (password shown once), change the role, remove.
+  // Members: invite an editor (the link shown once), who joins from another
+  // browser; then change the role, and remove them. A second invitation is
+  // withdrawn.
   await page.getByRole('link', { name: 'Members' }).click();
   await page.getByRole('heading', { name: 'Members' }).waitFor();
   await page.getByRole('textbox', { name: 'E-mail of the new member' }).fill('editor@spotlight.local');
-  await page.getByRole('button', { name: 'Add member' }).click();
-  await page.locator('.secret code').waitFor();
+  await page.getByRole('button', { name: 'Invite' }).click();
+  const link = await page.locator('.secret code').textContent();
+  assert.match(link, /\/app\/accept#/);
   await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('cell', { name: 'editor@spotlight.local' }).waitFor();
+  const invitee = await browser.newContext();
+  const joining = await invitee.newPage();
+  await joining.goto(link);
+  await joining.locator('#password').fill('editor-password-123');
+  await joining.getByRole('button', { name: 'Accept invitation' }).click();
+  await joining.getByRole('heading', { name: 'Tours' }).waitFor();
+  await invitee.close();
+  await page.getByRole('textbox', { name: 'E-mail of the new member' }).fill('later@spotlight.local');
+  await page.getByRole('button', { name: 'Invite' }).click();
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('button', { name: 'Withdraw' }).click();
+  await page.getByRole('status').getByText('Invitation withdrawn.').waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: 'Members' }).waitFor();
   await page.getByRole('combobox', { name: 'Role of editor@spotlight.local' }).selectOption('viewer');
   await page.getByRole('status').getByText('Role changed.').waitFor();
   await page.screenshot({ path: `${shots}members.png` });

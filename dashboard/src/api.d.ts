@@ -1108,6 +1108,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Invitations waiting for an answer
+         * @description Needs the `owner` role (a secret key acts as `admin`).
+         */
+        get: operations["get_v1_admin_invitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Withdraw a pending invitation
+         * @description Needs the `owner` role (a secret key acts as `admin`).
+         */
+        delete: operations["delete_v1_admin_invitations__id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/keys": {
         parameters: {
             query?: never;
@@ -1438,7 +1478,7 @@ export interface paths {
         get: operations["get_v1_admin_members"];
         put?: never;
         /**
-         * Add a member (a generated password is shown once)
+         * Invite an address with a role: the answer (the same whether or not the address has an account) holds the acceptance token and link, shown once
          * @description Needs the `owner` role (a secret key acts as `admin`).
          */
         post: operations["post_v1_admin_members"];
@@ -2156,6 +2196,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation: sign in as the invited address (or choose a password for a new one); sets the session cookie in the inviting tenant */
+        post: operations["post_v1_auth_invitations_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -2297,17 +2354,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AcceptInvitation: {
+            /**
+             * @description The invited address's password; for an address without an account,
+             *     the password to create it with (at least 12 characters).
+             */
+            password: string;
+            /** @description The token from the invitation link. */
+            token: string;
+        };
         /** Format: uuid */
         AccountId: string;
-        AddedMember: {
-            member: components["schemas"]["MemberView"];
-            /** @description Only when a password was generated for a new account. */
-            password?: string | null;
-        };
         AddMember: {
             email: string;
-            /** @description For a new account; generated (and returned once) when absent. */
-            password?: string | null;
             role: components["schemas"]["Role"];
         };
         /** @description Who is an in-app admin (gets the editor and draft previews). */
@@ -2403,9 +2462,10 @@ export interface components {
         AuditView: {
             action: string;
             actor: string;
-            after?: Record<string, never> | null;
+            after?: unknown;
             at: components["schemas"]["Timestamp"];
-            before?: Record<string, never> | null;
+            /** @description Any JSON value (a changed leaf may be a string, number, list…), or null. */
+            before?: unknown;
             changes: components["schemas"]["Change"][];
             id: components["schemas"]["AuditId"];
             ip: string;
@@ -2441,8 +2501,9 @@ export interface components {
             step: number;
         };
         Change: {
-            after?: Record<string, never> | null;
-            before?: Record<string, never> | null;
+            after?: unknown;
+            /** @description Any JSON value (a changed leaf may be a string, number, list…), or null. */
+            before?: unknown;
             path: string;
         };
         ChangeRole: {
@@ -2778,6 +2839,35 @@ export interface components {
             /** @description Events refused, each with its position and reason. */
             rejected: components["schemas"]["Rejection"][];
         };
+        /** Format: uuid */
+        InvitationId: string;
+        /** @description A page; pass next_cursor as ?cursor= for the next one (null: no more). */
+        InvitationPage: {
+            items: components["schemas"]["InvitationView"][];
+            next_cursor?: string | null;
+        };
+        InvitationView: {
+            created_at: components["schemas"]["Timestamp"];
+            email: string;
+            expires_at: components["schemas"]["Timestamp"];
+            id: components["schemas"]["InvitationId"];
+            invited_by: string;
+            role: components["schemas"]["Role"];
+        };
+        /**
+         * @description The answer to an invitation: the same whether or not the address already
+         *     has an account (nothing about accounts is looked up).
+         */
+        Invited: {
+            /**
+             * @description The dashboard page that accepts it (the token in its fragment, which
+             *     browsers never send to a server). Relative unless `public_url` is set.
+             */
+            accept_url: string;
+            invitation: components["schemas"]["InvitationView"];
+            /** @description Shown once: whoever holds it can accept the invitation. */
+            token: string;
+        };
         /** @description What clicking the item does. */
         ItemAction: {
             tour_id: string;
@@ -3091,7 +3181,7 @@ export interface components {
             name: string;
             object_id?: string | null;
             occurred_at: components["schemas"]["Timestamp"];
-            properties: Record<string, never>;
+            properties: unknown;
             /** Format: int64 */
             step?: number | null;
         };
@@ -3280,7 +3370,7 @@ export interface components {
         SurveyKind: "nps" | "stars" | "scale" | "single_choice" | "multiple_choice" | "text";
         SurveyResponse: {
             /** @description A number (NPS, stars, scale), a list of choices, or text. */
-            answer: Record<string, never>;
+            answer: unknown;
             at: components["schemas"]["Timestamp"];
             event_id: string;
             question?: string | null;
@@ -3566,6 +3656,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_metrics: {
@@ -3586,6 +3685,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3620,6 +3728,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_readyz: {
@@ -3647,7 +3764,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Error codes: unavailable */
+            /** @description Error codes: unavailable, timeout */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3663,15 +3780,18 @@ export interface operations {
             query?: {
                 /** @description Environment name (default production). */
                 environment?: string;
-                /** @description json (default) or csv. */
+                /** @description `json` (default) or `csv`. */
                 format?: string;
-                /** @description Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to; 48 hours at hourly grain). */
+                /**
+                 * @description Start: RFC 3339, a date (YYYY-MM-DD, UTC) or Unix milliseconds. Default: 30 days
+                 *     before `to` (48 hours at hourly grain).
+                 */
                 from?: string;
-                /** @description day (default) or hour; at most 2000 buckets. */
+                /** @description `day` (default) or `hour`. */
                 grain?: string;
-                /** @description Tours, CSV only: series (default) or funnel. */
+                /** @description CSV of a tour: `series` (default) or `funnel`. */
                 table?: string;
-                /** @description End, exclusive (default now). */
+                /** @description End (exclusive), same forms. Default: now. */
                 to?: string;
             };
             header?: never;
@@ -3691,7 +3811,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChecklistStats"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3711,6 +3831,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3745,6 +3874,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_analytics_content__id: {
@@ -3752,15 +3890,18 @@ export interface operations {
             query?: {
                 /** @description Environment name (default production). */
                 environment?: string;
-                /** @description json (default) or csv. */
+                /** @description `json` (default) or `csv`. */
                 format?: string;
-                /** @description Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to; 48 hours at hourly grain). */
+                /**
+                 * @description Start: RFC 3339, a date (YYYY-MM-DD, UTC) or Unix milliseconds. Default: 30 days
+                 *     before `to` (48 hours at hourly grain).
+                 */
                 from?: string;
-                /** @description day (default) or hour; at most 2000 buckets. */
+                /** @description `day` (default) or `hour`. */
                 grain?: string;
-                /** @description Tours, CSV only: series (default) or funnel. */
+                /** @description CSV of a tour: `series` (default) or `funnel`. */
                 table?: string;
-                /** @description End, exclusive (default now). */
+                /** @description End (exclusive), same forms. Default: now. */
                 to?: string;
             };
             header?: never;
@@ -3780,7 +3921,7 @@ export interface operations {
                     "application/json": components["schemas"]["ContentStats"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3800,6 +3941,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3834,6 +3984,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_analytics_experiments__id: {
@@ -3841,15 +4000,18 @@ export interface operations {
             query?: {
                 /** @description Environment name (default production). */
                 environment?: string;
-                /** @description json (default) or csv. */
+                /** @description `json` (default) or `csv`. */
                 format?: string;
-                /** @description Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to; 48 hours at hourly grain). */
+                /**
+                 * @description Start: RFC 3339, a date (YYYY-MM-DD, UTC) or Unix milliseconds. Default: 30 days
+                 *     before `to` (48 hours at hourly grain).
+                 */
                 from?: string;
-                /** @description day (default) or hour; at most 2000 buckets. */
+                /** @description `day` (default) or `hour`. */
                 grain?: string;
-                /** @description Tours, CSV only: series (default) or funnel. */
+                /** @description CSV of a tour: `series` (default) or `funnel`. */
                 table?: string;
-                /** @description End, exclusive (default now). */
+                /** @description End (exclusive), same forms. Default: now. */
                 to?: string;
             };
             header?: never;
@@ -3869,7 +4031,7 @@ export interface operations {
                     "application/json": components["schemas"]["ExperimentStats"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3889,6 +4051,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3923,6 +4094,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_analytics_overview: {
@@ -3930,15 +4110,18 @@ export interface operations {
             query?: {
                 /** @description Environment name (default production). */
                 environment?: string;
-                /** @description json (default) or csv. */
+                /** @description `json` (default) or `csv`. */
                 format?: string;
-                /** @description Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to; 48 hours at hourly grain). */
+                /**
+                 * @description Start: RFC 3339, a date (YYYY-MM-DD, UTC) or Unix milliseconds. Default: 30 days
+                 *     before `to` (48 hours at hourly grain).
+                 */
                 from?: string;
-                /** @description day (default) or hour; at most 2000 buckets. */
+                /** @description `day` (default) or `hour`. */
                 grain?: string;
-                /** @description Tours, CSV only: series (default) or funnel. */
+                /** @description CSV of a tour: `series` (default) or `funnel`. */
                 table?: string;
-                /** @description End, exclusive (default now). */
+                /** @description End (exclusive), same forms. Default: now. */
                 to?: string;
             };
             header?: never;
@@ -4010,6 +4193,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_analytics_surveys__id: {
@@ -4017,15 +4209,18 @@ export interface operations {
             query?: {
                 /** @description Environment name (default production). */
                 environment?: string;
-                /** @description json (default) or csv. */
+                /** @description `json` (default) or `csv`. */
                 format?: string;
-                /** @description Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to; 48 hours at hourly grain). */
+                /**
+                 * @description Start: RFC 3339, a date (YYYY-MM-DD, UTC) or Unix milliseconds. Default: 30 days
+                 *     before `to` (48 hours at hourly grain).
+                 */
                 from?: string;
-                /** @description day (default) or hour; at most 2000 buckets. */
+                /** @description `day` (default) or `hour`. */
                 grain?: string;
-                /** @description Tours, CSV only: series (default) or funnel. */
+                /** @description CSV of a tour: `series` (default) or `funnel`. */
                 table?: string;
-                /** @description End, exclusive (default now). */
+                /** @description End (exclusive), same forms. Default: now. */
                 to?: string;
             };
             header?: never;
@@ -4045,7 +4240,7 @@ export interface operations {
                     "application/json": components["schemas"]["SurveyStats"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4065,6 +4260,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4099,18 +4303,27 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_analytics_surveys__id__responses: {
         parameters: {
             query?: {
-                /** @description next_cursor of the previous page. */
+                /** @description `next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Environment name (default production). */
                 environment?: string;
-                /** @description json (default) or csv. */
+                /** @description `json` (default) or `csv` (every response in the range, up to 100,000). */
                 format?: string;
-                /** @description Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to). */
+                /** @description Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before `to`). */
                 from?: string;
                 /** @description Page size (default 50, at most 100). */
                 limit?: number;
@@ -4134,7 +4347,7 @@ export interface operations {
                     "application/json": components["schemas"]["SurveyResponses"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4154,6 +4367,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4188,6 +4410,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_analytics_tours__id: {
@@ -4195,15 +4426,18 @@ export interface operations {
             query?: {
                 /** @description Environment name (default production). */
                 environment?: string;
-                /** @description json (default) or csv. */
+                /** @description `json` (default) or `csv`. */
                 format?: string;
-                /** @description Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to; 48 hours at hourly grain). */
+                /**
+                 * @description Start: RFC 3339, a date (YYYY-MM-DD, UTC) or Unix milliseconds. Default: 30 days
+                 *     before `to` (48 hours at hourly grain).
+                 */
                 from?: string;
-                /** @description day (default) or hour; at most 2000 buckets. */
+                /** @description `day` (default) or `hour`. */
                 grain?: string;
-                /** @description Tours, CSV only: series (default) or funnel. */
+                /** @description CSV of a tour: `series` (default) or `funnel`. */
                 table?: string;
-                /** @description End, exclusive (default now). */
+                /** @description End (exclusive), same forms. Default: now. */
                 to?: string;
             };
             header?: never;
@@ -4223,7 +4457,7 @@ export interface operations {
                     "application/json": components["schemas"]["TourStats"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4243,6 +4477,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4277,11 +4520,31 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_audiences: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description `a,b,c`: fetch these (at most 100) in one query. */
+                ids?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+                /** @description Words the name contains (case-insensitive). */
+                q?: string;
+                /** @description `draft`, `published` or `archived`. */
+                status?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4351,6 +4614,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_admin_audiences: {
@@ -4375,7 +4647,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4465,6 +4737,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_audiences__id: {
@@ -4485,6 +4766,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -4532,6 +4822,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     put_v1_admin_audiences__id: {
@@ -4558,7 +4857,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4612,6 +4911,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -4639,6 +4947,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_admin_audiences__id: {
@@ -4659,7 +4976,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4742,6 +5059,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4771,7 +5097,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4854,6 +5180,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4883,7 +5218,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4966,6 +5301,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4999,7 +5343,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5082,6 +5426,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5115,7 +5468,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5198,6 +5551,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5231,7 +5593,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5314,6 +5676,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5347,7 +5718,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5430,6 +5801,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5459,7 +5839,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5542,6 +5922,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5575,7 +5964,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5665,11 +6054,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_audiences__id__versions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -5687,7 +6090,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5707,6 +6110,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5741,6 +6153,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_audiences__id__versions__version: {
@@ -5762,6 +6183,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -5802,6 +6232,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5833,7 +6272,7 @@ export interface operations {
                     "application/json": components["schemas"]["MatchView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5923,11 +6362,39 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_audit: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only this action (`tour.publish`, `settings.update`…). */
+                action?: string;
+                /** @description Only this actor's entries (an e-mail or a key id). */
+                actor?: string;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description `json` (default) or `csv`: an export of every matching entry (up to 10,000). */
+                format?: string;
+                /** @description From (inclusive), RFC 3339. */
+                from?: string;
+                /** @description Page size (default 50, at most 100). */
+                limit?: number;
+                /** @description Only entries about this object. */
+                object_id?: string;
+                /** @description Only entries about this kind of object. */
+                object_kind?: string;
+                /** @description To (exclusive), RFC 3339. */
+                to?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5997,11 +6464,31 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_checklists: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description `a,b,c`: fetch these (at most 100) in one query. */
+                ids?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+                /** @description Words the name contains (case-insensitive). */
+                q?: string;
+                /** @description `draft`, `published` or `archived`. */
+                status?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6071,6 +6558,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_admin_checklists: {
@@ -6095,7 +6591,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6185,6 +6681,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_checklists__id: {
@@ -6205,6 +6710,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -6245,6 +6759,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6278,7 +6801,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6332,6 +6855,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -6359,6 +6891,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_admin_checklists__id: {
@@ -6379,7 +6920,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6462,6 +7003,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6491,7 +7041,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6574,6 +7124,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6603,7 +7162,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6686,6 +7245,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6719,7 +7287,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6802,6 +7370,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6835,7 +7412,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6918,6 +7495,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6951,7 +7537,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7034,6 +7620,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7067,7 +7662,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7150,6 +7745,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7179,7 +7783,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7262,6 +7866,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7295,7 +7908,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7385,11 +7998,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_checklists__id__versions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -7407,7 +8034,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7427,6 +8054,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7461,6 +8097,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_checklists__id__versions__version: {
@@ -7482,6 +8127,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -7529,11 +8183,31 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_content: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description `a,b,c`: fetch these (at most 100) in one query. */
+                ids?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+                /** @description Words the name contains (case-insensitive). */
+                q?: string;
+                /** @description `draft`, `published` or `archived`. */
+                status?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7603,6 +8277,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_admin_content: {
@@ -7627,7 +8310,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7717,6 +8400,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_content__id: {
@@ -7737,6 +8429,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -7784,6 +8485,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     put_v1_admin_content__id: {
@@ -7810,7 +8520,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7864,6 +8574,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -7891,6 +8610,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_admin_content__id: {
@@ -7911,7 +8639,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7994,6 +8722,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8023,7 +8760,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8106,6 +8843,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8135,7 +8881,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8218,6 +8964,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8251,7 +9006,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8334,6 +9089,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8367,7 +9131,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8450,6 +9214,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8483,7 +9256,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8566,6 +9339,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8599,7 +9381,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8682,6 +9464,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8711,7 +9502,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8794,6 +9585,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8827,7 +9627,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8917,11 +9717,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_content__id__versions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -8939,7 +9753,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8959,6 +9773,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8993,6 +9816,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_content__id__versions__version: {
@@ -9014,6 +9846,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -9061,16 +9902,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_dead_letters: {
         parameters: {
             query?: {
-                /** @description next_cursor of the previous page. */
+                /** @description `next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Page size (default 50, at most 100). */
                 limit?: number;
-                /** @description Only this sink's: a webhook id, or nats. */
+                /** @description Only this sink's (a webhook id, or `nats`). */
                 sink?: string;
             };
             header?: never;
@@ -9142,6 +9992,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_dead_letters__id: {
@@ -9162,6 +10021,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeadLetterView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -9209,6 +10077,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_admin_dead_letters__id: {
@@ -9229,7 +10106,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9312,6 +10189,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9341,7 +10227,7 @@ export interface operations {
                     "application/json": components["schemas"]["Settled"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9424,6 +10310,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9455,7 +10350,7 @@ export interface operations {
                     "application/json": components["schemas"]["Settled"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9538,6 +10433,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9569,7 +10473,7 @@ export interface operations {
                     "application/json": components["schemas"]["Settled"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9659,11 +10563,220 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_admin_invitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPage"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_v1_admin_invitations__id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error codes: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_keys: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Only this environment's keys (by name). */
+                environment?: string;
+                /** @description Page size (default 50, at most 100). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -9733,6 +10846,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_admin_keys: {
@@ -9757,7 +10879,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedKey"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9840,6 +10962,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9869,7 +11000,7 @@ export interface operations {
                     "application/json": components["schemas"]["KeyView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9952,6 +11083,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9985,7 +11125,7 @@ export interface operations {
                     "application/json": components["schemas"]["RotatedKey"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10075,11 +11215,31 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_launchers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description `a,b,c`: fetch these (at most 100) in one query. */
+                ids?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+                /** @description Words the name contains (case-insensitive). */
+                q?: string;
+                /** @description `draft`, `published` or `archived`. */
+                status?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -10149,6 +11309,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_admin_launchers: {
@@ -10173,7 +11342,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10263,6 +11432,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_launchers__id: {
@@ -10283,6 +11461,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -10330,6 +11517,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     put_v1_admin_launchers__id: {
@@ -10356,7 +11552,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10410,6 +11606,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -10437,6 +11642,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_admin_launchers__id: {
@@ -10457,7 +11671,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10540,6 +11754,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10569,7 +11792,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10652,6 +11875,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10681,7 +11913,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10764,6 +11996,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10797,7 +12038,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10880,6 +12121,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10913,7 +12163,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10996,6 +12246,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11029,7 +12288,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11112,6 +12371,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11145,7 +12413,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11228,6 +12496,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11257,7 +12534,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11340,6 +12617,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11373,7 +12659,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11463,11 +12749,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_launchers__id__versions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -11485,7 +12785,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11505,6 +12805,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11539,6 +12848,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_launchers__id__versions__version: {
@@ -11560,6 +12878,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -11600,6 +12927,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11672,6 +13008,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_admin_members: {
@@ -11693,10 +13038,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AddedMember"];
+                    "application/json": components["schemas"]["Invited"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11779,6 +13124,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11812,7 +13166,7 @@ export interface operations {
                     "application/json": components["schemas"]["MemberView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11895,6 +13249,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11922,7 +13285,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12005,6 +13368,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12077,6 +13449,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     put_v1_admin_settings: {
@@ -12101,7 +13482,7 @@ export interface operations {
                     "application/json": components["schemas"]["SettingsView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12184,6 +13565,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12215,7 +13605,7 @@ export interface operations {
                     "application/json": components["schemas"]["SettingsView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12305,6 +13695,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_settings_identity_monitor: {
@@ -12312,7 +13711,7 @@ export interface operations {
             query?: {
                 /** @description Environment name (default production). */
                 environment?: string;
-                /** @description How far back (1 to 720 hours, default 24). */
+                /** @description How far back, in hours (1–720, default 24). */
                 hours?: number;
             };
             header?: never;
@@ -12384,11 +13783,31 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_themes: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description `a,b,c`: fetch these (at most 100) in one query. */
+                ids?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+                /** @description Words the name contains (case-insensitive). */
+                q?: string;
+                /** @description `draft`, `published` or `archived`. */
+                status?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -12458,6 +13877,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_admin_themes: {
@@ -12482,7 +13910,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12572,6 +14000,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_themes__id: {
@@ -12592,6 +14029,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -12632,6 +14078,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12665,7 +14120,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12719,6 +14174,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -12746,6 +14210,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_admin_themes__id: {
@@ -12766,7 +14239,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12849,6 +14322,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12878,7 +14360,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12961,6 +14443,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12990,7 +14481,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13073,6 +14564,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13106,7 +14606,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13189,6 +14689,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13222,7 +14731,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13305,6 +14814,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13338,7 +14856,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13421,6 +14939,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13454,7 +14981,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13537,6 +15064,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13566,7 +15102,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13649,6 +15185,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13682,7 +15227,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13772,11 +15317,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_themes__id__versions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -13794,7 +15353,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13814,6 +15373,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13848,6 +15416,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_themes__id__versions__version: {
@@ -13869,6 +15446,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -13916,11 +15502,31 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_tours: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description `a,b,c`: fetch these (at most 100) in one query. */
+                ids?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+                /** @description Words the name contains (case-insensitive). */
+                q?: string;
+                /** @description `draft`, `published` or `archived`. */
+                status?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -13990,6 +15596,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_admin_tours: {
@@ -14014,7 +15629,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14104,6 +15719,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_tours__id: {
@@ -14124,6 +15748,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ObjectView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -14171,6 +15804,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     put_v1_admin_tours__id: {
@@ -14197,7 +15839,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14251,6 +15893,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -14278,6 +15929,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_admin_tours__id: {
@@ -14298,7 +15958,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14381,6 +16041,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14410,7 +16079,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14493,6 +16162,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14522,7 +16200,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14605,6 +16283,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14638,7 +16325,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14721,6 +16408,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14754,7 +16450,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14837,6 +16533,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14870,7 +16575,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14953,6 +16658,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14986,7 +16700,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15069,6 +16783,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15098,7 +16821,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15181,6 +16904,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15214,7 +16946,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15304,11 +17036,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_tours__id__versions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -15326,7 +17072,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15346,6 +17092,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15380,6 +17135,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_tours__id__versions__version: {
@@ -15401,6 +17165,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -15441,6 +17214,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15473,6 +17255,15 @@ export interface operations {
                     "application/json": components["schemas"]["EndUserView"];
                 };
             };
+            /** @description Error codes: bad_request, invalid_query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: unauthenticated */
             401: {
                 headers: {
@@ -15500,6 +17291,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: rate_limited */
             429: {
                 headers: {
@@ -15511,6 +17311,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15592,6 +17401,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     post_v1_admin_webhooks: {
@@ -15616,7 +17434,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedWebhook"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15706,6 +17524,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_webhooks__id: {
@@ -15726,6 +17553,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -15773,6 +17609,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_v1_admin_webhooks__id: {
@@ -15793,7 +17638,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15876,6 +17721,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15909,7 +17763,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15999,11 +17853,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_admin_webhooks__id__deliveries: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 id: string;
@@ -16021,7 +17889,7 @@ export interface operations {
                     "application/json": components["schemas"]["AttemptPage"];
                 };
             };
-            /** @description Error codes: invalid_query */
+            /** @description Error codes: invalid_query, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16041,6 +17909,15 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16068,6 +17945,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16097,7 +17983,7 @@ export interface operations {
                     "application/json": components["schemas"]["RotatedSecret"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16180,6 +18066,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16209,7 +18104,7 @@ export interface operations {
                     "application/json": components["schemas"]["TestResult"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16292,6 +18187,120 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_auth_invitations_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AcceptInvitation"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Error codes: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: invalid_credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16323,7 +18332,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16334,6 +18343,24 @@ export interface operations {
             };
             /** @description Error codes: invalid_credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16361,6 +18388,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16395,8 +18431,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Error codes: csrf_failed */
+            /** @description Error codes: csrf_failed, forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16406,6 +18451,15 @@ export interface operations {
             };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16442,8 +18496,35 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16455,7 +18536,12 @@ export interface operations {
     };
     get_v1_operator_tenants: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -16471,58 +18557,7 @@ export interface operations {
                     "application/json": components["schemas"]["TenantPage"];
                 };
             };
-            /** @description Error codes: unauthenticated */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Error codes: validation_failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Error codes: internal */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    post_v1_operator_tenants: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["CreateTenant"];
-            };
-        };
-        responses: {
-            /** @description Success */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProvisionedTenant"];
-                };
-            };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16558,6 +18593,102 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_operator_tenants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CreateTenant"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProvisionedTenant"];
+                };
+            };
+            /** @description Error codes: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_operator_tenants__id: {
@@ -16578,6 +18709,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TenantView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error codes: unauthenticated */
@@ -16607,6 +18747,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     get_v1_sdk_config: {
@@ -16618,13 +18767,16 @@ export interface operations {
                 key?: string;
                 /** @description Language tag (fr, pt-BR); variants fall back to the language, then the default text. */
                 locale?: string;
-                /** @description In-app admins only: evaluate drafts. */
+                /** @description In-app admins: evaluate drafts instead of published versions. */
                 preview?: boolean;
-                /** @description The SDK's session, for "every session" frequencies. */
+                /** @description The SDK's session id (for "every session" frequencies). */
                 session_id?: string;
-                /** @description The page's URL (absolute, or a path). */
+                /** @description The page's URL (absolute, or a path starting with /). */
                 url?: string;
-                /** @description The end user's id; omit for a new anonymous user (the answer names the id to keep). Ignored in favour of a verified token's subject. */
+                /**
+                 * @description The end user's id; omit for a new anonymous user (the answer names the
+                 *     id to keep). Ignored in favour of a verified token's subject.
+                 */
                 user_id?: string;
             };
             header?: never;
@@ -16696,7 +18848,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Error codes: unavailable */
+            /** @description Error codes: unavailable, timeout */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16729,7 +18881,7 @@ export interface operations {
                     "application/json": components["schemas"]["IngestAnswer"];
                 };
             };
-            /** @description Error codes: invalid_json */
+            /** @description Error codes: invalid_json, bad_request */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16765,6 +18917,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -16792,7 +18953,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Error codes: unavailable */
+            /** @description Error codes: unavailable, timeout */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -16839,8 +19000,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: internal */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -50,6 +50,13 @@ export async function login(email: string, password: string): Promise<Me> {
   return me;
 }
 
+/** Accepts an invitation with the invited address's password (or a new one). */
+export async function acceptInvitation(token: string, password: string): Promise<Me> {
+  const me = await call<Me>('POST', '/v1/auth/invitations/accept', { token, password });
+  csrf = me.csrf_token;
+  return me;
+}
+
 export async function currentUser(): Promise<Me> {
   const me = await call<Me>('GET', '/v1/auth/me');
   csrf = me.csrf_token;

@@ -4,6 +4,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, currentUser, logout, whenSignedOut, type Me } from './api';
 import { Login } from './pages/Login';
+import { Accept } from './pages/Accept';
 import { COLLECTIONS, Objects } from './pages/Objects';
 import { Editor } from './pages/Editor';
 import { Audit } from './pages/Audit';
@@ -75,6 +76,7 @@ function App() {
       setMe(null);
     });
   }, []);
+  if (location.pathname === '/app/accept') return <Accept onSignedIn={(m) => { setMe(m); navigate('/app/tours'); }} />;
   if (me === undefined) return <p class="loading">Loading…</p>;
   // A lost session shows the login here; signing in again returns to the same page
   // (and an edit in progress is still there: editors keep it locally).

@@ -93,8 +93,7 @@ export class Spotlight implements Host, SpotlightApi {
         send: (body, keepalive) => this.#post(body, keepalive),
         beacon: (body) => {
           try {
-            const url = `${this.#api}/v1/sdk/events?key=${encodeURIComponent(this.#opts?.key ?? '')}`;
-            return navigator.sendBeacon?.(url, new Blob([body], { type: 'text/plain' })) ?? false;
+            return navigator.sendBeacon?.(this.#events(), new Blob([body], { type: 'text/plain' })) ?? false;
           } catch { return false; }
         },
       }, this.localKV, `${scope}:queue`);
@@ -299,9 +298,15 @@ export class Spotlight implements Host, SpotlightApi {
     return h;
   }
 
+  // The key rides in the query too: a beacon cannot set headers, and a
+  // preflight (which carries none) is answered only for the key's origins.
+  #events(): string {
+    return `${this.#api}/v1/sdk/events?key=${encodeURIComponent(this.#opts?.key ?? '')}`;
+  }
+
   async #post(body: string, keepalive: boolean): Promise<number> {
     try {
-      const r = await fetch(`${this.#api}${this.#config?.settings?.events_url ?? '/v1/sdk/events'}`, {
+      const r = await fetch(this.#events(), {
         method: 'POST', body, keepalive, credentials: 'omit',
         headers: { ...this.#headers(), 'Content-Type': 'application/json' },
       });

@@ -46,6 +46,12 @@ pub fn check_attributes(map: &Map<String, Value>) -> Result<(), &'static str> {
             "names are 1 to 100 characters; values are strings (up to 1000 characters), numbers, booleans, null, or lists of those",
         );
     }
+    if map
+        .iter()
+        .any(|(k, v)| crate::validation::has_nul(k) || crate::validation::nul_path(v).is_some())
+    {
+        return Err("names and values must not contain the NUL character (U+0000)");
+    }
     Ok(())
 }
 

@@ -265,6 +265,12 @@ fn parse_inner(v: &Value, cx: &ParseContext<'_>) -> Result<Event, Fail> {
     let Value::Object(m) = v else {
         return Err(invalid("an event must be a JSON object"));
     };
+    if let Some(path) = crate::validation::nul_path(v) {
+        return Err(invalid(format!(
+            "{path} {}",
+            crate::validation::NUL_MESSAGE
+        )));
+    }
     if let Some(k) = m.keys().find(|k| !TOP_LEVEL.contains(&k.as_str())) {
         return Err(invalid(format!("unknown field {k}")));
     }
@@ -442,6 +448,45 @@ fn answer(p: &Map<String, Value>) -> Result<Answer, Fail> {
     }
 }
 
+/// Whether an answer is one the question offers: a score on its scale (NPS
+/// 0–10, stars 1–5, a scale between its bounds), one of its choices (one for
+/// a single choice, distinct ones for several), or text for a text question.
+fn check_answer(survey: &crate::tour::Survey, answer: &Answer) -> Result<(), String> {
+    use crate::tour::SurveyKind as K;
+    let range = match survey.kind {
+        K::Nps => Some((0, 10)),
+        K::Stars => Some((1, 5)),
+        K::Scale => Some((
+            i64::from(survey.min.unwrap_or(1)),
+            i64::from(survey.max.unwrap_or(5)),
+        )),
+        _ => None,
+    };
+    match (survey.kind, answer) {
+        (_, Answer::Score(n)) => match range {
+            Some((lo, hi)) if (lo..=hi).contains(n) => Ok(()),
+            Some((lo, hi)) => Err(format!("the score must be {lo} to {hi} (got {n})")),
+            None => Err("this question is not answered with a score".into()),
+        },
+        (K::SingleChoice | K::MultipleChoice, Answer::Choices(picked)) => {
+            if survey.kind == K::SingleChoice && picked.len() != 1 {
+                return Err("this question takes exactly one choice".into());
+            }
+            if let Some(c) = picked.iter().find(|c| !survey.choices.contains(c)) {
+                return Err(format!("{c:?} is not one of the question's choices"));
+            }
+            let distinct: std::collections::HashSet<&String> = picked.iter().collect();
+            if distinct.len() != picked.len() {
+                return Err("a choice is picked at most once".into());
+            }
+            Ok(())
+        }
+        (_, Answer::Choices(_)) => Err("this question is not answered with choices".into()),
+        (K::Text, Answer::Text(_)) => Ok(()),
+        (_, Answer::Text(_)) => Err("this question is not answered with text".into()),
+    }
+}
+
 /// What an environment publishes, as far as events refer to it.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
@@ -464,6 +509,8 @@ struct Entry {
     steps: usize,
     items: Vec<String>,
     arms: Vec<String>,
+    /// A tour's survey questions, by step (`None`: not a survey step).
+    surveys: Vec<Option<crate::tour::Survey>>,
 }
 
 impl Catalog {
@@ -475,6 +522,11 @@ impl Catalog {
             vec![],
             tour.experiment.as_ref(),
         );
+        if tour.steps.iter().any(|s| s.survey.is_some()) {
+            if let Some(entry) = self.objects.get_mut(id) {
+                entry.surveys = tour.steps.iter().map(|s| s.survey.clone()).collect();
+            }
+        }
     }
 
     pub fn add_content(&mut self, id: &str, experiment: Option<&Experiment>) {
@@ -525,6 +577,7 @@ impl Catalog {
                 steps,
                 items,
                 arms,
+                surveys: Vec::new(),
             },
         );
     }
@@ -563,6 +616,16 @@ impl Catalog {
                     format!("step {step} is past the tour's {} steps", entry.steps),
                 ));
             }
+        }
+        if let (Some(answer), Some(step)) = (&e.answer, e.step) {
+            let survey = entry.surveys.get(step as usize).and_then(Option::as_ref);
+            let Some(survey) = survey else {
+                return Err((
+                    "invalid_answer",
+                    format!("step {step} of {id} asks no survey question"),
+                ));
+            };
+            check_answer(survey, answer).map_err(|m| ("invalid_answer", m))?;
         }
         if let Some(item) = &e.item_id {
             if !entry.items.contains(item) {

@@ -50,6 +50,7 @@ id_type!(EnvironmentId);
 id_type!(KeyId);
 id_type!(AccountId);
 id_type!(SessionId);
+id_type!(InvitationId);
 id_type!(ObjectId);
 id_type!(AuditId);
 id_type!(WebhookId);

@@ -174,9 +174,25 @@ fn check_identity(e: &mut ValidationErrors, path: &str, iv: &IdentityVerificatio
             "HS256 needs one or two secrets",
         ),
         VerificationMethod::Jwks { url } => {
-            let local = url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost");
-            if !(url.starts_with("https://") || local) || url.len() > 2000 {
-                e.add(format!("{path}.method.url"), "must be an https URL");
+            // Parsed, never matched by prefix (`http://127.0.0.1@evil.test`
+            // names evil.test). The server's outbound policy checks it again
+            // for its mode (no plain http, no internal address in production).
+            let parsed = url::Url::parse(url).ok().filter(|u| {
+                u.username().is_empty()
+                    && u.password().is_none()
+                    && match (u.scheme(), u.host()) {
+                        ("https", Some(_)) => true,
+                        ("http", Some(url::Host::Domain(d))) => d == "localhost",
+                        ("http", Some(url::Host::Ipv4(ip))) => ip.is_loopback(),
+                        ("http", Some(url::Host::Ipv6(ip))) => ip.is_loopback(),
+                        _ => false,
+                    }
+            });
+            if parsed.is_none() || url.len() > 2000 {
+                e.add(
+                    format!("{path}.method.url"),
+                    "must be an https URL (plain http only to a loopback host)",
+                );
             }
         }
         VerificationMethod::PublicKey { pem, .. } => {

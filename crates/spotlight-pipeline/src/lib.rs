@@ -4,6 +4,7 @@
 //! [`signature`], NATS JetStream), retrying with backoff behind a per-sink
 //! circuit breaker, and [`retention`] removes what is past its keeping time.
 
+pub mod outbound;
 pub mod relay;
 pub mod retention;
 pub mod signature;

@@ -34,6 +34,8 @@ pub struct RelayConfig {
     pub breaker_cooldown: Duration,
     /// How often to look for due deliveries when nobody wakes us.
     pub poll: Duration,
+    /// Where webhooks may be sent.
+    pub outbound: Arc<crate::outbound::OutboundPolicy>,
 }
 
 impl Default for RelayConfig {
@@ -47,6 +49,7 @@ impl Default for RelayConfig {
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(30),
             poll: Duration::from_millis(250),
+            outbound: Arc::default(),
         }
     }
 }
@@ -149,8 +152,8 @@ impl Relay {
     ) -> Result<Relay, String> {
         Ok(Relay {
             store,
+            webhooks: WebhookSink::new(&config.outbound)?,
             config,
-            webhooks: WebhookSink::new()?,
             nats,
             open_secret,
             observer,

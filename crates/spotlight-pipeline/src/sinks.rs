@@ -2,7 +2,9 @@
 //! (published with the delivery id as `Nats-Msg-Id`, so a retried publish is
 //! dropped by the stream's duplicate window).
 
+use crate::outbound::OutboundPolicy;
 use crate::signature;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How one attempt went.
@@ -33,24 +35,28 @@ pub struct Outgoing<'a> {
     pub body: &'a str,
 }
 
-/// Posts deliveries to webhook endpoints.
+/// Posts deliveries to webhook endpoints, only where the outbound policy
+/// lets it connect ([`OutboundPolicy`]).
 #[derive(Clone)]
 pub struct WebhookSink {
     client: reqwest::Client,
+    policy: Arc<OutboundPolicy>,
 }
 
 impl WebhookSink {
-    pub fn new() -> Result<WebhookSink, String> {
-        let client = reqwest::Client::builder()
-            .timeout(WEBHOOK_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            // A redirect would send the signed body somewhere nobody configured.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Spotlight-Webhooks/", env!("CARGO_PKG_VERSION")))
+    pub fn new(policy: &Arc<OutboundPolicy>) -> Result<WebhookSink, String> {
+        let client = policy
+            .client(
+                WEBHOOK_TIMEOUT,
+                concat!("Spotlight-Webhooks/", env!("CARGO_PKG_VERSION")),
+            )
             .pool_max_idle_per_host(8)
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(WebhookSink { client })
+        Ok(WebhookSink {
+            client,
+            policy: policy.clone(),
+        })
     }
 
     /// One POST. 2xx is delivered; anything else (or no answer) failed.
@@ -68,6 +74,17 @@ impl WebhookSink {
             body,
         } = *out;
         let started = Instant::now();
+        // Saved URLs were checked then; the policy (or the URL's literal
+        // address, which no resolver sees) is checked again now.
+        if let Err(refused) = self.policy.check_url(url) {
+            return (
+                Attempt::Failed {
+                    status: None,
+                    error: format!("refused by the outbound policy: {refused}"),
+                },
+                started.elapsed(),
+            );
+        }
         let result = self
             .client
             .post(url)
@@ -108,6 +125,10 @@ impl WebhookSink {
 }
 
 fn describe(e: reqwest::Error) -> String {
+    // A name that resolved only to refused addresses: say so.
+    if let Some(r) = crate::outbound::refusal_in(&e) {
+        return format!("refused by the outbound policy: {r}");
+    }
     if e.is_timeout() {
         "timed out".to_owned()
     } else if e.is_connect() {

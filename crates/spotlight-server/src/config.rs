@@ -97,6 +97,9 @@ pub struct Config {
     pub retention: Retention,
     /// `/readyz` answers 503 while more deliveries than this wait.
     pub outbox_ready_threshold: u64,
+    /// Internal ranges that webhooks and JWKS fetches may reach in production
+    /// (CIDRs; none by default: see `spotlight_pipeline::outbound`).
+    pub outbound_allow: Vec<ipnet::IpNet>,
 }
 
 /// How long each kind of data is kept.
@@ -149,6 +152,7 @@ struct Raw {
     retention_audit_days: Option<u64>,
     retention_interval_secs: Option<u64>,
     outbox_ready_threshold: Option<u64>,
+    outbound_allow: Option<StringOrList>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,6 +160,20 @@ struct Raw {
 enum StringOrList {
     String(String),
     List(Vec<String>),
+}
+
+/// A list key: a TOML list, or (as environment variables are) comma-separated.
+fn list(value: Option<StringOrList>) -> Vec<String> {
+    match value {
+        None => Vec::new(),
+        Some(StringOrList::List(l)) => l,
+        Some(StringOrList::String(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    }
 }
 
 const KEYS: &[&str] = &[
@@ -195,6 +213,7 @@ const KEYS: &[&str] = &[
     "retention_audit_days",
     "retention_interval_secs",
     "outbox_ready_threshold",
+    "outbound_allow",
 ];
 
 fn figment_error(e: figment::Error, source: &str) -> ConfigError {
@@ -383,11 +402,32 @@ impl Config {
                 "outbox_ready_threshold",
                 self.outbox_ready_threshold.to_string(),
             ),
+            (
+                "outbound_allow",
+                format!(
+                    "[{}]",
+                    self.outbound_allow
+                        .iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
         ];
         for (k, v) in lines {
             let _ = writeln!(out, "{k} = {v}");
         }
         out
+    }
+
+    /// Where webhooks and JWKS fetches may go.
+    pub fn outbound_policy(&self) -> spotlight_pipeline::outbound::OutboundPolicy {
+        use spotlight_pipeline::outbound::OutboundPolicy;
+        if self.is_production() {
+            OutboundPolicy::production(self.outbound_allow.clone())
+        } else {
+            OutboundPolicy::development()
+        }
     }
 
     pub fn mode_str(&self) -> &'static str {
@@ -638,16 +678,7 @@ fn resolve(env: Raw, file: Raw) -> Result<Config, ConfigError> {
         }
     }
 
-    let origins = match env.allowed_origins.or(file.allowed_origins) {
-        None => Vec::new(),
-        Some(StringOrList::List(l)) => l,
-        Some(StringOrList::String(s)) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    };
+    let origins = list(env.allowed_origins.or(file.allowed_origins));
     let allowed_origins = if origins.iter().any(|o| o == "*") {
         if production {
             return Err(ConfigError::new(
@@ -840,6 +871,19 @@ fn resolve(env: Raw, file: Raw) -> Result<Config, ConfigError> {
             u64::from(u32::MAX),
         )?
         .as_secs(),
+        outbound_allow: list(env.outbound_allow.or(file.outbound_allow))
+            .iter()
+            .map(|n| {
+                n.parse::<ipnet::IpNet>()
+                    .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::new(
+                            "outbound_allow",
+                            format!("{n:?} is not an address range like 10.0.0.0/8"),
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
     })
 }
 

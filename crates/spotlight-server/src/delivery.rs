@@ -398,6 +398,7 @@ impl Delivery {
         max_stale: Duration,
         jwks_max_stale: Duration,
         nats: bool,
+        outbound: Arc<spotlight_pipeline::outbound::OutboundPolicy>,
     ) -> Delivery {
         let settings = |fresh: Duration, max_bytes: u64, swr: bool| CacheSettings {
             fresh,
@@ -440,7 +441,7 @@ impl Delivery {
                 cl.clone(),
                 m.clone(),
             ),
-            identity: Identity::new(clock.clone(), metrics.clone(), jwks_max_stale),
+            identity: Identity::new(clock.clone(), metrics.clone(), jwks_max_stale, outbound),
             ingest: crate::ingest::Ingestor::start(
                 store.clone(),
                 metrics.clone(),

@@ -210,10 +210,86 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// `axum::Json` whose rejections come back in our error format.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// `axum::Json` whose rejections come back in our error format, and which
+/// refuses NUL characters anywhere in the body (see [`refuse_nul`]).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for AppJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        if !json_content_type(req.headers()) {
+            return Err(JsonRejection::from(
+                axum::extract::rejection::MissingJsonContentType::default(),
+            )
+            .into());
+        }
+        let bytes = body_bytes(req, state).await?;
+        refuse_nul(&bytes)?;
+        Ok(AppJson(axum::Json::<T>::from_bytes(&bytes)?.0))
+    }
+}
+
+/// `application/json` or a `+json` type, as `axum::Json` asks.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let Some((kind, sub)) = essence.split_once('/') else {
+        return false;
+    };
+    kind == "application" && (sub == "json" || sub.ends_with("+json"))
+}
+
+async fn body_bytes<S: Send + Sync>(
+    req: axum::extract::Request,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
+    use axum::extract::FromRequest;
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
+            } else {
+                ApiError::new(ErrorCode::BadRequest, e.body_text())
+            }
+        })
+}
+
+/// A JSON body can hold the NUL character only as the escape `\u0000`; where
+/// one appears, the body is read as a value to name the field that holds it
+/// (an escaped backslash before `u0000` is no NUL, and passes).
+pub(crate) fn refuse_nul(body: &[u8]) -> Result<(), ApiError> {
+    if !body.windows(6).any(|w| w == b"\\u0000") {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        // Malformed: the typed parse names the problem.
+        return Ok(());
+    };
+    match spotlight_domain::validation::nul_path(&value) {
+        Some(path) => Err(ApiError::field(
+            &path,
+            spotlight_domain::validation::NUL_MESSAGE,
+        )),
+        None => Ok(()),
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
@@ -221,15 +297,83 @@ impl<T: serde::Serialize> IntoResponse for AppJson<T> {
     }
 }
 
-/// `axum::extract::Query` with our error format.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+/// `axum::extract::Query` with our error format; a parameter holding a NUL
+/// character (`%00`) is refused by name.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct AppQuery<T>(pub T);
 
-/// `axum::extract::Path` with our error format.
-#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
+impl<T, S> axum::extract::FromRequestParts<S> for AppQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        refuse_nul_in_query(parts.uri.query())?;
+        let axum::extract::Query(v) =
+            axum::extract::Query::<T>::from_request_parts(parts, state).await?;
+        Ok(AppQuery(v))
+    }
+}
+
+/// A query parameter holding a NUL character (`%00`) is refused by name.
+pub(crate) fn refuse_nul_in_query(query: Option<&str>) -> Result<(), ApiError> {
+    let Some(q) = query.filter(|q| q.contains("%00")) else {
+        return Ok(());
+    };
+    match url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        Some((name, _)) => Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!(
+                "query parameter {} {}",
+                name.replace('\0', "\\u0000"),
+                spotlight_domain::validation::NUL_MESSAGE
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `axum::extract::Path` with our error format; a segment holding a NUL
+/// character (`%00`) is refused by name.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct AppPath<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for AppPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        if parts.uri.path().contains("%00") {
+            if let Ok(raw) = axum::extract::RawPathParams::from_request_parts(parts, state).await {
+                if let Some((name, _)) = raw.iter().find(|(_, v)| v.contains('\0')) {
+                    return Err(ApiError::new(
+                        ErrorCode::BadRequest,
+                        format!(
+                            "path parameter {name} {}",
+                            spotlight_domain::validation::NUL_MESSAGE
+                        ),
+                    ));
+                }
+            }
+        }
+        let axum::extract::Path(v) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(AppPath(v))
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -257,18 +401,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
-                } else {
-                    ApiError::new(ErrorCode::BadRequest, e.body_text())
-                }
-            })?;
+        let bytes = body_bytes(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
         }
+        refuse_nul(&bytes)?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(&mut de) {
             Ok(v) => Ok(OptionalJson(v)),

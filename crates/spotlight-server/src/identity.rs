@@ -13,6 +13,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use spotlight_domain::settings::{IdentityVerification, KeyAlgorithm, VerificationMethod};
 use spotlight_domain::Clock;
+use spotlight_pipeline::outbound::{self, OutboundPolicy};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -98,6 +99,7 @@ impl Weigh for Jwks {
 pub struct Identity {
     jwks: Cached<String, Jwks>,
     http: reqwest::Client,
+    outbound: Arc<OutboundPolicy>,
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
     forced: Mutex<HashMap<String, i64>>,
@@ -112,11 +114,17 @@ pub enum Refusal {
 }
 
 impl Identity {
-    pub fn new(clock: Arc<dyn Clock>, metrics: Arc<Metrics>, jwks_max_stale: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(JWKS_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("spotlight/", env!("CARGO_PKG_VERSION")))
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+        jwks_max_stale: Duration,
+        outbound: Arc<OutboundPolicy>,
+    ) -> Self {
+        let http = outbound
+            .client(
+                JWKS_TIMEOUT,
+                concat!("spotlight/", env!("CARGO_PKG_VERSION")),
+            )
             .build()
             .unwrap_or_default();
         Identity {
@@ -132,6 +140,7 @@ impl Identity {
                 metrics.clone(),
             ),
             http,
+            outbound,
             clock,
             metrics,
             forced: Mutex::new(HashMap::new()),
@@ -154,6 +163,11 @@ impl Identity {
             Err(_) if names_alg_none(token) => return Err(Invalid("algorithm")),
             Err(_) => return Err(Invalid("malformed")),
         };
+        // RFC 7515 §4.1.11: extensions listed as critical must be understood;
+        // this verifier understands none.
+        if header.crit.is_some() {
+            return Err(Invalid("critical_extension"));
+        }
         let (alg, key) = match verifier {
             Verifier::None => return Err(Invalid("not_configured")),
             Verifier::Broken => return Err(Invalid("key_unusable")),
@@ -161,15 +175,16 @@ impl Identity {
                 if header.alg != Algorithm::HS256 {
                     return Err(Invalid("algorithm"));
                 }
-                // Either active secret may have signed it.
-                let mut last = Invalid("signature");
+                // Either active secret may have signed it. Once one has, any
+                // other refusal (expiry, issuer, audience) is the real reason.
                 for k in keys {
                     match self.check(token, Algorithm::HS256, k, iv) {
                         Ok(v) => return Ok(v),
-                        Err(e) => last = e,
+                        Err(Invalid("signature")) => {}
+                        Err(e) => return Err(e),
                     }
                 }
-                return Err(last);
+                return Err(Invalid("signature"));
             }
             Verifier::PublicKey(alg, key) => {
                 if header.alg != *alg {
@@ -244,8 +259,11 @@ impl Identity {
             }
         }
         let subject = match claims.get("sub").and_then(Value::as_str) {
-            Some(s) if !s.is_empty() && s.len() <= 256 => s.to_owned(),
-            _ => return Err(Invalid("missing_subject")),
+            Some(s) if !s.is_empty() && s.len() <= 256 && !s.chars().any(char::is_control) => {
+                s.to_owned()
+            }
+            Some(_) => return Err(Invalid("invalid_subject")),
+            None => return Err(Invalid("missing_subject")),
         };
         Ok(Verified { subject, claims })
     }
@@ -259,7 +277,7 @@ impl Identity {
         let set = self
             .jwks
             .get(url.to_owned(), 0, || {
-                fetch(self.http.clone(), url.to_owned(), self.metrics.clone())
+                fetch(self.fetcher(), url.to_owned(), self.metrics.clone())
             })
             .await
             .map_err(|_| Refusal::KeysUnavailable)?
@@ -271,13 +289,20 @@ impl Identity {
         if !self.may_force(url) {
             return Err(Refusal::Invalid("unknown_kid"));
         }
-        match fetch(self.http.clone(), url.to_owned(), self.metrics.clone()).await {
+        match fetch(self.fetcher(), url.to_owned(), self.metrics.clone()).await {
             Ok(Some(fresh)) => {
                 let key = find(&fresh.set, kid, alg);
                 self.jwks.put(url.to_owned(), 0, fresh).await;
                 key.ok_or(Refusal::Invalid("unknown_kid"))
             }
             _ => Err(Refusal::Invalid("unknown_kid")),
+        }
+    }
+
+    fn fetcher(&self) -> Fetcher {
+        Fetcher {
+            http: self.http.clone(),
+            outbound: self.outbound.clone(),
         }
     }
 
@@ -327,19 +352,32 @@ fn find(set: &JwkSet, kid: Option<&str>, alg: Algorithm) -> Option<DecodingKey> 
 
 /// Downloads a JWKS: three tries with backoff, each bounded by the client's
 /// timeout, the body bounded in size.
-async fn fetch(
+/// What a JWKS download needs: the policy's client, and the policy to check
+/// the URL against before each try (a literal address resolves nowhere).
+struct Fetcher {
     http: reqwest::Client,
+    outbound: Arc<OutboundPolicy>,
+}
+
+async fn fetch(
+    fetcher: Fetcher,
     url: String,
     metrics: Arc<Metrics>,
 ) -> Result<Option<Jwks>, String> {
     let mut delay = Duration::from_millis(200);
     let mut last = String::new();
+    if let Err(refused) = fetcher.outbound.check_url(&url) {
+        Metrics::count(&metrics.jwks_fetches, "error");
+        return Err(format!(
+            "JWKS {url}: refused by the outbound policy: {refused}"
+        ));
+    }
     for attempt in 0..3 {
         if attempt > 0 {
             tokio::time::sleep(delay).await;
             delay *= 2;
         }
-        match fetch_once(&http, &url).await {
+        match fetch_once(&fetcher.http, &url).await {
             Ok(j) => {
                 Metrics::count(&metrics.jwks_fetches, "ok");
                 return Ok(Some(j));
@@ -354,7 +392,14 @@ async fn fetch(
 }
 
 async fn fetch_once(http: &reqwest::Client, url: &str) -> Result<Jwks, String> {
-    let mut resp = http.get(url).send().await.map_err(|e| e.to_string())?;
+    let mut resp = http
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| match outbound::refusal_in(&e) {
+            Some(r) => format!("refused by the outbound policy: {r}"),
+            None => e.without_url().to_string(),
+        })?;
     if !resp.status().is_success() {
         return Err(format!("status {}", resp.status()));
     }

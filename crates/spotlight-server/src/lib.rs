@@ -68,6 +68,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/logout", post(routes::auth::logout))
         .route("/v1/auth/me", get(routes::auth::me))
         .route(
+            "/v1/auth/invitations/accept",
+            post(routes::auth::accept_invitation),
+        )
+        .route("/v1/admin/invitations", get(routes::members::invitations))
+        .route(
+            "/v1/admin/invitations/{id}",
+            axum::routing::delete(routes::members::revoke_invitation),
+        )
+        .route(
             "/v1/operator/tenants",
             post(routes::operator::create_tenant).get(routes::operator::list_tenants),
         )
@@ -202,8 +211,13 @@ pub fn with_pipeline(routes: Router<AppState>, state: AppState) -> Router {
         .fallback(middleware::route_not_found)
         .method_not_allowed_fallback(middleware::method_not_allowed);
     // Layers run outermost-last: security headers wrap everything, then the
-    // request id/span/metrics, then compression, panics, timeouts, body limits.
+    // request id/span/metrics, then compression, panics, timeouts, the body
+    // read whole (and bounded) before any route runs.
     api.layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::read_body,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::timeout,

@@ -100,6 +100,54 @@ pub async fn catch_panic(req: Request, next: Next) -> Response {
     }
 }
 
+/// Reads every request body before its route runs, bounded by the body limit:
+/// a declared `Content-Length` over the limit is refused at once (413, not a
+/// wait for bytes that will not be read), and a route that ignores its body
+/// (`DELETE`, `…/duplicate`, `/healthz`) still leaves the connection clean for
+/// the client's next request. Answers that leave body bytes unread close the
+/// connection.
+pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    use http_body_util::BodyExt;
+    let limit = state.config.body_limit_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok());
+    let too_large = || {
+        let mut r = ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("request body is too large (at most {limit} bytes)"),
+        )
+        .into_response();
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        r
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large();
+    }
+    let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
+    if declared.unwrap_or(0) == 0 && !chunked {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => {
+            let body = axum::body::Body::from(collected.to_bytes());
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => too_large(),
+        Err(_) => {
+            let mut r = ApiError::new(ErrorCode::BadRequest, "the request body could not be read")
+                .into_response();
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            r
+        }
+    }
+}
+
 /// Bounds the time a request may take once its headers are read.
 pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
     match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
@@ -113,15 +161,20 @@ pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) ->
 /// hot path than a layer of their own).
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let https = state.request_is_https(req.headers());
-    let sdk_origin = req
+    let mut req = req;
+    let sdk = req
         .uri()
         .path()
         .starts_with(crate::routes::sdk::PATH_PREFIX)
-        .then(|| req.headers().get(header::ORIGIN).cloned());
+        .then(|| {
+            let grant = crate::routes::sdk::CorsGrant::default();
+            req.extensions_mut().insert(grant.clone());
+            (req.headers().get(header::ORIGIN).cloned(), grant)
+        });
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    if let Some(origin) = sdk_origin {
-        crate::routes::sdk::cors(h, origin);
+    if let Some((origin, grant)) = sdk {
+        crate::routes::sdk::cors(h, origin.filter(|_| grant.granted()));
     }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(

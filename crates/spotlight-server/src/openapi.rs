@@ -603,11 +603,47 @@ fn operations() -> Vec<Op> {
             Post,
             "/v1/admin/members",
             "members",
-            "Add a member (a generated password is shown once)",
+            "Invite an address with a role: the answer (the same whether or not the address has an account) holds the acceptance token and link, shown once",
             Auth::Admin("owner"),
             Some("AddMember"),
-            (201, Some("AddedMember")),
+            (201, Some("Invited")),
             WRITE,
+        ),
+        op(
+            Get,
+            "/v1/admin/invitations",
+            "members",
+            "Invitations waiting for an answer",
+            Auth::Admin("owner"),
+            None,
+            (200, Some("InvitationPage")),
+            READ,
+        ),
+        op(
+            Delete,
+            "/v1/admin/invitations/{id}",
+            "members",
+            "Withdraw a pending invitation",
+            Auth::Admin("owner"),
+            None,
+            (204, None),
+            WRITE,
+        ),
+        op(
+            Post,
+            "/v1/auth/invitations/accept",
+            "auth",
+            "Accept an invitation: sign in as the invited address (or choose a password for a new one); sets the session cookie in the inviting tenant",
+            Auth::None,
+            Some("AcceptInvitation"),
+            (200, Some("Me")),
+            &[
+                E::InvalidJson,
+                E::InvalidCredentials,
+                E::NotFound,
+                E::ValidationFailed,
+                E::RateLimited,
+            ],
         ),
         op(
             Put,
@@ -871,62 +907,82 @@ fn path_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
         .collect()
 }
 
-/// Query parameters of the routes that take them (beyond list paging).
-fn query_params(path: &str) -> Vec<utoipa::openapi::path::Parameter> {
-    let params: &[(&str, Type, &str)] = match path {
-        "/v1/admin/analytics/surveys/{id}/responses" => &[
-            ("environment", Type::String, "Environment name (default production)."),
-            ("from", Type::String, "Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to)."),
-            ("to", Type::String, "End, exclusive (default now)."),
-            ("limit", Type::Integer, "Page size (default 50, at most 100)."),
-            ("cursor", Type::String, "next_cursor of the previous page."),
-            ("format", Type::String, "json (default) or csv."),
-        ],
-        "/v1/admin/settings/identity-monitor" => &[
-            ("environment", Type::String, "Environment name (default production)."),
-            ("hours", Type::Integer, "How far back (1 to 720 hours, default 24)."),
-        ],
-        p if p.starts_with("/v1/admin/analytics/") => &[
-            ("environment", Type::String, "Environment name (default production)."),
-            ("from", Type::String, "Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before to; 48 hours at hourly grain)."),
-            ("to", Type::String, "End, exclusive (default now)."),
-            ("grain", Type::String, "day (default) or hour; at most 2000 buckets."),
-            ("format", Type::String, "json (default) or csv."),
-            ("table", Type::String, "Tours, CSV only: series (default) or funnel."),
-        ],
-        "/v1/admin/dead-letters" => &[
-            ("sink", Type::String, "Only this sink's: a webhook id, or nats."),
-            ("limit", Type::Integer, "Page size (default 50, at most 100)."),
-            ("cursor", Type::String, "next_cursor of the previous page."),
-        ],
-        "/v1/admin/users/{user_id}" => &[(
-            "environment",
-            Type::String,
-            "Environment name (default production).",
-        )],
-        "/v1/sdk/config" => &[
-            ("key", Type::String, "The publishable key, instead of the X-Spotlight-Key header (the SDK sends it here so its request needs no CORS preflight)."),
-            ("user_id", Type::String, "The end user's id; omit for a new anonymous user (the answer names the id to keep). Ignored in favour of a verified token's subject."),
-            ("url", Type::String, "The page's URL (absolute, or a path)."),
-            ("locale", Type::String, "Language tag (fr, pt-BR); variants fall back to the language, then the default text."),
-            ("attributes", Type::String, "End-user attributes as a JSON object (at most 16 KiB, 100 names)."),
-            ("session_id", Type::String, "The SDK's session, for \"every session\" frequencies."),
-            ("preview", Type::Boolean, "In-app admins only: evaluate drafts."),
-        ],
-        _ => &[],
-    };
-    params
+/// Query parameters, from the very structs the routes parse them into
+/// (`utoipa::IntoParams`), so the document cannot drift from the code.
+fn query_params(method: &HttpMethod, path: &str) -> Vec<utoipa::openapi::path::Parameter> {
+    use routes::{admin_keys, analytics, audit, objects, settings, users, webhooks, PageQuery};
+    use utoipa::IntoParams;
+    if *method != HttpMethod::Get {
+        return Vec::new();
+    }
+    let q = || Some(ParameterIn::Query);
+    let kinds: Vec<String> = ObjectKind::ALL
         .iter()
-        .map(|(name, ty, description)| {
-            ParameterBuilder::new()
-                .name(*name)
+        .map(|k| format!("/v1/admin/{}", k.collection()))
+        .collect();
+    match path {
+        "/v1/sdk/config" => {
+            let mut p = vec![ParameterBuilder::new()
+                .name("key")
                 .parameter_in(ParameterIn::Query)
                 .required(utoipa::openapi::Required::False)
-                .description(Some(*description))
-                .schema(Some(ObjectBuilder::new().schema_type(ty.clone())))
-                .build()
-        })
-        .collect()
+                .description(Some("The publishable key, instead of the X-Spotlight-Key header (the SDK sends it here so its request needs no CORS preflight)."))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()];
+            p.extend(routes::sdk::ConfigQuery::into_params(q));
+            p
+        }
+        "/v1/admin/analytics/surveys/{id}/responses" => analytics::ResponsesQuery::into_params(q),
+        p if p.starts_with("/v1/admin/analytics/") => analytics::AnalyticsQuery::into_params(q),
+        "/v1/admin/settings/identity-monitor" => settings::MonitorQuery::into_params(q),
+        "/v1/admin/dead-letters" => webhooks::DeadLetterQuery::into_params(q),
+        "/v1/admin/audit" => audit::AuditQuery::into_params(q),
+        "/v1/admin/keys" => admin_keys::ListKeys::into_params(q),
+        "/v1/admin/users/{user_id}" => users::UserQuery::into_params(q),
+        "/v1/operator/tenants" | "/v1/admin/webhooks/{id}/deliveries" => PageQuery::into_params(q),
+        p if p.ends_with("/{id}/versions") => PageQuery::into_params(q),
+        p if kinds.iter().any(|k| k == p) => objects::ListQuery::into_params(q),
+        _ => Vec::new(),
+    }
+}
+
+/// The errors any operation can meet by its shape, beyond those its row
+/// names: a path (404 for what does not exist, 400 for a NUL), a query (400,
+/// or 422 for a value out of range),
+/// a body (400, 413, 415, 422), credentials (401, 429), a role (403), and the
+/// request timeout every route has (503).
+fn derived_errors(o: &Op, has_path: bool, has_query: bool) -> Vec<ErrorCode> {
+    let mut errors = o.errors.to_vec();
+    if has_path {
+        errors.extend([E::NotFound, E::BadRequest]);
+    }
+    if has_query {
+        errors.extend([E::InvalidQuery, E::ValidationFailed]);
+    }
+    if o.request.is_some() {
+        errors.extend([
+            E::InvalidJson,
+            E::BadRequest,
+            E::PayloadTooLarge,
+            E::UnsupportedMediaType,
+            E::ValidationFailed,
+        ]);
+    }
+    match o.auth {
+        Auth::None => {}
+        Auth::Sdk => errors.extend([E::Unauthenticated, E::OriginNotAllowed, E::RateLimited]),
+        Auth::Operator => errors.push(E::Unauthenticated),
+        Auth::Session | Auth::Admin(_) => {
+            errors.extend([E::Unauthenticated, E::Forbidden, E::RateLimited]);
+            if o.method != HttpMethod::Get {
+                errors.push(E::CsrfFailed);
+            }
+        }
+    }
+    errors.push(E::Timeout);
+    let mut seen = std::collections::HashSet::new();
+    errors.retain(|c| seen.insert(c.as_str()));
+    errors
 }
 
 fn build() -> OpenApi {
@@ -943,10 +999,10 @@ fn build() -> OpenApi {
                     .replace(['/', '{', '}', '-', '.'], "_")
                     .trim_matches('_')
             )));
-        for p in path_params(&o.path)
-            .into_iter()
-            .chain(query_params(&o.path))
-        {
+        let path = path_params(&o.path);
+        let query = query_params(&o.method, &o.path);
+        let errors = derived_errors(&o, !path.is_empty(), !query.is_empty());
+        for p in path.into_iter().chain(query) {
             b = b.parameter(p);
         }
         if let Some(req) = &o.request {
@@ -968,13 +1024,12 @@ fn build() -> OpenApi {
             None => ok,
         };
         b = b.response(o.response.0.to_string(), ok.build());
-        let mut statuses: Vec<u16> = o.errors.iter().map(|c| c.status().as_u16()).collect();
+        let mut statuses: Vec<u16> = errors.iter().map(|c| c.status().as_u16()).collect();
         statuses.push(500);
         statuses.sort_unstable();
         statuses.dedup();
         for status in statuses {
-            let codes: Vec<&str> = o
-                .errors
+            let codes: Vec<&str> = errors
                 .iter()
                 .filter(|c| c.status().as_u16() == status)
                 .map(|c| c.as_str())
@@ -1049,6 +1104,7 @@ fn build() -> OpenApi {
         .schema("DeadLetterPage", page_schema("DeadLetterView"))
         .schema("AuditPage", page_schema("AuditView"))
         .schema("MemberPage", page_schema("MemberView"))
+        .schema("InvitationPage", page_schema("InvitationView"))
         .schema("TenantPage", page_schema("TenantView"))
         .security_scheme(
             "secret_key",
@@ -1123,7 +1179,9 @@ fn build() -> OpenApi {
         routes::settings::SettingsPatch,
         routes::members::MemberView,
         routes::members::AddMember,
-        routes::members::AddedMember,
+        routes::members::Invited,
+        routes::members::InvitationView,
+        routes::auth::AcceptInvitation,
         routes::members::ChangeRole,
         routes::sdk::Ping,
         routes::users::EndUserView,

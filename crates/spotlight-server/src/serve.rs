@@ -94,6 +94,7 @@ async fn start_pipeline(
             .relay_backoff_base
             .saturating_mul(30)
             .min(Duration::from_secs(60)),
+        outbound: Arc::new(config.outbound_policy()),
         ..relay::RelayConfig::default()
     };
     let mut tasks = Vec::new();
@@ -175,6 +176,7 @@ impl Application {
             })
             .set(1);
         let metrics = Arc::new(metrics);
+        let outbound = Arc::new(config.outbound_policy());
         let delivery = Arc::new(crate::delivery::Delivery::new(
             &store,
             clock.clone(),
@@ -182,12 +184,14 @@ impl Application {
             config.cache_max_stale,
             config.jwks_max_stale,
             config.nats_url.is_some(),
+            outbound.clone(),
         ));
         let mut background: Vec<_> = store.listen_for_changes().await?.into_iter().collect();
         background.extend(store.checkpoint_in_background());
         let secrets = Arc::new(crate::secrets::SecretBox::new(&master_key));
         background.extend(start_pipeline(&config, &store, &secrets, &metrics, &delivery).await);
         let state = AppState::new(crate::state::AppStateInner {
+            outbound,
             delivery,
             login_limiter: Arc::new(LoginLimiter::new(
                 config.login_per_ip_per_minute,

@@ -33,6 +33,8 @@ pub struct AppStateInner {
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub clock: Arc<dyn Clock>,
+    /// Where webhooks and JWKS fetches may go.
+    pub outbound: Arc<spotlight_pipeline::outbound::OutboundPolicy>,
     pub login_limiter: Arc<LoginLimiter>,
     /// Encrypts secrets stored at rest (master key).
     pub secrets: Arc<SecretBox>,

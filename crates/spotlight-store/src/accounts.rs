@@ -102,7 +102,7 @@ impl Store {
         password_hash: &str,
     ) -> Result<(), StoreError> {
         let now = self.clock.now().millis();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(password_hash)
             .bind(now)
@@ -128,7 +128,7 @@ impl Store {
         role: Role,
     ) -> Result<(), StoreError> {
         let now = self.clock.now().millis();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         // The tenant must exist: a foreign-key error would be a 500, this is a 404.
         sqlx::query("SELECT id FROM tenants WHERE id = $1")
             .bind(tenant.to_string())
@@ -198,7 +198,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<Member, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let before: Option<String> =
             sqlx::query("SELECT role FROM memberships WHERE tenant_id = $1 AND account_id = $2")
                 .bind(tenant.to_string())
@@ -236,7 +236,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let member = member_tx(&mut tx, tenant, account).await?;
         if member.role == Role::Owner {
             ensure_another_owner(&mut tx, tenant, account).await?;

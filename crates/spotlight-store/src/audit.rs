@@ -63,7 +63,7 @@ pub(crate) async fn insert_audit(
 impl Store {
     /// Records a mutation that has no transaction of its own to join.
     pub async fn record_audit(&self, tenant: TenantId, e: &AuditEntry) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         insert_audit(&mut tx, tenant, e, self.clock.now()).await?;
         tx.commit().await?;
         Ok(())

@@ -75,6 +75,21 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
         ],
     ),
     (
+        "invitations",
+        &[
+            ("id", Text),
+            ("tenant_id", Text),
+            ("email", Text),
+            ("role", Text),
+            ("token_hash", Text),
+            ("invited_by", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+            ("accepted_at", Int),
+            ("revoked_at", Int),
+        ],
+    ),
+    (
         "objects",
         &[
             ("id", Text),
@@ -304,7 +319,7 @@ impl Store {
         });
         writeln!(out, "{header}").map_err(io)?;
         let mut summary = BackupSummary::default();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         if self.backend == crate::Backend::Postgres {
             // One snapshot for every table (SQLite's single writer already gives one).
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -381,7 +396,7 @@ impl Store {
         let mut summary = BackupSummary {
             tables: TABLES.iter().map(|(t, _)| ((*t).to_owned(), 0)).collect(),
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         for (n, line) in lines.enumerate() {
             let line = line.map_err(|e| bad(format!("reading the backup: {e}")))?;
             if line.trim().is_empty() {

@@ -77,6 +77,15 @@ impl StoreError {
             StoreError::Database(
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
             ) => true,
+            // SQLite still busy after its busy timeout (5 s): the store is
+            // overloaded or held by another process — try again, not a bug.
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                let code = db.code();
+                let code = code.as_deref().unwrap_or("");
+                // SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
+                code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)) || code == "55P03"
+                // PostgreSQL: lock_not_available
+            }
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
                 e.code,
                 rusqlite::ErrorCode::DatabaseBusy

@@ -123,7 +123,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<ApiKey, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         ensure_env(&mut tx, tenant, env).await?;
         insert_key(&mut tx, tenant, env, &key, now).await?;
         let created = fetch_key(&mut tx, tenant, key.id).await?;
@@ -180,7 +180,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<(ApiKey, ApiKey), StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let current = fetch_key(&mut tx, tenant, old).await?;
         if !current.is_active(now) || current.kind != new.kind {
             return Err(StoreError::NotFound);
@@ -226,7 +226,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<ApiKey, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let before = fetch_key(&mut tx, tenant, id).await?;
         sqlx::query(
             "UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL",

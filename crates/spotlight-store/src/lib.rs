@@ -12,6 +12,7 @@ mod changes;
 mod delivery;
 mod error;
 mod events;
+mod invitations;
 mod keys;
 mod monitor;
 mod objects;
@@ -29,6 +30,7 @@ pub use changes::{Change, Generations};
 pub use delivery::BundleRow;
 pub use error::StoreError;
 pub use events::{IngestBatch, Ingested, SinkTarget};
+pub use invitations::{Invitation, NewInvitation};
 pub use keys::{ApiKey, AuthKey, NewKey};
 pub use monitor::MonitorTally;
 pub use objects::{ObjectFilter, ObjectRecord, Publication, VersionRecord};
@@ -195,6 +197,18 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         }
+    }
+
+    /// A write transaction. On SQLite it takes the write lock as it begins
+    /// (`BEGIN IMMEDIATE`), waiting its turn behind the busy handler: a
+    /// deferred transaction that read first and then wrote would fail at once
+    /// with "database is locked" whenever another connection (another process,
+    /// such as the CLI) committed in between. PostgreSQL's are plain.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
     }
 
     pub async fn migrate(&self) -> Result<MigrationStatus, StoreError> {

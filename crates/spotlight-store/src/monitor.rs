@@ -24,7 +24,7 @@ impl Store {
         if tallies.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         for t in tallies {
             sqlx::query(
                 "INSERT INTO identity_monitor (environment_id, hour, reason, tenant_id, count) \

@@ -182,7 +182,7 @@ impl Store {
         audit: AuditEntry,
     ) -> Result<ObjectRecord, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO objects (id, tenant_id, kind, name, draft, revision, latest_version, kill_switch, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, 0, 0, $6, $6)",
@@ -338,7 +338,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<ObjectRecord, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let current = fetch(&mut tx, tenant, kind, id).await?;
         if if_revision.is_some_and(|r| r != current.revision) {
             return Err(StoreError::Precondition);
@@ -376,7 +376,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let current = fetch(&mut tx, tenant, kind, id).await?;
         sqlx::query("DELETE FROM objects WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.to_string())
@@ -399,7 +399,7 @@ impl Store {
         audit: AuditEntry,
     ) -> Result<ObjectRecord, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         fetch(&mut tx, tenant, kind, id).await?;
         sqlx::query(
             "UPDATE objects SET archived_at = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4",
@@ -434,7 +434,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<(ObjectRecord, i64), StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         ensure_env(&mut tx, tenant, env).await?;
         let current = fetch(&mut tx, tenant, kind, id).await?;
         if current.archived_at.is_some() {
@@ -496,7 +496,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<ObjectRecord, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         ensure_env(&mut tx, tenant, env).await?;
         let current = fetch(&mut tx, tenant, kind, id).await?;
         if current.archived_at.is_some() {
@@ -530,7 +530,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<ObjectRecord, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let before = fetch(&mut tx, tenant, kind, id).await?;
         sqlx::query("UPDATE objects SET kill_switch = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(i64::from(on))
@@ -574,7 +574,7 @@ impl Store {
         audit: AuditEntry,
     ) -> Result<ObjectRecord, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         fetch(&mut tx, tenant, kind, id).await?;
         sqlx::query(
             "DELETE FROM publications WHERE tenant_id = $1 AND object_id = $2 AND environment_id = $3",

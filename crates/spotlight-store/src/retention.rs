@@ -83,7 +83,7 @@ impl Store {
                 .await?
                 .rows_affected());
         }
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!("{} RETURNING id", what.sql());
         let ids: Vec<String> = query(&sql)
             .fetch_all(&mut *tx)

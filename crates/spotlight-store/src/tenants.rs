@@ -66,7 +66,7 @@ impl Store {
         let now = self.clock.now();
         let origins = serde_json::to_string(&new.allowed_origins)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO tenants (id, name, allowed_origins, settings, created_at, updated_at) \
              VALUES ($1, $2, $3, '{}', $4, $4)",
@@ -147,7 +147,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let json =
             serde_json::to_string(origins).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let done =
             sqlx::query("UPDATE tenants SET allowed_origins = $1, updated_at = $2 WHERE id = $3")
                 .bind(json)
@@ -189,7 +189,7 @@ impl Store {
         let now = self.clock.now();
         let origins_json =
             serde_json::to_string(origins).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query("SELECT settings, allowed_origins FROM tenants WHERE id = $1")
             .bind(tenant.to_string())
             .fetch_optional(&mut *tx)

@@ -145,7 +145,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         for p in batch {
             sqlx::query(
                 "INSERT INTO end_users (environment_id, user_id, tenant_id, attributes, verified, first_seen, last_seen) \
@@ -221,7 +221,7 @@ impl Store {
         counts: &[(&str, u64)],
     ) -> Result<(), StoreError> {
         let now = self.clock.now().millis();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         for (event, n) in counts {
             sqlx::query(
                 "INSERT INTO user_event_counts (environment_id, user_id, event, tenant_id, count, last_at) \

@@ -157,7 +157,7 @@ impl Store {
     ) -> Result<WebhookRecord, StoreError> {
         let now = self.clock.now();
         let id = WebhookId::new_v7();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         ensure_env(&mut tx, tenant, w.environment_id).await?;
         sqlx::query(
             "INSERT INTO webhooks (id, tenant_id, environment_id, url, description, events, enabled, \
@@ -218,7 +218,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<WebhookRecord, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let before = fetch(&mut tx, tenant, id).await?;
         ensure_env(&mut tx, tenant, w.environment_id).await?;
         sqlx::query(
@@ -254,7 +254,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<WebhookRecord, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         fetch(&mut tx, tenant, id).await?;
         sqlx::query(
             "UPDATE webhooks SET previous_secret = secret, previous_until = $1, secret = $2, \
@@ -281,7 +281,7 @@ impl Store {
         mut audit: AuditEntry,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let before = fetch(&mut tx, tenant, id).await?;
         sqlx::query("DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.to_string())
@@ -607,7 +607,7 @@ impl Store {
         audit: &mut AuditEntry,
     ) -> Result<u64, StoreError> {
         let now = self.clock.now();
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin().await?;
         let mut n = 0;
         for id in ids {
             let sql = if replay {

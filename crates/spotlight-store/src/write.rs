@@ -310,7 +310,7 @@ impl Store {
                     open: true,
                 }))
             }
-            None => Ok(WriteTx::Sqlx(self.write.begin().await?)),
+            None => Ok(WriteTx::Sqlx(self.begin().await?)),
         }
     }
 }

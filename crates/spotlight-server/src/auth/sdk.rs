@@ -107,6 +107,8 @@ impl FromRequestParts<AppState> for SdkClient {
                     "this origin is not allowed for the key's tenant",
                 ));
             }
+            // From here on the answer, whatever it is, may be read there.
+            crate::routes::sdk::CorsGrant::grant(&parts.extensions);
         }
         if let Err(wait) = state.delivery.sdk_limits.check(
             &found.key.tenant_id,

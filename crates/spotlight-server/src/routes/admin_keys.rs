@@ -13,11 +13,15 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::{KeyId, KeyKind};
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListKeys {
+    /// Only this environment's keys (by name).
     environment: Option<String>,
+    /// Page size (default 50, at most 100).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
@@ -28,9 +32,7 @@ pub async fn list(
 ) -> ApiResult<AppJson<Page<KeyView>>> {
     let env = match &q.environment {
         Some(name) => Some(
-            state
-                .store
-                .environment_named(actor.tenant_id, name)
+            crate::routes::environment_named(&state, actor.tenant_id, name, "environment")
                 .await?
                 .id,
         ),
@@ -96,11 +98,9 @@ pub async fn create(
     AppJson(body): AppJson<CreateKey>,
 ) -> ApiResult<(StatusCode, AppJson<CreatedKey>)> {
     check_label(&body.label)?;
-    let env = state
-        .store
-        .environment_named(actor.tenant_id, &body.environment)
-        .await
-        .map_err(|_| ApiError::field("environment", "no such environment"))?;
+    let env =
+        crate::routes::environment_named(&state, actor.tenant_id, &body.environment, "environment")
+            .await?;
     let (plain, new) = new_key(body.kind, &body.label);
     let entry = audit_entry(&actor, &meta, "key.create", "key", new.id);
     let key = state

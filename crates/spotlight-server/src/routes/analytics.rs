@@ -22,7 +22,8 @@ use std::collections::{BTreeMap, HashMap};
 
 const DAY_MS: i64 = 86_400_000;
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AnalyticsQuery {
     /// Environment name (default production).
@@ -89,11 +90,7 @@ async fn scope(state: &AppState, tenant: TenantId, q: AnalyticsQuery) -> ApiResu
     };
     let range = Range::new(from, to, grain).map_err(|m| ApiError::field("from", m))?;
     let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
-    let env = state
-        .store
-        .environment_named(tenant, &env_name)
-        .await
-        .map_err(|_| ApiError::field("environment", "no such environment"))?;
+    let env = crate::routes::environment_named(state, tenant, &env_name, "environment").await?;
     Ok(Scope {
         tenant,
         env: env.id,
@@ -858,13 +855,19 @@ pub async fn survey(
 }
 
 /// `?environment=&from=&to=&limit=&cursor=&format=`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ResponsesQuery {
+    /// Environment name (default production).
     environment: Option<String>,
+    /// Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before `to`).
     from: Option<String>,
+    /// End, exclusive (default now).
     to: Option<String>,
+    /// Page size (default 50, at most 100).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// `json` (default) or `csv` (every response in the range, up to 100,000).
     format: Option<String>,
@@ -878,7 +881,7 @@ pub struct SurveyResponse {
     step: Option<i64>,
     question: Option<String>,
     /// A number (NPS, stars, scale), a list of choices, or text.
-    #[schema(value_type = Object)]
+    #[schema(value_type = serde_json::Value)]
     answer: serde_json::Value,
 }
 

@@ -49,11 +49,9 @@ pub async fn matches(
     }
     let parsed = audience::parse(&req.rule).map_err(|e| ApiError::field("rule", &e.to_string()))?;
     let environment = req.environment.unwrap_or_else(|| "production".to_owned());
-    let env = state
-        .store
-        .environment_named(actor.tenant_id, &environment)
-        .await
-        .map_err(|_| ApiError::field("environment", "no such environment"))?;
+    let env =
+        crate::routes::environment_named(&state, actor.tenant_id, &environment, "environment")
+            .await?;
     let now_millis = state.clock.now().millis();
     let (mut matched, mut scanned, mut sample) = (0_u64, 0_u64, Vec::new());
     let mut after = String::new();

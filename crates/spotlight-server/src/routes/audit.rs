@@ -16,27 +16,37 @@ use spotlight_store::{AuditFilter, AuditRecord};
 
 const EXPORT_LIMIT: u32 = 10_000;
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
+    /// Only this actor's entries (an e-mail or a key id).
     actor: Option<String>,
+    /// Only this action (`tour.publish`, `settings.update`…).
     action: Option<String>,
+    /// Only entries about this kind of object.
     object_kind: Option<String>,
+    /// Only entries about this object.
     object_id: Option<String>,
-    /// RFC 3339.
+    /// From (inclusive), RFC 3339.
     from: Option<String>,
+    /// To (exclusive), RFC 3339.
     to: Option<String>,
+    /// Page size (default 50, at most 100).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// `json` (default) or `csv`: an export of every matching entry (up to 10,000).
     format: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Change {
     path: String,
-    #[schema(value_type = Option<Object>)]
+    /// Any JSON value (a changed leaf may be a string, number, list…), or null.
+    #[schema(value_type = Option<serde_json::Value>)]
     before: Option<Value>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     after: Option<Value>,
 }
 
@@ -51,9 +61,10 @@ pub struct AuditView {
     ip: String,
     user_agent: String,
     changes: Vec<Change>,
-    #[schema(value_type = Option<Object>)]
+    /// Any JSON value (a changed leaf may be a string, number, list…), or null.
+    #[schema(value_type = Option<serde_json::Value>)]
     before: Option<Value>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     after: Option<Value>,
 }
 

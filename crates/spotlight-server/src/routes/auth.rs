@@ -83,6 +83,21 @@ async fn me_body(state: &AppState, s: &SessionRecord, csrf: String) -> ApiResult
     })
 }
 
+/// Login attempts per client IP and per account (a 429 past the limit).
+fn limit_login(state: &AppState, ip: Option<std::net::IpAddr>, email: &Email) -> ApiResult<()> {
+    state
+        .login_limiter
+        .check(ip, email.as_str())
+        .map_err(|limited| {
+            state
+                .metrics
+                .rate_limited
+                .get_or_create(&ScopeLabels { scope: "login" })
+                .inc();
+            ApiError::rate_limited(limited.retry_after_secs())
+        })
+}
+
 fn bad_login() -> ApiError {
     ApiError::new(ErrorCode::InvalidCredentials, "wrong e-mail or password")
 }
@@ -99,14 +114,7 @@ pub async fn login(
         return Err(ApiError::field("password", "must be 1 to 1024 bytes"));
     }
     let ip = state.client_ip(&headers, Some(peer));
-    if let Err(limited) = state.login_limiter.check(ip, email.as_str()) {
-        state
-            .metrics
-            .rate_limited
-            .get_or_create(&ScopeLabels { scope: "login" })
-            .inc();
-        return Err(ApiError::rate_limited(limited.retry_after_secs()));
-    }
+    limit_login(&state, ip, &email)?;
     let account = state.store.account_by_email(&email).await?;
     let ok = password::verify(
         body.password,
@@ -127,6 +135,28 @@ pub async fn login(
         return Err(bad_login());
     };
 
+    start_session(
+        &state,
+        &headers,
+        ip,
+        account.id,
+        account.email,
+        membership.tenant_id,
+        membership.role,
+    )
+    .await
+}
+
+/// Opens a session of the account in the tenant: the cookie, and `Me`.
+async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: Option<std::net::IpAddr>,
+    account_id: AccountId,
+    email: String,
+    tenant_id: TenantId,
+    role: Role,
+) -> ApiResult<Response> {
     let token = session::SessionToken::generate();
     let expires_at = state
         .clock
@@ -145,24 +175,24 @@ pub async fn login(
         .create_session(NewSession {
             id,
             token_hash: token.hash(),
-            account_id: account.id,
-            tenant_id: membership.tenant_id,
+            account_id,
+            tenant_id,
             expires_at,
             ip: ip.map(|i| i.to_string()).unwrap_or_default(),
             user_agent,
         })
         .await?;
-    tracing::info!(account = %account.id, tenant = %membership.tenant_id, "logged in");
+    tracing::info!(account = %account_id, tenant = %tenant_id, "logged in");
     let record = SessionRecord {
         id,
-        account_id: account.id,
-        email: account.email,
-        tenant_id: membership.tenant_id,
-        role: membership.role,
+        account_id,
+        email,
+        tenant_id,
+        role,
         expires_at,
     };
-    let me = me_body(&state, &record, token.csrf()).await?;
-    let secure = state.request_is_https(&headers);
+    let me = me_body(state, &record, token.csrf()).await?;
+    let secure = state.request_is_https(headers);
     Ok((
         [(
             header::SET_COOKIE,
@@ -171,6 +201,103 @@ pub async fn login(
         axum::Json(me),
     )
         .into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitation {
+    /// The token from the invitation link.
+    token: String,
+    /// The invited address's password; for an address without an account,
+    /// the password to create it with (at least 12 characters).
+    password: String,
+}
+
+/// `POST /v1/auth/invitations/accept`: the invitee signs in (or, for an
+/// address without an account, chooses a password) and becomes a member of the
+/// inviting tenant with the invited role, in a session there. Rate-limited as
+/// a login; a wrong password gets the login's answer.
+#[tracing::instrument(name = "accept_invitation", skip_all)]
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    meta: crate::auth::RequestMeta,
+    headers: HeaderMap,
+    AppJson(body): AppJson<AcceptInvitation>,
+) -> ApiResult<Response> {
+    if body.token.is_empty() || body.token.len() > 100 {
+        return Err(ApiError::field("token", "not an invitation token"));
+    }
+    if body.password.is_empty() || body.password.len() > password::MAX_LENGTH {
+        return Err(ApiError::field("password", "must be 1 to 1024 bytes"));
+    }
+    let Some(inv) = state
+        .store
+        .invitation_by_token(&spotlight_domain::KeyHash::of(&body.token))
+        .await?
+    else {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "no such invitation: it was used, withdrawn or has expired",
+        ));
+    };
+    let email = Email::parse(&inv.email).map_err(ApiError::internal)?;
+    let ip = state.client_ip(&headers, Some(peer));
+    limit_login(&state, ip, &email)?;
+    let account = match state.store.account_by_email(&email).await? {
+        Some(account) => {
+            if !password::verify(body.password, Some(account.password_hash.clone())).await {
+                state.metrics.auth_failure("login", "bad_credentials");
+                return Err(bad_login());
+            }
+            account
+        }
+        None => {
+            password::check_strength(&body.password)
+                .map_err(|e| ApiError::field("password", &e))?;
+            let hash = password::hash(body.password)
+                .await
+                .map_err(ApiError::internal)?;
+            match state.store.create_account(&email, &hash).await {
+                Ok(a) => a,
+                // Created by a concurrent acceptance: sign in as it instead.
+                Err(e) if e.is_conflict_on("accounts_email_key") => {
+                    return Err(bad_login());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let audit = spotlight_store::AuditEntry {
+        actor: account.email.clone(),
+        action: "member.join".into(),
+        object_kind: "member".into(),
+        object_id: account.id.to_string(),
+        before: None,
+        after: Some(format!("{{\"role\":\"{}\"}}", inv.role.as_str())),
+        ip: meta.ip,
+        user_agent: meta.user_agent,
+    };
+    let role = match state.store.accept_invitation(&inv, account.id, audit).await {
+        Ok(role) => role,
+        Err(spotlight_store::StoreError::NotFound) => {
+            return Err(ApiError::new(
+                ErrorCode::NotFound,
+                "no such invitation: it was used, withdrawn or has expired",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    start_session(
+        &state,
+        &headers,
+        ip,
+        account.id,
+        account.email,
+        inv.tenant_id,
+        role,
+    )
+    .await
 }
 
 async fn current(

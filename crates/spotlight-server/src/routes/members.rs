@@ -1,16 +1,17 @@
 //! `/v1/admin/members`: the tenant's dashboard members. Admins list them; only
-//! owners add, change and remove them, and the last owner can be neither
-//! demoted nor removed.
+//! owners invite, change and remove them, and the last owner can be neither
+//! demoted nor removed. Inviting looks up no account: the invitee becomes a
+//! member by accepting (see `routes::auth::accept_invitation`).
 
-use crate::auth::{password, AdminActor, AdminRole, OwnerRole, RequestMeta};
+use crate::auth::{AdminActor, AdminRole, OwnerRole, RequestMeta};
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, ErrorCode};
 use crate::routes::{audit_entry, Page};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use spotlight_domain::{AccountId, Email, Role, Timestamp};
-use spotlight_store::{Member, StoreError};
+use spotlight_domain::{AccountId, Email, InvitationId, Role, Timestamp};
+use spotlight_store::{Invitation, Member, NewInvitation, StoreError};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MemberView {
@@ -57,55 +58,116 @@ pub async fn list(
 pub struct AddMember {
     email: String,
     role: Role,
-    /// For a new account; generated (and returned once) when absent.
-    password: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct AddedMember {
-    member: MemberView,
-    /// Only when a password was generated for a new account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    password: Option<String>,
+pub struct InvitationView {
+    id: InvitationId,
+    email: String,
+    role: Role,
+    invited_by: String,
+    created_at: Timestamp,
+    expires_at: Timestamp,
 }
 
+impl From<Invitation> for InvitationView {
+    fn from(i: Invitation) -> Self {
+        InvitationView {
+            id: i.id,
+            email: i.email,
+            role: i.role,
+            invited_by: i.invited_by,
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+/// The answer to an invitation: the same whether or not the address already
+/// has an account (nothing about accounts is looked up).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Invited {
+    invitation: InvitationView,
+    /// Shown once: whoever holds it can accept the invitation.
+    token: String,
+    /// The dashboard page that accepts it (the token in its fragment, which
+    /// browsers never send to a server). Relative unless `public_url` is set.
+    accept_url: String,
+}
+
+/// How long an invitation can be accepted.
+const INVITATION_TTL_SECS: i64 = 7 * 86_400;
+
+/// `POST /v1/admin/members`: invites an address with a role. The invitee
+/// becomes a member only by accepting (`POST /v1/auth/invitations/accept`).
 pub async fn add(
     actor: AdminActor<OwnerRole>,
     meta: RequestMeta,
     State(state): State<AppState>,
     AppJson(body): AppJson<AddMember>,
-) -> ApiResult<(StatusCode, AppJson<AddedMember>)> {
+) -> ApiResult<(StatusCode, AppJson<Invited>)> {
     let email = Email::parse(&body.email).map_err(|e| ApiError::field("email", e))?;
-    if let Some(pw) = &body.password {
-        password::check_strength(pw).map_err(|e| ApiError::field("password", &e))?;
-    }
-    let (account, generated) = match state.store.account_by_email(&email).await? {
-        Some(a) => (a, None),
-        None => {
-            let (pw, generated) = match body.password {
-                Some(pw) => (pw, None),
-                None => {
-                    let pw = password::generate();
-                    (pw.clone(), Some(pw))
-                }
-            };
-            let hash = password::hash(pw).await.map_err(ApiError::internal)?;
-            (state.store.create_account(&email, &hash).await?, generated)
-        }
-    };
-    let entry = audit_entry(&actor, &meta, "member.add", "member", account.id);
-    let member = state
+    let token = crate::auth::session::SessionToken::generate();
+    let id = InvitationId::new_v7();
+    let mut entry = audit_entry(&actor, &meta, "member.invite", "invitation", id);
+    entry.after =
+        Some(serde_json::json!({"email": email.as_str(), "role": body.role.as_str()}).to_string());
+    let invitation = state
         .store
-        .set_member_role(actor.tenant_id, account.id, body.role, entry)
-        .await
-        .map_err(last_owner)?;
+        .create_invitation(
+            NewInvitation {
+                id,
+                tenant_id: actor.tenant_id,
+                email,
+                role: body.role,
+                token_hash: token.hash(),
+                invited_by: actor.actor_label(),
+                expires_at: state.clock.now().plus_secs(INVITATION_TTL_SECS),
+            },
+            entry,
+        )
+        .await?;
+    let base = state
+        .config
+        .public_url
+        .as_deref()
+        .unwrap_or("")
+        .trim_end_matches('/');
     Ok((
         StatusCode::CREATED,
-        AppJson(AddedMember {
-            member: member.into(),
-            password: generated,
+        AppJson(Invited {
+            invitation: invitation.into(),
+            accept_url: format!("{base}/app/accept#{}", token.expose()),
+            token: token.expose().to_owned(),
         }),
     ))
+}
+
+/// `GET /v1/admin/invitations`: those still waiting for an answer.
+pub async fn invitations(
+    actor: AdminActor<OwnerRole>,
+    State(state): State<AppState>,
+) -> ApiResult<AppJson<Page<InvitationView>>> {
+    let items = state.store.pending_invitations(actor.tenant_id).await?;
+    Ok(AppJson(Page {
+        items: items.into_iter().map(InvitationView::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// `DELETE /v1/admin/invitations/{id}`: withdraws a pending invitation.
+pub async fn revoke_invitation(
+    actor: AdminActor<OwnerRole>,
+    meta: RequestMeta,
+    State(state): State<AppState>,
+    AppPath(id): AppPath<InvitationId>,
+) -> ApiResult<StatusCode> {
+    let entry = audit_entry(&actor, &meta, "member.uninvite", "invitation", id);
+    state
+        .store
+        .revoke_invitation(actor.tenant_id, id, entry)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

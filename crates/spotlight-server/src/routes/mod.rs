@@ -23,6 +23,23 @@ use serde::{Deserialize, Serialize};
 use spotlight_store::AuditEntry;
 
 /// An audit entry for a change an admin caller is making.
+/// An environment of the tenant by name; one that does not exist is a
+/// validation error on `field` (422), a store that cannot answer a 503.
+pub async fn environment_named(
+    state: &crate::state::AppState,
+    tenant: spotlight_domain::TenantId,
+    name: &str,
+    field: &str,
+) -> crate::error::ApiResult<spotlight_store::Environment> {
+    match state.store.environment_named(tenant, name).await {
+        Ok(e) => Ok(e),
+        Err(spotlight_store::StoreError::NotFound) => {
+            Err(crate::error::ApiError::field(field, "no such environment"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn audit_entry<R: RoleNeeded>(
     actor: &AdminActor<R>,
     meta: &RequestMeta,
@@ -42,10 +59,13 @@ pub fn audit_entry<R: RoleNeeded>(
 }
 
 /// `?limit=&cursor=`: default 50, at most 100 whatever is asked.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
+    /// Page size (default 50, at most 100 whatever is asked).
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 

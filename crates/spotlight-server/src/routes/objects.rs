@@ -166,11 +166,7 @@ pub async fn environment<R: RoleNeeded>(
         (None, Principal::Key { environment, .. }) => environment.as_str(),
         (None, Principal::Member { .. }) => "production",
     };
-    state
-        .store
-        .environment_named(actor.tenant_id, name)
-        .await
-        .map_err(|_| ApiError::field(field, "no such environment"))
+    crate::routes::environment_named(state, actor.tenant_id, name, field).await
 }
 
 fn validated<D: Document>(mut doc: D) -> ApiResult<(D, String)> {
@@ -179,12 +175,17 @@ fn validated<D: Document>(mut doc: D) -> ApiResult<(D, String)> {
     Ok((doc, json))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Page size (default 50, at most 100 whatever is asked).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// `draft`, `published` or `archived`.
     status: Option<String>,
+    /// Words the name contains (case-insensitive).
     q: Option<String>,
     /// `a,b,c`: fetch these (at most 100) in one query.
     ids: Option<String>,

@@ -6,11 +6,11 @@
 
 use crate::auth::SdkClient;
 use crate::delivery::{build_bundle, merge_attributes, EtagMemo, Item, ETAG_MEMO_MS};
-use crate::error::{ApiError, AppJson};
+use crate::error::{ApiError, AppJson, ErrorCode};
 use crate::identity::{Refusal, Verified};
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::HeaderMap;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -27,8 +27,37 @@ use spotlight_store::{ProfileWrite, UserState};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// Every SDK route answers `OPTIONS` with this (see [`cors`] for the origin).
-pub async fn preflight() -> Response {
+/// Every SDK route answers `OPTIONS` (a CORS preflight) with this. A
+/// preflight carries no header values, so the publishable key comes in the
+/// query (`?key=`, as the SDK sends it) and the origin is granted only when it
+/// is allowed for the key's tenant; without a key, only an origin the operator
+/// allows for every tenant. A refused preflight gets the refusal and no
+/// `Access-Control-Allow-Origin`, so the browser sends nothing.
+pub async fn preflight(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    if let Some(origin) = parts.headers.get(header::ORIGIN) {
+        let has_key = parts
+            .uri
+            .query()
+            .is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "key"));
+        if has_key {
+            if let Err(e) = SdkClient::from_request_parts(&mut parts, &state).await {
+                return e.into_response();
+            }
+        } else if !origin
+            .to_str()
+            .is_ok_and(|o| crate::auth::sdk::origin_allowed(&state, &[], o))
+        {
+            state.metrics.auth_failure("sdk", "origin");
+            return ApiError::new(
+                ErrorCode::OriginNotAllowed,
+                "this origin is not allowed: a cross-origin caller sends its publishable key in the query (?key=) so that its preflight can be checked",
+            )
+            .into_response();
+        } else {
+            CorsGrant::grant(&parts.extensions);
+        }
+    }
     let mut r = StatusCode::NO_CONTENT.into_response();
     let h = r.headers_mut();
     h.insert(
@@ -51,9 +80,26 @@ pub async fn preflight() -> Response {
 /// Where the SDK's routes live (their responses get [`cors`] headers).
 pub const PATH_PREFIX: &str = "/v1/sdk/";
 
+/// Set on an SDK request's extensions by the pipeline; granted once the
+/// request's `Origin` is known to be allowed (by [`SdkClient`] or the
+/// preflight). Only then does the response echo the origin.
+#[derive(Clone, Default)]
+pub struct CorsGrant(Arc<std::sync::atomic::AtomicBool>);
+
+impl CorsGrant {
+    pub fn grant(extensions: &axum::http::Extensions) {
+        if let Some(g) = extensions.get::<CorsGrant>() {
+            g.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    pub fn granted(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// The CORS headers of a response to an SDK route (added by the pipeline's
-/// `security_headers`): the request's origin echoed, which the `SdkClient`
-/// extractor only lets through with data when it is allowed.
+/// `security_headers`): the request's origin echoed once it was granted.
 pub fn cors(h: &mut HeaderMap, origin: Option<HeaderValue>) {
     h.append(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(o) = origin {
@@ -80,12 +126,17 @@ pub async fn ping(client: SdkClient) -> AppJson<Ping> {
 }
 
 /// `GET /v1/sdk/config` query.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConfigQuery {
+    /// The end user's id; omit for a new anonymous user (the answer names the
+    /// id to keep). Ignored in favour of a verified token's subject.
     pub user_id: Option<String>,
+    /// The page's URL (absolute, or a path starting with /).
     pub url: Option<String>,
+    /// Language tag (fr, pt-BR); variants fall back to the language, then the default text.
     pub locale: Option<String>,
-    /// A JSON object of end-user attributes.
+    /// End-user attributes as a JSON object (at most 16 KiB, 100 names).
     pub attributes: Option<String>,
     /// The SDK's session id (for "every session" frequencies).
     pub session_id: Option<String>,
@@ -456,6 +507,7 @@ pub async fn config(
     if let Some(resp) = revalidate(&state, &client, headers, memo_key, now.millis()).await? {
         return Ok(resp);
     }
+    crate::error::refuse_nul_in_query(uri.query())?;
     let query: ConfigQuery = axum::extract::Query::try_from_uri(uri)?.0;
     let q = query.check()?;
     let settings = &client.tenant.settings;

@@ -168,28 +168,37 @@ pub async fn ingest(
     let mut vouched = Vec::with_capacity(parsed.len());
     for (i, e) in parsed {
         let anonymous = e.user_id.starts_with("anon-");
+        // The config route's rules: without a verified subject, a named user
+        // is unverified, and an anonymous one refused where anonymous use is off.
         let problem = match &subject {
             Some(s) if *s != e.user_id && !anonymous => Some("subject_mismatch"),
-            None if !anonymous
-                && token.mode != spotlight_domain::settings::VerificationMode::Off =>
-            {
-                Some("unverified")
-            }
-            _ => None,
+            Some(_) => None,
+            None if token.mode == spotlight_domain::settings::VerificationMode::Off => None,
+            None if !anonymous => Some("unverified"),
+            None if !token.allow_anonymous => Some("anonymous"),
+            None => None,
         };
         match problem {
             Some(reason) if enforcing => {
                 state.metrics.auth_failure("identity", reason);
-                reject(
-                    &mut rejected,
-                    i,
-                    &e,
-                    "user_mismatch",
-                    format!(
-                        "the end-user token does not vouch for user {} ({reason})",
-                        e.user_id
-                    ),
-                );
+                let (code, message) = if reason == "anonymous" {
+                    (
+                        "anonymous_refused",
+                        format!(
+                            "anonymous users are refused in this environment ({})",
+                            e.user_id
+                        ),
+                    )
+                } else {
+                    (
+                        "user_mismatch",
+                        format!(
+                            "the end-user token does not vouch for user {} ({reason})",
+                            e.user_id
+                        ),
+                    )
+                };
+                reject(&mut rejected, i, &e, code, message);
             }
             Some(reason) => {
                 let _ = would_refuse_for(&state, &token, reason);

@@ -149,14 +149,7 @@ pub async fn patch(
     }
     for (env, patch) in p.identity_verification.unwrap_or_default() {
         let field = format!("identity_verification.{env}");
-        if state
-            .store
-            .environment_named(actor.tenant_id, &env)
-            .await
-            .is_err()
-        {
-            return Err(ApiError::field(&field, "no such environment"));
-        }
+        crate::routes::environment_named(&state, actor.tenant_id, &env, &field).await?;
         let iv: &mut IdentityVerification = settings.identity_verification.entry(env).or_default();
         if let Some(v) = patch.mode {
             iv.mode = v;
@@ -187,6 +180,16 @@ pub async fn patch(
         }
     }
     settings.validate().map_err(ApiError::validation)?;
+    for (env, iv) in &settings.identity_verification {
+        if let spotlight_domain::settings::VerificationMethod::Jwks { url } = &iv.method {
+            if let Err(refused) = state.outbound.check_url(url) {
+                return Err(ApiError::field(
+                    &format!("identity_verification.{env}.method.url"),
+                    &refused.0,
+                ));
+            }
+        }
+    }
     let json = serde_json::to_string(&settings).map_err(ApiError::internal)?;
     let entry = audit_entry(
         &actor,
@@ -202,7 +205,8 @@ pub async fn patch(
     Ok(AppJson(view(settings, origins)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MonitorQuery {
     /// Environment name (default production).
@@ -236,11 +240,9 @@ pub async fn identity_monitor(
     if !(1..=720).contains(&hours) {
         return Err(ApiError::field("hours", "must be 1 to 720"));
     }
-    let env = state
-        .store
-        .environment_named(actor.tenant_id, &environment)
-        .await
-        .map_err(|_| ApiError::field("environment", "no such environment"))?;
+    let env =
+        crate::routes::environment_named(&state, actor.tenant_id, &environment, "environment")
+            .await?;
     // This node's latest tallies first, so a request just made is counted.
     state.delivery.monitor.flush().await;
     use crate::monitor::{hour_start, HOUR_MS};

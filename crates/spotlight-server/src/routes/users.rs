@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use spotlight_domain::Timestamp;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
+    /// Environment name (default production).
     environment: Option<String>,
 }
 
@@ -50,7 +52,7 @@ pub struct RecentEventView {
     occurred_at: Timestamp,
     object_id: Option<String>,
     step: Option<i64>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = serde_json::Value)]
     properties: serde_json::Value,
 }
 
@@ -64,10 +66,8 @@ pub async fn get(
     AppQuery(q): AppQuery<UserQuery>,
 ) -> ApiResult<AppJson<EndUserView>> {
     let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
-    let env = state
-        .store
-        .environment_named(actor.tenant_id, &env_name)
-        .await?;
+    let env =
+        crate::routes::environment_named(&state, actor.tenant_id, &env_name, "environment").await?;
     if crate::routes::sdk::check_user_id(&user_id).is_err() {
         return Err(ApiError::not_found());
     }

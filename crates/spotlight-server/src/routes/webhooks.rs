@@ -78,17 +78,8 @@ fn new_secret() -> String {
 
 fn check(state: &AppState, w: &WebhookWrite) -> ApiResult<()> {
     let mut e = ValidationErrors::new();
-    match url::Url::parse(&w.url) {
-        Ok(u) if w.url.len() <= 2048 && u.host_str().is_some() => match u.scheme() {
-            "https" => {}
-            "http" if !state.config.is_production() => {}
-            "http" => e.add("url", "must be https in production mode"),
-            _ => e.add("url", "must be an http(s) URL"),
-        },
-        _ => e.add(
-            "url",
-            "must be an absolute http(s) URL of at most 2048 characters",
-        ),
+    if let Err(refused) = state.outbound.check_url(&w.url) {
+        e.add("url", refused.0);
     }
     if w.description.chars().count() > 500 || w.description.chars().any(char::is_control) {
         e.add(
@@ -112,12 +103,11 @@ async fn environment(
     actor_tenant: spotlight_domain::TenantId,
     name: &str,
 ) -> ApiResult<spotlight_domain::EnvironmentId> {
-    Ok(state
-        .store
-        .environment_named(actor_tenant, name)
-        .await
-        .map_err(|_| ApiError::field("environment", "no such environment"))?
-        .id)
+    Ok(
+        crate::routes::environment_named(state, actor_tenant, name, "environment")
+            .await?
+            .id,
+    )
 }
 
 fn parse_id(id: &str) -> ApiResult<WebhookId> {
@@ -293,7 +283,8 @@ pub async fn test_send(
         "events": [],
     })
     .to_string();
-    let sink = spotlight_pipeline::sinks::WebhookSink::new().map_err(ApiError::internal)?;
+    let sink =
+        spotlight_pipeline::sinks::WebhookSink::new(&state.outbound).map_err(ApiError::internal)?;
     let (attempt, took) = sink
         .send(
             &spotlight_pipeline::sinks::Outgoing {
@@ -398,12 +389,15 @@ impl DeadLetterView {
     }
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeadLetterQuery {
     /// Only this sink's (a webhook id, or `nats`).
     sink: Option<String>,
+    /// Page size (default 50, at most 100).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 

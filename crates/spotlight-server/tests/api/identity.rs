@@ -264,6 +264,23 @@ async fn attack_suite_is_refused_with_reasons() {
             "signature",
         ),
         ("tampered payload", tampered, "url=/", "signature"),
+        (
+            "an unknown critical extension (RFC 7515 4.1.11)",
+            {
+                let mut h = Header::new(Algorithm::RS256);
+                h.kid = Some("rsa-1".into());
+                h.crit = Some(vec!["exp-policy".into()]);
+                jsonwebtoken::encode(&h, &good, &rsa()).unwrap()
+            },
+            "url=/",
+            "critical_extension",
+        ),
+        (
+            "a NUL in the subject",
+            r(&with(json!({"sub": "u\u{0}1"}))),
+            "url=/",
+            "invalid_subject",
+        ),
         ("oversized", huge, "url=/", "token_too_large"),
         (
             "truncated",
@@ -310,6 +327,39 @@ async fn attack_suite_is_refused_with_reasons() {
         ),
         1
     );
+    // Events follow the config route's rules (issue #20): with anonymous use
+    // off, an anonymous visitor's events are refused, as is an unverified id;
+    // the verified subject's are kept.
+    let anon = format!("anon-{}", uuid::Uuid::new_v4());
+    let events =
+        |user: &str| json!({"user_id": user, "events": [crate::events::ev("export", json!({}))]});
+    let post = |user: String, token: Option<String>| {
+        let (app, pk, body) = (&app, pk.clone(), events(&user));
+        async move {
+            let mut req = app
+                .client
+                .post(app.url("/v1/sdk/events"))
+                .header("x-spotlight-key", pk)
+                .json(&body);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    let (code, body, _) = error_code(post(anon.clone(), None).await, 422).await;
+    assert_eq!(code, "validation_failed");
+    assert_eq!(
+        body["error"]["details"]["rejected"][0]["code"], "anonymous_refused",
+        "{body}"
+    );
+    let (_, body, _) = error_code(post("u1".into(), None).await, 422).await;
+    assert_eq!(
+        body["error"]["details"]["rejected"][0]["code"], "user_mismatch",
+        "{body}"
+    );
+    let r = post("u1".into(), Some(valid.clone())).await;
+    assert_eq!(r.status(), 202);
     // The valid token still works.
     assert_eq!(with_token(&app, &pk, "url=/", &valid).await.status(), 200);
     eprintln!(
@@ -349,6 +399,23 @@ async fn hs256_rotation_public_key_and_monitor_mode() {
         &c,
     );
     assert_eq!(with_token(&app, pk, "url=/", &wrong).await.status(), 401);
+    // Signed by the first secret but expired: counted as expired, not as a
+    // signature the second secret failed (issue #20).
+    let series = |reason: &str| {
+        format!("spotlight_auth_failures_total{{kind=\"identity\",reason=\"{reason}\"}}")
+    };
+    let before = count(&metrics(&app).await, &series("expired"));
+    let signatures = count(&metrics(&app).await, &series("signature"));
+    let expired = sign(
+        Algorithm::HS256,
+        None,
+        &EncodingKey::from_secret(s1.as_bytes()),
+        &json!({"sub": "u1", "exp": now - 3600}),
+    );
+    assert_eq!(with_token(&app, pk, "url=/", &expired).await.status(), 401);
+    let m = metrics(&app).await;
+    assert_eq!(count(&m, &series("expired")), before + 1, "{m}");
+    assert_eq!(count(&m, &series("signature")), signatures, "{m}");
 
     // A static public key: RS256 only.
     a.settings(json!({"identity_verification": {"production": {

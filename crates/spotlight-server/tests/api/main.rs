@@ -12,6 +12,7 @@ mod dashboard_api;
 mod delivery;
 mod errors;
 mod events;
+mod hardening;
 mod keys;
 mod matrix;
 mod objects;

@@ -243,6 +243,12 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
         ),
         (Method::GET, "/v1/admin/members".into(), None, Role::Admin),
         (
+            Method::GET,
+            "/v1/admin/invitations".into(),
+            None,
+            Role::Owner,
+        ),
+        (
             Method::POST,
             "/v1/admin/members".into(),
             Some(json!({"email": "m@acme.test", "role": "viewer"})),

@@ -66,6 +66,9 @@ fn expected() -> Vec<(&'static str, String)> {
         ("post", "/v1/admin/members"),
         ("put", "/v1/admin/members/{account_id}"),
         ("delete", "/v1/admin/members/{account_id}"),
+        ("get", "/v1/admin/invitations"),
+        ("delete", "/v1/admin/invitations/{id}"),
+        ("post", "/v1/auth/invitations/accept"),
     ]
     .into_iter()
     .map(|(m, p)| (m, p.to_owned()))

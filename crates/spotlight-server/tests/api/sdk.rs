@@ -101,9 +101,14 @@ both_stores!(sdk_keys_are_checked, |app: TestApp| async move {
 both_stores!(
     preflights_are_answered_and_cached,
     |app: TestApp| async move {
+        let t = app.tenant("acme", &["https://app.acme.test"]).await;
+        let (pk, _) = prod(&t);
         let r = app
             .client
-            .request(reqwest::Method::OPTIONS, app.url("/v1/sdk/ping"))
+            .request(
+                reqwest::Method::OPTIONS,
+                app.url(&format!("/v1/sdk/ping?key={pk}")),
+            )
             .header("origin", "https://app.acme.test")
             .header("access-control-request-method", "GET")
             .header("access-control-request-headers", "x-spotlight-key")
@@ -118,6 +123,6 @@ both_stores!(
             .contains("x-spotlight-key"));
         assert_eq!(h["access-control-max-age"], "7200");
         assert!(h.get("access-control-allow-credentials").is_none());
-        assert_ne!(h["access-control-allow-origin"], "*");
+        assert_eq!(h["access-control-allow-origin"], "https://app.acme.test");
     }
 );

@@ -114,11 +114,19 @@ both_stores!(members_are_managed_by_owners, |app: TestApp| async move {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let added: Value = r.json().await.unwrap();
-    let generated = added["password"].as_str().unwrap().to_owned();
-    let new_id = added["member"]["account_id"].as_str().unwrap().to_owned();
-    // The new member can log in with the password shown once.
-    let editor = app.login("new@acme.test", &generated).await;
+    let invited: Value = r.json().await.unwrap();
+    // The invitee joins by accepting, choosing a password; then logs in.
+    let r = app
+        .client
+        .post(app.url("/v1/auth/invitations/accept"))
+        .json(&json!({"token": invited["token"], "password": "a-new-password-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let joined: Value = r.json().await.unwrap();
+    let new_id = joined["account"]["id"].as_str().unwrap().to_owned();
+    let editor = app.login("new@acme.test", "a-new-password-123").await;
     assert_eq!(editor.me["role"], "editor");
     // Editors (and admins) cannot manage members.
     let r = editor
