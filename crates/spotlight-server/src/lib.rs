@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod conn;
 pub mod delivery;
 pub mod demo;
 pub mod error;

@@ -290,7 +290,7 @@ impl Application {
                         req.extensions_mut().insert(ConnectInfo(peer));
                         router.clone().call(req)
                     });
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(crate::conn::Guarded::new(stream)), service);
                     let conn = graceful.watch(conn.into_owned());
                     tokio::spawn(async move {
                         if let Err(e) = conn.await {

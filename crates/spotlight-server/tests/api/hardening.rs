@@ -814,3 +814,38 @@ both_stores!(
         assert_eq!(code, "not_found");
     }
 );
+
+// 13. Answers hyper writes by itself (a request it cannot parse) carry the
+// security headers too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unparseable_requests_get_security_headers() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn(Db::Sqlite).await;
+    for raw in [
+        "NOT A REQUEST\r\n\r\n".to_owned(),
+        format!("GET /{} HTTP/1.1\r\nhost: t\r\n\r\n", "x".repeat(70_000)),
+        format!(
+            "GET / HTTP/1.1\r\nhost: t\r\nx-big: {}\r\n\r\n",
+            "y".repeat(500_000)
+        ),
+    ] {
+        let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        let _ = s.write_all(raw.as_bytes()).await;
+        let mut got = Vec::new();
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut got)).await;
+        let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+        assert!(text.starts_with("http/1.1 4"), "{}: {text}", &raw[..20]);
+        assert!(text.contains("x-content-type-options: nosniff"), "{text}");
+        assert!(
+            text.contains("content-security-policy: default-src 'none'"),
+            "{text}"
+        );
+    }
+    // The pipeline's own answers are not touched (no header twice).
+    let r = app.client.get(app.url("/v1/nothing")).send().await.unwrap();
+    assert_eq!(
+        r.headers().get_all("x-content-type-options").iter().count(),
+        1
+    );
+}
