@@ -22,13 +22,16 @@ impl Range {
         if to <= from {
             return Err("to must be after from");
         }
-        let from = grain.bucket(from);
-        let to = if grain.bucket(to) == to {
+        let out = "the range is out of bounds";
+        let from = grain.checked_bucket(from).ok_or(out)?;
+        let start_of_to = grain.checked_bucket(to).ok_or(out)?;
+        let to = if start_of_to == to {
             to
         } else {
-            grain.bucket(to) + grain.millis()
+            start_of_to.checked_add(grain.millis()).ok_or(out)?
         };
-        if (to - from) / grain.millis() > MAX_POINTS {
+        let span = to.checked_sub(from).ok_or(out)?;
+        if span / grain.millis() > MAX_POINTS {
             return Err("the range holds more than 2000 buckets; use a coarser grain");
         }
         Ok(Range { from, to, grain })
@@ -129,6 +132,13 @@ pub fn nps(counts: &[(i64, u64)]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_ranges_are_refused_not_overflowed() {
+        assert!(Range::new(0, i64::MAX, Grain::Day).is_err());
+        assert!(Range::new(i64::MIN, 0, Grain::Hour).is_err());
+        assert!(Range::new(i64::MIN, i64::MAX, Grain::Day).is_err());
+    }
 
     const H: i64 = 3_600_000;
     const D: i64 = 86_400_000;

@@ -683,6 +683,10 @@ impl Grain {
     pub fn bucket(self, at: i64) -> i64 {
         at.div_euclid(self.millis()) * self.millis()
     }
+    /// [`Grain::bucket`], or `None` where it would leave `i64`.
+    pub fn checked_bucket(self, at: i64) -> Option<i64> {
+        at.checked_sub(at.rem_euclid(self.millis()))
+    }
 }
 
 /// One rollup counter: per grain and bucket, object (or none: `""`), step (or

@@ -50,21 +50,30 @@ struct Scope {
     table: Option<String>,
 }
 
+/// 9999-12-31T23:59:59.999Z: analytics times lie between 1970 and this.
+const LAST_INSTANT: i64 = 253_402_300_799_999;
+
 fn instant(field: &str, s: &str) -> ApiResult<i64> {
-    if let Ok(ms) = s.parse::<i64>() {
-        return Ok(ms);
+    let ms = if let Ok(ms) = s.parse::<i64>() {
+        Some(ms)
+    } else if let Ok(t) =
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+    {
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    } else {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(s, &format)
+            .ok()
+            .map(|d| d.midnight().assume_utc().unix_timestamp() * 1000)
+    };
+    match ms {
+        Some(ms) if (0..=LAST_INSTANT).contains(&ms) => Ok(ms),
+        Some(_) => Err(ApiError::field(field, "must lie between 1970 and 9999")),
+        None => Err(ApiError::field(
+            field,
+            "must be an RFC 3339 time, a date (YYYY-MM-DD) or Unix milliseconds",
+        )),
     }
-    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
-        return Ok((t.unix_timestamp_nanos() / 1_000_000) as i64);
-    }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    if let Ok(d) = time::Date::parse(s, &format) {
-        return Ok(d.midnight().assume_utc().unix_timestamp() * 1000);
-    }
-    Err(ApiError::field(
-        field,
-        "must be an RFC 3339 time, a date (YYYY-MM-DD) or Unix milliseconds",
-    ))
 }
 
 async fn scope(state: &AppState, tenant: TenantId, q: AnalyticsQuery) -> ApiResult<Scope> {
@@ -85,8 +94,8 @@ async fn scope(state: &AppState, tenant: TenantId, q: AnalyticsQuery) -> ApiResu
     };
     let from = match &q.from {
         Some(s) => instant("from", s)?,
-        None if grain == Grain::Hour => to - 2 * DAY_MS,
-        None => to - 30 * DAY_MS,
+        None if grain == Grain::Hour => to.saturating_sub(2 * DAY_MS),
+        None => to.saturating_sub(30 * DAY_MS),
     };
     let range = Range::new(from, to, grain).map_err(|m| ApiError::field("from", m))?;
     let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
