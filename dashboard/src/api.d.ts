@@ -2624,6 +2624,7 @@ export interface components {
             webhook: components["schemas"]["WebhookView"];
         };
         CreateKey: {
+            /** @example staging */
             environment: string;
             kind: components["schemas"]["KeyKind"];
             label?: string;
@@ -2691,6 +2692,10 @@ export interface components {
             verified: boolean;
         };
         EnvironmentBody: {
+            /**
+             * @description Environment name (default: the key's own, else production).
+             * @example production
+             */
             environment?: string | null;
         };
         /** Format: uuid */
@@ -2961,9 +2966,15 @@ export interface components {
             tenant_id?: null | components["schemas"]["TenantId"];
         };
         MatchRequest: {
-            /** @description Environment name (default production). */
+            /**
+             * @description Environment name (default production).
+             * @example production
+             */
             environment?: string | null;
-            /** @description An audience rule, e.g. `plan = "pro" and event("export") >= 1`. */
+            /**
+             * @description An audience rule, e.g. `plan = "pro" and event("export") >= 1`.
+             * @example plan == "pro" and event("export") >= 1
+             */
             rule: string;
         };
         MatchView: {
@@ -3201,8 +3212,12 @@ export interface components {
         /** @enum {string} */
         Role: "viewer" | "editor" | "admin" | "owner";
         RollbackBody: {
+            /** @example production */
             environment?: string | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @example 1
+             */
             version: number;
         };
         RotatedKey: {
@@ -3594,9 +3609,13 @@ export interface components {
         WebhookBody: {
             description?: string | null;
             enabled?: boolean | null;
-            /** @description Environment name (default production). */
+            /**
+             * @description Environment name (default production).
+             * @example production
+             */
             environment?: string | null;
             events?: string[] | null;
+            /** @example https://hooks.example.com/spotlight */
             url?: string | null;
         };
         /** @description A page; pass next_cursor as ?cursor= for the next one (null: no more). */
@@ -3778,7 +3797,10 @@ export interface operations {
     get_v1_admin_analytics_checklists__id: {
         parameters: {
             query?: {
-                /** @description Environment name (default production). */
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
                 environment?: string;
                 /** @description `json` (default) or `csv`. */
                 format?: string;
@@ -3888,7 +3910,10 @@ export interface operations {
     get_v1_admin_analytics_content__id: {
         parameters: {
             query?: {
-                /** @description Environment name (default production). */
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
                 environment?: string;
                 /** @description `json` (default) or `csv`. */
                 format?: string;
@@ -3998,7 +4023,10 @@ export interface operations {
     get_v1_admin_analytics_experiments__id: {
         parameters: {
             query?: {
-                /** @description Environment name (default production). */
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
                 environment?: string;
                 /** @description `json` (default) or `csv`. */
                 format?: string;
@@ -4108,7 +4136,10 @@ export interface operations {
     get_v1_admin_analytics_overview: {
         parameters: {
             query?: {
-                /** @description Environment name (default production). */
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
                 environment?: string;
                 /** @description `json` (default) or `csv`. */
                 format?: string;
@@ -4207,7 +4238,10 @@ export interface operations {
     get_v1_admin_analytics_surveys__id: {
         parameters: {
             query?: {
-                /** @description Environment name (default production). */
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
                 environment?: string;
                 /** @description `json` (default) or `csv`. */
                 format?: string;
@@ -4319,7 +4353,10 @@ export interface operations {
             query?: {
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
-                /** @description Environment name (default production). */
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
                 environment?: string;
                 /** @description `json` (default) or `csv` (every response in the range, up to 100,000). */
                 format?: string;
@@ -4424,7 +4461,10 @@ export interface operations {
     get_v1_admin_analytics_tours__id: {
         parameters: {
             query?: {
-                /** @description Environment name (default production). */
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
                 environment?: string;
                 /** @description `json` (default) or `csv`. */
                 format?: string;
@@ -10772,7 +10812,10 @@ export interface operations {
             query?: {
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
-                /** @description Only this environment's keys (by name). */
+                /**
+                 * @description Only this environment's keys (by name).
+                 * @example production
+                 */
                 environment?: string;
                 /** @description Page size (default 50, at most 100). */
                 limit?: number;
@@ -13709,7 +13752,10 @@ export interface operations {
     get_v1_admin_settings_identity_monitor: {
         parameters: {
             query?: {
-                /** @description Environment name (default production). */
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
                 environment?: string;
                 /** @description How far back, in hours (1–720, default 24). */
                 hours?: number;
@@ -17235,7 +17281,10 @@ export interface operations {
     get_v1_admin_users__user_id: {
         parameters: {
             query?: {
-                /** @description Environment name (default production). */
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
                 environment?: string;
             };
             header?: never;

@@ -18,6 +18,7 @@ use spotlight_domain::{KeyId, KeyKind};
 #[serde(deny_unknown_fields)]
 pub struct ListKeys {
     /// Only this environment's keys (by name).
+    #[param(example = "production")]
     environment: Option<String>,
     /// Page size (default 50, at most 100).
     limit: Option<u32>,
@@ -69,6 +70,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
     kind: KeyKind,
+    #[schema(example = "staging")]
     environment: String,
     #[serde(default)]
     label: String,

@@ -27,6 +27,7 @@ const DAY_MS: i64 = 86_400_000;
 #[serde(deny_unknown_fields)]
 pub struct AnalyticsQuery {
     /// Environment name (default production).
+    #[param(example = "production")]
     environment: Option<String>,
     /// Start: RFC 3339, a date (YYYY-MM-DD, UTC) or Unix milliseconds. Default: 30 days
     /// before `to` (48 hours at hourly grain).
@@ -869,6 +870,7 @@ pub async fn survey(
 #[serde(deny_unknown_fields)]
 pub struct ResponsesQuery {
     /// Environment name (default production).
+    #[param(example = "production")]
     environment: Option<String>,
     /// Start: RFC 3339, YYYY-MM-DD (UTC) or Unix milliseconds (default 30 days before `to`).
     from: Option<String>,

@@ -19,8 +19,10 @@ const SAMPLE: usize = 10;
 #[serde(deny_unknown_fields)]
 pub struct MatchRequest {
     /// An audience rule, e.g. `plan = "pro" and event("export") >= 1`.
+    #[schema(example = "plan == \"pro\" and event(\"export\") >= 1")]
     rule: String,
     /// Environment name (default production).
+    #[schema(example = "production")]
     environment: Option<String>,
 }
 

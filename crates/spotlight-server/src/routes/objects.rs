@@ -337,6 +337,8 @@ pub async fn delete<D: Document>(
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentBody {
+    /// Environment name (default: the key's own, else production).
+    #[schema(example = "production")]
     environment: Option<String>,
 }
 
@@ -476,7 +478,9 @@ pub async fn version<D: Document>(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackBody {
+    #[schema(example = 1)]
     version: i64,
+    #[schema(example = "production")]
     environment: Option<String>,
 }
 

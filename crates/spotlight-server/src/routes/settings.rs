@@ -210,6 +210,7 @@ pub async fn patch(
 #[serde(deny_unknown_fields)]
 pub struct MonitorQuery {
     /// Environment name (default production).
+    #[param(example = "production")]
     environment: Option<String>,
     /// How far back, in hours (1–720, default 24).
     hours: Option<u32>,

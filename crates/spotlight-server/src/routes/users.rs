@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Environment name (default production).
+    #[param(example = "production")]
     environment: Option<String>,
 }
 

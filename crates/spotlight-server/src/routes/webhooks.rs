@@ -62,8 +62,10 @@ pub struct CreatedWebhook {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookBody {
+    #[schema(example = "https://hooks.example.com/spotlight")]
     url: Option<String>,
     /// Environment name (default production).
+    #[schema(example = "production")]
     environment: Option<String>,
     description: Option<String>,
     events: Option<Vec<String>>,
