@@ -135,16 +135,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-        sqlx::query(
-            "INSERT INTO memberships (tenant_id, account_id, role, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, account_id) DO UPDATE SET role = excluded.role",
-        )
-        .bind(tenant.to_string())
-        .bind(account.to_string())
-        .bind(role.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        upsert_membership(&mut tx, tenant, account, role, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -210,16 +201,7 @@ impl Store {
         if before.as_deref() == Some("owner") && role != Role::Owner {
             ensure_another_owner(&mut tx, tenant, account).await?;
         }
-        sqlx::query(
-            "INSERT INTO memberships (tenant_id, account_id, role, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, account_id) DO UPDATE SET role = excluded.role",
-        )
-        .bind(tenant.to_string())
-        .bind(account.to_string())
-        .bind(role.as_str())
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?;
+        upsert_membership(&mut tx, tenant, account, role, now.millis()).await?;
         audit.before = before.map(|r| format!("{{\"role\":\"{r}\"}}"));
         audit.after = Some(format!("{{\"role\":\"{}\"}}", role.as_str()));
         insert_audit(&mut tx, tenant, &audit, now).await?;
@@ -321,6 +303,27 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Makes the account a member of the tenant with this role (or changes its role).
+pub(crate) async fn upsert_membership(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: TenantId,
+    account: AccountId,
+    role: Role,
+    now_millis: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO memberships (tenant_id, account_id, role, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, account_id) DO UPDATE SET role = excluded.role",
+    )
+    .bind(tenant.to_string())
+    .bind(account.to_string())
+    .bind(role.as_str())
+    .bind(now_millis)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn member_tx(

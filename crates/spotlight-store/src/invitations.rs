@@ -4,6 +4,7 @@
 //! choosing a password when the address is new — and only then becomes a
 //! member. Tokens are stored as hashes; an invitation is used once.
 
+use crate::accounts::upsert_membership;
 use crate::audit::{insert_audit, AuditEntry};
 use crate::{parse_id, Store, StoreError};
 use spotlight_domain::{AccountId, Email, InvitationId, KeyHash, Role, TenantId, Timestamp};
@@ -177,16 +178,7 @@ impl Store {
             Some(h) if h >= inv.role => h,
             _ => inv.role,
         };
-        sqlx::query(
-            "INSERT INTO memberships (tenant_id, account_id, role, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, account_id) DO UPDATE SET role = excluded.role",
-        )
-        .bind(inv.tenant_id.to_string())
-        .bind(account.to_string())
-        .bind(role.as_str())
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?;
+        upsert_membership(&mut tx, inv.tenant_id, account, role, now.millis()).await?;
         insert_audit(&mut tx, inv.tenant_id, &audit, now).await?;
         tx.commit().await?;
         Ok(role)

@@ -2,7 +2,7 @@
 //! and per account; a wrong e-mail and a wrong password get the same answer in
 //! the same time.
 
-use crate::auth::{password, session};
+use crate::auth::{password, session, RequestMeta};
 use crate::error::{ApiError, ApiResult, AppJson, ErrorCode};
 use crate::metrics::ScopeLabels;
 use crate::state::AppState;
@@ -98,6 +98,13 @@ fn limit_login(state: &AppState, ip: Option<std::net::IpAddr>, email: &Email) ->
         })
 }
 
+fn no_invitation() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        "no such invitation: it was used, withdrawn or has expired",
+    )
+}
+
 fn bad_login() -> ApiError {
     ApiError::new(ErrorCode::InvalidCredentials, "wrong e-mail or password")
 }
@@ -106,6 +113,7 @@ fn bad_login() -> ApiError {
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    meta: RequestMeta,
     headers: HeaderMap,
     AppJson(body): AppJson<LoginRequest>,
 ) -> ApiResult<Response> {
@@ -138,7 +146,7 @@ pub async fn login(
     start_session(
         &state,
         &headers,
-        ip,
+        meta,
         account.id,
         account.email,
         membership.tenant_id,
@@ -151,7 +159,7 @@ pub async fn login(
 async fn start_session(
     state: &AppState,
     headers: &HeaderMap,
-    ip: Option<std::net::IpAddr>,
+    meta: RequestMeta,
     account_id: AccountId,
     email: String,
     tenant_id: TenantId,
@@ -162,13 +170,6 @@ async fn start_session(
         .clock
         .now()
         .plus_secs(state.config.session_ttl.as_secs() as i64);
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(256)
-        .collect();
     let id = SessionId::new_v7();
     state
         .store
@@ -178,8 +179,8 @@ async fn start_session(
             account_id,
             tenant_id,
             expires_at,
-            ip: ip.map(|i| i.to_string()).unwrap_or_default(),
-            user_agent,
+            ip: meta.ip,
+            user_agent: meta.user_agent,
         })
         .await?;
     tracing::info!(account = %account_id, tenant = %tenant_id, "logged in");
@@ -221,7 +222,7 @@ pub struct AcceptInvitation {
 pub async fn accept_invitation(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    meta: crate::auth::RequestMeta,
+    meta: RequestMeta,
     headers: HeaderMap,
     AppJson(body): AppJson<AcceptInvitation>,
 ) -> ApiResult<Response> {
@@ -236,10 +237,7 @@ pub async fn accept_invitation(
         .invitation_by_token(&spotlight_domain::KeyHash::of(&body.token))
         .await?
     else {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            "no such invitation: it was used, withdrawn or has expired",
-        ));
+        return Err(no_invitation());
     };
     let email = Email::parse(&inv.email).map_err(ApiError::internal)?;
     let ip = state.client_ip(&headers, Some(peer));
@@ -275,23 +273,18 @@ pub async fn accept_invitation(
         object_id: account.id.to_string(),
         before: None,
         after: Some(format!("{{\"role\":\"{}\"}}", inv.role.as_str())),
-        ip: meta.ip,
-        user_agent: meta.user_agent,
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.clone(),
     };
     let role = match state.store.accept_invitation(&inv, account.id, audit).await {
         Ok(role) => role,
-        Err(spotlight_store::StoreError::NotFound) => {
-            return Err(ApiError::new(
-                ErrorCode::NotFound,
-                "no such invitation: it was used, withdrawn or has expired",
-            ))
-        }
+        Err(spotlight_store::StoreError::NotFound) => return Err(no_invitation()),
         Err(e) => return Err(e.into()),
     };
     start_session(
         &state,
         &headers,
-        ip,
+        meta,
         account.id,
         account.email,
         inv.tenant_id,
