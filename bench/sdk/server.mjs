@@ -7,10 +7,16 @@ import { join } from 'node:path';
 
 export const repo = new URL('../..', import.meta.url).pathname;
 
-/** Builds and starts the server; resolves to its address, operator token and `stop()`. */
+/**
+ * Builds and starts the server (or starts `SPOTLIGHT_BIN`, a release binary
+ * built earlier); resolves to its address, operator token and `stop()`.
+ */
 export async function startRelease() {
-  execFileSync('cargo', ['build', '--release', '--locked', '-p', 'spotlight-cli'], { cwd: repo, stdio: 'inherit' });
-  const bin = join(process.env.CARGO_TARGET_DIR || join(repo, 'target'), 'release', 'spotlight');
+  let bin = process.env.SPOTLIGHT_BIN;
+  if (!bin) {
+    execFileSync('cargo', ['build', '--release', '--locked', '-p', 'spotlight-cli'], { cwd: repo, stdio: 'inherit' });
+    bin = join(process.env.CARGO_TARGET_DIR || join(repo, 'target'), 'release', 'spotlight');
+  }
   const dir = mkdtempSync(join(tmpdir(), 'spotlight-bench-'));
   const server = spawn(bin, ['demo', '--listen', '127.0.0.1:0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, SPOTLIGHT_LOG: 'warn' } });
   let out = '';

@@ -40,7 +40,14 @@ enum Command {
     /// Run a demo on an embedded SQLite store with a demo tenant and login.
     Demo(DemoArgs),
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Only report: exit 0 when the schema is current, 3 when migrations are pending.
+        #[arg(long)]
+        check: bool,
+    },
+    /// A synthetic check for a canary or cron: /readyz, then (with --key) a
+    /// real SDK config and one event. Exits non-zero with the reason.
+    Check(CheckArgs),
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -53,16 +60,72 @@ enum Command {
     /// Dashboard members.
     #[command(subcommand)]
     Member(MemberCommand),
-    /// Write every tenant's data to a portable file (JSON lines).
-    Backup {
-        #[arg(long)]
-        out: PathBuf,
-    },
+    /// Write every tenant's data to a portable file (JSON lines), with each
+    /// table's row count and content checksum.
+    Backup(BackupArgs),
     /// Load a backup into an empty database (SQLite or PostgreSQL).
     Restore {
         #[arg(long)]
         from: PathBuf,
     },
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The server (or the balancer in front of it), e.g. https://spotlight.example.com
+    #[arg(long)]
+    url: String,
+    /// A publishable key: also fetch an SDK config and post one event with it.
+    #[arg(long)]
+    key: Option<String>,
+    /// The Origin to send (one of the key's allowed origins).
+    #[arg(long)]
+    origin: Option<String>,
+    /// Only readiness (the container health check).
+    #[arg(long)]
+    ready_only: bool,
+    /// Seconds each request may take.
+    #[arg(long, default_value_t = 5)]
+    timeout: u64,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["out", "dir"])))]
+pub struct BackupArgs {
+    /// Write this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write spotlight-<UTC time>.jsonl files into this folder.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// With --dir: keep taking a backup this often (e.g. 24h, 30m) until stopped.
+    #[arg(long, requires = "dir", value_parser = parse_every)]
+    every: Option<std::time::Duration>,
+    /// With --dir: keep the newest N backups, delete older ones.
+    #[arg(long, requires = "dir")]
+    keep: Option<usize>,
+}
+
+/// `90s`, `30m`, `24h`, `7d`.
+fn parse_every(text: &str) -> Result<std::time::Duration, String> {
+    let (n, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number and s, m, h or d"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86_400),
+        _ => return Err(format!("{text:?}: expected a number and s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("must be more than 0".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 #[derive(Args)]
@@ -193,7 +256,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             Ok(())
         }
         Command::Demo(args) => demo(config, args).await,
-        Command::Migrate => migrate(config).await,
+        Command::Migrate { check: true } => return migrate_check(config).await,
+        Command::Migrate { check: false } => migrate(config).await,
+        Command::Check(args) => check(args).await,
         Command::Config(ConfigCommand::Check) => {
             print!("{}", config.redacted());
             Ok(())
@@ -201,7 +266,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Tenant(cmd) => tenant(config, cmd).await,
         Command::Key(cmd) => key(config, cmd).await,
         Command::Member(cmd) => member(config, cmd).await,
-        Command::Backup { out } => backup(config, out).await,
+        Command::Backup(args) => backup(config, args).await,
         Command::Restore { from } => restore(config, from).await,
     };
     match result {
@@ -263,8 +328,148 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn backup(config: Config, out: PathBuf) -> anyhow::Result<()> {
+/// Exit 0 when the schema is current, 3 when migrations are pending (1 on error).
+async fn migrate_check(config: Config) -> ExitCode {
+    let status = async {
+        let store = open_store(&config, Arc::new(SystemClock)).await?;
+        let status = store.migration_status().await?;
+        store.close().await;
+        anyhow::Ok(status)
+    }
+    .await;
+    match status {
+        Ok(s) if s.is_current() => {
+            println!("migrations: current ({} applied)", s.applied);
+            ExitCode::SUCCESS
+        }
+        Ok(s) => {
+            println!(
+                "migrations: {} pending {:?} ({} applied); run `spotlight migrate`",
+                s.pending.len(),
+                s.pending,
+                s.applied
+            );
+            ExitCode::from(3)
+        }
+        Err(e) => {
+            eprintln!("spotlight: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn check(args: CheckArgs) -> anyhow::Result<()> {
+    let base = args.url.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(args.timeout.max(1)))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let ready = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .with_context(|| format!("{base}/readyz unreachable"))?;
+    let status = ready.status();
+    if !status.is_success() {
+        let body = ready.text().await.unwrap_or_default();
+        bail!("{base}/readyz answered {status}: {body}");
+    }
+    println!("ready: {base}");
+    if args.ready_only {
+        return Ok(());
+    }
+    let Some(key) = args.key else {
+        return Ok(());
+    };
+    let origin = args.origin.unwrap_or_else(|| base.clone());
+    let user = "spotlight-check";
+    let mut config = client.get(format!("{base}/v1/sdk/config")).query(&[
+        ("key", key.as_str()),
+        ("user_id", user),
+        ("url", &format!("{origin}/")),
+    ]);
+    config = config.header("origin", &origin);
+    let started = std::time::Instant::now();
+    let resp = config.send().await.context("SDK config unreachable")?;
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    if !status.is_success() || body.get("enabled").is_none() {
+        bail!("SDK config answered {status}: {body}");
+    }
+    println!(
+        "config: {status} in {} ms ({} tours)",
+        started.elapsed().as_millis(),
+        body["tours"].as_array().map_or(0, Vec::len)
+    );
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    let event = json!({ "events": [{
+        "event_id": uuid::Uuid::new_v4().to_string(),
+        "schema_version": 1,
+        "name": "spotlight_check",
+        "user_id": user,
+        "timestamp": i64::try_from(now_ms).unwrap_or(0),
+        "properties": {},
+    }]});
+    let started = std::time::Instant::now();
+    let resp = client
+        .post(format!("{base}/v1/sdk/events"))
+        .query(&[("key", key.as_str())])
+        .header("origin", &origin)
+        .json(&event)
+        .send()
+        .await
+        .context("events unreachable")?;
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    if !status.is_success()
+        || body["accepted"].as_u64().unwrap_or(0) + body["duplicates"].as_u64().unwrap_or(0) != 1
+    {
+        bail!("events answered {status}: {body}");
+    }
+    println!("event: {status} in {} ms", started.elapsed().as_millis());
+    Ok(())
+}
+
+async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<()> {
     let store = store(&config).await?;
+    let result = async {
+        loop {
+            let out = match (&args.out, &args.dir) {
+                (Some(out), _) => out.clone(),
+                (None, Some(dir)) => {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                    let now = time::OffsetDateTime::now_utc();
+                    dir.join(format!(
+                        "spotlight-{:04}{:02}{:02}T{:02}{:02}{:02}Z.jsonl",
+                        now.year(),
+                        u8::from(now.month()),
+                        now.day(),
+                        now.hour(),
+                        now.minute(),
+                        now.second()
+                    ))
+                }
+                (None, None) => bail!("--out or --dir is required"),
+            };
+            backup_once(&store, &out).await?;
+            if let (Some(dir), Some(keep)) = (&args.dir, args.keep) {
+                prune_backups(dir, keep)?;
+            }
+            let Some(every) = args.every else { break };
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = shutdown_signal() => break,
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    store.close().await;
+    result
+}
+
+async fn backup_once(store: &Store, out: &std::path::Path) -> anyhow::Result<()> {
     // Write beside the target, then rename: a failed backup never leaves a partial file.
     let dir = out
         .parent()
@@ -277,13 +482,37 @@ async fn backup(config: Config, out: PathBuf) -> anyhow::Result<()> {
         store.backup(&mut w).await?
     };
     tmp.as_file().sync_all()?;
-    tmp.persist(&out)
+    tmp.persist(out)
         .with_context(|| format!("cannot write {}", out.display()))?;
     println!("backup: {} rows to {}", summary.rows(), out.display());
-    for (table, n) in &summary.tables {
-        println!("  {table}: {n}");
+    print_tables(&summary);
+    Ok(())
+}
+
+fn print_tables(summary: &spotlight_store::BackupSummary) {
+    for t in &summary.tables {
+        println!("  {}: {} rows, checksum {}", t.table, t.rows, t.checksum());
     }
-    store.close().await;
+}
+
+/// Keeps the newest `keep` of this command's files in `dir`.
+fn prune_backups(dir: &std::path::Path, keep: usize) -> anyhow::Result<()> {
+    let mut ours: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("spotlight-") && n.ends_with(".jsonl"))
+        })
+        .collect();
+    // The names sort by time.
+    ours.sort();
+    let excess = ours.len().saturating_sub(keep.max(1));
+    for old in &ours[..excess] {
+        std::fs::remove_file(old).with_context(|| format!("cannot delete {}", old.display()))?;
+        println!("deleted the old backup {}", old.display());
+    }
     Ok(())
 }
 
@@ -294,9 +523,7 @@ async fn restore(config: Config, from: PathBuf) -> anyhow::Result<()> {
     store.migrate().await?;
     let summary = store.restore(std::io::BufReader::new(file)).await?;
     println!("restored {} rows from {}", summary.rows(), from.display());
-    for (table, n) in &summary.tables {
-        println!("  {table}: {n}");
-    }
+    print_tables(&summary);
     store.close().await;
     Ok(())
 }

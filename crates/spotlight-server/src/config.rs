@@ -76,6 +76,9 @@ pub struct Config {
     pub request_timeout: Duration,
     pub header_read_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// After SIGTERM, how long `/readyz` answers 503 while requests are still
+    /// served, so a balancer takes the node out before it stops accepting.
+    pub shutdown_drain: Duration,
     pub session_ttl: Duration,
     pub login_per_ip_per_minute: u32,
     pub login_per_account_per_minute: u32,
@@ -136,6 +139,7 @@ struct Raw {
     request_timeout_secs: Option<u64>,
     header_read_timeout_secs: Option<u64>,
     shutdown_grace_secs: Option<u64>,
+    shutdown_drain_secs: Option<u64>,
     session_ttl_hours: Option<u64>,
     login_per_ip_per_minute: Option<u32>,
     login_per_account_per_minute: Option<u32>,
@@ -197,6 +201,7 @@ const KEYS: &[&str] = &[
     "request_timeout_secs",
     "header_read_timeout_secs",
     "shutdown_grace_secs",
+    "shutdown_drain_secs",
     "session_ttl_hours",
     "login_per_ip_per_minute",
     "login_per_account_per_minute",
@@ -346,6 +351,10 @@ impl Config {
             (
                 "shutdown_grace_secs",
                 self.shutdown_grace.as_secs().to_string(),
+            ),
+            (
+                "shutdown_drain_secs",
+                self.shutdown_drain.as_secs().to_string(),
             ),
             (
                 "session_ttl_hours",
@@ -766,6 +775,13 @@ fn resolve(env: Raw, file: Raw) -> Result<Config, ConfigError> {
             30,
             0,
             3600,
+        )?,
+        shutdown_drain: secs(
+            "shutdown_drain_secs",
+            env.shutdown_drain_secs.or(file.shutdown_drain_secs),
+            0,
+            0,
+            600,
         )?,
         session_ttl: secs(
             "session_ttl_hours",

@@ -206,6 +206,10 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
+    // Draining: a kept-alive connection would bring the balancer back here.
+    if state.is_draining() {
+        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     resp
 }
 

@@ -203,6 +203,7 @@ impl Application {
             metrics,
             clock,
             demo: Arc::default(),
+            draining: std::sync::atomic::AtomicBool::new(false),
         });
         Ok(Application {
             listener,
@@ -272,6 +273,11 @@ impl Application {
         );
 
         tokio::pin!(shutdown);
+        // On the signal: unready first, still serving, so a balancer stops
+        // sending here before the listener closes (a rolling upgrade loses nothing).
+        let drain = tokio::time::sleep(Duration::MAX / 4);
+        tokio::pin!(drain);
+        let mut signalled = false;
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
@@ -298,7 +304,17 @@ impl Application {
                         }
                     });
                 }
-                () = &mut shutdown => break,
+                () = &mut shutdown, if !signalled => {
+                    signalled = true;
+                    let wait = state.config.shutdown_drain;
+                    if wait.is_zero() {
+                        break;
+                    }
+                    state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+                    tracing::info!(drain_secs = wait.as_secs(), "shutdown signal: readiness is 503, still serving while the balancer notices");
+                    drain.as_mut().reset(tokio::time::Instant::now() + wait);
+                }
+                () = &mut drain => break,
             }
         }
         // Refuse new connections at once; let the open ones finish what they started.

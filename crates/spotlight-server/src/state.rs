@@ -42,6 +42,15 @@ pub struct AppStateInner {
     pub delivery: Arc<crate::delivery::Delivery>,
     /// The demo host app's publishable key; set only by `spotlight demo`.
     pub demo: Arc<std::sync::OnceLock<String>>,
+    /// Set on SIGTERM: `/readyz` answers 503 and answers close their
+    /// connections, while requests are still served (`shutdown_drain_secs`).
+    pub draining: std::sync::atomic::AtomicBool,
+}
+
+impl AppStateInner {
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl AppState {

@@ -5,6 +5,7 @@
 //! Restore writes into an empty, migrated database in one transaction.
 
 use crate::{Store, StoreError};
+use futures_util::TryStreamExt;
 use serde_json::{json, Map, Value};
 use sqlx::Row;
 use std::io::{BufRead, Write};
@@ -287,14 +288,49 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
 
 const FORMAT: &str = "spotlight-backup/1";
 
+/// What a backup or a restore carried, table by table.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct BackupSummary {
-    pub tables: Vec<(String, u64)>,
+    pub tables: Vec<TableSummary>,
+}
+
+/// A table's row count and a checksum of its content that does not depend on
+/// row order or on the store: two databases with the same rows (SQLite or
+/// PostgreSQL) give the same checksum, so a restore can be compared with its source.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TableSummary {
+    pub table: String,
+    pub rows: u64,
+    sum: u128,
+}
+
+impl TableSummary {
+    fn new(table: &str) -> TableSummary {
+        TableSummary {
+            table: table.to_owned(),
+            ..TableSummary::default()
+        }
+    }
+
+    /// Adds one row, as its backup line's JSON (keys sorted, so canonical).
+    fn add(&mut self, row: &Map<String, Value>) {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(Value::Object(row.clone()).to_string().as_bytes());
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&digest[..16]);
+        self.sum = self.sum.wrapping_add(u128::from_be_bytes(first));
+        self.rows += 1;
+    }
+
+    /// The sum of every row's SHA-256 (first 128 bits), hex.
+    pub fn checksum(&self) -> String {
+        format!("{:032x}", self.sum)
+    }
 }
 
 impl BackupSummary {
     pub fn rows(&self) -> u64 {
-        self.tables.iter().map(|(_, n)| n).sum()
+        self.tables.iter().map(|t| t.rows).sum()
     }
 }
 
@@ -319,9 +355,10 @@ impl Store {
         });
         writeln!(out, "{header}").map_err(io)?;
         let mut summary = BackupSummary::default();
-        let mut tx = self.begin().await?;
+        // One snapshot for every table, read beside the writers (never holding
+        // SQLite's write lock: ingest goes on while a backup runs).
+        let mut tx = self.read.begin().await?;
         if self.backend == crate::Backend::Postgres {
-            // One snapshot for every table (SQLite's single writer already gives one).
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 .execute(&mut *tx)
                 .await?;
@@ -333,8 +370,10 @@ impl Store {
                 names.join(", "),
                 names[0]
             );
-            let rows = sqlx::query(&sql).fetch_all(&mut *tx).await?;
-            for r in &rows {
+            let mut tally = TableSummary::new(table);
+            // Streamed: a table never has to fit in memory.
+            let mut rows = sqlx::query(&sql).fetch(&mut *tx);
+            while let Some(r) = rows.try_next().await? {
                 let mut row = Map::new();
                 for (name, col) in cols.iter() {
                     let v = match col {
@@ -343,11 +382,11 @@ impl Store {
                     };
                     row.insert((*name).to_owned(), v.unwrap_or(Value::Null));
                 }
+                tally.add(&row);
                 writeln!(out, "{}", json!({ "table": table, "row": row })).map_err(io)?;
             }
-            summary
-                .tables
-                .push(((*table).to_owned(), rows.len() as u64));
+            drop(rows);
+            summary.tables.push(tally);
         }
         tx.commit().await?;
         out.flush().map_err(io)?;
@@ -394,7 +433,7 @@ impl Store {
             )));
         }
         let mut summary = BackupSummary {
-            tables: TABLES.iter().map(|(t, _)| ((*t).to_owned(), 0)).collect(),
+            tables: TABLES.iter().map(|(t, _)| TableSummary::new(t)).collect(),
         };
         let mut tx = self.begin().await?;
         for (n, line) in lines.enumerate() {
@@ -437,7 +476,9 @@ impl Store {
                 };
             }
             q.execute(&mut *tx).await?;
-            summary.tables[index].1 += 1;
+            if let Some(t) = summary.tables.get_mut(index) {
+                t.add(row);
+            }
         }
         tx.commit().await?;
         self.announce(crate::Change::All);

@@ -25,7 +25,7 @@ mod write;
 pub use accounts::{Account, Member, Membership, NewSession, SessionRecord};
 pub use analytics::Cell;
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
-pub use backup::BackupSummary;
+pub use backup::{BackupSummary, TableSummary};
 pub use changes::{Change, Generations};
 pub use delivery::BundleRow;
 pub use error::StoreError;

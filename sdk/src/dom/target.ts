@@ -103,8 +103,13 @@ export function waitFor(t: Target, timeout: number, doc: Document = document): P
       const e = found();
       if (e) finish(e);
     };
+    // The first change in a frame is looked at at once (the step can be drawn
+    // in the frame that first paints its target); later ones wait for the frame.
     const obs = new MutationObserver(() => {
-      if (!pending) { pending = true; requestAnimationFrame(check); }
+      if (pending) return;
+      const e = found();
+      if (e) finish(e);
+      else { pending = true; requestAnimationFrame(check); }
     });
     const timer = setTimeout(() => finish(found()), timeout);
     // Mutations inside shadow roots do not reach the document's observer.

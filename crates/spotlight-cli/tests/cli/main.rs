@@ -6,7 +6,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod cluster;
 mod crash;
+mod ops;
 
 const BIN: &str = env!("CARGO_BIN_EXE_spotlight");
 

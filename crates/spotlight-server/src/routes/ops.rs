@@ -13,6 +13,15 @@ pub async fn healthz() -> impl IntoResponse {
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let store = state.store.backend().as_str();
+    if state.is_draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(
+                json!({ "status": "unavailable", "reason": "shutting down", "store": store }),
+            ),
+        )
+            .into_response();
+    }
     if let Err(e) = state.store.ping().await {
         tracing::warn!(error = %e, "readiness: store unreachable");
         return (
