@@ -2299,6 +2299,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/operator/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Usage per tenant and environment over a range of days: config requests, events, deliveries, monthly active users, stored bytes */
+        get: operations["get_v1_operator_usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sdk/config": {
         parameters: {
             query?: never;
@@ -2700,6 +2717,34 @@ export interface components {
         };
         /** Format: uuid */
         EnvironmentId: string;
+        EnvironmentUsage: {
+            /**
+             * Format: int64
+             * @description SDK config requests answered (304s included).
+             */
+            config_requests: number;
+            /**
+             * Format: int64
+             * @description Deliveries that reached a webhook or NATS.
+             */
+            deliveries: number;
+            environment: string;
+            environment_id: components["schemas"]["EnvironmentId"];
+            /**
+             * Format: int64
+             * @description Events stored (resent duplicates and refused events not counted).
+             */
+            events_ingested: number;
+            /** @description Distinct end users seen, per month (`YYYY-MM`) the range touches. */
+            monthly_active_users: {
+                [key: string]: number;
+            };
+            /**
+             * Format: int64
+             * @description What the environment stores now: its events, end users and progress (bytes of text).
+             */
+            stored_bytes: number;
+        };
         EnvironmentView: {
             environment_id: components["schemas"]["EnvironmentId"];
         };
@@ -3452,6 +3497,11 @@ export interface components {
             kill_switch?: boolean;
             rate_limits?: components["schemas"]["RateLimits"];
         };
+        TenantUsage: {
+            environments: components["schemas"]["EnvironmentUsage"][];
+            name: string;
+            tenant_id: components["schemas"]["TenantId"];
+        };
         TenantView: {
             allowed_origins: string[];
             created_at: components["schemas"]["Timestamp"];
@@ -3572,6 +3622,12 @@ export interface components {
         } | {
             /** @enum {string} */
             type: "manual";
+        };
+        UsageReport: {
+            from: string;
+            /** @description Tenants with any usage in the range. */
+            tenants: components["schemas"]["TenantUsage"][];
+            to: string;
         };
         /** @description How end-user tokens are verified. */
         VerificationMethod: {
@@ -18780,6 +18836,82 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_operator_usage: {
+        parameters: {
+            query?: {
+                /**
+                 * @description First day, `YYYY-MM-DD` (UTC); default: the first day of this month.
+                 * @example 2026-11-01
+                 */
+                from?: string;
+                /**
+                 * @description Last day, inclusive; default: today.
+                 * @example 2026-11-30
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            /** @description Error codes: invalid_query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -72,9 +72,10 @@ enum Command {
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The server (or the balancer in front of it), e.g. https://spotlight.example.com
+    /// The server (or the balancer in front of it), e.g. https://spotlight.example.com;
+    /// default: this configuration's own listen address (the container health check).
     #[arg(long)]
-    url: String,
+    url: Option<String>,
     /// A publishable key: also fetch an SDK config and post one event with it.
     #[arg(long)]
     key: Option<String>,
@@ -258,7 +259,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Demo(args) => demo(config, args).await,
         Command::Migrate { check: true } => return migrate_check(config).await,
         Command::Migrate { check: false } => migrate(config).await,
-        Command::Check(args) => check(args).await,
+        Command::Check(args) => check(&config, args).await,
         Command::Config(ConfigCommand::Check) => {
             print!("{}", config.redacted());
             Ok(())
@@ -358,8 +359,21 @@ async fn migrate_check(config: Config) -> ExitCode {
     }
 }
 
-async fn check(args: CheckArgs) -> anyhow::Result<()> {
-    let base = args.url.trim_end_matches('/').to_owned();
+async fn check(config: &Config, args: CheckArgs) -> anyhow::Result<()> {
+    let base = match &args.url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let mut addr = config.listen;
+            if addr.ip().is_unspecified() {
+                addr.set_ip(if addr.is_ipv4() {
+                    std::net::Ipv4Addr::LOCALHOST.into()
+                } else {
+                    std::net::Ipv6Addr::LOCALHOST.into()
+                });
+            }
+            format!("http://{addr}")
+        }
+    };
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(args.timeout.max(1)))
         .redirect(reqwest::redirect::Policy::none())

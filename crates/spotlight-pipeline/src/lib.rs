@@ -21,6 +21,13 @@ pub trait Observer: Send + Sync + 'static {
     fn backlog(&self, pending: i64, oldest_age_secs: f64);
     /// Rows removed by the retention job.
     fn removed(&self, table: &'static str, rows: u64);
+    /// A delivery of this environment's events reached its sink (usage).
+    fn delivered(
+        &self,
+        _tenant: spotlight_domain::TenantId,
+        _environment: spotlight_domain::EnvironmentId,
+    ) {
+    }
 }
 
 /// An observer that forgets everything (tools and tests).

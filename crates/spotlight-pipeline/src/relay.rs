@@ -352,6 +352,7 @@ impl Relay {
             Attempt::Delivered { .. } => {
                 self.breaker.success(&c.sink);
                 self.observer.attempt(sink_kind, "delivered");
+                self.observer.delivered(c.tenant_id, c.environment_id);
                 Outcome::Delivered
             }
             Attempt::Failed { error, .. } => {

@@ -255,6 +255,16 @@ pub struct ProfileWriter {
 /// Profiles are rewritten at most this often when nothing else changed (last seen).
 const PROFILE_REFRESH_MS: i64 = 5 * 60 * 1000;
 
+/// Whether two instants (Unix milliseconds) fall in the same UTC month.
+fn same_month(a: i64, b: i64) -> bool {
+    let month = |ms: i64| {
+        time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+            .map(|t| (t.year(), t.month()))
+            .ok()
+    };
+    month(a) == month(b)
+}
+
 impl ProfileWriter {
     pub fn start(store: Store, metrics: Arc<Metrics>) -> ProfileWriter {
         let (tx, mut rx) = mpsc::channel::<ProfileWrite>(10_000);
@@ -312,16 +322,13 @@ impl ProfileWriter {
         stored_seen: i64,
         write: impl FnOnce() -> Option<ProfileWrite>,
     ) {
-        if !changed && now - stored_seen < PROFILE_REFRESH_MS {
+        // A user's first sight in a month is always written (monthly active users).
+        let recent = |at: i64| now - at < PROFILE_REFRESH_MS && same_month(now, at);
+        if !changed && recent(stored_seen) {
             return;
         }
         let key = (environment, user_id.to_owned());
-        if !changed
-            && self
-                .seen
-                .get(&key)
-                .is_some_and(|at| now - at < PROFILE_REFRESH_MS)
-        {
+        if !changed && self.seen.get(&key).is_some_and(recent) {
             return;
         }
         let Some(write) = write() else { return };

@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod serve;
 pub mod state;
 pub mod tenants;
+pub mod usage;
 
 pub use config::{Config, ConfigError};
 pub use serve::{Application, StartError};
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/operator/tenants/{id}",
             get(routes::operator::get_tenant),
         )
+        .route("/v1/operator/usage", get(routes::operator::usage))
         .route(
             "/v1/admin/keys",
             get(routes::admin_keys::list).post(routes::admin_keys::create),

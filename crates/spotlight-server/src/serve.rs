@@ -190,6 +190,12 @@ impl Application {
         background.extend(store.checkpoint_in_background());
         let secrets = Arc::new(crate::secrets::SecretBox::new(&master_key));
         background.extend(start_pipeline(&config, &store, &secrets, &metrics, &delivery).await);
+        background.push(crate::usage::start_flush(
+            store.clone(),
+            metrics.clone(),
+            clock.clone(),
+            Duration::from_secs(10),
+        ));
         let state = AppState::new(crate::state::AppStateInner {
             outbound,
             delivery,
@@ -328,6 +334,7 @@ impl Application {
             }
         }
         state.delivery.profiles.flush(Duration::from_secs(2)).await;
+        crate::usage::flush(&state.store, &state.metrics, state.clock.as_ref()).await;
         for task in background {
             task.abort();
         }

@@ -284,6 +284,26 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
             ("count", Int),
         ],
     ),
+    (
+        "usage_daily",
+        &[
+            ("tenant_id", Text),
+            ("environment_id", Text),
+            ("day", Text),
+            ("config_requests", Int),
+            ("events_ingested", Int),
+            ("deliveries", Int),
+        ],
+    ),
+    (
+        "usage_active_users",
+        &[
+            ("tenant_id", Text),
+            ("environment_id", Text),
+            ("month", Text),
+            ("user_id", Text),
+        ],
+    ),
 ];
 
 const FORMAT: &str = "spotlight-backup/1";

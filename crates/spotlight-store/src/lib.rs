@@ -18,6 +18,7 @@ mod monitor;
 mod objects;
 mod retention;
 mod tenants;
+mod usage;
 mod users;
 mod webhooks;
 mod write;
@@ -36,6 +37,7 @@ pub use monitor::MonitorTally;
 pub use objects::{ObjectFilter, ObjectRecord, Publication, VersionRecord};
 pub use retention::Purge;
 pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
+pub use usage::{UsageCounts, UsageRow};
 pub use users::{AudienceSubject, EndUser, ProfileWrite, RecentEvent, UserState};
 pub use webhooks::{
     AttemptRecord, Backlog, Claimed, OutboxRecord, Outcome, WebhookRecord, WebhookWrite,

@@ -165,6 +165,20 @@ impl Store {
             .bind(p.seen_at.millis())
             .execute(&mut *tx)
             .await?;
+            // Active in this month (usage): every profile write of a month names its user.
+            let month = p.seen_at.to_rfc3339();
+            sqlx::query(
+                "INSERT INTO usage_active_users (tenant_id, environment_id, month, user_id) \
+                 SELECT $1, $2, $3, $4 \
+                 WHERE EXISTS (SELECT 1 FROM environments WHERE id = $2 AND tenant_id = $1) \
+                 ON CONFLICT (tenant_id, environment_id, month, user_id) DO NOTHING",
+            )
+            .bind(p.tenant.to_string())
+            .bind(p.environment.to_string())
+            .bind(month.get(..7).unwrap_or(&month))
+            .bind(&p.user_id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -320,7 +320,7 @@ fn rolling_upgrade_under_load_fails_no_request_and_loses_no_event() {
         stop.clone(),
         seen.clone(),
     );
-    rt.block_on(tokio::time::sleep(Duration::from_secs(2)));
+    rt.block_on(async { tokio::time::sleep(Duration::from_secs(2)).await });
     let before_upgrade = seen.answered.load(Ordering::Relaxed);
     assert!(
         before_upgrade > 20,
@@ -337,7 +337,7 @@ fn rolling_upgrade_under_load_fails_no_request_and_loses_no_event() {
         out.contains("node a upgraded") && out.contains("node b upgraded"),
         "{out}"
     );
-    rt.block_on(tokio::time::sleep(Duration::from_secs(1)));
+    rt.block_on(async { tokio::time::sleep(Duration::from_secs(1)).await });
     let after_upgrade = seen.answered.load(Ordering::Relaxed);
 
     // Scheduled backups under the same load; the newest is the one restored.
@@ -353,7 +353,8 @@ fn rolling_upgrade_under_load_fails_no_request_and_loses_no_event() {
             "1",
         ]);
         source = stdout_of(&mut cmd);
-        rt.block_on(tokio::time::sleep(Duration::from_millis(1100))); // file names are by the second
+        rt.block_on(async { tokio::time::sleep(Duration::from_millis(1100)).await });
+        // file names are by the second
     }
     stop.store(true, Ordering::Relaxed);
     rt.block_on(async {

@@ -85,6 +85,17 @@ fn check_probes_readiness_config_and_events_and_names_what_failed() {
     );
     let (code, text) = check(&["--ready-only"]);
     assert_eq!(code, Some(0), "{text}");
+    // Without --url: this configuration's own listen address (the image's health check).
+    let listen = base.trim_start_matches("http://");
+    let out = run(spotlight(dir.path())
+        .env("SPOTLIGHT_LISTEN", listen)
+        .args(["check", "--ready-only"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(listen));
     let (code, text) = check(&["--key", &pk, "--origin", "https://other.example"]);
     assert_eq!(code, Some(1));
     assert!(text.contains("origin_not_allowed"), "{text}");
@@ -121,7 +132,7 @@ fn sigterm_turns_readiness_off_first_and_keeps_serving_through_the_drain() {
         .args(["-TERM", &server.child.id().to_string()])
         .status()
         .unwrap();
-    rt.block_on(tokio::time::sleep(Duration::from_millis(300)));
+    rt.block_on(async { tokio::time::sleep(Duration::from_millis(300)).await });
     let (status, close, body) = get("/readyz");
     assert_eq!(status, 503, "unready while draining: {body}");
     assert!(body.contains("shutting down"), "{body}");
@@ -162,7 +173,7 @@ fn scheduled_backups_keep_the_newest_and_stop_on_sigterm() {
         .spawn()
         .unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(tokio::time::sleep(Duration::from_millis(3600)));
+    rt.block_on(async { tokio::time::sleep(Duration::from_millis(3600)).await });
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -102,3 +102,127 @@ pub async fn list_tenants(
     let items = tenants.into_iter().map(|t| view(t, &envs)).collect();
     Ok(AppJson(Page { items, next_cursor }))
 }
+
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UsageQuery {
+    /// First day, `YYYY-MM-DD` (UTC); default: the first day of this month.
+    #[param(example = "2026-11-01")]
+    pub from: Option<String>,
+    /// Last day, inclusive; default: today.
+    #[param(example = "2026-11-30")]
+    pub to: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UsageReport {
+    from: String,
+    to: String,
+    /// Tenants with any usage in the range.
+    tenants: Vec<TenantUsage>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TenantUsage {
+    tenant_id: TenantId,
+    name: String,
+    environments: Vec<EnvironmentUsage>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EnvironmentUsage {
+    environment: String,
+    environment_id: EnvironmentId,
+    /// SDK config requests answered (304s included).
+    config_requests: u64,
+    /// Events stored (resent duplicates and refused events not counted).
+    events_ingested: u64,
+    /// Deliveries that reached a webhook or NATS.
+    deliveries: u64,
+    /// Distinct end users seen, per month (`YYYY-MM`) the range touches.
+    monthly_active_users: BTreeMap<String, u64>,
+    /// What the environment stores now: its events, end users and progress (bytes of text).
+    stored_bytes: u64,
+}
+
+fn day(field: &str, text: &str) -> Result<time::Date, ApiError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &format).map_err(|_| ApiError::field(field, "a day as YYYY-MM-DD"))
+}
+
+/// Usage per tenant and environment over a range of days: what an operator
+/// bills or attributes cost by. Counts from every node (each adds its own
+/// every 10 s; this node's are added first).
+pub async fn usage(
+    _: Operator,
+    State(state): State<AppState>,
+    AppQuery(q): AppQuery<UsageQuery>,
+) -> ApiResult<AppJson<UsageReport>> {
+    let today = time::OffsetDateTime::from_unix_timestamp(state.clock.now().millis() / 1000)
+        .map(|t| t.date())
+        .map_err(|_| ApiError::unavailable())?;
+    let from = match &q.from {
+        Some(t) => day("from", t)?,
+        None => today.replace_day(1).unwrap_or(today),
+    };
+    let to = match &q.to {
+        Some(t) => day("to", t)?,
+        None => today,
+    };
+    if from > to {
+        return Err(ApiError::field("to", "must not be before from"));
+    }
+    if (to - from).whole_days() > 3660 {
+        return Err(ApiError::field("to", "at most ten years after from"));
+    }
+    // This node's counts and active users first (the others add theirs every 10 s).
+    state
+        .delivery
+        .profiles
+        .flush(std::time::Duration::from_secs(2))
+        .await;
+    crate::usage::flush(&state.store, &state.metrics, state.clock.as_ref()).await;
+    let (from, to) = (from.to_string(), to.to_string());
+    let rows = state.store.usage(&from, &to).await?;
+    let mut ids: Vec<TenantId> = rows
+        .iter()
+        .filter_map(|r| r.tenant_id.parse().ok())
+        .collect();
+    ids.dedup();
+    let envs = state.store.environments_of(&ids).await?;
+    let mut tenants = Vec::new();
+    for id in ids {
+        if tenants.iter().any(|t: &TenantUsage| t.tenant_id == id) {
+            continue;
+        }
+        let name = state
+            .store
+            .tenant(id)
+            .await
+            .map(|t| t.name)
+            .unwrap_or_default();
+        let environments = rows
+            .iter()
+            .filter(|r| r.tenant_id == id.to_string())
+            .filter_map(|r| {
+                let env = envs.iter().find(|e| e.id.to_string() == r.environment_id)?;
+                Some(EnvironmentUsage {
+                    environment: env.name.clone(),
+                    environment_id: env.id,
+                    config_requests: r.counts.config_requests,
+                    events_ingested: r.counts.events_ingested,
+                    deliveries: r.counts.deliveries,
+                    monthly_active_users: r.active_users.clone(),
+                    stored_bytes: r.stored_bytes,
+                })
+            })
+            .collect();
+        tenants.push(TenantUsage {
+            tenant_id: id,
+            name,
+            environments,
+        });
+    }
+    Ok(AppJson(UsageReport { from, to, tenants }))
+}

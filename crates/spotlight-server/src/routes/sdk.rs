@@ -503,6 +503,11 @@ pub async fn config(
     // Borrowed from the request (extracting them would copy them).
     let (headers, uri) = (request.headers(), request.uri());
     let now = state.clock.now();
+    state.metrics.used(
+        client.tenant_id,
+        client.environment_id,
+        crate::usage::What::ConfigRequest,
+    );
     let memo_key = memo_key(&state, &client, uri.query(), headers);
     if let Some(resp) = revalidate(&state, &client, headers, memo_key, now.millis()).await? {
         return Ok(resp);

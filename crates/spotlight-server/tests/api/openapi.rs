@@ -54,6 +54,7 @@ fn expected() -> Vec<(&'static str, String)> {
         ("post", "/v1/operator/tenants"),
         ("get", "/v1/operator/tenants"),
         ("get", "/v1/operator/tenants/{id}"),
+        ("get", "/v1/operator/usage"),
         ("get", "/v1/admin/keys"),
         ("post", "/v1/admin/keys"),
         ("post", "/v1/admin/keys/{id}/rotate"),

@@ -165,3 +165,115 @@ both_stores!(tenant_lists_paginate_by_cursor, |app: TestApp| async move {
         .unwrap();
     error_code(r, 404).await;
 });
+
+async fn usage(app: &TestApp, query: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/v1/operator/usage{query}")))
+        .bearer_auth(app.operator_token())
+        .send()
+        .await
+        .unwrap()
+}
+
+fn env_usage<'a>(report: &'a Value, tenant: &str, env: &str) -> &'a Value {
+    report["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant_id"] == tenant)
+        .and_then(|t| {
+            t["environments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["environment"] == env)
+        })
+        .unwrap_or_else(|| panic!("no usage for {tenant}/{env}: {report}"))
+}
+
+both_stores!(
+    usage_sums_every_node_per_tenant_and_environment,
+    |app: TestApp| async move {
+        use crate::delivery::config_json;
+        use crate::events::{ev, post_ok};
+        let acme = app.tenant("Acme", &[]).await;
+        let globex = app.tenant("Globex", &[]).await;
+        let peer = app.spawn_peer().await;
+        let (acme_pk, _) = prod(&acme);
+        let acme_staging = &acme.environments["staging"].publishable_key;
+        // Node A: three config requests by two users; node B: one more, by a third.
+        for user in ["u1", "u2", "u1"] {
+            config_json(&app, acme_pk, &format!("user_id={user}&url=/")).await;
+        }
+        config_json(&peer, acme_pk, "user_id=u3&url=/").await;
+        // Events on node B, one batch resent (not counted twice).
+        let mut events = vec![];
+        for _ in 0..4 {
+            let mut e = ev("clicked", json!({}));
+            e["user_id"] = json!("u3");
+            events.push(e);
+        }
+        let body = json!({ "events": events });
+        post_ok(&peer, acme_pk, &body).await;
+        let again = post_ok(&peer, acme_pk, &body).await;
+        assert_eq!(again["duplicates"], 4);
+        // Staging and another tenant are counted apart.
+        config_json(&app, acme_staging, "user_id=s1&url=/").await;
+        config_json(&app, prod(&globex).0, "user_id=g1&url=/").await;
+        // Each node adds its own counts (and profile writes) when asked, and
+        // every 10 s: B's first, then A's.
+        assert_eq!(usage(&peer, "").await.status(), 200);
+        let r = usage(&app, "").await;
+        assert_eq!(r.status(), 200);
+        let report: Value = r.json().await.unwrap();
+        let acme_id = acme.tenant_id.to_string();
+        let prod_usage = env_usage(&report, &acme_id, "production");
+        assert_eq!(prod_usage["config_requests"], 4, "{report}");
+        assert_eq!(prod_usage["events_ingested"], 4, "{report}");
+        let month = report["to"].as_str().unwrap()[..7].to_owned();
+        assert_eq!(prod_usage["monthly_active_users"][&month], 3, "{report}");
+        assert!(prod_usage["stored_bytes"].as_u64().unwrap() > 0, "{report}");
+        let staging = env_usage(&report, &acme_id, "staging");
+        assert_eq!(staging["config_requests"], 1);
+        assert_eq!(staging["monthly_active_users"][&month], 1);
+        let globex_usage = env_usage(&report, &globex.tenant_id.to_string(), "production");
+        assert_eq!(globex_usage["config_requests"], 1);
+        assert_eq!(globex_usage["events_ingested"], 0);
+
+        // A range without this month has none of it.
+        let r = usage(&app, "?from=2020-01-01&to=2020-01-31").await;
+        let old: Value = r.json().await.unwrap();
+        assert_eq!(old["tenants"], json!([]), "{old}");
+
+        // Prometheus: per tenant and environment, never per user.
+        let metrics = app.metrics().await;
+        let line = format!(
+            "spotlight_usage_config_requests_total{{tenant=\"{acme_id}\",environment=\"{}\"}} 3",
+            acme.environments["production"].environment_id
+        );
+        assert!(metrics.contains(&line), "{line} not in metrics");
+        assert!(!metrics.contains("u1") && !metrics.contains("user_id"));
+
+        // Bad input names the field.
+        for (q, field) in [
+            ("?from=yesterday", "from"),
+            ("?to=2026-02-30", "to"),
+            ("?from=2026-02-01&to=2026-01-01", "to"),
+            ("?from=1900-01-01&to=2026-01-01", "to"),
+        ] {
+            let (code, body, _) = error_code(usage(&app, q).await, 422).await;
+            assert_eq!(code, "validation_failed", "{q}: {body}");
+            assert!(body.to_string().contains(field), "{q}: {body}");
+        }
+        let r = usage(&app, "?tenant=x").await;
+        assert_eq!(r.status(), 400, "unknown parameters are refused");
+        let r = app
+            .client
+            .get(app.url("/v1/operator/usage"))
+            .bearer_auth(prod(&acme).1)
+            .send()
+            .await
+            .unwrap();
+        error_code(r, 401).await;
+    }
+);

@@ -1,0 +1,127 @@
+//! Usage per tenant and environment — config requests, events ingested,
+//! deliveries — counted on each node as it happens, exported as Prometheus
+//! counters (labelled by tenant and environment id, never by user), and added
+//! to the store's daily rows every few seconds ([`start_flush`]) so
+//! `GET /v1/operator/usage` sums every node. Active users are recorded by
+//! the profile writer (one row per user and month).
+
+use crate::metrics::Metrics;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use spotlight_domain::{Clock, EnvironmentId, TenantId};
+use spotlight_store::{Store, UsageCounts};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// An id as a Prometheus label value, without allocating a string per count.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct Id<T>(pub T);
+
+impl<T: std::fmt::Display> EncodeLabelValue for Id<T> {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        write!(encoder, "{}", self.0)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct UsageLabels {
+    pub tenant: Id<TenantId>,
+    pub environment: Id<EnvironmentId>,
+}
+
+type Key = (TenantId, EnvironmentId);
+
+/// Counts not yet added to the store.
+#[derive(Default)]
+pub struct UsageMeter {
+    pending: Mutex<HashMap<Key, UsageCounts>>,
+}
+
+pub enum What {
+    ConfigRequest,
+    Events(u64),
+    Delivery,
+}
+
+impl Metrics {
+    /// Counts usage of one environment (Prometheus, and the next flush).
+    pub fn used(&self, tenant: TenantId, environment: EnvironmentId, what: What) {
+        let labels = UsageLabels {
+            tenant: Id(tenant),
+            environment: Id(environment),
+        };
+        let (family, n) = match what {
+            What::ConfigRequest => (&self.usage_config_requests, 1),
+            What::Events(n) => (&self.usage_events_ingested, n),
+            What::Delivery => (&self.usage_deliveries, 1),
+        };
+        if n == 0 {
+            return;
+        }
+        family.get_or_create(&labels).inc_by(n);
+        if let Ok(mut p) = self.usage.pending.lock() {
+            let c = p.entry((tenant, environment)).or_default();
+            match what {
+                What::ConfigRequest => c.config_requests += 1,
+                What::Events(n) => c.events_ingested += n,
+                What::Delivery => c.deliveries += 1,
+            }
+        }
+    }
+}
+
+impl UsageMeter {
+    fn take(&self) -> Vec<(TenantId, EnvironmentId, UsageCounts)> {
+        let Ok(mut p) = self.pending.lock() else {
+            return Vec::new();
+        };
+        p.drain()
+            .filter(|(_, c)| !c.is_zero())
+            .map(|((t, e), c)| (t, e, c))
+            .collect()
+    }
+
+    /// A failed flush's counts wait for the next one.
+    fn put_back(&self, rows: Vec<(TenantId, EnvironmentId, UsageCounts)>) {
+        if let Ok(mut p) = self.pending.lock() {
+            for (t, e, c) in rows {
+                let x = p.entry((t, e)).or_default();
+                x.config_requests += c.config_requests;
+                x.events_ingested += c.events_ingested;
+                x.deliveries += c.deliveries;
+            }
+        }
+    }
+}
+
+/// Adds this node's pending counts to today's rows (UTC day of the flush).
+pub async fn flush(store: &Store, metrics: &Metrics, clock: &dyn Clock) {
+    let rows = metrics.usage.take();
+    if rows.is_empty() {
+        return;
+    }
+    let now = clock.now().to_rfc3339();
+    let day = now.get(..10).unwrap_or(&now);
+    if let Err(e) = store.add_usage(day, &rows).await {
+        tracing::warn!(error = %e, "usage not recorded yet; retrying with the next flush");
+        metrics.usage.put_back(rows);
+    }
+}
+
+/// Flushes every `every` until aborted (the last flush runs at shutdown, in `serve`).
+pub fn start_flush(
+    store: Store,
+    metrics: Arc<Metrics>,
+    clock: Arc<dyn Clock>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            flush(&store, &metrics, clock.as_ref()).await;
+        }
+    })
+}
