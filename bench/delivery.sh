@@ -11,8 +11,13 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 rounds=${2:-3}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --locked -p spotlight-cli >/dev/null 2>&1
-bin=${CARGO_TARGET_DIR:-target}/release/spotlight
+# SPOTLIGHT_BIN: a release binary built earlier (e.g. another commit's, to compare in one session).
+if [ -n "${SPOTLIGHT_BIN:-}" ]; then
+  bin=$SPOTLIGHT_BIN
+else
+  cargo build --release --locked -p spotlight-cli >/dev/null 2>&1
+  bin=${CARGO_TARGET_DIR:-target}/release/spotlight
+fi
 python3 - "$bin" "$secs" "$rounds" <<'PY'
 import http.client, json, os, random, re, socket, sqlite3, subprocess, sys, tempfile, time, uuid
 

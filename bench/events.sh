@@ -13,8 +13,13 @@ cd "$(dirname "$0")/.."
 secs=${1:-30}
 stores=${2:-sqlite postgres}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --locked -p spotlight-cli >/dev/null 2>&1
-bin=${CARGO_TARGET_DIR:-target}/release/spotlight
+# SPOTLIGHT_BIN: a release binary built earlier (e.g. another commit's, to compare in one session).
+if [ -n "${SPOTLIGHT_BIN:-}" ]; then
+  bin=$SPOTLIGHT_BIN
+else
+  cargo build --release --locked -p spotlight-cli >/dev/null 2>&1
+  bin=${CARGO_TARGET_DIR:-target}/release/spotlight
+fi
 python3 - "$bin" "$secs" "$stores" <<'PY'
 import http.client, http.server, json, os, re, socket, subprocess, sys, tempfile, threading, time
 
@@ -136,11 +141,18 @@ def run(store):
             while Receiver.received < ingested and time.time() - t_end < 300:
                 time.sleep(0.05)
             drain = time.time() - t_end
+            # What the store holds per event (events table with its indexes; SQLite: the whole file).
+            if store == "postgres":
+                stored = float(subprocess.check_output(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-tAc",
+                    "SELECT pg_total_relation_size('events')::float8 / GREATEST(count(*), 1) FROM events"], text=True).strip())
+            else:
+                size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.startswith("spotlight.db"))
+                stored = size / max(after, 1)
             groups = metric(port, "spotlight_ingest_group_events_count")
             grouped = metric(port, "spotlight_ingest_group_events_sum")
             return {"store": store, "events_s": ingested / secs, "rps": r["rps"], "p50": r["p50"], "p99": r["p99"],
                     "errors": r["errors"], "relayed_s": during / secs, "drain": drain,
-                    "complete": Receiver.received >= ingested, "group": grouped / max(groups, 1),
+                    "complete": Receiver.received >= ingested, "group": grouped / max(groups, 1), "stored": stored,
                     # Only meaningful with a real backlog to drain.
                     "drain_rate": (ingested - during) / drain if ingested - during > 10_000 else None}
         finally:
@@ -150,10 +162,10 @@ def run(store):
 
 results = [run(s) for s in stores]
 print(f"\n{secs} s per store, 64 connections, wrk -t2, batches of 20 events, release build, webhook to a local receiver\n")
-print("| store | events/s | requests/s | p50 ms | p99 ms | non-2xx | relayed during run, events/s | backlog drained after run | relay alone, events/s | events per commit |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| store | events/s | requests/s | p50 ms | p99 ms | non-2xx | relayed during run, events/s | backlog drained after run | relay alone, events/s | events per commit | bytes stored per event |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in results:
     print(f"| {r['store']} | {r['events_s']:,.0f} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['errors']} | "
           f"{r['relayed_s']:,.0f} | {r['drain']:.1f} s{'' if r['complete'] else ' (incomplete)'} | "
-          f"{'—' if r['drain_rate'] is None else format(r['drain_rate'], ',.0f')} | {r['group']:.0f} |")
+          f"{'—' if r['drain_rate'] is None else format(r['drain_rate'], ',.0f')} | {r['group']:.0f} | {r['stored']:,.0f} |")
 PY

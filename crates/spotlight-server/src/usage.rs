@@ -1,7 +1,8 @@
 //! Usage per tenant and environment — config requests, events ingested,
-//! deliveries — counted on each node as it happens, exported as Prometheus
-//! counters (labelled by tenant and environment id, never by user), and added
-//! to the store's daily rows every few seconds ([`start_flush`]) so
+//! deliveries — counted on each node as it happens (one map update per
+//! request) and, every few seconds ([`start_flush`]), added to the store's
+//! daily rows and then to Prometheus counters (labelled by tenant and
+//! environment id, never by user), so
 //! `GET /v1/operator/usage` sums every node. Active users are recorded by
 //! the profile writer (one row per user and month).
 
@@ -35,7 +36,7 @@ type Key = (TenantId, EnvironmentId);
 /// Counts not yet added to the store.
 #[derive(Default)]
 pub struct UsageMeter {
-    pending: Mutex<HashMap<Key, UsageCounts>>,
+    pending: Mutex<HashMap<Key, UsageCounts, crate::cache::KeyHasher>>,
 }
 
 pub enum What {
@@ -45,27 +46,33 @@ pub enum What {
 }
 
 impl Metrics {
-    /// Counts usage of one environment (Prometheus, and the next flush).
+    /// Counts usage of one environment (the next flush adds it to the store,
+    /// then to the Prometheus counters).
     pub fn used(&self, tenant: TenantId, environment: EnvironmentId, what: What) {
-        let labels = UsageLabels {
-            tenant: Id(tenant),
-            environment: Id(environment),
-        };
-        let (family, n) = match what {
-            What::ConfigRequest => (&self.usage_config_requests, 1),
-            What::Events(n) => (&self.usage_events_ingested, n),
-            What::Delivery => (&self.usage_deliveries, 1),
-        };
-        if n == 0 {
-            return;
-        }
-        family.get_or_create(&labels).inc_by(n);
         if let Ok(mut p) = self.usage.pending.lock() {
             let c = p.entry((tenant, environment)).or_default();
             match what {
                 What::ConfigRequest => c.config_requests += 1,
                 What::Events(n) => c.events_ingested += n,
                 What::Delivery => c.deliveries += 1,
+            }
+        }
+    }
+
+    fn export(&self, rows: &[(TenantId, EnvironmentId, UsageCounts)]) {
+        for (tenant, environment, c) in rows {
+            let labels = UsageLabels {
+                tenant: Id(*tenant),
+                environment: Id(*environment),
+            };
+            for (family, n) in [
+                (&self.usage_config_requests, c.config_requests),
+                (&self.usage_events_ingested, c.events_ingested),
+                (&self.usage_deliveries, c.deliveries),
+            ] {
+                if n > 0 {
+                    family.get_or_create(&labels).inc_by(n);
+                }
             }
         }
     }
@@ -103,9 +110,12 @@ pub async fn flush(store: &Store, metrics: &Metrics, clock: &dyn Clock) {
     }
     let now = clock.now().to_rfc3339();
     let day = now.get(..10).unwrap_or(&now);
-    if let Err(e) = store.add_usage(day, &rows).await {
-        tracing::warn!(error = %e, "usage not recorded yet; retrying with the next flush");
-        metrics.usage.put_back(rows);
+    match store.add_usage(day, &rows).await {
+        Ok(()) => metrics.export(&rows),
+        Err(e) => {
+            tracing::warn!(error = %e, "usage not recorded yet; retrying with the next flush");
+            metrics.usage.put_back(rows);
+        }
     }
 }
 

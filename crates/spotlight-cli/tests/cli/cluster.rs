@@ -339,6 +339,21 @@ fn rolling_upgrade_under_load_fails_no_request_and_loses_no_event() {
     );
     rt.block_on(async { tokio::time::sleep(Duration::from_secs(1)).await });
     let after_upgrade = seen.answered.load(Ordering::Relaxed);
+    // The synthetic check an operator's canary runs, through the balancer.
+    let out = run(spotlight(dir.path()).args([
+        "check",
+        "--url",
+        &cluster.lb,
+        "--key",
+        &pk,
+        "--origin",
+        ORIGIN,
+    ]));
+    assert!(
+        out.status.success(),
+        "spotlight check after the upgrade: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Scheduled backups under the same load; the newest is the one restored.
     let backups = dir.path().join("backups");
