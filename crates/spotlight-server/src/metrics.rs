@@ -84,6 +84,11 @@ pub struct Metrics {
     pub auth_failures: Family<AuthFailureLabels, Counter>,
     pub rate_limited: Family<ScopeLabels, Counter>,
     pub startup_seconds: Gauge<f64, AtomicU64>,
+    /// 1 while `/readyz` last answered 200.
+    pub ready: Gauge,
+    /// The filesystem holding the data directory (the SQLite store): free and total bytes.
+    pub disk_free_bytes: Gauge,
+    pub disk_size_bytes: Gauge,
     pub build_info: Family<BuildLabels, Gauge>,
     pub cache_lookups: Family<CacheLabels, Counter>,
     pub sdk_config_served: Family<ResultLabels, Counter>,
@@ -139,6 +144,24 @@ impl Metrics {
             "build_info",
             "Version, store and mode of this node",
             build_info.clone(),
+        );
+        let ready = Gauge::default();
+        let disk_free_bytes = Gauge::default();
+        let disk_size_bytes = Gauge::default();
+        registry.register(
+            "ready",
+            "1 while /readyz last answered 200 (store reachable, migrations current, backlog under threshold, not draining)",
+            ready.clone(),
+        );
+        registry.register(
+            "store_disk_free_bytes",
+            "Bytes available to the server on the data directory's filesystem (SQLite store)",
+            disk_free_bytes.clone(),
+        );
+        registry.register(
+            "store_disk_size_bytes",
+            "Size of the data directory's filesystem (SQLite store)",
+            disk_size_bytes.clone(),
         );
         let cache_lookups = Family::<CacheLabels, Counter>::default();
         let sdk_config_served = Family::<ResultLabels, Counter>::default();
@@ -271,6 +294,9 @@ impl Metrics {
             auth_failures,
             rate_limited,
             startup_seconds,
+            ready,
+            disk_free_bytes,
+            disk_size_bytes,
             build_info,
         }
     }

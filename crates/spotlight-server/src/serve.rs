@@ -190,6 +190,9 @@ impl Application {
         background.extend(store.checkpoint_in_background());
         let secrets = Arc::new(crate::secrets::SecretBox::new(&master_key));
         background.extend(start_pipeline(&config, &store, &secrets, &metrics, &delivery).await);
+        if store.backend() == spotlight_store::Backend::Sqlite {
+            background.push(watch_disk(config.data_dir.clone(), metrics.clone()));
+        }
         background.push(crate::usage::start_flush(
             store.clone(),
             metrics.clone(),
@@ -341,4 +344,26 @@ impl Application {
         state.store.close().await;
         Ok(())
     }
+}
+
+/// Keeps the data directory's free and total bytes in the metrics (the disk alert).
+fn watch_disk(dir: std::path::PathBuf, metrics: Arc<Metrics>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            match rustix::fs::statvfs(&dir) {
+                Ok(s) => {
+                    let bytes = |blocks: u64| {
+                        i64::try_from(blocks.saturating_mul(s.f_frsize)).unwrap_or(i64::MAX)
+                    };
+                    metrics.disk_free_bytes.set(bytes(s.f_bavail));
+                    metrics.disk_size_bytes.set(bytes(s.f_blocks));
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot read the data directory's filesystem")
+                }
+            }
+        }
+    })
 }

@@ -11,7 +11,18 @@ pub async fn healthz() -> impl IntoResponse {
     axum::Json(json!({ "status": "ok" }))
 }
 
+/// Readiness, also kept as the `spotlight_ready` gauge (balancers and
+/// orchestrators probe this often; the readiness alert reads the gauge).
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    let resp = readiness(&state).await;
+    state
+        .metrics
+        .ready
+        .set(i64::from(resp.status().is_success()));
+    resp
+}
+
+async fn readiness(state: &AppState) -> Response {
     let store = state.store.backend().as_str();
     if state.is_draining() {
         return (

@@ -166,3 +166,44 @@ both_stores!(
         assert!(plain.headers().get("content-encoding").is_none());
     }
 );
+
+// Every metric the alert rules (deploy/prometheus/alerts.yml) read is one this server exports.
+both_stores!(
+    alert_rules_read_only_exported_metrics,
+    |app: TestApp| async move {
+        let rules = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../deploy/prometheus/alerts.yml"),
+        )
+        .unwrap();
+        // Readiness is evaluated once, so its gauge has a value.
+        app.client.get(app.url("/readyz")).send().await.unwrap();
+        let metrics = app.metrics().await;
+        let mut names: Vec<String> = rules
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("spotlight_"))
+            .map(|w| {
+                let mut n = w.to_owned();
+                for suffix in ["_total", "_bucket", "_sum", "_count"] {
+                    if let Some(base) = n.strip_suffix(suffix) {
+                        n = base.to_owned();
+                    }
+                }
+                n
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        assert!(names.len() >= 10, "{names:?}");
+        for name in &names {
+            assert!(
+                metrics.contains(&format!("# TYPE {name} ")),
+                "the alert rules read {name}, which /metrics does not export"
+            );
+        }
+        assert!(
+            metrics.contains("spotlight_ready 1"),
+            "ready after /readyz answered 200"
+        );
+    }
+);
