@@ -4,7 +4,7 @@
 // Debian's Chromium driven by playwright-core.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,13 +24,17 @@ function binary() {
 /** Starts `spotlight demo`; resolves once it printed where it listens. */
 export async function startServer(extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'spotlight-e2e-'));
+  // SPOTLIGHT_E2E_LOGS=DIR keeps every server's log (at info: one line per
+  // request) and the secrets it handed out, for scripts/log-secrets to scan.
+  const logs = process.env.SPOTLIGHT_E2E_LOGS;
   const child = spawn(binary(), ['demo', '--listen', '127.0.0.1:0', '--data-dir', dir], {
-    env: { ...process.env, SPOTLIGHT_LOG: 'warn', SPOTLIGHT_LOG_FORMAT: 'json', ...extraEnv },
+    env: { ...process.env, SPOTLIGHT_LOG: logs ? 'info' : 'warn', SPOTLIGHT_LOG_FORMAT: 'json', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
-  child.stderr.on('data', (d) => { err += d; });
+  const logFile = logs ? join(logs, `server-${process.pid}-${child.pid}.log`) : null;
+  child.stderr.on('data', (d) => { err += d; if (logFile) appendFileSync(logFile, d); });
   const base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`spotlight did not start:\n${out}\n${err}`)), 60_000);
     child.stdout.on('data', (d) => {
@@ -42,6 +46,10 @@ export async function startServer(extraEnv = {}) {
   });
   const operator = out.match(/operator token:\s+(\S+)/)[1];
   const login = out.match(/login:\s+(\S+) \/ (\S+)/);
+  if (logs) {
+    const handed = [operator, login?.[2], ...out.matchAll(/\b(?:pk|sk)_[A-Za-z0-9_-]{20,}/g)].map((m) => (Array.isArray(m) ? m[0] : m));
+    appendFileSync(join(logs, 'secrets.txt'), handed.filter(Boolean).join('\n') + '\n');
+  }
   return {
     base,
     operator,
@@ -77,6 +85,10 @@ export async function createTenant(server, origins) {
   });
   const env = t.environments.production;
   const sk = env.secret_key;
+  if (process.env.SPOTLIGHT_E2E_LOGS) {
+    const keys = Object.values(t.environments).flatMap((e) => [e.publishable_key, e.secret_key]);
+    appendFileSync(join(process.env.SPOTLIGHT_E2E_LOGS, 'secrets.txt'), keys.join('\n') + '\n');
+  }
   const admin = {
     pk: env.publishable_key,
     sk,

@@ -51,6 +51,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         method = %method,
         route = %route,
         tenant_id = tracing::field::Empty,
+        key_id = tracing::field::Empty,
     );
     let mut response = REQUEST_ID
         .scope(id.clone(), next.run(req).instrument(span.clone()))

@@ -102,6 +102,18 @@ fn check_probes_readiness_config_and_events_and_names_what_failed() {
     let (code, text) = check(&["--key", "pk_unknown", "--origin", "https://app.example"]);
     assert_eq!(code, Some(1));
     assert!(text.contains("SDK config answered 401"), "{text}");
+    // The access log names the key by id and the tenant, never the key itself.
+    let logs = server.logs();
+    let config_line = logs
+        .iter()
+        .find(|l| l.contains("\"route\":\"/v1/sdk/config\"") && l.contains("\"status\":200"))
+        .unwrap_or_else(|| panic!("no access log line for the config request: {logs:?}"));
+    assert!(
+        config_line.contains("\"key_id\"") && config_line.contains("\"tenant_id\""),
+        "{config_line}"
+    );
+    assert!(config_line.contains("latency_ms"), "{config_line}");
+    assert!(!logs.iter().any(|l| l.contains(&pk)), "a key in the log");
     assert!(server.terminate().success());
     let (code, text) = check(&["--ready-only"]);
     assert_eq!(code, Some(1));

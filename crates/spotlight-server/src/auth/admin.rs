@@ -3,7 +3,7 @@
 //! acts as `admin` in its tenant; a session as its member's role. Cookie-
 //! authenticated mutations must carry the CSRF token.
 
-use crate::auth::{bearer, record_tenant, session};
+use crate::auth::{bearer, record_key, record_tenant, session};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
@@ -88,6 +88,7 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
                 if !found.key.is_active(state.clock.now()) {
                     return Err(refuse(state, "revoked_key"));
                 }
+                record_key(&found.key.id);
                 (
                     found.key.tenant_id,
                     Role::Admin,

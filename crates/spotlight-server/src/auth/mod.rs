@@ -40,3 +40,8 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
 pub(crate) fn record_tenant(tenant: &spotlight_domain::TenantId) {
     tracing::Span::current().record("tenant_id", tracing::field::display(tenant));
 }
+
+/// The key a request authenticated with, by id (never the key) in its log line.
+pub(crate) fn record_key(key: &spotlight_domain::KeyId) {
+    tracing::Span::current().record("key_id", tracing::field::display(key));
+}

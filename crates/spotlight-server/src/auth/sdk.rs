@@ -4,7 +4,7 @@
 //! without `Origin` is not from a cross-origin browser page, which is the only
 //! thing origin checks can police.
 
-use crate::auth::record_tenant;
+use crate::auth::{record_key, record_tenant};
 use crate::config::ExtraOrigins;
 use crate::delivery::TenantView;
 use crate::error::{ApiError, ErrorCode};
@@ -82,6 +82,7 @@ impl FromRequestParts<AppState> for SdkClient {
             return Err(refuse(state, "revoked_key"));
         }
         record_tenant(&found.key.tenant_id);
+        record_key(&found.key.id);
         let origin = parts
             .headers
             .get(header::ORIGIN)
