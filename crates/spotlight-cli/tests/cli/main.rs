@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 mod cluster;
 mod crash;
+mod drill;
 mod ops;
 
 const BIN: &str = env!("CARGO_BIN_EXE_spotlight");
