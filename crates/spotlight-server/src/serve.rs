@@ -214,6 +214,10 @@ impl Application {
             demo: Arc::default(),
             draining: std::sync::atomic::AtomicBool::new(false),
         });
+        background.push(crate::routes::ops::watch_readiness(
+            state.clone(),
+            Duration::from_secs(5),
+        ));
         Ok(Application {
             listener,
             state,

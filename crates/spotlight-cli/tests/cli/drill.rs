@@ -9,6 +9,7 @@
 
 use super::{run, spotlight, stdout_json, Server};
 use serde_json::{json, Value};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -79,13 +80,86 @@ async fn alerts(c: &reqwest::Client, prometheus: &str) -> Vec<(String, String)> 
         .unwrap_or_default()
 }
 
+/// Debian's Prometheus scraping one node every second and evaluating the
+/// scaled rules every second; killed when dropped.
+struct Prometheus {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Prometheus {
+    fn start(dir: &Path, node: &str) -> Prometheus {
+        let bin = "/usr/bin/prometheus";
+        assert!(
+            Path::new(bin).exists(),
+            "Prometheus is needed (apt-get install prometheus)"
+        );
+        let port = free_port();
+        std::fs::write(dir.join("alerts.yml"), scaled_rules()).unwrap();
+        std::fs::write(
+            dir.join("prometheus.yml"),
+            format!(
+                "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: [alerts.yml]\n\
+                 scrape_configs:\n  - job_name: spotlight\n    static_configs: [{{targets: ['{node}']}}]\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new(bin)
+            .current_dir(dir)
+            .args([
+                "--config.file=prometheus.yml",
+                "--storage.tsdb.path=tsdb",
+                &format!("--web.listen-address=127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Prometheus {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (at most 2 minutes) until Prometheus's alerts satisfy `want`; answers how long that took.
+async fn wait_for_alerts(
+    c: &reqwest::Client,
+    prometheus: &str,
+    what: &str,
+    want: impl Fn(&[(String, String)]) -> bool,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        let now = alerts(c, prometheus).await;
+        if want(&now) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{what}: alerts now {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 #[test]
 fn a_failing_sink_fires_its_alerts_in_prometheus_and_they_resolve_after_replay() {
-    let prometheus_bin = "/usr/bin/prometheus";
-    assert!(
-        std::path::Path::new(prometheus_bin).exists(),
-        "Prometheus is needed (apt-get install prometheus)"
-    );
     let dir = tempfile::tempdir().unwrap();
     let tenant = stdout_json(&run(
         spotlight(dir.path()).args(["tenant", "create", "--name", "Acme", "--json"])
@@ -116,34 +190,9 @@ fn a_failing_sink_fires_its_alerts_in_prometheus_and_they_resolve_after_replay()
         format!("http://{addr}/hook")
     });
 
-    // Prometheus: scrapes the node every second, evaluates the (scaled) rules every second.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let node = server.base.trim_start_matches("http://").to_owned();
-    std::fs::write(dir.path().join("alerts.yml"), scaled_rules()).unwrap();
-    std::fs::write(
-        dir.path().join("prometheus.yml"),
-        format!(
-            "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: [alerts.yml]\n\
-             scrape_configs:\n  - job_name: spotlight\n    static_configs: [{{targets: ['{node}']}}]\n"
-        ),
-    )
-    .unwrap();
-    let mut prometheus = Command::new(prometheus_bin)
-        .current_dir(dir.path())
-        .args([
-            "--config.file=prometheus.yml",
-            "--storage.tsdb.path=tsdb",
-            &format!("--web.listen-address=127.0.0.1:{port}"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let prom = format!("http://127.0.0.1:{port}");
+    let prometheus = Prometheus::start(dir.path(), &node);
+    let prom = prometheus.url.clone();
 
     let c = reqwest::Client::builder().no_proxy().build().unwrap();
     let admin = |method: reqwest::Method, path: String, body: Option<Value>| {
@@ -177,24 +226,6 @@ fn a_failing_sink_fires_its_alerts_in_prometheus_and_they_resolve_after_replay()
             }
         }
     };
-    let wait_for = |what: &'static str, want: fn(&[(String, String)]) -> bool| {
-        let (c, prom) = (c.clone(), prom.clone());
-        async move {
-            let started = Instant::now();
-            loop {
-                let now = alerts(&c, &prom).await;
-                if want(&now) {
-                    return started.elapsed();
-                }
-                assert!(
-                    started.elapsed() < Duration::from_secs(120),
-                    "{what}: alerts now {now:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-        }
-    };
-
     rt.block_on(async {
         admin(reqwest::Method::POST, "/v1/admin/webhooks".into(), Some(json!({"url": hook_url}))).await;
         // Healthy first: deliveries succeed, no alert.
@@ -209,7 +240,7 @@ fn a_failing_sink_fires_its_alerts_in_prometheus_and_they_resolve_after_replay()
         // The receiver fails.
         receiver.status.store(503, Ordering::SeqCst);
         send(8).await;
-        let fired = wait_for("dead letters and an open circuit", |a| {
+        let fired = wait_for_alerts(&c, &prom, "dead letters and an open circuit", |a| {
             firing("SpotlightDeadLetters", a) && firing("SpotlightSinkCircuitOpen", a)
         })
         .await;
@@ -229,7 +260,7 @@ fn a_failing_sink_fires_its_alerts_in_prometheus_and_they_resolve_after_replay()
             assert!(Instant::now() < deadline, "replayed dead letters delivered");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let resolved = wait_for("both alerts resolved", |a| {
+        let resolved = wait_for_alerts(&c, &prom, "both alerts resolved", |a| {
             !a.iter().any(|(n, _)| n == "SpotlightDeadLetters" || n == "SpotlightSinkCircuitOpen")
         })
         .await;
@@ -237,6 +268,174 @@ fn a_failing_sink_fires_its_alerts_in_prometheus_and_they_resolve_after_replay()
         let dead = admin(reqwest::Method::GET, "/v1/admin/dead-letters".into(), None).await;
         assert_eq!(dead["items"], json!([]), "{dead}");
     });
-    let _ = prometheus.kill();
-    let _ = prometheus.wait();
+    drop(prometheus);
+}
+
+/// A PostgreSQL server of the test's own (Debian's binaries, `initdb` into a
+/// temporary folder as the `postgres` user, trust auth, a free port), so the
+/// drill can stop it without touching the machine's shared server.
+struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    fn start() -> PrivatePostgres {
+        let versions =
+            std::fs::read_dir("/usr/lib/postgresql").expect("PostgreSQL's server binaries");
+        let bin = versions
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin"))
+            .max()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Command::new("chown")
+            .args(["-R", "postgres:postgres", dir.path().to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success());
+        let pg = PrivatePostgres {
+            dir,
+            bin,
+            port: free_port(),
+        };
+        pg.as_postgres(
+            "initdb",
+            &["-D", "data", "--auth=trust", "-U", "postgres", "--no-sync"],
+        );
+        pg.start_again();
+        pg
+    }
+
+    fn as_postgres(&self, tool: &str, args: &[&str]) {
+        let out = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join(tool))
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn start_again(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        self.as_postgres(
+            "pg_ctl",
+            &["-D", "data", "-l", "log", "-w", "-o", &opts, "start"],
+        );
+    }
+
+    fn stop(&self) {
+        self.as_postgres("pg_ctl", &["-D", "data", "-m", "fast", "-w", "stop"]);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", "data", "-m", "immediate", "stop"])
+            .current_dir(self.dir.path())
+            .output();
+    }
+}
+
+/// PostgreSQL stops: the node turns unready and SpotlightNotReady fires in
+/// Prometheus while the SDK config keeps being served from the node's caches;
+/// PostgreSQL starts again and the alert resolves (docs/runbooks/postgres-unreachable.md).
+#[test]
+fn postgres_down_fires_the_readiness_alert_while_config_serves_from_cache() {
+    let pg = PrivatePostgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let with_db = |cmd: &mut Command| {
+        cmd.env("SPOTLIGHT_DATABASE_URL", pg.url());
+    };
+    let mut create = spotlight(dir.path());
+    with_db(&mut create);
+    let tenant = stdout_json(&run(create.args([
+        "tenant",
+        "create",
+        "--name",
+        "Acme",
+        "--origin",
+        "https://app.example",
+        "--json",
+    ])));
+    let pk = tenant["environments"]["production"]["publishable_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut cmd = spotlight(dir.path());
+    with_db(&mut cmd);
+    let server = Server::start_with(cmd);
+    let node = server.base.trim_start_matches("http://").to_owned();
+    let prometheus = Prometheus::start(dir.path(), &node);
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let config = || {
+        let (c, pk, base) = (c.clone(), pk.clone(), server.base.clone());
+        async move {
+            c.get(format!("{base}/v1/sdk/config"))
+                .query(&[
+                    ("key", pk.as_str()),
+                    ("user_id", "u1"),
+                    ("url", "https://app.example/"),
+                ])
+                .header("origin", "https://app.example")
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        assert_eq!(config().await, 200);
+        wait_for_alerts(&c, &prometheus.url, "Prometheus evaluating, nothing firing", |a| {
+            a.is_empty()
+        })
+        .await;
+        // Prometheus has scraped a ready node.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+
+        pg.stop();
+        let stopped = Instant::now();
+        let fired = wait_for_alerts(&c, &prometheus.url, "SpotlightNotReady firing", |a| {
+            firing("SpotlightNotReady", a)
+        })
+        .await;
+        // Meanwhile the SDK is still answered, from the caches.
+        for _ in 0..5 {
+            assert_eq!(config().await, 200, "SDK config while PostgreSQL is down");
+        }
+        let r = c.get(format!("{}/readyz", server.base)).send().await.unwrap();
+        assert_eq!(r.status(), 503);
+        eprintln!("drill: PostgreSQL stopped; SpotlightNotReady firing after {fired:?}; SDK config answered 200 throughout");
+
+        pg.start_again();
+        let resolved = wait_for_alerts(&c, &prometheus.url, "SpotlightNotReady resolved", |a| {
+            !a.iter().any(|(n, _)| n == "SpotlightNotReady")
+        })
+        .await;
+        eprintln!(
+            "drill: PostgreSQL started; SpotlightNotReady resolved {resolved:?} later ({:?} after the stop)",
+            stopped.elapsed()
+        );
+        let r = c.get(format!("{}/readyz", server.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    });
 }

@@ -22,6 +22,20 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     resp
 }
 
+/// Evaluates readiness every `every` for the gauge, as a balancer would, so the
+/// readiness alert holds when nothing probes `/readyz`.
+pub fn watch_readiness(state: AppState, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let ok = readiness(&state).await.status().is_success();
+            state.metrics.ready.set(i64::from(ok));
+        }
+    })
+}
+
 async fn readiness(state: &AppState) -> Response {
     let store = state.store.backend().as_str();
     if state.is_draining() {
