@@ -82,13 +82,18 @@ async fn alerts(c: &reqwest::Client, prometheus: &str) -> Vec<(String, String)> 
 
 /// Debian's Prometheus scraping one node every second and evaluating the
 /// scaled rules every second; killed when dropped.
-struct Prometheus {
+pub(super) struct Prometheus {
     child: std::process::Child,
-    url: String,
+    pub(super) url: String,
 }
 
 impl Prometheus {
-    fn start(dir: &Path, node: &str) -> Prometheus {
+    pub(super) fn start(dir: &Path, node: &str) -> Prometheus {
+        Prometheus::scraping(dir, &[node])
+    }
+
+    /// Scraping several nodes.
+    pub(super) fn scraping(dir: &Path, nodes: &[&str]) -> Prometheus {
         let bin = "/usr/bin/prometheus";
         assert!(
             Path::new(bin).exists(),
@@ -100,7 +105,8 @@ impl Prometheus {
             dir.join("prometheus.yml"),
             format!(
                 "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nrule_files: [alerts.yml]\n\
-                 scrape_configs:\n  - job_name: spotlight\n    static_configs: [{{targets: ['{node}']}}]\n"
+                 scrape_configs:\n  - job_name: spotlight\n    static_configs: [{{targets: [{targets}]}}]\n",
+                targets = nodes.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
             ),
         )
         .unwrap();

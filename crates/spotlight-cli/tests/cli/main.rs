@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 mod cluster;
 mod crash;
+mod dashboards;
 mod drill;
 mod ops;
 

@@ -1,0 +1,302 @@
+//! The Grafana dashboards (deploy/grafana/dashboards/*.json) against live
+//! data: two nodes on PostgreSQL under a short load (SDK configs, a tour's
+//! events, admin writes, sign-ins), scraped by a real Prometheus. Every
+//! panel's Prometheus query must return data from Prometheus, every SQL query
+//! rows from PostgreSQL (Grafana's variables and macros filled in as Grafana
+//! would), and no panel may name a metric the server does not export.
+
+use super::drill::Prometheus;
+use super::{postgres_url, run, run_with_stdin, spotlight, stdout_json, Server};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn dashboards() -> Vec<(String, Value)> {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/grafana/dashboards");
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn psql(db: &str, sql: &str) -> (bool, String) {
+    let mut child = Command::new("psql")
+        .args([db, "-v", "ON_ERROR_STOP=1", "-qtA"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sql.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn every_dashboard_panel_returns_live_data() {
+    let Some(db) = postgres_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let with_db = |cmd: &mut Command| {
+        cmd.env("SPOTLIGHT_DATABASE_URL", &db);
+    };
+    let mut create = spotlight(dir.path());
+    with_db(&mut create);
+    let tenant = stdout_json(&run(create.args([
+        "tenant",
+        "create",
+        "--name",
+        "Acme",
+        "--origin",
+        "https://app.example",
+        "--json",
+    ])));
+    let tenant_id = tenant["tenant_id"].as_str().unwrap().to_owned();
+    let pk = tenant["environments"]["production"]["publishable_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sk = tenant["environments"]["production"]["secret_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut member = spotlight(dir.path());
+    with_db(&mut member);
+    let out = run_with_stdin(
+        member.args([
+            "member",
+            "add",
+            "--tenant",
+            "Acme",
+            "--email",
+            "ops@acme.test",
+            "--role",
+            "owner",
+            "--password-stdin",
+        ]),
+        b"a long enough password\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nodes: Vec<Server> = (0..2)
+        .map(|_| {
+            let mut cmd = spotlight(dir.path());
+            with_db(&mut cmd);
+            Server::start_with(cmd)
+        })
+        .collect();
+    let addrs: Vec<String> = nodes
+        .iter()
+        .map(|n| n.base.trim_start_matches("http://").to_owned())
+        .collect();
+    let prometheus = Prometheus::scraping(
+        dir.path(),
+        &addrs.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let tour = rt.block_on(async {
+        let base = &nodes[0].base;
+        let admin = |method: reqwest::Method, url: String, body: Value| {
+            let (c, sk) = (c.clone(), sk.clone());
+            async move {
+                let r = c
+                    .request(method, url)
+                    .bearer_auth(sk)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.status());
+                r.json::<Value>().await.unwrap_or(Value::Null)
+            }
+        };
+        let steps: Vec<Value> = (0..3)
+            .map(|i| json!({"kind": "modal", "title": format!("Step {i}")}))
+            .collect();
+        let tour = admin(
+            reqwest::Method::POST,
+            format!("{base}/v1/admin/tours"),
+            json!({"name": "Welcome", "steps": steps}),
+        )
+        .await;
+        let id = tour["id"].as_str().unwrap().to_owned();
+        admin(
+            reqwest::Method::POST,
+            format!("{base}/v1/admin/tours/{id}/publish"),
+            json!({"environment": "production"}),
+        )
+        .await;
+        admin(
+            reqwest::Method::POST,
+            format!("{base}/v1/admin/keys"),
+            json!({"kind": "publishable", "environment": "staging"}),
+        )
+        .await;
+        // Load on both nodes for a few seconds: configs, a tour's events, sign-ins.
+        for round in 0..6 {
+            for (n, node) in nodes.iter().enumerate() {
+                let user = format!("user-{round}-{n}");
+                let r = c
+                    .get(format!("{}/v1/sdk/config", node.base))
+                    .query(&[
+                        ("key", pk.as_str()),
+                        ("user_id", &user),
+                        ("url", "https://app.example/"),
+                    ])
+                    .header("origin", "https://app.example")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                let now =
+                    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+                let mut events =
+                    vec![json!({"name": "tour_started", "properties": {"tour_id": id}})];
+                for s in 0..(1 + round % 3) {
+                    events.push(
+                        json!({"name": "step_viewed", "properties": {"tour_id": id, "step": s}}),
+                    );
+                }
+                if round % 2 == 0 {
+                    events.push(json!({"name": "tour_completed", "properties": {"tour_id": id}}));
+                }
+                for e in &mut events {
+                    e["event_id"] = json!(uuid::Uuid::new_v4().to_string());
+                    e["schema_version"] = json!(1);
+                    e["timestamp"] = json!(now);
+                }
+                let r = c
+                    .post(format!("{}/v1/sdk/events", node.base))
+                    .header("x-spotlight-key", &pk)
+                    .json(&json!({"user_id": user, "events": events}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 202);
+                let password = if round % 3 == 0 {
+                    "a wrong password"
+                } else {
+                    "a long enough password"
+                };
+                c.post(format!("{}/v1/auth/login", node.base))
+                    .json(&json!({"email": "ops@acme.test", "password": password}))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(700)).await;
+        }
+        // Profiles, usage and rollups in the store; a few more scrapes.
+        for node in &nodes {
+            c.get(format!("{}/v1/operator/usage", node.base))
+                .bearer_auth("spotlight-dev-operator-token")
+                .send()
+                .await
+                .unwrap();
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        id
+    });
+
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let fill = |q: &str| {
+        q.replace("$tenant", &tenant_id)
+            .replace("$tour", &tour)
+            .replace("$__unixEpochFrom()", &(now - 86_400).to_string())
+            .replace("$__unixEpochTo()", &(now + 60).to_string())
+            .replace("$__rate_interval", "15s")
+    };
+    let mut checked = 0;
+    rt.block_on(async {
+        for (file, d) in dashboards() {
+            for v in d["templating"]["list"].as_array().unwrap() {
+                let (ok, rows) = psql(&db, &format!("{};", fill(v["query"].as_str().unwrap())));
+                assert!(
+                    ok && !rows.trim().is_empty(),
+                    "{file}: variable {}: {rows}",
+                    v["name"]
+                );
+            }
+            for p in d["panels"].as_array().unwrap() {
+                let title = p["title"].as_str().unwrap();
+                for t in p["targets"].as_array().unwrap() {
+                    if let Some(expr) = t["expr"].as_str() {
+                        let r: Value = c
+                            .get(format!("{}/api/v1/query", prometheus.url))
+                            .query(&[("query", fill(expr))])
+                            .send()
+                            .await
+                            .unwrap()
+                            .json()
+                            .await
+                            .unwrap();
+                        assert_eq!(r["status"], "success", "{file} / {title}: {expr}: {r}");
+                        let result = r["data"]["result"].as_array().unwrap();
+                        assert!(!result.is_empty(), "{file} / {title}: no data for {expr}");
+                    } else {
+                        let sql = fill(t["rawSql"].as_str().unwrap());
+                        let (ok, rows) = psql(&db, &format!("{sql};"));
+                        assert!(ok, "{file} / {title}: {sql}: {rows}");
+                        assert!(
+                            !rows.trim().is_empty(),
+                            "{file} / {title}: no rows for {sql}"
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    });
+    // No panel names a metric the nodes do not export.
+    let metrics = rt.block_on(async {
+        c.get(format!("{}/metrics", nodes[0].base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    for (file, d) in dashboards() {
+        let text = d.to_string();
+        for word in text.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')) {
+            if let Some(name) = word.strip_prefix("spotlight_").map(|_| word) {
+                let base = ["_total", "_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| name.strip_suffix(s))
+                    .unwrap_or(name);
+                if base.starts_with("spotlight_") {
+                    assert!(
+                        metrics.contains(&format!("# TYPE {base} ")),
+                        "{file} names {base}, which /metrics does not export"
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("dashboards: {checked} panel queries returned live data");
+    assert!(checked >= 25, "{checked}");
+    drop(prometheus);
+}
