@@ -28,8 +28,12 @@ fn dashboards() -> Vec<(String, Value)> {
 }
 
 fn psql(db: &str, sql: &str) -> (bool, String) {
+    psql_with(db, sql, "-qtA")
+}
+
+fn psql_with(db: &str, sql: &str, format: &str) -> (bool, String) {
     let mut child = Command::new("psql")
-        .args([db, "-v", "ON_ERROR_STOP=1", "-qtA"])
+        .args([db, "-v", "ON_ERROR_STOP=1", format])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -155,7 +159,13 @@ fn every_dashboard_panel_returns_live_data() {
         )
         .await;
         // Load on both nodes for a few seconds: configs, a tour's events, sign-ins.
-        for round in 0..6 {
+        // Longer when the dashboards are to be pictured (charts need a history).
+        let rounds = if std::env::var_os("SPOTLIGHT_DASHBOARD_RENDER").is_some() {
+            60
+        } else {
+            6
+        };
+        for round in 0..rounds {
             for (n, node) in nodes.iter().enumerate() {
                 let user = format!("user-{round}-{n}");
                 let r = c
@@ -229,8 +239,12 @@ fn every_dashboard_panel_returns_live_data() {
             .replace("$__rate_interval", "15s")
     };
     let mut checked = 0;
+    // SPOTLIGHT_DASHBOARD_RENDER=DIR: also keep each panel's data for
+    // scripts/render-dashboards (pictures of the dashboards without Grafana).
+    let render = std::env::var_os("SPOTLIGHT_DASHBOARD_RENDER").map(std::path::PathBuf::from);
     rt.block_on(async {
         for (file, d) in dashboards() {
+            let mut kept = vec![];
             for v in d["templating"]["list"].as_array().unwrap() {
                 let (ok, rows) = psql(&db, &format!("{};", fill(v["query"].as_str().unwrap())));
                 assert!(
@@ -255,6 +269,23 @@ fn every_dashboard_panel_returns_live_data() {
                         assert_eq!(r["status"], "success", "{file} / {title}: {expr}: {r}");
                         let result = r["data"]["result"].as_array().unwrap();
                         assert!(!result.is_empty(), "{file} / {title}: no data for {expr}");
+                        if render.is_some() {
+                            let range: Value = c
+                                .get(format!("{}/api/v1/query_range", prometheus.url))
+                                .query(&[
+                                    ("query", fill(expr)),
+                                    ("start", (now - 90).to_string()),
+                                    ("end", now.to_string()),
+                                    ("step", "1".into()),
+                                ])
+                                .send()
+                                .await
+                                .unwrap()
+                                .json()
+                                .await
+                                .unwrap();
+                            kept.push(json!({"panel": title, "type": p["type"], "legend": t["legendFormat"], "prometheus": range["data"]["result"]}));
+                        }
                     } else {
                         let sql = fill(t["rawSql"].as_str().unwrap());
                         let (ok, rows) = psql(&db, &format!("{sql};"));
@@ -263,9 +294,18 @@ fn every_dashboard_panel_returns_live_data() {
                             !rows.trim().is_empty(),
                             "{file} / {title}: no rows for {sql}"
                         );
+                        if render.is_some() {
+                            let (_, csv) = psql_with(&db, &format!("{sql};"), "--csv");
+                            kept.push(json!({"panel": title, "type": p["type"], "csv": csv}));
+                        }
                     }
                     checked += 1;
                 }
+            }
+            if let Some(dir) = &render {
+                std::fs::create_dir_all(dir).unwrap();
+                let doc = json!({"title": d["title"], "panels": kept});
+                std::fs::write(dir.join(&file), doc.to_string()).unwrap();
             }
         }
     });
