@@ -6,7 +6,7 @@
 //! would), and no panel may name a metric the server does not export.
 
 use super::drill::Prometheus;
-use super::{postgres_url, run, run_with_stdin, spotlight, stdout_json, Server};
+use super::{postgres_url, production_key, run, run_with_stdin, spotlight, stdout_json, Server};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -73,14 +73,8 @@ fn every_dashboard_panel_returns_live_data() {
         "--json",
     ])));
     let tenant_id = tenant["tenant_id"].as_str().unwrap().to_owned();
-    let pk = tenant["environments"]["production"]["publishable_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let sk = tenant["environments"]["production"]["secret_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pk = production_key(&tenant, "publishable_key");
+    let sk = production_key(&tenant, "secret_key");
     let mut member = spotlight(dir.path());
     with_db(&mut member);
     let out = run_with_stdin(

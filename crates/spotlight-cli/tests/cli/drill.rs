@@ -7,7 +7,7 @@
 //! are replayed as the runbook says (docs/runbooks/sink-down.md), they reach
 //! the receiver, and both alerts resolve.
 
-use super::{run, spotlight, stdout_json, Server};
+use super::{production_key, run, spotlight, stdout_json, Server};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -170,14 +170,8 @@ fn a_failing_sink_fires_its_alerts_in_prometheus_and_they_resolve_after_replay()
     let tenant = stdout_json(&run(
         spotlight(dir.path()).args(["tenant", "create", "--name", "Acme", "--json"])
     ));
-    let pk = tenant["environments"]["production"]["publishable_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let sk = tenant["environments"]["production"]["secret_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pk = production_key(&tenant, "publishable_key");
+    let sk = production_key(&tenant, "secret_key");
     let mut cmd = spotlight(dir.path());
     cmd.env("SPOTLIGHT_RELAY_MAX_ATTEMPTS", "3")
         .env("SPOTLIGHT_RELAY_BACKOFF_BASE_MS", "50")
@@ -382,10 +376,7 @@ fn postgres_down_fires_the_readiness_alert_while_config_serves_from_cache() {
         "https://app.example",
         "--json",
     ])));
-    let pk = tenant["environments"]["production"]["publishable_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pk = production_key(&tenant, "publishable_key");
     let mut cmd = spotlight(dir.path());
     with_db(&mut cmd);
     let server = Server::start_with(cmd);

@@ -54,6 +54,14 @@ fn stdout_json(out: &Output) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
+/// `tenant create --json`'s production key of this kind (`publishable_key`, `secret_key`).
+fn production_key(tenant: &Value, kind: &str) -> String {
+    tenant["environments"]["production"][kind]
+        .as_str()
+        .unwrap_or_else(|| panic!("no production {kind} in {tenant}"))
+        .to_owned()
+}
+
 /// A fresh PostgreSQL database for one test, or None outside CI without one.
 fn postgres_url() -> Option<String> {
     match std::env::var("SPOTLIGHT_TEST_DATABASE_URL") {

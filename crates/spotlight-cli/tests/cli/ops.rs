@@ -1,7 +1,7 @@
 //! What an operator's tooling calls: `migrate --check`, `check` (the synthetic
 //! probe and container health check), SIGTERM's drain, scheduled backups.
 
-use super::{postgres_url, run, spotlight, stdout_json, Server};
+use super::{postgres_url, production_key, run, spotlight, stdout_json, Server};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -58,10 +58,7 @@ fn check_probes_readiness_config_and_events_and_names_what_failed() {
         "https://app.example",
         "--json",
     ])));
-    let pk = tenant["environments"]["production"]["publishable_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pk = production_key(&tenant, "publishable_key");
     let mut server = Server::start(dir.path(), None);
     let base = server.base.clone();
     let check = |args: &[&str]| {
