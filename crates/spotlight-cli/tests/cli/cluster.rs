@@ -11,7 +11,6 @@
 use super::{postgres_url, run, spotlight};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -282,10 +281,9 @@ fn rolling_upgrade_under_load_fails_no_request_and_loses_no_event() {
             .json()
             .await
             .unwrap();
-        let env = &t["environments"]["production"];
         let (pk, sk) = (
-            env["publishable_key"].as_str().unwrap().to_owned(),
-            env["secret_key"].as_str().unwrap().to_owned(),
+            super::production_key(&t, "publishable_key"),
+            super::production_key(&t, "secret_key"),
         );
         let tour: Value = c
             .post(format!("{}/v1/admin/tours", cluster.lb))
@@ -400,32 +398,14 @@ fn rolling_upgrade_under_load_fails_no_request_and_loses_no_event() {
 
     // Every acknowledged event is stored.
     let acked = seen.acknowledged.lock().unwrap().clone();
-    let mut psql = Command::new("psql")
-        .args([db.as_str(), "-v", "ON_ERROR_STOP=1", "-qtA"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let mut stdin = psql.stdin.take().unwrap();
-        writeln!(
-            stdin,
-            "CREATE TEMP TABLE acked (id TEXT PRIMARY KEY);\nCOPY acked FROM STDIN;"
-        )
-        .unwrap();
-        for id in &acked {
-            writeln!(stdin, "{id}").unwrap();
-        }
-        writeln!(stdin, "\\.\nSELECT count(*) FROM acked a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = a.id);").unwrap();
-    }
-    let out = psql.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let script = format!(
+        "CREATE TEMP TABLE acked (id TEXT PRIMARY KEY);\nCOPY acked FROM STDIN;\n{}\n\\.\n\
+         SELECT count(*) FROM acked a WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = a.id);\n",
+        acked.join("\n")
     );
-    let lost = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let (ok, lost) = super::psql(&db, &script, "-qtA");
+    assert!(ok, "{lost}");
+    let lost = lost.trim();
     eprintln!("events acknowledged: {}, lost: {lost}", acked.len());
     assert!(acked.len() > 100);
     assert_eq!(lost, "0", "acknowledged events missing after the upgrade");

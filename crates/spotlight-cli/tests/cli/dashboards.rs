@@ -6,10 +6,9 @@
 //! would), and no panel may name a metric the server does not export.
 
 use super::drill::Prometheus;
-use super::{postgres_url, production_key, run, run_with_stdin, spotlight, stdout_json, Server};
+use super::{create_tenant, postgres_url, production_key, psql, run_with_stdin, spotlight, Server};
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 fn dashboards() -> Vec<(String, Value)> {
@@ -27,33 +26,6 @@ fn dashboards() -> Vec<(String, Value)> {
     out
 }
 
-fn psql(db: &str, sql: &str) -> (bool, String) {
-    psql_with(db, sql, "-qtA")
-}
-
-fn psql_with(db: &str, sql: &str, format: &str) -> (bool, String) {
-    let mut child = Command::new("psql")
-        .args([db, "-v", "ON_ERROR_STOP=1", format])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(sql.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
 #[test]
 fn every_dashboard_panel_returns_live_data() {
     let Some(db) = postgres_url() else { return };
@@ -61,17 +33,7 @@ fn every_dashboard_panel_returns_live_data() {
     let with_db = |cmd: &mut Command| {
         cmd.env("SPOTLIGHT_DATABASE_URL", &db);
     };
-    let mut create = spotlight(dir.path());
-    with_db(&mut create);
-    let tenant = stdout_json(&run(create.args([
-        "tenant",
-        "create",
-        "--name",
-        "Acme",
-        "--origin",
-        "https://app.example",
-        "--json",
-    ])));
+    let tenant = create_tenant(dir.path(), Some(&db), "https://app.example");
     let tenant_id = tenant["tenant_id"].as_str().unwrap().to_owned();
     let pk = production_key(&tenant, "publishable_key");
     let sk = production_key(&tenant, "secret_key");
@@ -240,7 +202,7 @@ fn every_dashboard_panel_returns_live_data() {
         for (file, d) in dashboards() {
             let mut kept = vec![];
             for v in d["templating"]["list"].as_array().unwrap() {
-                let (ok, rows) = psql(&db, &format!("{};", fill(v["query"].as_str().unwrap())));
+                let (ok, rows) = psql(&db, &format!("{};", fill(v["query"].as_str().unwrap())), "-qtA");
                 assert!(
                     ok && !rows.trim().is_empty(),
                     "{file}: variable {}: {rows}",
@@ -282,14 +244,14 @@ fn every_dashboard_panel_returns_live_data() {
                         }
                     } else {
                         let sql = fill(t["rawSql"].as_str().unwrap());
-                        let (ok, rows) = psql(&db, &format!("{sql};"));
+                        let (ok, rows) = psql(&db, &format!("{sql};"), "-qtA");
                         assert!(ok, "{file} / {title}: {sql}: {rows}");
                         assert!(
                             !rows.trim().is_empty(),
                             "{file} / {title}: no rows for {sql}"
                         );
                         if render.is_some() {
-                            let (_, csv) = psql_with(&db, &format!("{sql};"), "--csv");
+                            let (_, csv) = psql(&db, &format!("{sql};"), "--csv");
                             kept.push(json!({"panel": title, "type": p["type"], "csv": csv}));
                         }
                     }

@@ -7,7 +7,7 @@
 //! are replayed as the runbook says (docs/runbooks/sink-down.md), they reach
 //! the receiver, and both alerts resolve.
 
-use super::{production_key, run, spotlight, stdout_json, Server};
+use super::{create_tenant, production_key, run, spotlight, stdout_json, Server};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -365,17 +365,7 @@ fn postgres_down_fires_the_readiness_alert_while_config_serves_from_cache() {
     let with_db = |cmd: &mut Command| {
         cmd.env("SPOTLIGHT_DATABASE_URL", pg.url());
     };
-    let mut create = spotlight(dir.path());
-    with_db(&mut create);
-    let tenant = stdout_json(&run(create.args([
-        "tenant",
-        "create",
-        "--name",
-        "Acme",
-        "--origin",
-        "https://app.example",
-        "--json",
-    ])));
+    let tenant = create_tenant(dir.path(), Some(&pg.url()), "https://app.example");
     let pk = production_key(&tenant, "publishable_key");
     let mut cmd = spotlight(dir.path());
     with_db(&mut cmd);

@@ -54,6 +54,42 @@ fn stdout_json(out: &Output) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
+/// `tenant create --name Acme --origin ORIGIN --json` on this store (SQLite in
+/// `dir` when `database_url` is None): the tenant with its keys.
+fn create_tenant(dir: &std::path::Path, database_url: Option<&str>, origin: &str) -> Value {
+    let mut cmd = spotlight(dir);
+    if let Some(url) = database_url {
+        cmd.env("SPOTLIGHT_DATABASE_URL", url);
+    }
+    stdout_json(&run(cmd.args([
+        "tenant", "create", "--name", "Acme", "--origin", origin, "--json",
+    ])))
+}
+
+/// Runs SQL through psql (`format`: `-qtA` for bare values, `--csv`); success and output.
+fn psql(db: &str, sql: &str, format: &str) -> (bool, String) {
+    let mut child = Command::new("psql")
+        .args([db, "-v", "ON_ERROR_STOP=1", format])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sql.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
 /// `tenant create --json`'s production key of this kind (`publishable_key`, `secret_key`).
 fn production_key(tenant: &Value, kind: &str) -> String {
     tenant["environments"]["production"][kind]
