@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use spotlight_domain::{Email, KeyId, KeyKind, PlainKey, Role, SystemClock, TenantId};
 use spotlight_server::auth::password;
-use spotlight_server::config::{Config, LogFormat};
+use spotlight_server::config::Config;
 use spotlight_server::serve::open_store;
 use spotlight_server::tenants::{new_key, provision, KeyView, ProvisionError};
 use spotlight_server::Application;
@@ -218,28 +218,6 @@ enum MemberCommand {
     },
 }
 
-fn init_logging(config: &Config, quiet: bool) {
-    let filter = if quiet {
-        "warn".to_owned()
-    } else {
-        config.log.clone()
-    };
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match config.log_format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init(),
-        LogFormat::Pretty => builder.try_init(),
-    };
-}
-
 pub async fn run(cli: Cli) -> ExitCode {
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
@@ -249,7 +227,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
     };
     let long_running = matches!(cli.command, Command::Serve | Command::Demo(_));
-    init_logging(&config, !long_running);
+    let telemetry = spotlight_server::telemetry::Telemetry::init(&config, !long_running);
     let result = match cli.command {
         Command::Serve => serve(config).await,
         Command::Openapi => {
@@ -270,6 +248,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Backup(args) => backup(config, args).await,
         Command::Restore { from } => restore(config, from).await,
     };
+    telemetry.shutdown().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -122,6 +122,19 @@ impl OutboundPolicy {
     }
 }
 
+/// Adds the current span's W3C trace context (`traceparent`, `tracestate`)
+/// to an outbound request, so the receiver's trace continues ours. Nothing is
+/// added while traces are off (no propagator, no span context).
+pub fn with_trace_context(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let cx = tracing::Span::current().context();
+    let mut headers = reqwest::header::HeaderMap::new();
+    opentelemetry::global::get_text_map_propagator(|p| {
+        p.inject_context(&cx, &mut opentelemetry_http::HeaderInjector(&mut headers));
+    });
+    request.headers(headers)
+}
+
 /// The policy's refusal behind a failed request, if that is why it failed.
 pub fn refusal_in<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e Refused> {
     let mut cur = Some(e);

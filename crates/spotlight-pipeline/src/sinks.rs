@@ -60,6 +60,19 @@ impl WebhookSink {
     }
 
     /// One POST. 2xx is delivered; anything else (or no answer) failed.
+    #[tracing::instrument(
+        name = "relay.deliver",
+        skip_all,
+        fields(
+            otel.kind = "client",
+            sink = "webhook",
+            delivery_id = out.delivery_id,
+            attempt = out.attempt,
+            events = out.events,
+            http.response.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+        )
+    )]
     pub async fn send(
         &self,
         out: &Outgoing<'_>,
@@ -85,9 +98,7 @@ impl WebhookSink {
                 started.elapsed(),
             );
         }
-        let result = self
-            .client
-            .post(url)
+        let result = crate::outbound::with_trace_context(self.client.post(url))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("Spotlight-Delivery", delivery_id)
             .header("Spotlight-Attempt", attempt.to_string())
@@ -120,7 +131,23 @@ impl WebhookSink {
                 error: describe(e),
             },
         };
+        record_outcome(&outcome);
         (outcome, started.elapsed())
+    }
+}
+
+/// The delivery span says how it went.
+fn record_outcome(outcome: &Attempt) {
+    let span = tracing::Span::current();
+    let status = match outcome {
+        Attempt::Delivered { status } => status,
+        Attempt::Failed { status, .. } => {
+            span.record("otel.status_code", "error");
+            status
+        }
+    };
+    if let Some(s) = status {
+        span.record("http.response.status_code", s);
     }
 }
 
@@ -182,6 +209,17 @@ impl NatsSink {
             .map(|_| ())
     }
 
+    #[tracing::instrument(
+        name = "relay.deliver",
+        skip_all,
+        fields(
+            otel.kind = "producer",
+            sink = "nats",
+            delivery_id,
+            messaging.destination.name = %subject,
+            otel.status_code = tracing::field::Empty,
+        )
+    )]
     pub async fn publish(
         &self,
         subject: String,
@@ -196,6 +234,7 @@ impl NatsSink {
                 error,
             },
         };
+        record_outcome(&outcome);
         (outcome, started.elapsed())
     }
 

@@ -138,7 +138,8 @@ where
             {
                 if (!s.failed || now >= s.retry_at) && !s.refreshing.swap(true, Ordering::AcqRel) {
                     let refresh = self.refresh(key, generation, prev.clone(), load(), now);
-                    tokio::spawn(refresh);
+                    // The refresh stays in the trace of the request that asked.
+                    tokio::spawn(tracing::Instrument::in_current_span(refresh));
                 }
                 self.metrics
                     .cache_lookup(self.name, if s.failed { "stale" } else { "refresh" });

@@ -103,6 +103,9 @@ pub struct Config {
     /// Internal ranges that webhooks and JWKS fetches may reach in production
     /// (CIDRs; none by default: see `spotlight_pipeline::outbound`).
     pub outbound_allow: Vec<ipnet::IpNet>,
+    /// Where traces go (an OTLP/HTTP base URL); `None`: the `OTEL_*`
+    /// variables decide, and without them traces are off.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// How long each kind of data is kept.
@@ -157,6 +160,7 @@ struct Raw {
     retention_interval_secs: Option<u64>,
     outbox_ready_threshold: Option<u64>,
     outbound_allow: Option<StringOrList>,
+    otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,6 +223,7 @@ const KEYS: &[&str] = &[
     "retention_interval_secs",
     "outbox_ready_threshold",
     "outbound_allow",
+    "otlp_endpoint",
 ];
 
 fn figment_error(e: figment::Error, source: &str) -> ConfigError {
@@ -421,6 +426,10 @@ impl Config {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
+            ),
+            (
+                "otlp_endpoint",
+                quote(&redact_url(self.otlp_endpoint.as_deref().unwrap_or(""))),
             ),
         ];
         for (k, v) in lines {
@@ -655,6 +664,22 @@ fn resolve(env: Raw, file: Raw) -> Result<Config, ConfigError> {
             return Err(ConfigError::new(
                 "nats_url",
                 "must start with nats:// or tls://",
+            ));
+        }
+    }
+
+    let otlp_endpoint = env
+        .otlp_endpoint
+        .or(file.otlp_endpoint)
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    if let Some(url) = &otlp_endpoint {
+        let ok = url::Url::parse(url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            return Err(ConfigError::new(
+                "otlp_endpoint",
+                "must be an http:// or https:// URL (the OTLP/HTTP collector, e.g. http://collector:4318)",
             ));
         }
     }
@@ -900,6 +925,7 @@ fn resolve(env: Raw, file: Raw) -> Result<Config, ConfigError> {
                     })
             })
             .collect::<Result<_, _>>()?,
+        otlp_endpoint,
     })
 }
 

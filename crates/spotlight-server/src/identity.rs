@@ -359,6 +359,11 @@ struct Fetcher {
     outbound: Arc<OutboundPolicy>,
 }
 
+#[tracing::instrument(
+    name = "jwks.fetch",
+    skip_all,
+    fields(otel.kind = "client", url.full = %url, otel.status_code = tracing::field::Empty)
+)]
 async fn fetch(
     fetcher: Fetcher,
     url: String,
@@ -388,12 +393,12 @@ async fn fetch(
             }
         }
     }
+    tracing::Span::current().record("otel.status_code", "error");
     Err(format!("JWKS {url}: {last}"))
 }
 
 async fn fetch_once(http: &reqwest::Client, url: &str) -> Result<Jwks, String> {
-    let mut resp = http
-        .get(url)
+    let mut resp = outbound::with_trace_context(http.get(url))
         .send()
         .await
         .map_err(|e| match outbound::refusal_in(&e) {

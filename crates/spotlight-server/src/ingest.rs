@@ -8,6 +8,7 @@ use spotlight_store::{IngestBatch, Ingested, Store, StoreError};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, Mutex};
+use tracing::Instrument;
 
 /// Events one commit takes at most.
 const MAX_GROUP_EVENTS: usize = 4_000;
@@ -17,6 +18,8 @@ const QUEUE: usize = 4_096;
 struct Job {
     batch: IngestBatch,
     reply: oneshot::Sender<Answer>,
+    /// The submitting request's span: the commit links to each it serves.
+    from: tracing::Span,
 }
 
 /// The outcome, and the batch back: its requester frees it, off the writer's path.
@@ -66,7 +69,11 @@ impl Ingestor {
     pub async fn submit(&self, batch: IngestBatch) -> Result<Ingested, IngestError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .try_send(Job { batch, reply })
+            .try_send(Job {
+                batch,
+                reply,
+                from: tracing::Span::current(),
+            })
             .map_err(|_| IngestError::Busy)?;
         match answer.await {
             Ok((r, batch)) => {
@@ -101,12 +108,14 @@ async fn writer(
                 }
             }
         }
+        let span = commit_span(&jobs);
         let (batches, replies): (Vec<_>, Vec<_>) =
             jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
         let events: usize = batches.iter().map(|b| b.events.len()).sum();
+        span.record("events", events);
         let has_sinks = batches.iter().any(|b| !b.sinks.is_empty());
         let started = Instant::now();
-        let result = store.ingest(&batches).await;
+        let result = store.ingest(&batches).instrument(span.clone()).await;
         metrics
             .ingest_commit_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -126,19 +135,43 @@ async fn writer(
                 for (batch, reply) in batches.into_iter().zip(replies) {
                     let r = store
                         .ingest(std::slice::from_ref(&batch))
+                        .instrument(span.clone())
                         .await
                         .map(|mut o| o.pop().unwrap_or_default());
                     let _ = reply.send((r.map_err(|e| describe(&e)), batch));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, "event batch not stored");
+                span.record("otel.status_code", "error");
+                tracing::error!(parent: &span, error = %e, "event batch not stored");
                 for (reply, batch) in replies.into_iter().zip(batches) {
                     let _ = reply.send((Err(describe(&e)), batch));
                 }
             }
         }
     }
+}
+
+/// One group commit: a root span of its own, linked to each request it serves
+/// (one commit serves many traces).
+fn commit_span(jobs: &[Job]) -> tracing::Span {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let span = tracing::info_span!(
+        parent: None,
+        "ingest.commit",
+        requests = jobs.len(),
+        events = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    );
+    for job in jobs {
+        let cx = job.from.context();
+        let from = cx.span().span_context().clone();
+        if from.is_valid() {
+            span.add_link(from);
+        }
+    }
+    span
 }
 
 fn describe(e: &StoreError) -> String {

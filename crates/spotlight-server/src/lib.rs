@@ -19,6 +19,7 @@ pub mod routes;
 pub mod secrets;
 pub mod serve;
 pub mod state;
+pub mod telemetry;
 pub mod tenants;
 pub mod usage;
 

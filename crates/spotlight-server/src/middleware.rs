@@ -47,12 +47,17 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let method = req.method().clone();
     let span = tracing::info_span!(
         "request",
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
         request_id = %id,
         method = %method,
         route = %route,
+        status = tracing::field::Empty,
         tenant_id = tracing::field::Empty,
         key_id = tracing::field::Empty,
     );
+    follow_caller_trace(&span, req.headers());
     let mut response = REQUEST_ID
         .scope(id.clone(), next.run(req).instrument(span.clone()))
         .await;
@@ -60,6 +65,10 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         response.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
     let status = response.status().as_u16();
+    span.record("status", status);
+    if status >= 500 {
+        span.record("otel.status_code", "error");
+    }
     let elapsed = started.elapsed();
     let m = &state.metrics;
     m.requests
@@ -84,6 +93,20 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         }
     });
     response
+}
+
+/// A caller's W3C `traceparent` (and `tracestate`) makes this request's span a
+/// child of the caller's, when traces are on (without the OpenTelemetry layer
+/// there is no propagator and nothing happens).
+fn follow_caller_trace(span: &tracing::Span, headers: &axum::http::HeaderMap) {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    if !headers.contains_key("traceparent") {
+        return;
+    }
+    let parent = opentelemetry::global::get_text_map_propagator(|p| {
+        p.extract(&opentelemetry_http::HeaderExtractor(headers))
+    });
+    let _ = span.set_parent(parent);
 }
 
 /// A panic in a handler becomes a 500 carrying the request id, not a dropped connection.

@@ -56,6 +56,7 @@ fn role_of(s: &str) -> Result<Role, StoreError> {
 }
 
 impl Store {
+    #[tracing::instrument(name = "store.create_account", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn create_account(
         &self,
         email: &Email,
@@ -80,6 +81,7 @@ impl Store {
         })
     }
 
+    #[tracing::instrument(name = "store.account_by_email", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn account_by_email(&self, email: &Email) -> Result<Option<Account>, StoreError> {
         let row = sqlx::query("SELECT id, email, password_hash FROM accounts WHERE email = $1")
             .bind(email.as_str())
@@ -96,6 +98,7 @@ impl Store {
     }
 
     /// Sets a new password and ends every session of the account.
+    #[tracing::instrument(name = "store.set_password", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn set_password(
         &self,
         account: AccountId,
@@ -121,6 +124,7 @@ impl Store {
     }
 
     /// Adds the account to the tenant, or changes its role there.
+    #[tracing::instrument(name = "store.put_membership", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn put_membership(
         &self,
         tenant: TenantId,
@@ -140,6 +144,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(name = "store.memberships", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn memberships(&self, account: AccountId) -> Result<Vec<Membership>, StoreError> {
         let rows = sqlx::query(
             "SELECT m.tenant_id, t.name, m.role FROM memberships m JOIN tenants t ON t.id = m.tenant_id \
@@ -159,6 +164,7 @@ impl Store {
             .collect()
     }
 
+    #[tracing::instrument(name = "store.members", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn members(&self, tenant: TenantId) -> Result<Vec<Member>, StoreError> {
         let rows = sqlx::query(
             "SELECT a.id, a.email, m.role, m.created_at FROM memberships m \
@@ -181,6 +187,7 @@ impl Store {
 
     /// Sets a member's role (adding the membership if needed), refusing to leave
     /// the tenant without an owner. Audited in the same transaction.
+    #[tracing::instrument(name = "store.set_member_role", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn set_member_role(
         &self,
         tenant: TenantId,
@@ -211,6 +218,7 @@ impl Store {
     }
 
     /// Removes a member and ends their sessions in this tenant; never the last owner.
+    #[tracing::instrument(name = "store.remove_member", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn remove_member(
         &self,
         tenant: TenantId,
@@ -246,6 +254,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(name = "store.create_session", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn create_session(&self, s: NewSession) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO sessions (id, token_hash, account_id, tenant_id, created_at, expires_at, ip, user_agent) \
@@ -265,6 +274,7 @@ impl Store {
     }
 
     /// A session that is live now (not expired, not revoked, membership still held).
+    #[tracing::instrument(name = "store.live_session", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn live_session(
         &self,
         token_hash: &KeyHash,
@@ -295,6 +305,7 @@ impl Store {
         }))
     }
 
+    #[tracing::instrument(name = "store.revoke_session", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn revoke_session(&self, id: SessionId) -> Result<(), StoreError> {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(self.clock.now().millis())

@@ -24,6 +24,7 @@ fn n(v: i64) -> u64 {
 impl Store {
     /// Rollup sums per bucket, object, step, event and detail in `[from, to)`,
     /// optionally for one object.
+    #[tracing::instrument(name = "store.rollup_cells", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn rollup_cells(
         &self,
         tenant: TenantId,
@@ -69,6 +70,7 @@ impl Store {
 
     /// Distinct users in `[from_day, to_day)`: of the environment (`object` ""),
     /// or of one object.
+    #[tracing::instrument(name = "store.distinct_users", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn distinct_users(
         &self,
         tenant: TenantId,
@@ -93,6 +95,7 @@ impl Store {
 
     /// Distinct users in `[from_day, to_day)` of each of `objects` (one query),
     /// by object id; objects nobody has are left out.
+    #[tracing::instrument(name = "store.distinct_users_of", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn distinct_users_of(
         &self,
         tenant: TenantId,
@@ -125,6 +128,7 @@ impl Store {
     }
 
     /// Distinct users per day in `[from_day, to_day)` (of the environment, or one object).
+    #[tracing::instrument(name = "store.daily_users", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn daily_users(
         &self,
         tenant: TenantId,
@@ -150,6 +154,7 @@ impl Store {
     }
 
     /// Users first seen in `[from, to)`.
+    #[tracing::instrument(name = "store.new_users", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn new_users(
         &self,
         tenant: TenantId,
@@ -171,6 +176,7 @@ impl Store {
     }
 
     /// Time from start to completion (ms) of each user who completed `object` in `[from, to)`.
+    #[tracing::instrument(name = "store.completion_times", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn completion_times(
         &self,
         tenant: TenantId,
@@ -195,6 +201,7 @@ impl Store {
     }
 
     /// Every user's progress on a checklist: (items done, JSON list; completed).
+    #[tracing::instrument(name = "store.checklist_progress", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn checklist_progress(
         &self,
         tenant: TenantId,
@@ -224,6 +231,7 @@ impl Store {
     /// Every survey answer to one tour in `[from, to)`, newest first, after the
     /// `(time, event id)` cursor: (time, event id, user, step, properties).
     #[allow(clippy::type_complexity)]
+    #[tracing::instrument(name = "store.survey_responses", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn survey_responses(
         &self,
         tenant: TenantId,
@@ -265,6 +273,7 @@ impl Store {
     }
 
     /// Free-text survey answers to one step, newest first: (time, user, text).
+    #[tracing::instrument(name = "store.survey_texts", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn survey_texts(
         &self,
         tenant: TenantId,
@@ -305,6 +314,7 @@ impl Store {
     }
 
     /// Per experiment arm: (arm, users exposed, users converted), exposures in `[from, to)`.
+    #[tracing::instrument(name = "store.experiment_arms", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn experiment_arms(
         &self,
         tenant: TenantId,

@@ -62,6 +62,7 @@ pub(crate) async fn insert_audit(
 
 impl Store {
     /// Records a mutation that has no transaction of its own to join.
+    #[tracing::instrument(name = "store.record_audit", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn record_audit(&self, tenant: TenantId, e: &AuditEntry) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         insert_audit(&mut tx, tenant, e, self.clock.now()).await?;
@@ -70,6 +71,7 @@ impl Store {
     }
 
     /// Newest first, before an optional cursor (an entry id).
+    #[tracing::instrument(name = "store.audit", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn audit(
         &self,
         tenant: TenantId,

@@ -360,6 +360,7 @@ fn bad(msg: impl Into<String>) -> StoreError {
 
 impl Store {
     /// Writes every table to `out`. Reads one consistent snapshot (one transaction).
+    #[tracing::instrument(name = "store.backup", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn backup(&self, out: &mut impl Write) -> Result<BackupSummary, StoreError> {
         let status = self.migration_status().await?;
         let migrations: Vec<i64> = self.migrator().iter().map(|m| m.version).collect();
@@ -414,6 +415,7 @@ impl Store {
     }
 
     /// Restores a backup into this (migrated, empty) database, all or nothing.
+    #[tracing::instrument(name = "store.restore", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn restore(&self, input: impl BufRead) -> Result<BackupSummary, StoreError> {
         let status = self.migration_status().await?;
         if !status.is_current() {

@@ -118,6 +118,7 @@ impl Store {
     /// sent meanwhile are gone; while it cannot reconnect, caches keep what they
     /// have (the database is most likely unreachable for them too, and
     /// stale-if-error applies). Returns `None` for SQLite.
+    #[tracing::instrument(name = "store.listen_for_changes", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn listen_for_changes(
         &self,
     ) -> Result<Option<tokio::task::JoinHandle<()>>, StoreError> {

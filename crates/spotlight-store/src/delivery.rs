@@ -18,6 +18,7 @@ pub struct BundleRow {
 }
 
 impl Store {
+    #[tracing::instrument(name = "store.delivery_bundle", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn delivery_bundle(
         &self,
         tenant: TenantId,
@@ -56,6 +57,7 @@ impl Store {
     }
 
     /// Every current draft of the tenant (an in-app admin previewing drafts).
+    #[tracing::instrument(name = "store.draft_bundle", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn draft_bundle(&self, tenant: TenantId) -> Result<Vec<BundleRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, kind, kill_switch, draft, latest_version FROM objects \

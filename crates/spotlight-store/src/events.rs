@@ -237,6 +237,7 @@ impl Store {
     /// On an SQLite file the statements run on the calling thread, which they
     /// block for the length of the transaction (a few milliseconds): call it
     /// from a thread that may block, as the server's ingest writer does.
+    #[tracing::instrument(name = "store.ingest", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn ingest(&self, batches: &[IngestBatch]) -> Result<Vec<Ingested>, StoreError> {
         for returning in [Returning::Nothing, Returning::Rows] {
             let mut tx = self.begin_ingest_write().await?;
@@ -701,6 +702,7 @@ impl Store {
     }
 
     /// Which of these objects exist for the tenant (drafts included), by kind.
+    #[tracing::instrument(name = "store.existing_objects", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn existing_objects(
         &self,
         tenant: TenantId,

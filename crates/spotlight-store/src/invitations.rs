@@ -48,6 +48,7 @@ fn invitation(r: &sqlx::any::AnyRow) -> Result<Invitation, StoreError> {
 
 impl Store {
     /// Records an invitation (and its audit entry).
+    #[tracing::instrument(name = "store.create_invitation", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn create_invitation(
         &self,
         new: NewInvitation,
@@ -83,6 +84,7 @@ impl Store {
     }
 
     /// A tenant's invitations still waiting for an answer, newest first.
+    #[tracing::instrument(name = "store.pending_invitations", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn pending_invitations(
         &self,
         tenant: TenantId,
@@ -99,6 +101,7 @@ impl Store {
     }
 
     /// Withdraws a pending invitation of this tenant.
+    #[tracing::instrument(name = "store.revoke_invitation", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn revoke_invitation(
         &self,
         tenant: TenantId,
@@ -125,6 +128,7 @@ impl Store {
     }
 
     /// The pending, unexpired invitation a token opens.
+    #[tracing::instrument(name = "store.invitation_by_token", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn invitation_by_token(
         &self,
         token_hash: &KeyHash,
@@ -147,6 +151,7 @@ impl Store {
     /// Uses an invitation: the account becomes a member with the invited role
     /// (an existing member keeps the higher of the two), once. `NotFound` when
     /// it was used, withdrawn or expired meanwhile.
+    #[tracing::instrument(name = "store.accept_invitation", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn accept_invitation(
         &self,
         inv: &Invitation,

@@ -87,6 +87,7 @@ pub(crate) async fn insert_key(
 impl Store {
     /// Looks a presented key up by its hash. Authentication, so not tenant-scoped:
     /// the key is what tells us the tenant.
+    #[tracing::instrument(name = "store.key_by_hash", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn key_by_hash(&self, hash: &KeyHash) -> Result<Option<AuthKey>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys k JOIN environments e ON e.id = k.environment_id \
@@ -106,6 +107,7 @@ impl Store {
 
     /// The tenant a key id belongs to. For the operator's command line, which
     /// names keys by id alone; tenant-facing code always knows its tenant.
+    #[tracing::instrument(name = "store.tenant_of_key", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn tenant_of_key(&self, id: KeyId) -> Result<TenantId, StoreError> {
         let row = sqlx::query("SELECT tenant_id FROM api_keys WHERE id = $1")
             .bind(id.to_string())
@@ -115,6 +117,7 @@ impl Store {
         parse_id(&row.try_get::<String, _>("tenant_id")?)
     }
 
+    #[tracing::instrument(name = "store.create_key", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn create_key(
         &self,
         tenant: TenantId,
@@ -134,6 +137,7 @@ impl Store {
         Ok(created)
     }
 
+    #[tracing::instrument(name = "store.key", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn key(&self, tenant: TenantId, id: KeyId) -> Result<ApiKey, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys k JOIN environments e ON e.id = k.environment_id \
@@ -148,6 +152,7 @@ impl Store {
     }
 
     /// Keys of a tenant (optionally one environment), in creation order, after a cursor.
+    #[tracing::instrument(name = "store.list_keys", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn list_keys(
         &self,
         tenant: TenantId,
@@ -171,6 +176,7 @@ impl Store {
 
     /// Replaces `old` with `new` (same tenant, environment and kind). The old key
     /// stays valid for `grace_secs` (0: revoked at once).
+    #[tracing::instrument(name = "store.rotate_key", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn rotate_key(
         &self,
         tenant: TenantId,
@@ -219,6 +225,7 @@ impl Store {
     }
 
     /// Revokes a key. Revoking an already revoked key is a no-op returning it.
+    #[tracing::instrument(name = "store.revoke_key", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn revoke_key(
         &self,
         tenant: TenantId,

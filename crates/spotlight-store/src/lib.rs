@@ -140,6 +140,7 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Connects without migrating. The database URL is `sqlite://PATH` or `postgres://…`.
+    #[tracing::instrument(name = "store.connect", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn connect(
         url: &str,
         options: &StoreOptions,
@@ -213,11 +214,13 @@ impl Store {
         })
     }
 
+    #[tracing::instrument(name = "store.migrate", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn migrate(&self) -> Result<MigrationStatus, StoreError> {
         self.migrator().run(&self.write).await?;
         self.migration_status().await
     }
 
+    #[tracing::instrument(name = "store.migration_status", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
         let applied: Vec<i64> = match sqlx::query_scalar::<_, i64>(
             "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
@@ -244,11 +247,13 @@ impl Store {
     }
 
     /// A round trip to the database, for readiness.
+    #[tracing::instrument(name = "store.ping", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read.execute("SELECT 1").await?;
         Ok(())
     }
 
+    #[tracing::instrument(name = "store.close", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
@@ -327,6 +332,7 @@ impl Store {
     /// Creates an empty database next to this one (PostgreSQL only), so each test
     /// gets its own. Not for production use.
     #[doc(hidden)]
+    #[tracing::instrument(name = "store.create_database_for_tests", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn create_database_for_tests(&self, name: &str) -> Result<(), StoreError> {
         if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
             return Err(StoreError::Corrupt(format!("bad database name {name}")));
@@ -341,6 +347,7 @@ impl Store {
 impl Store {
     /// Runs one statement (tests: simulate outages and the like). Not for production use.
     #[doc(hidden)]
+    #[tracing::instrument(name = "store.execute_for_tests", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn execute_for_tests(&self, sql: &str) -> Result<(), StoreError> {
         self.write.execute(sql).await?;
         Ok(())
@@ -350,6 +357,7 @@ impl Store {
 impl Store {
     /// One integer from one query (tests: count rows). Not for production use.
     #[doc(hidden)]
+    #[tracing::instrument(name = "store.scalar_for_tests", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn scalar_for_tests(&self, sql: &str) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&self.read)

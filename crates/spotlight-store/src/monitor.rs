@@ -20,6 +20,7 @@ pub struct MonitorTally {
 
 impl Store {
     /// Adds tallies (one transaction).
+    #[tracing::instrument(name = "store.add_identity_monitor", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn add_identity_monitor(&self, tallies: &[MonitorTally]) -> Result<(), StoreError> {
         if tallies.is_empty() {
             return Ok(());
@@ -46,6 +47,7 @@ impl Store {
     }
 
     /// Sums per reason since `since` (Unix milliseconds).
+    #[tracing::instrument(name = "store.identity_monitor", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn identity_monitor(
         &self,
         tenant: TenantId,
@@ -71,6 +73,7 @@ impl Store {
     }
 
     /// Removes tallies older than `before` (Unix milliseconds); returns how many.
+    #[tracing::instrument(name = "store.prune_identity_monitor", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn prune_identity_monitor(&self, before: i64) -> Result<u64, StoreError> {
         Ok(sqlx::query("DELETE FROM identity_monitor WHERE hour < $1")
             .bind(before)

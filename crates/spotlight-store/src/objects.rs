@@ -172,6 +172,7 @@ async fn upsert_publication(
 }
 
 impl Store {
+    #[tracing::instrument(name = "store.create_object", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn create_object(
         &self,
         tenant: TenantId,
@@ -201,6 +202,7 @@ impl Store {
         Ok(o)
     }
 
+    #[tracing::instrument(name = "store.object", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn object(
         &self,
         tenant: TenantId,
@@ -222,6 +224,7 @@ impl Store {
     }
 
     /// A page of objects in creation order, after an optional cursor.
+    #[tracing::instrument(name = "store.objects", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn objects(
         &self,
         tenant: TenantId,
@@ -265,6 +268,7 @@ impl Store {
     }
 
     /// Several objects by id in one query; ids of other tenants simply don't appear.
+    #[tracing::instrument(name = "store.objects_by_ids", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn objects_by_ids(
         &self,
         tenant: TenantId,
@@ -327,6 +331,7 @@ impl Store {
     /// Replaces the draft. With `if_revision`, refuses (`Precondition`) when the
     /// draft changed since the caller read it. `audit` gets the before/after.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(name = "store.update_object", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn update_object(
         &self,
         tenant: TenantId,
@@ -368,6 +373,7 @@ impl Store {
     }
 
     /// Deletes the object, its versions and publications.
+    #[tracing::instrument(name = "store.delete_object", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn delete_object(
         &self,
         tenant: TenantId,
@@ -390,6 +396,7 @@ impl Store {
     }
 
     /// Archives (unpublishing everywhere) or restores an object.
+    #[tracing::instrument(name = "store.set_archived", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn set_archived(
         &self,
         tenant: TenantId,
@@ -425,6 +432,7 @@ impl Store {
 
     /// Publishes the draft to an environment: snapshots it as a new version when
     /// it differs from the latest one, and points the environment at it.
+    #[tracing::instrument(name = "store.publish", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn publish(
         &self,
         tenant: TenantId,
@@ -486,6 +494,7 @@ impl Store {
     }
 
     /// Points an environment at an earlier (or any existing) version.
+    #[tracing::instrument(name = "store.publish_version", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn publish_version(
         &self,
         tenant: TenantId,
@@ -521,6 +530,7 @@ impl Store {
     }
 
     /// Turns an object's kill switch on or off: on, the SDK stops showing it at once.
+    #[tracing::instrument(name = "store.set_kill_switch", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn set_kill_switch(
         &self,
         tenant: TenantId,
@@ -547,6 +557,7 @@ impl Store {
     }
 
     /// The version an environment publishes, if any.
+    #[tracing::instrument(name = "store.published_version", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn published_version(
         &self,
         tenant: TenantId,
@@ -565,6 +576,7 @@ impl Store {
             .transpose()
     }
 
+    #[tracing::instrument(name = "store.unpublish", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn unpublish(
         &self,
         tenant: TenantId,
@@ -593,6 +605,7 @@ impl Store {
     /// Versions, newest first, before an optional cursor (a version number).
     /// Scoped by tenant: an object the tenant does not have has none (callers
     /// that must answer 404 look the object up first, as they need it anyway).
+    #[tracing::instrument(name = "store.versions", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn versions(
         &self,
         tenant: TenantId,
@@ -614,6 +627,7 @@ impl Store {
     }
 
     /// One version (`NoSuchVersion` when the tenant's object has no such version).
+    #[tracing::instrument(name = "store.version", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn version(
         &self,
         tenant: TenantId,

@@ -66,6 +66,7 @@ impl Purge {
 impl Store {
     /// Removes up to `limit` rows of `what` older than `before`; returns how many.
     /// Deliveries go with their payloads.
+    #[tracing::instrument(name = "store.purge", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn purge(
         &self,
         what: Purge,

@@ -62,6 +62,7 @@ fn environment_from_row(row: &sqlx::any::AnyRow) -> Result<Environment, StoreErr
 const TENANT_COLUMNS: &str = "id, name, allowed_origins, created_at, updated_at";
 
 impl Store {
+    #[tracing::instrument(name = "store.create_tenant", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn create_tenant(&self, new: NewTenant) -> Result<Tenant, StoreError> {
         let now = self.clock.now();
         let origins = serde_json::to_string(&new.allowed_origins)
@@ -101,6 +102,7 @@ impl Store {
         })
     }
 
+    #[tracing::instrument(name = "store.tenant", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn tenant(&self, id: TenantId) -> Result<Tenant, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1"
@@ -113,6 +115,7 @@ impl Store {
     }
 
     /// Operator listing, by id (creation order), after an optional cursor.
+    #[tracing::instrument(name = "store.list_tenants", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn list_tenants(
         &self,
         after: Option<TenantId>,
@@ -130,6 +133,7 @@ impl Store {
 
     /// Tenants whose name is exactly `name` (names are not unique; the CLI asks
     /// for an id when several match).
+    #[tracing::instrument(name = "store.tenants_named", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn tenants_named(&self, name: &str) -> Result<Vec<Tenant>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {TENANT_COLUMNS} FROM tenants WHERE name = $1 ORDER BY id LIMIT 10"
@@ -140,6 +144,7 @@ impl Store {
         rows.iter().map(tenant_from_row).collect()
     }
 
+    #[tracing::instrument(name = "store.set_allowed_origins", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn set_allowed_origins(
         &self,
         tenant: TenantId,
@@ -162,6 +167,7 @@ impl Store {
     }
 
     /// The settings document (JSON) and the allowed origins.
+    #[tracing::instrument(name = "store.tenant_settings", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn tenant_settings(
         &self,
         tenant: TenantId,
@@ -179,6 +185,7 @@ impl Store {
     }
 
     /// Replaces settings and origins together, audited with before and after.
+    #[tracing::instrument(name = "store.update_tenant_settings", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn update_tenant_settings(
         &self,
         tenant: TenantId,
@@ -217,6 +224,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(name = "store.environments", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn environments(&self, tenant: TenantId) -> Result<Vec<Environment>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, tenant_id, name, created_at FROM environments \
@@ -229,6 +237,7 @@ impl Store {
     }
 
     /// Environments of several tenants in one query (operator listings).
+    #[tracing::instrument(name = "store.environments_of", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn environments_of(
         &self,
         tenants: &[TenantId],
@@ -250,6 +259,7 @@ impl Store {
         rows.iter().map(environment_from_row).collect()
     }
 
+    #[tracing::instrument(name = "store.environment_named", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn environment_named(
         &self,
         tenant: TenantId,

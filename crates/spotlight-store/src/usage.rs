@@ -53,6 +53,7 @@ fn entry<'a>(rows: &'a mut Rows, r: &sqlx::any::AnyRow) -> Result<&'a mut UsageR
 
 impl Store {
     /// Adds `counts` to `day` (`YYYY-MM-DD`) of each environment, in one transaction.
+    #[tracing::instrument(name = "store.add_usage", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn add_usage(
         &self,
         day: &str,
@@ -86,6 +87,7 @@ impl Store {
 
     /// Usage of every environment with any between `from` and `to` (days,
     /// `YYYY-MM-DD`, inclusive), active users for the months they touch.
+    #[tracing::instrument(name = "store.usage", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn usage(&self, from: &str, to: &str) -> Result<Vec<UsageRow>, StoreError> {
         let mut rows = Rows::new();
         let daily = sqlx::query(

@@ -44,6 +44,7 @@ pub struct ProfileWrite {
 }
 
 impl Store {
+    #[tracing::instrument(name = "store.user_state", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn user_state(
         &self,
         tenant: TenantId,
@@ -57,6 +58,7 @@ impl Store {
             .unwrap_or_default())
     }
 
+    #[tracing::instrument(name = "store.end_user", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn end_user(
         &self,
         tenant: TenantId,
@@ -141,6 +143,7 @@ impl Store {
     }
 
     /// Writes a batch of profiles in one transaction.
+    #[tracing::instrument(name = "store.upsert_profiles", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn upsert_profiles(&self, batch: &[ProfileWrite]) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
@@ -185,6 +188,7 @@ impl Store {
     }
 
     /// Replaces one user's progress on one object (event ingest; tests and seeding).
+    #[tracing::instrument(name = "store.set_progress", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn set_progress(
         &self,
         tenant: TenantId,
@@ -227,6 +231,7 @@ impl Store {
     }
 
     /// Adds to one user's counts of tracked events.
+    #[tracing::instrument(name = "store.add_event_counts", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn add_event_counts(
         &self,
         tenant: TenantId,
@@ -282,6 +287,7 @@ pub struct AudienceSubject {
 impl Store {
     /// Up to `limit` end users after `after` (by user id), with their attributes and event counts:
     /// two range reads on primary keys.
+    #[tracing::instrument(name = "store.audience_subjects", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn audience_subjects(
         &self,
         tenant: TenantId,
@@ -341,6 +347,7 @@ impl Store {
 
     /// One user's events among the environment's latest `window` (newest first, at most
     /// `limit`): a bounded read that needs no per-user index on the hot events table.
+    #[tracing::instrument(name = "store.recent_events", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn recent_events(
         &self,
         tenant: TenantId,
@@ -377,6 +384,7 @@ impl Store {
     }
 
     /// When each of a user's tracked events last happened (Unix milliseconds).
+    #[tracing::instrument(name = "store.event_last_seen", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn event_last_seen(
         &self,
         tenant: TenantId,

@@ -148,6 +148,7 @@ const OUTBOX_COLUMNS: &str =
     "id, environment_id, sink, status, event_count, attempts, last_error, created_at, finished_at";
 
 impl Store {
+    #[tracing::instrument(name = "store.create_webhook", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn create_webhook(
         &self,
         tenant: TenantId,
@@ -182,6 +183,7 @@ impl Store {
         Ok(created)
     }
 
+    #[tracing::instrument(name = "store.webhooks", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn webhooks(&self, tenant: TenantId) -> Result<Vec<WebhookRecord>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM webhooks w JOIN environments e ON e.id = w.environment_id \
@@ -193,6 +195,7 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
+    #[tracing::instrument(name = "store.webhook", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn webhook(
         &self,
         tenant: TenantId,
@@ -210,6 +213,7 @@ impl Store {
         from_row(&row)
     }
 
+    #[tracing::instrument(name = "store.update_webhook", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn update_webhook(
         &self,
         tenant: TenantId,
@@ -245,6 +249,7 @@ impl Store {
     }
 
     /// Replaces the secret; the previous one keeps signing until `previous_until`.
+    #[tracing::instrument(name = "store.rotate_webhook_secret", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn rotate_webhook_secret(
         &self,
         tenant: TenantId,
@@ -274,6 +279,7 @@ impl Store {
         Ok(after)
     }
 
+    #[tracing::instrument(name = "store.delete_webhook", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn delete_webhook(
         &self,
         tenant: TenantId,
@@ -306,6 +312,7 @@ impl Store {
     }
 
     /// A webhook by id for the relay (the outbox row names its tenant).
+    #[tracing::instrument(name = "store.webhook_for_delivery", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn webhook_for_delivery(
         &self,
         tenant: TenantId,
@@ -322,6 +329,7 @@ impl Store {
     }
 
     /// Queues one delivery (a test send) outside event ingest.
+    #[tracing::instrument(name = "store.enqueue_delivery", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn enqueue_delivery(
         &self,
         tenant: TenantId,
@@ -357,6 +365,7 @@ impl Store {
     /// (open circuit breakers). With PostgreSQL rows locked by another relay are
     /// skipped (`FOR UPDATE SKIP LOCKED`); a lease that ran out (a relay died
     /// mid-attempt) is claimed again.
+    #[tracing::instrument(name = "store.claim_deliveries", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn claim_deliveries(
         &self,
         limit: usize,
@@ -413,6 +422,7 @@ impl Store {
     }
 
     /// Records an attempt and what follows from it, in one transaction.
+    #[tracing::instrument(name = "store.finish_attempt", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn finish_attempt(
         &self,
         claimed: &Claimed,
@@ -425,6 +435,7 @@ impl Store {
     }
 
     /// Records several attempts in one transaction (a relay round's).
+    #[tracing::instrument(name = "store.finish_attempts", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn finish_attempts(
         &self,
         attempts: &[(Claimed, Outcome, Option<i64>, i64)],
@@ -495,6 +506,7 @@ impl Store {
 
     /// Gives a claimed delivery back without counting the attempt (the sink's
     /// circuit is open, or the node is stopping).
+    #[tracing::instrument(name = "store.release_delivery", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn release_delivery(
         &self,
         claimed: &Claimed,
@@ -514,6 +526,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(name = "store.outbox_backlog", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn outbox_backlog(&self) -> Result<Backlog, StoreError> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE status = 'pending'",
@@ -527,6 +540,7 @@ impl Store {
     }
 
     /// Deliveries of one tenant by status, newest first; `before` pages (an id).
+    #[tracing::instrument(name = "store.outbox_by_status", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn outbox_by_status(
         &self,
         tenant: TenantId,
@@ -561,6 +575,7 @@ impl Store {
             .collect()
     }
 
+    #[tracing::instrument(name = "store.outbox_entry", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn outbox_entry(
         &self,
         tenant: TenantId,
@@ -581,6 +596,7 @@ impl Store {
     }
 
     /// Dead letters back to the queue (same delivery id), attempts reset.
+    #[tracing::instrument(name = "store.replay_dead_letters", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn replay_dead_letters(
         &self,
         tenant: TenantId,
@@ -590,6 +606,7 @@ impl Store {
         self.settle_dead(tenant, ids, true, &mut audit).await
     }
 
+    #[tracing::instrument(name = "store.discard_dead_letters", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn discard_dead_letters(
         &self,
         tenant: TenantId,
@@ -632,6 +649,7 @@ impl Store {
     }
 
     /// Attempts at one sink since `since`, newest first.
+    #[tracing::instrument(name = "store.delivery_attempts", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn delivery_attempts(
         &self,
         tenant: TenantId,
