@@ -5,7 +5,10 @@
 #   (a) full evaluation, a random user and page per request
 #   (b) the 304 path (If-None-Match with the current ETag)
 #   (c) /healthz, the same server's ceiling on this machine
-# Usage: bench/delivery.sh [seconds per run, default 10] [rounds, default 3]
+# With TRACES=1, instead: (a) on three servers over the same store, rounds
+# interleaved — traces off; on, exported over OTLP to a local collector with
+# 10% sampled (parentbased_traceidratio); and on with every request sampled.
+# Usage: [TRACES=1] bench/delivery.sh [seconds per run, default 10] [rounds, default 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -19,7 +22,7 @@ else
   bin=${CARGO_TARGET_DIR:-target}/release/spotlight
 fi
 python3 - "$bin" "$secs" "$rounds" <<'PY'
-import http.client, json, os, random, re, socket, sqlite3, subprocess, sys, tempfile, time, uuid
+import http.client, http.server, json, os, random, re, socket, sqlite3, subprocess, sys, tempfile, threading, time, uuid
 
 bin, secs, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 ORIGIN = "https://app.bench.test"
@@ -47,17 +50,20 @@ with tempfile.TemporaryDirectory() as d:
     t = json.loads(subprocess.check_output([bin, "tenant", "create", "--name", "Bench", "--origin", ORIGIN, "--json"], env=env))
     pk = t["environments"]["production"]["publishable_key"]
     sk = t["environments"]["production"]["secret_key"]
-    server = subprocess.Popen([bin, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    def wait_ready(port):
         deadline = time.time() + 30
         while True:
             try:
                 c = http.client.HTTPConnection("127.0.0.1", port); c.request("GET", "/readyz")
-                if c.getresponse().status == 200: break
+                if c.getresponse().status == 200: return
             except OSError:
                 pass
             if time.time() > deadline: sys.exit("server did not start")
             time.sleep(0.01)
+    server = subprocess.Popen([bin, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers = [server]
+    try:
+        wait_ready(port)
         c = http.client.HTTPConnection("127.0.0.1", port)
         H = {"Authorization": f"Bearer {sk}", "Content-Type": "application/json"}
         def call(method, path, body):
@@ -143,28 +149,58 @@ wrk.path = "{q}"
         print(f"seeded: {len(tours)} published tours, {len(audiences)} audiences, {len(users)} end users with progress; "
               f"a config for a random user and page carries {sum(t for t, _ in sizes) / len(sizes):.1f} tours, "
               f"{sum(b for _, b in sizes) / len(sizes) / 1024:.1f} KiB on average", flush=True)
-        wrk(base, full.name, 5)  # warm-up: every cache in its steady state
-        # Rounds of (a), (b), (c) back to back; the median of each, so that the
-        # machine's noise hits all three alike.
-        runs = {"(a) full evaluation": (full.name, []), "(b) 304 Not Modified": (nm.name, []),
-                "(c) bare /healthz": (bare.name, [])}
+        # Rounds of every run back to back; the median of each, so that the
+        # machine's noise hits them alike.
+        if os.environ.get("TRACES"):
+            # An OTLP/HTTP collector that reads and counts what it is sent.
+            received = {"posts": 0, "bytes": 0}
+            class Collector(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    n = int(self.headers.get("Content-Length", 0)); self.rfile.read(n)
+                    received["posts"] += 1; received["bytes"] += n
+                    self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+                def log_message(self, *a): pass
+            collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+            threading.Thread(target=collector.serve_forever, daemon=True).start()
+            bases = {}
+            for name, ratio in (("10% sampled", "0.1"), ("every request sampled", "1.0")):
+                p = free_port()
+                e = dict(env, SPOTLIGHT_LISTEN=f"127.0.0.1:{p}",
+                         SPOTLIGHT_OTLP_ENDPOINT=f"http://127.0.0.1:{collector.server_address[1]}",
+                         OTEL_TRACES_SAMPLER="parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG=ratio)
+                servers.append(subprocess.Popen([bin, "serve"], env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                wait_ready(p); bases[name] = f"http://127.0.0.1:{p}"
+            runs = {"(a) traces off": (base, full.name, []),
+                    "(a) traces on, 10% sampled": (bases["10% sampled"], full.name, []),
+                    "(a) traces on, every request sampled": (bases["every request sampled"], full.name, [])}
+            ceiling_run, ceiling_label = "(a) traces off", "off"
+        else:
+            runs = {"(a) full evaluation": (base, full.name, []), "(b) 304 Not Modified": (base, nm.name, []),
+                    "(c) bare /healthz": (base, bare.name, [])}
+            ceiling_run, ceiling_label = "(c) bare /healthz", "(c)"
+        for url in dict.fromkeys(u for u, _, _ in runs.values()):
+            wrk(url, full.name, 5)  # warm-up: every cache in its steady state
         for _ in range(rounds):
-            for script, got in runs.values():
-                got.append(wrk(base, script, secs))
+            for url, script, got in runs.values():
+                got.append(wrk(url, script, secs))
         med = lambda xs: sorted(xs)[len(xs) // 2]
         results = {name: {k: med([g[k] for g in got]) for k in ("rps", "p50", "p99", "errors")}
-                   for name, (_, got) in runs.items()}
-        ceiling = results["(c) bare /healthz"]["rps"]
+                   for name, (_, _, got) in runs.items()}
+        ceiling = results[ceiling_run]["rps"]
         print(f"\nmedians of {rounds} rounds of {secs} s per run, 64 connections, wrk -t2, release build, SQLite\n")
-        print("| run | req/s | p50 ms | p99 ms | of (c) | non-2xx/3xx |")
+        print(f"| run | req/s | p50 ms | p99 ms | of {ceiling_label} | non-2xx/3xx |")
         print("|---|---:|---:|---:|---:|---:|")
         for name, r in results.items():
             print(f"| {name} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / ceiling:.0%} | {r['errors']} |")
+        if os.environ.get("TRACES"):
+            time.sleep(6)  # the last batches
+            print(f"\ncollector: {received['posts']} OTLP posts, {received['bytes'] / 1e6:.1f} MB of spans")
         m = http.client.HTTPConnection("127.0.0.1", port); m.request("GET", "/metrics")
         lines = [l for l in m.getresponse().read().decode().splitlines()
                  if l.startswith(("spotlight_cache_lookups_total", "spotlight_sdk_config_served_total", "spotlight_end_user_profile_writes_total"))]
         print("\ncache lookups and answers over the whole run (warm-up included):")
         for l in lines: print("  " + l)
     finally:
-        server.terminate(); server.wait()
+        for s in servers: s.terminate()
+        for s in servers: s.wait()
 PY

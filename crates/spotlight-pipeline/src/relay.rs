@@ -38,6 +38,9 @@ pub struct RelayConfig {
     pub outbound: Arc<crate::outbound::OutboundPolicy>,
 }
 
+/// How often the backlog gauge is measured.
+const BACKLOG_EVERY: Duration = Duration::from_secs(5);
+
 impl Default for RelayConfig {
     fn default() -> Self {
         RelayConfig {
@@ -168,31 +171,37 @@ impl Relay {
         self.store.clock().now()
     }
 
-    /// Runs rounds until the task is aborted.
+    /// Runs rounds until the task is aborted; beside them, every 5 s, the
+    /// backlog gauge — measured apart from the rounds, so that a round held up
+    /// by a slow receiver does not hide the backlog it causes.
     pub fn start(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let mut last_backlog = Timestamp(0);
-            loop {
-                let now = self.now();
-                if now.millis() - last_backlog.millis() >= 5_000 {
-                    last_backlog = now;
+            let backlog = async {
+                loop {
+                    let now = self.now();
                     if let Ok(b) = self.store.outbox_backlog().await {
                         let age = b
                             .oldest_created_at
                             .map_or(0.0, |c| (now.millis() - c).max(0) as f64 / 1000.0);
                         self.observer.backlog(b.pending, age);
                     }
+                    tokio::time::sleep(BACKLOG_EVERY).await;
                 }
-                match self.round().await {
-                    Ok(n) if n > 0 => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "relay round failed"),
+            };
+            let rounds = async {
+                loop {
+                    match self.round().await {
+                        Ok(n) if n > 0 => continue,
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "relay round failed"),
+                    }
+                    tokio::select! {
+                        () = self.wake.notified() => {}
+                        () = tokio::time::sleep(self.config.poll) => {}
+                    }
                 }
-                tokio::select! {
-                    () = self.wake.notified() => {}
-                    () = tokio::time::sleep(self.config.poll) => {}
-                }
-            }
+            };
+            tokio::join!(backlog, rounds);
         })
     }
 

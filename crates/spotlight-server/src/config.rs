@@ -86,6 +86,8 @@ pub struct Config {
     /// How long cached data may serve past its freshness while the database
     /// cannot be reached (stale-if-error).
     pub cache_max_stale: Duration,
+    /// How long a tenant's JWKS is used before it is fetched again.
+    pub jwks_refresh: Duration,
     /// How long a tenant's last good JWKS may verify tokens while its URL fails.
     pub jwks_max_stale: Duration,
     /// Event delivery: attempts before a delivery becomes a dead letter.
@@ -148,6 +150,7 @@ struct Raw {
     login_per_account_per_minute: Option<u32>,
     db_max_connections: Option<u32>,
     cache_max_stale_secs: Option<u64>,
+    jwks_refresh_secs: Option<u64>,
     jwks_max_stale_secs: Option<u64>,
     relay_max_attempts: Option<u64>,
     relay_backoff_base_ms: Option<u64>,
@@ -211,6 +214,7 @@ const KEYS: &[&str] = &[
     "login_per_account_per_minute",
     "db_max_connections",
     "cache_max_stale_secs",
+    "jwks_refresh_secs",
     "jwks_max_stale_secs",
     "relay_max_attempts",
     "relay_backoff_base_ms",
@@ -378,6 +382,7 @@ impl Config {
                 "cache_max_stale_secs",
                 self.cache_max_stale.as_secs().to_string(),
             ),
+            ("jwks_refresh_secs", self.jwks_refresh.as_secs().to_string()),
             (
                 "jwks_max_stale_secs",
                 self.jwks_max_stale.as_secs().to_string(),
@@ -833,6 +838,13 @@ fn resolve(env: Raw, file: Raw) -> Result<Config, ConfigError> {
             env.cache_max_stale_secs.or(file.cache_max_stale_secs),
             3600,
             0,
+            7 * 24 * 3600,
+        )?,
+        jwks_refresh: secs(
+            "jwks_refresh_secs",
+            env.jwks_refresh_secs.or(file.jwks_refresh_secs),
+            3600,
+            1,
             7 * 24 * 3600,
         )?,
         jwks_max_stale: secs(

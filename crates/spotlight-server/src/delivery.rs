@@ -403,7 +403,7 @@ impl Delivery {
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
         max_stale: Duration,
-        jwks_max_stale: Duration,
+        jwks: crate::identity::JwksTiming,
         nats: bool,
         outbound: Arc<spotlight_pipeline::outbound::OutboundPolicy>,
     ) -> Delivery {
@@ -448,7 +448,7 @@ impl Delivery {
                 cl.clone(),
                 m.clone(),
             ),
-            identity: Identity::new(clock.clone(), metrics.clone(), jwks_max_stale, outbound),
+            identity: Identity::new(clock.clone(), metrics.clone(), jwks, outbound),
             ingest: crate::ingest::Ingestor::start(
                 store.clone(),
                 metrics.clone(),

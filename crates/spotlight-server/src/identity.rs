@@ -21,7 +21,6 @@ use std::time::Duration;
 /// Tokens longer than this are refused before any decoding.
 pub const MAX_TOKEN_BYTES: usize = 4096;
 const LEEWAY_SECS: i64 = 30;
-const JWKS_FRESH: Duration = Duration::from_secs(3600);
 const JWKS_TIMEOUT: Duration = Duration::from_secs(5);
 const JWKS_MAX_BYTES: usize = 256 * 1024;
 /// An unknown `kid` may force a JWKS download at most this often per URL.
@@ -113,11 +112,19 @@ pub enum Refusal {
     KeysUnavailable,
 }
 
+/// How long a tenant's JWKS is used before it is fetched again, and how long
+/// past that the last good copy still verifies while its URL fails.
+#[derive(Debug, Clone, Copy)]
+pub struct JwksTiming {
+    pub refresh: Duration,
+    pub max_stale: Duration,
+}
+
 impl Identity {
     pub fn new(
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
-        jwks_max_stale: Duration,
+        jwks: JwksTiming,
         outbound: Arc<OutboundPolicy>,
     ) -> Self {
         let http = outbound
@@ -131,8 +138,8 @@ impl Identity {
             jwks: Cached::new(
                 "jwks",
                 CacheSettings {
-                    fresh: JWKS_FRESH,
-                    max_stale: jwks_max_stale,
+                    fresh: jwks.refresh,
+                    max_stale: jwks.max_stale,
                     max_bytes: 16 * 1024 * 1024,
                     stale_while_refreshing: true,
                 },
@@ -147,7 +154,6 @@ impl Identity {
         }
     }
 
-    #[tracing::instrument(skip_all)]
     pub async fn verify(
         &self,
         iv: &IdentityVerification,

@@ -182,7 +182,10 @@ impl Application {
             clock.clone(),
             metrics.clone(),
             config.cache_max_stale,
-            config.jwks_max_stale,
+            crate::identity::JwksTiming {
+                refresh: config.jwks_refresh,
+                max_stale: config.jwks_max_stale,
+            },
             config.nats_url.is_some(),
             outbound.clone(),
         ));

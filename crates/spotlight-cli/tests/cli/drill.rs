@@ -30,7 +30,7 @@ async fn hook(axum::extract::State(r): axum::extract::State<Receiver>) -> axum::
 }
 
 /// The alert rules with every duration of minutes made seconds (`5m` → `5s`).
-fn scaled_rules() -> String {
+pub(super) fn scaled_rules() -> String {
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/prometheus/alerts.yml"),
     )
@@ -55,12 +55,12 @@ fn scaled_rules() -> String {
     out
 }
 
-fn firing(name: &str, alerts: &[(String, String)]) -> bool {
+pub(super) fn firing(name: &str, alerts: &[(String, String)]) -> bool {
     alerts.iter().any(|(n, s)| n == name && s == "firing")
 }
 
 /// Alert name → state (`firing`, `pending`) from Prometheus's API.
-async fn alerts(c: &reqwest::Client, prometheus: &str) -> Vec<(String, String)> {
+pub(super) async fn alerts(c: &reqwest::Client, prometheus: &str) -> Vec<(String, String)> {
     let Ok(r) = c.get(format!("{prometheus}/api/v1/alerts")).send().await else {
         return vec![];
     };
@@ -94,13 +94,18 @@ impl Prometheus {
 
     /// Scraping several nodes.
     pub(super) fn scraping(dir: &Path, nodes: &[&str]) -> Prometheus {
+        Prometheus::with_rules(dir, nodes, &scaled_rules())
+    }
+
+    /// Scraping `nodes`, evaluating `rules`.
+    pub(super) fn with_rules(dir: &Path, nodes: &[&str], rules: &str) -> Prometheus {
         let bin = "/usr/bin/prometheus";
         assert!(
             Path::new(bin).exists(),
             "Prometheus is needed (apt-get install prometheus)"
         );
         let port = free_port();
-        std::fs::write(dir.join("alerts.yml"), scaled_rules()).unwrap();
+        std::fs::write(dir.join("alerts.yml"), rules).unwrap();
         std::fs::write(
             dir.join("prometheus.yml"),
             format!(
@@ -135,7 +140,7 @@ impl Drop for Prometheus {
     }
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -144,7 +149,7 @@ fn free_port() -> u16 {
 }
 
 /// Waits (at most 2 minutes) until Prometheus's alerts satisfy `want`; answers how long that took.
-async fn wait_for_alerts(
+pub(super) async fn wait_for_alerts(
     c: &reqwest::Client,
     prometheus: &str,
     what: &str,

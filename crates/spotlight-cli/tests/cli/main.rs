@@ -11,6 +11,7 @@ mod crash;
 mod dashboards;
 mod drill;
 mod ops;
+mod runbooks;
 mod traces;
 
 const BIN: &str = env!("CARGO_BIN_EXE_spotlight");

@@ -289,7 +289,11 @@ fn one_sdk_request_is_traced_from_the_caller_through_store_and_jwks_into_its_log
         .iter()
         .find(|s| s.span_id == jwks.parent_span_id)
         .unwrap();
-    assert_eq!(verify.name, "verify");
+    assert_eq!(verify.name, "identity.verify");
+    assert_eq!(
+        attr(verify, "tenant_id").as_deref(),
+        Some(tenant_id.as_str())
+    );
     assert_eq!(hex(&verify.parent_span_id), request_span);
     assert_eq!(jwks.kind, 3, "SPAN_KIND_CLIENT");
 

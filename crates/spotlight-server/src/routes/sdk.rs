@@ -26,6 +26,7 @@ use spotlight_domain::{EnvironmentId, ObjectKind, TenantId};
 use spotlight_store::{ProfileWrite, UserState};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Every SDK route answers `OPTIONS` (a CORS preflight) with this. A
 /// preflight carries no header values, so the publishable key comes in the
@@ -320,7 +321,14 @@ pub(crate) async fn verify_token(
     };
     match (token, verifier.filter(|v| v.is_configured())) {
         (Some(token), Some(verifier)) => {
-            match state.delivery.identity.verify(iv, verifier, token).await {
+            let verifying = tracing::info_span!("identity.verify", tenant_id = %client.tenant_id);
+            let checked = state
+                .delivery
+                .identity
+                .verify(iv, verifier, token)
+                .instrument(verifying)
+                .await;
+            match checked {
                 Ok(v) => verified = Some(v),
                 Err(Refusal::KeysUnavailable) => {
                     if iv.mode == VerificationMode::Monitor {

@@ -1,0 +1,424 @@
+//! The runbooks walked in fault drills: a real node, Debian's Prometheus
+//! evaluating deploy/prometheus/alerts.yml (minutes scaled to seconds), the
+//! fault made real, the alert fired, then every check and action the runbook
+//! names run as written — its PromQL against the same Prometheus, its API
+//! calls and `curl` — until the alert resolves.
+//! docs/runbooks/outbox-backlog.md and docs/runbooks/jwks-failing.md.
+
+use super::drill::{firing, wait_for_alerts, Prometheus};
+use super::{create_tenant, production_key, spotlight, Server};
+use serde_json::{json, Value};
+use std::process::Command;
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const JWKS: &str = include_str!("../../../spotlight-server/tests/api/keys/jwks.json");
+const RSA: &str = include_str!("../../../spotlight-server/tests/api/keys/rsa.pem");
+const ORIGIN: &str = "https://app.example";
+
+/// An instant PromQL query: each series' labels and value.
+async fn query(c: &reqwest::Client, prometheus: &str, promql: &str) -> Vec<(Value, f64)> {
+    let v: Value = c
+        .get(format!("{prometheus}/api/v1/query"))
+        .query(&[("query", promql)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "success", "{promql}: {v}");
+    v["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let value = r["value"][1].as_str().unwrap().parse().unwrap();
+            (r["metric"].clone(), value)
+        })
+        .collect()
+}
+
+/// The runbook's own text: each check must still say what the drill runs.
+fn runbook(name: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../docs/runbooks/{name}")),
+    )
+    .unwrap()
+}
+
+/// The runbook's shell command (a backticked `curl …` containing `fragment`)
+/// with its variables given, run with `sh -c`; its standard output.
+fn run_runbook_command(text: &str, fragment: &str, vars: &[(&str, &str)]) -> String {
+    let command = text
+        .split('`')
+        .find(|c| c.starts_with("curl ") && c.contains(fragment))
+        .unwrap_or_else(|| panic!("no command with {fragment} in the runbook"));
+    let mut command = command.to_owned();
+    for (k, v) in vars {
+        command = command.replace(k, v);
+    }
+    let out = Command::new("sh")
+        .args(["-c", &format!("{command} -sSf")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A webhook receiver that takes `delay` milliseconds to answer 200.
+#[derive(Clone, Default)]
+struct SlowReceiver {
+    delay_ms: Arc<AtomicU64>,
+    delivered: Arc<AtomicUsize>,
+}
+
+async fn slow_hook(axum::extract::State(r): axum::extract::State<SlowReceiver>) -> &'static str {
+    let delay = r.delay_ms.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(delay)).await;
+    r.delivered.fetch_add(1, Ordering::SeqCst);
+    "ok"
+}
+
+/// A slow webhook receiver backs the outbox up: SpotlightOutboxBacklog fires;
+/// the runbook's checks find deliveries succeeding, slowly, with a relay
+/// attempting; the receiver answers at once again, the backlog drains and
+/// the alert resolves.
+#[test]
+fn outbox_backlog_runbook_walked_from_alert_to_resolution() {
+    let text = runbook("outbox-backlog.md");
+    let check_sinks = "sum by (sink, result) (rate(spotlight_deliveries_total[5m]))";
+    let check_relay = "sum(rate(spotlight_deliveries_total[5m]))";
+    let over = "max(spotlight_outbox_oldest_age_seconds)";
+    for q in [
+        check_sinks,
+        check_relay,
+        over,
+        "/v1/admin/webhooks/$ID/deliveries",
+    ] {
+        assert!(text.contains(q), "the runbook no longer says {q}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tenant = create_tenant(dir.path(), None, ORIGIN);
+    let (pk, sk) = (
+        production_key(&tenant, "publishable_key"),
+        production_key(&tenant, "secret_key"),
+    );
+    let server = Server::start(dir.path(), None);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let receiver = SlowReceiver::default();
+    receiver.delay_ms.store(1500, Ordering::SeqCst);
+    let hook_url = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(slow_hook))
+            .with_state(receiver.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/hook")
+    });
+    // 15 minutes are 15 seconds here, like every other duration.
+    let rules = super::drill::scaled_rules();
+    let age = "max(spotlight_outbox_oldest_age_seconds) > 900";
+    assert!(rules.contains(age));
+    let rules = rules.replace(age, "max(spotlight_outbox_oldest_age_seconds) > 15");
+    let node = server.base.trim_start_matches("http://").to_owned();
+    let prometheus = Prometheus::with_rules(dir.path(), &[&node], &rules);
+    let prom = prometheus.url.clone();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    rt.block_on(async {
+        let hook: Value = c
+            .post(format!("{}/v1/admin/webhooks", server.base))
+            .bearer_auth(&sk)
+            .json(&json!({ "url": hook_url }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = hook["webhook"]["id"].as_str().unwrap().to_owned();
+        // 50 batches, one delivery each: 75 s of a receiver taking 1.5 s.
+        let sent = 50;
+        for n in 0..sent {
+            let r = c
+                .post(format!("{}/v1/sdk/events", server.base))
+                .header("x-spotlight-key", &pk)
+                .header("origin", ORIGIN)
+                .json(&json!({"user_id": format!("u{n}"), "events": [{
+                    "event_id": uuid::Uuid::new_v4().to_string(), "schema_version": 1,
+                    "name": "backlog", "timestamp": now_ms(), "properties": {}}]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202);
+        }
+        let fired = wait_for_alerts(&c, &prom, "SpotlightOutboxBacklog firing", |a| {
+            firing("SpotlightOutboxBacklog", a)
+        })
+        .await;
+        eprintln!("drill: SpotlightOutboxBacklog firing {fired:?} after {sent} deliveries queued behind a 1.5 s receiver");
+
+        // Check 1: deliveries succeed (nothing failed or skipped): not a sink outage.
+        let by_result = query(&c, &prom, check_sinks).await;
+        let rate = |result: &str| {
+            by_result
+                .iter()
+                .filter(|(m, _)| m["sink"] == "webhook" && m["result"] == result)
+                .map(|(_, v)| *v)
+                .sum::<f64>()
+        };
+        assert!(rate("delivered") > 0.0, "{by_result:?}");
+        assert_eq!(rate("failed") + rate("skipped"), 0.0, "{by_result:?}");
+        // Check 2: the delivery log — each attempt took seconds: a slow receiver.
+        let log = run_runbook_command(
+            &text,
+            "/deliveries",
+            &[("$SK", &sk), ("$SPOTLIGHT", &server.base), ("$ID", &id)],
+        );
+        let log: Value = serde_json::from_str(&log).unwrap();
+        let attempts: Vec<i64> = log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["duration_ms"].as_i64())
+            .collect();
+        assert!(!attempts.is_empty(), "{log}");
+        assert!(attempts.iter().all(|ms| *ms >= 1400), "{attempts:?}");
+        // Check 3: a relay is attempting.
+        let attempting = query(&c, &prom, check_relay).await;
+        assert!(attempting.first().is_some_and(|(_, v)| *v > 0.0), "{attempting:?}");
+        let backlog = query(&c, &prom, over).await;
+        assert!(backlog[0].1 > 15.0, "{backlog:?}");
+
+        // Do: the receiver's owner makes it answer at once; the backlog drains.
+        receiver.delay_ms.store(0, Ordering::SeqCst);
+        let fixed = Instant::now();
+        let deadline = fixed + Duration::from_secs(60);
+        while receiver.delivered.load(Ordering::SeqCst) < sent {
+            assert!(Instant::now() < deadline, "the backlog did not drain");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let drained = fixed.elapsed();
+        let resolved = wait_for_alerts(&c, &prom, "SpotlightOutboxBacklog resolved", |a| {
+            !a.iter().any(|(n, _)| n == "SpotlightOutboxBacklog")
+        })
+        .await;
+        // Over when the oldest delivery is seconds old again.
+        let oldest = query(&c, &prom, over).await;
+        assert!(oldest[0].1 < 5.0, "{oldest:?}");
+        eprintln!("drill: receiver fixed; backlog drained in {drained:?}; SpotlightOutboxBacklog resolved {resolved:?} later");
+    });
+    drop(prometheus);
+}
+
+#[derive(Clone, Default)]
+struct JwksEndpoint {
+    status: Arc<AtomicU16>,
+}
+
+async fn jwks(
+    axum::extract::State(j): axum::extract::State<JwksEndpoint>,
+) -> (axum::http::StatusCode, &'static str) {
+    let status = axum::http::StatusCode::from_u16(j.status.load(Ordering::SeqCst)).unwrap();
+    (status, if status.is_success() { JWKS } else { "down" })
+}
+
+fn token() -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("rsa-1".into());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(RSA.as_bytes()).unwrap();
+    jsonwebtoken::encode(
+        &header,
+        &json!({"sub": "user-7", "iss": "https://idp.example.test", "aud": "spotlight",
+                "exp": now + 3600, "iat": now}),
+        &key,
+    )
+    .unwrap()
+}
+
+/// A tenant's JWKS endpoint fails: tokens keep verifying against the last
+/// good keys (every SDK request answered 200) while SpotlightJwksStale
+/// fires; the runbook's checks find the tenant and URL in the log, the
+/// errors in Prometheus and the status with curl; the stopgap (monitor
+/// mode) is applied as written; the endpoint comes back and the alert
+/// resolves.
+#[test]
+fn jwks_failing_runbook_walked_from_alert_to_resolution() {
+    let text = runbook("jwks-failing.md");
+    let check_errors = "sum by (result) (rate(spotlight_jwks_fetches_total[5m]))";
+    let over = r#"sum(increase(spotlight_cache_lookups_total{cache="jwks",result="stale"}[10m]))"#;
+    for q in [
+        check_errors,
+        over,
+        "curl -v URL",
+        r#""mode":"monitor""#,
+        "span.tenant_id",
+    ] {
+        assert!(text.contains(q), "the runbook no longer says {q}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tenant = create_tenant(dir.path(), None, ORIGIN);
+    let tenant_id = tenant["tenant_id"].as_str().unwrap().to_owned();
+    let (pk, sk) = (
+        production_key(&tenant, "publishable_key"),
+        production_key(&tenant, "secret_key"),
+    );
+    let mut cmd = spotlight(dir.path());
+    cmd.env("SPOTLIGHT_JWKS_REFRESH_SECS", "2");
+    let mut server = Server::start_with(cmd);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let endpoint = JwksEndpoint::default();
+    endpoint.status.store(200, Ordering::SeqCst);
+    let jwks_url = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new()
+            .route("/jwks.json", axum::routing::get(jwks))
+            .with_state(endpoint.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/jwks.json")
+    });
+    let node = server.base.trim_start_matches("http://").to_owned();
+    let prometheus = Prometheus::start(dir.path(), &node);
+    let prom = prometheus.url.clone();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let settings = |body: Value| {
+        let (c, sk, base) = (c.clone(), sk.clone(), server.base.clone());
+        async move {
+            let r = c
+                .patch(format!("{base}/v1/admin/settings"))
+                .bearer_auth(&sk)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        }
+    };
+    // End users keep asking, every 200 ms, each answer recorded.
+    let answers = Arc::new(std::sync::Mutex::new(Vec::<u16>::new()));
+    rt.block_on(async {
+        settings(json!({"identity_verification": {"production": {
+            "mode": "enforce", "allow_anonymous": false,
+            "method": {"type": "jwks", "url": jwks_url},
+            "issuer": "https://idp.example.test", "audience": "spotlight"}}}))
+        .await;
+        let (c2, pk2, base, got) = (c.clone(), pk.clone(), server.base.clone(), answers.clone());
+        let users = tokio::spawn(async move {
+            loop {
+                let status = c2
+                    .get(format!("{base}/v1/sdk/config"))
+                    .header("x-spotlight-key", &pk2)
+                    .header("origin", ORIGIN)
+                    .header("authorization", format!("Bearer {}", token()))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0);
+                got.lock().unwrap().push(status);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(alerts_quiet(&c, &prom).await);
+
+        // The tenant's endpoint fails.
+        endpoint.status.store(503, Ordering::SeqCst);
+        let fired = wait_for_alerts(&c, &prom, "SpotlightJwksStale firing", |a| {
+            firing("SpotlightJwksStale", a)
+        })
+        .await;
+        eprintln!("drill: SpotlightJwksStale firing {fired:?} after the JWKS endpoint failed");
+
+        // Check 1: the errors in Prometheus.
+        let fetches = query(&c, &prom, check_errors).await;
+        assert!(
+            fetches
+                .iter()
+                .any(|(m, v)| m["result"] == "error" && *v > 0.0),
+            "{fetches:?}"
+        );
+        // Check 2: the URL from a node.
+        let curl = Command::new("curl")
+            .args(["-v", &jwks_url])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&curl.stderr);
+        assert!(said.contains("< HTTP/1.1 503"), "{said}");
+
+        // Do (stopgap): monitor mode, with the runbook's own command.
+        run_runbook_command(
+            &text,
+            "/v1/admin/settings",
+            &[("$SK", &sk), ("$SPOTLIGHT", &server.base)],
+        );
+        let now: Value = c
+            .get(format!("{}/v1/admin/settings", server.base))
+            .bearer_auth(&sk)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let iv = &now["identity_verification"]["production"];
+        assert_eq!(iv["mode"], "monitor");
+        assert_eq!(
+            iv["method"]["url"],
+            jwks_url.as_str(),
+            "the other fields stay"
+        );
+
+        // The tenant fixes the endpoint; the alert resolves.
+        endpoint.status.store(200, Ordering::SeqCst);
+        let resolved = wait_for_alerts(&c, &prom, "SpotlightJwksStale resolved", |a| {
+            !a.iter().any(|(n, _)| n == "SpotlightJwksStale")
+        })
+        .await;
+        let stale = query(&c, &prom, &over.replace("[10m]", "[10s]")).await;
+        assert_eq!(stale.first().map(|(_, v)| *v), Some(0.0), "{stale:?}");
+        eprintln!("drill: endpoint fixed; SpotlightJwksStale resolved {resolved:?} later");
+        users.abort();
+    });
+    // Every end user was answered throughout: the last good keys verified.
+    let answers = answers.lock().unwrap().clone();
+    assert!(answers.len() > 20, "{answers:?}");
+    assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
+    // Check 1 (the log): the failed refresh names the URL, the error and the tenant.
+    assert!(server.terminate().success());
+    let logs = server.logs();
+    let line: Value = logs
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["message"] == "cache refresh failed" && v["cache"] == "jwks")
+        .unwrap_or_else(|| panic!("no JWKS refresh warning: {logs:?}"));
+    assert_eq!(line["level"], "WARN");
+    assert!(
+        line["error"].as_str().unwrap().contains(&jwks_url),
+        "{line}"
+    );
+    assert!(line["error"].as_str().unwrap().contains("503"), "{line}");
+    assert_eq!(line["span"]["tenant_id"], tenant_id.as_str(), "{line}");
+    drop(prometheus);
+}
+
+/// Prometheus evaluates and nothing fires.
+async fn alerts_quiet(c: &reqwest::Client, prom: &str) -> bool {
+    wait_for_alerts(c, prom, "Prometheus evaluating", |_| true).await;
+    !super::drill::alerts(c, prom)
+        .await
+        .iter()
+        .any(|(_, s)| s == "firing")
+}
