@@ -16,7 +16,7 @@ use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::time::Duration;
-use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
+use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
@@ -81,15 +81,27 @@ impl Telemetry {
             opentelemetry::global::set_text_map_propagator(
                 opentelemetry_sdk::propagation::TraceContextPropagator::new(),
             );
-            // Our own spans, store calls included (debug); nothing of the libraries'.
-            let ours = Targets::new()
-                .with_target("spotlight_server", LevelFilter::DEBUG)
-                .with_target("spotlight_store", LevelFilter::DEBUG)
-                .with_target("spotlight_pipeline", LevelFilter::DEBUG);
+            // Our own spans, store calls included (debug), and our events at
+            // info and above (as span events); nothing of the libraries'.
+            let ours = tracing_subscriber::filter::filter_fn(|meta| {
+                let level = if meta.is_span() {
+                    tracing::Level::DEBUG
+                } else {
+                    tracing::Level::INFO
+                };
+                meta.target().starts_with("spotlight_") && *meta.level() <= level
+            });
             tracing_opentelemetry::layer()
                 .with_tracer(p.tracer("spotlight"))
+                // Parents come from the tracing spans; nothing reads the OTel
+                // context of the thread, and a span's busy and idle time is
+                // not worth two clock reads on every poll.
+                .with_context_activation(false)
+                .with_tracked_inactivity(false)
                 .with_location(false)
                 .with_threads(false)
+                .with_level(false)
+                .with_target(false)
                 .with_filter(ours)
         });
         let logs = match config.log_format {

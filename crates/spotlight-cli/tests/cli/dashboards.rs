@@ -292,7 +292,45 @@ fn every_dashboard_panel_returns_live_data() {
             }
         }
     }
-    eprintln!("dashboards: {checked} panel queries returned live data");
+    // Every PromQL query a runbook tells the operator to run is valid here and
+    // names only what the nodes export.
+    let runbooks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/runbooks");
+    let mut promql = 0;
+    for entry in std::fs::read_dir(runbooks).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for expr in text.split('`').skip(1).step_by(2) {
+            if !(expr.contains("spotlight_") && expr.contains('(')) || expr.starts_with("curl") {
+                continue;
+            }
+            let r: Value = rt.block_on(async {
+                c.get(format!("{}/api/v1/query", prometheus.url))
+                    .query(&[("query", expr)])
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap()
+            });
+            assert_eq!(r["status"], "success", "{}: {expr}: {r}", path.display());
+            for word in expr.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')) {
+                if word.starts_with("spotlight_") {
+                    let base = word.strip_suffix("_total").unwrap_or(word);
+                    assert!(
+                        metrics.contains(&format!("# TYPE {base} ")),
+                        "{} names {base}, which /metrics does not export",
+                        path.display()
+                    );
+                }
+            }
+            promql += 1;
+        }
+    }
+    assert!(promql >= 8, "{promql}");
+    eprintln!(
+        "dashboards: {checked} panel queries returned live data; {promql} runbook queries valid"
+    );
     assert!(checked >= 25, "{checked}");
     drop(prometheus);
 }

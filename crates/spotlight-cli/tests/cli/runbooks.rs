@@ -422,3 +422,344 @@ async fn alerts_quiet(c: &reqwest::Client, prom: &str) -> bool {
         .iter()
         .any(|(_, s)| s == "firing")
 }
+
+/// A request with a JSON body (or none) and a bearer token: status and body.
+async fn call(
+    c: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = c.request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A secret key leaks and is used to change a published tour: the audit log
+/// lists what it did (`?actor=`), `spotlight key rotate --grace-seconds 0`
+/// cuts it off at once, a rollback restores the tour, and the old key's
+/// further attempts are counted as authentication failures and never audited.
+#[test]
+fn leaked_key_runbook_walked_from_leak_to_rollback() {
+    let text = runbook("leaked-key.md");
+    for q in [
+        "GET /v1/admin/audit?actor=",
+        "spotlight key rotate --key sk_… --grace-seconds 0",
+        "POST /v1/admin/{kind}/{id}/rollback",
+    ] {
+        assert!(text.contains(q), "the runbook no longer says {q}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tenant = create_tenant(dir.path(), None, ORIGIN);
+    let (pk, owner) = (
+        production_key(&tenant, "publishable_key"),
+        production_key(&tenant, "secret_key"),
+    );
+    // The key that will leak: a second secret key of the tenant's.
+    let created = super::stdout_json(&super::run(spotlight(dir.path()).args([
+        "key", "create", "--tenant", "Acme", "--kind", "secret", "--label", "ci", "--json",
+    ])));
+    let leaked = created["key"]
+        .as_str()
+        .or(created["secret"].as_str())
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let server = Server::start(dir.path(), None);
+    let base = server.base.clone();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    use reqwest::Method;
+    let title_served = |c: reqwest::Client| {
+        let (base, pk) = (base.clone(), pk.clone());
+        async move {
+            // The served config's text: which title it carries.
+            let text = c
+                .get(format!(
+                    "{base}/v1/sdk/config?user_id=u1&url=https://app.example/"
+                ))
+                .header("x-spotlight-key", &pk)
+                .header("origin", ORIGIN)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            ["Hello", "Pwned"]
+                .into_iter()
+                .find(|t| text.contains(t))
+                .unwrap_or_else(|| panic!("no tour in {text}"))
+                .to_owned()
+        }
+    };
+    let tour = rt.block_on(async {
+        let doc = json!({"name": "Welcome", "steps": [{"kind": "modal", "title": "Hello", "body": "<p>Hi</p>",
+            "buttons": [{"action": "next", "label": "Next"}]}]});
+        let (s, t) = call(&c, Method::POST, format!("{base}/v1/admin/tours"), &owner, Some(doc)).await;
+        assert_eq!(s, 201, "{t}");
+        let id = t["id"].as_str().unwrap().to_owned();
+        let (s, _) = call(&c, Method::POST, format!("{base}/v1/admin/tours/{id}/publish"), &owner, Some(json!({"environment": "production"}))).await;
+        assert!(s < 300);
+        assert_eq!(title_served(c.clone()).await, "Hello");
+        // The leaked key defaces it.
+        let (s, v) = call(&c, Method::PUT, format!("{base}/v1/admin/tours/{id}"), &leaked,
+            Some(json!({"name": "Welcome", "steps": [{"kind": "modal", "title": "Pwned", "body": "<p>x</p>",
+                "buttons": [{"action": "next", "label": "Next"}]}]}))).await;
+        assert!(s < 300, "{s} {v}");
+        let (s, _) = call(&c, Method::POST, format!("{base}/v1/admin/tours/{id}/publish"), &leaked, Some(json!({"environment": "production"}))).await;
+        assert!(s < 300);
+        assert_eq!(title_served(c.clone()).await, "Pwned");
+        id
+    });
+
+    rt.block_on(async {
+        // Check 2: what the leaked key did — the audit log by actor.
+        let (_, all) = call(
+            &c,
+            Method::GET,
+            format!("{base}/v1/admin/audit"),
+            &owner,
+            None,
+        )
+        .await;
+        let entries = all["items"].as_array().unwrap_or_else(|| panic!("{all}"));
+        let newest = &entries[0];
+        assert_eq!(newest["action"], "tour.publish", "{newest}");
+        let actor = newest["actor"].as_str().unwrap().to_owned();
+        let (_, by_leak) = call(
+            &c,
+            Method::GET,
+            format!("{base}/v1/admin/audit?actor={actor}"),
+            &owner,
+            None,
+        )
+        .await;
+        let actions: Vec<&str> = by_leak["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["tour.publish", "tour.update"], "{by_leak}");
+    });
+
+    // Do 1: rotate at once, from a node's shell.
+    let out = super::run(spotlight(dir.path()).args([
+        "key",
+        "rotate",
+        "--key",
+        &leaked,
+        "--grace-seconds",
+        "0",
+        "--json",
+    ]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rotated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let new_key = rotated["key"]
+        .as_str()
+        .or(rotated["secret"].as_str())
+        .unwrap_or_else(|| panic!("{rotated}"))
+        .to_owned();
+    assert_ne!(new_key, leaked);
+    rt.block_on(async {
+        let rotated_at = Instant::now();
+        loop {
+            let (s, _) = call(
+                &c,
+                Method::GET,
+                format!("{base}/v1/admin/tours"),
+                &leaked,
+                None,
+            )
+            .await;
+            if s == 401 {
+                break;
+            }
+            assert!(
+                rotated_at.elapsed() < Duration::from_secs(2),
+                "the old key still works: {s}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        eprintln!(
+            "drill: the leaked key refused {:?} after `spotlight key rotate`",
+            rotated_at.elapsed()
+        );
+        // Do 2: the new key (given to the tenant) works.
+        let (s, _) = call(
+            &c,
+            Method::GET,
+            format!("{base}/v1/admin/tours"),
+            &new_key,
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+        // Do 3: roll the tour back to the version before the leak.
+        let (s, v) = call(
+            &c,
+            Method::POST,
+            format!("{base}/v1/admin/tours/{tour}/rollback"),
+            &owner,
+            Some(json!({"version": 1, "environment": "production"})),
+        )
+        .await;
+        assert!(s < 300, "{s} {v}");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while title_served(c.clone()).await != "Hello" {
+            assert!(Instant::now() < deadline, "the rollback is not served");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Over when: the old key's attempts fail, are counted, and change nothing.
+        let (s, _) = call(
+            &c,
+            Method::DELETE,
+            format!("{base}/v1/admin/tours/{tour}"),
+            &leaked,
+            None,
+        )
+        .await;
+        assert_eq!(s, 401);
+        let metrics = c
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.lines().any(
+                |l| l.starts_with("spotlight_auth_failures_total{kind=\"admin\"")
+                    && !l.ends_with(" 0")
+            ),
+            "{metrics}"
+        );
+        let (_, all) = call(
+            &c,
+            Method::GET,
+            format!("{base}/v1/admin/audit"),
+            &owner,
+            None,
+        )
+        .await;
+        let newest = &all["items"][0];
+        assert_eq!(newest["action"], "tour.rollback", "{newest}");
+    });
+}
+
+/// A tenant's integration sends broken events and floods the SDK: the 202
+/// answers name each refused event's code, the operator sees the tenant's
+/// volume (`GET /v1/operator/usage`), the tenant's SDK limit is tightened
+/// (429s follow) and the kill switch turns its content off at once.
+#[test]
+fn tenant_abuse_runbook_walked_from_rejections_to_kill_switch() {
+    let text = runbook("tenant-abuse.md");
+    for q in [
+        "GET /v1/operator/usage",
+        "PATCH /v1/admin/settings",
+        "kill_switch: true",
+        "`code` and `message`",
+    ] {
+        assert!(text.contains(q), "the runbook no longer says {q}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tenant = create_tenant(dir.path(), None, ORIGIN);
+    let tenant_id = tenant["tenant_id"].as_str().unwrap().to_owned();
+    let (pk, sk) = (
+        production_key(&tenant, "publishable_key"),
+        production_key(&tenant, "secret_key"),
+    );
+    let server = Server::start(dir.path(), None);
+    let base = server.base.clone();
+    let c = reqwest::Client::builder().no_proxy().build().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    use reqwest::Method;
+    rt.block_on(async {
+        // A broken integration: each batch has one good event and one without a name.
+        let mut codes = vec![];
+        for n in 0..5 {
+            let good = json!({"event_id": uuid::Uuid::new_v4().to_string(), "schema_version": 1,
+                "name": "ok", "timestamp": now_ms(), "properties": {}});
+            let mut bad = good.clone();
+            bad["event_id"] = json!(uuid::Uuid::new_v4().to_string());
+            bad["name"] = json!("");
+            let r = c
+                .post(format!("{base}/v1/sdk/events"))
+                .header("x-spotlight-key", &pk)
+                .header("origin", ORIGIN)
+                .json(&json!({"user_id": format!("u{n}"), "events": [good, bad]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202);
+            let r: Value = r.json().await.unwrap();
+            for rej in r["rejected"].as_array().unwrap_or_else(|| panic!("{r}")) {
+                assert!(rej["message"].as_str().is_some_and(|m| !m.is_empty()), "{rej}");
+                codes.push(rej["code"].as_str().unwrap().to_owned());
+            }
+        }
+        assert_eq!(codes, vec!["invalid_event"; 5]);
+        // Who: the operator's usage per tenant.
+        let (s, usage) = call(&c, Method::GET, format!("{base}/v1/operator/usage"), "spotlight-dev-operator-token", None).await;
+        assert_eq!(s, 200, "{usage}");
+        let mine = usage["tenants"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{usage}"))
+            .iter()
+            .find(|u| u["tenant_id"] == tenant_id.as_str())
+            .unwrap_or_else(|| panic!("{usage}"));
+        assert_eq!(mine["environments"][0]["events_ingested"], 5, "{mine}");
+
+        // Do: tighten the tenant's SDK limit.
+        let (s, v) = call(&c, Method::PATCH, format!("{base}/v1/admin/settings"), &sk,
+            Some(json!({"rate_limits": {"sdk_per_minute": 5, "admin_per_minute": 1200}}))).await;
+        assert_eq!(s, 200, "{v}");
+        let mut limited = 0;
+        for _ in 0..20 {
+            let r = c
+                .get(format!("{base}/v1/sdk/config?user_id=u1&url=https://app.example/"))
+                .header("x-spotlight-key", &pk)
+                .header("origin", ORIGIN)
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 429 {
+                limited += 1;
+            }
+        }
+        assert!(limited >= 10, "{limited} of 20 limited");
+        // Do: the kill switch (limits relaxed again so the answer is seen).
+        let (s, v) = call(&c, Method::PATCH, format!("{base}/v1/admin/settings"), &sk,
+            Some(json!({"kill_switch": true, "rate_limits": {"sdk_per_minute": 60000, "admin_per_minute": 1200}}))).await;
+        assert_eq!(s, 200, "{v}");
+        let switched = Instant::now();
+        loop {
+            let v: Value = c
+                .get(format!("{base}/v1/sdk/config?user_id=u2&url=https://app.example/"))
+                .header("x-spotlight-key", &pk)
+                .header("origin", ORIGIN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap_or(Value::Null);
+            if v["enabled"] == false {
+                break;
+            }
+            assert!(switched.elapsed() < Duration::from_secs(1), "{v}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        eprintln!("drill: kill switch served {:?} after the change", switched.elapsed());
+    });
+}
