@@ -6,8 +6,8 @@
 #   (b) the 304 path (If-None-Match with the current ETag)
 #   (c) /healthz, the same server's ceiling on this machine
 # With TRACES=1, instead: (a) on three servers over the same store, rounds
-# interleaved — traces off; on, exported over OTLP to a local collector with
-# 10% sampled (parentbased_traceidratio); and on with every request sampled.
+# interleaved — traces off; on, exported over OTLP to a local collector, with
+# none, 10% and every request sampled (parentbased_traceidratio).
 # Usage: [TRACES=1] bench/delivery.sh [seconds per run, default 10] [rounds, default 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -163,7 +163,7 @@ wrk.path = "{q}"
             collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
             threading.Thread(target=collector.serve_forever, daemon=True).start()
             bases = {}
-            for name, ratio in (("10% sampled", "0.1"), ("every request sampled", "1.0")):
+            for name, ratio in (("none sampled", "0.0"), ("10% sampled", "0.1"), ("every request sampled", "1.0")):
                 p = free_port()
                 e = dict(env, SPOTLIGHT_LISTEN=f"127.0.0.1:{p}",
                          SPOTLIGHT_OTLP_ENDPOINT=f"http://127.0.0.1:{collector.server_address[1]}",
@@ -171,6 +171,7 @@ wrk.path = "{q}"
                 servers.append(subprocess.Popen([bin, "serve"], env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
                 wait_ready(p); bases[name] = f"http://127.0.0.1:{p}"
             runs = {"(a) traces off": (base, full.name, []),
+                    "(a) traces on, none sampled": (bases["none sampled"], full.name, []),
                     "(a) traces on, 10% sampled": (bases["10% sampled"], full.name, []),
                     "(a) traces on, every request sampled": (bases["every request sampled"], full.name, [])}
             ceiling_run, ceiling_label = "(a) traces off", "off"
