@@ -652,15 +652,10 @@ impl Subject<'_> {
         let at = self.attributes.get(&format!("{base}_at"))?;
         let millis = match at {
             Json::Number(n) => n.as_f64().map(|s| (s * 1000.0) as i64)?,
-            Json::String(s) => {
-                let t =
-                    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                        .ok()?;
-                (t.unix_timestamp_nanos() / 1_000_000) as i64
-            }
+            Json::String(s) => crate::Timestamp::parse_rfc3339(s)?.millis(),
             _ => return None,
         };
-        let days = (self.now_millis - millis).div_euclid(86_400_000);
+        let days = (self.now_millis - millis).div_euclid(crate::Timestamp::DAY_MS);
         Some(Json::from(days))
     }
 }

@@ -10,6 +10,19 @@ use std::sync::Arc;
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    pub const SECOND_MS: i64 = 1_000;
+    pub const HOUR_MS: i64 = 3_600_000;
+    pub const DAY_MS: i64 = 86_400_000;
+
+    /// An RFC 3339 date-time (`2026-01-31T09:00:00Z`, any offset), to the millisecond.
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .ok()?;
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
+            .ok()
+            .map(Timestamp)
+    }
+
     pub fn millis(self) -> i64 {
         self.0
     }
@@ -104,5 +117,21 @@ mod tests {
         assert_eq!(c.now(), Timestamp(1000));
         c.advance_secs(2);
         assert_eq!(c.now(), Timestamp(3000));
+    }
+
+    #[test]
+    fn rfc3339_round_trips_to_the_millisecond_with_any_offset() {
+        let t = Timestamp::parse_rfc3339("2026-01-31T09:00:00.123Z").unwrap();
+        assert_eq!(t.millis(), 1_769_850_000_123);
+        assert_eq!(t.to_rfc3339(), "2026-01-31T09:00:00.123Z");
+        let later = Timestamp::parse_rfc3339("2026-01-31T10:00:00.123+01:00").unwrap();
+        assert_eq!(later, t);
+        assert_eq!(
+            Timestamp::parse_rfc3339("2026-02-01T09:00:00.123Z").map(|d| d.millis() - t.millis()),
+            Some(Timestamp::DAY_MS)
+        );
+        for bad in ["", "2026-01-31", "2026-01-31T09:00:00", "yesterday"] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use crate::tour::{Frequency, Schedule, Tour};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 
-const DAY_MS: i64 = 86_400_000;
+const DAY_MS: i64 = crate::Timestamp::DAY_MS;
 
 #[derive(Debug, Clone)]
 pub enum Doc {
@@ -66,10 +66,8 @@ pub struct Viewer<'a> {
 
 fn millis(s: &Option<String>) -> Option<i64> {
     s.as_deref()
-        .and_then(|s| {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-        })
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .and_then(crate::Timestamp::parse_rfc3339)
+        .map(crate::Timestamp::millis)
 }
 
 fn compile(pages: &[PageRule]) -> Vec<CompiledPageRule> {

@@ -19,10 +19,10 @@ pub const MAX_FUTURE_MS: i64 = 5 * 60 * 1000;
 /// Offline queues may flush late, but not this late.
 pub const MAX_AGE_MS: i64 = 30 * DAY_MS;
 pub const SCHEMA_VERSIONS: &[u64] = &[1];
-const DAY_MS: i64 = 86_400_000;
+const DAY_MS: i64 = crate::Timestamp::DAY_MS;
 /// The rollup name under which survey answers are counted one by one.
 pub const SURVEY_ANSWER: &str = "survey_answered#answer";
-const HOUR_MS: i64 = 3_600_000;
+const HOUR_MS: i64 = crate::Timestamp::HOUR_MS;
 const MAX_NAME: usize = 64;
 const MAX_TEXT_ANSWER: usize = 2_000;
 const MAX_CHOICES: usize = 20;
@@ -211,11 +211,9 @@ fn int_field(m: &Map<String, Value>, field: &str, min: i64, max: i64) -> Result<
 
 fn timestamp(v: Option<&Value>) -> Result<i64, Fail> {
     match v {
-        Some(Value::String(s)) => {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-                .map_err(|_| invalid("timestamp must be an RFC 3339 date-time"))
-        }
+        Some(Value::String(s)) => crate::Timestamp::parse_rfc3339(s)
+            .map(crate::Timestamp::millis)
+            .ok_or_else(|| invalid("timestamp must be an RFC 3339 date-time")),
         Some(Value::Number(n)) => n
             .as_i64()
             .filter(|ms| *ms > 0)

@@ -319,9 +319,7 @@ pub fn check_targeting(errors: &mut ValidationErrors, t: Targeting<'_>) {
     if !(-1000..=1000).contains(&t.priority) {
         errors.add("priority", "must be between -1000 and 1000");
     }
-    let parse = |s: &str| {
-        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-    };
+    let parse = crate::Timestamp::parse_rfc3339;
     for (field, value) in [
         ("schedule.start", &t.schedule.start),
         ("schedule.end", &t.schedule.end),

@@ -3,7 +3,7 @@
 //! for evaluation, end-user state, and API keys — each behind a bounded cache —
 //! plus the write-behind queue that records end-user profiles.
 
-use crate::cache::{CacheSettings, Cached, Weigh};
+use crate::cache::{CacheSettings, Cached, Unavailable, Weigh};
 use crate::identity::{Identity, Verifier};
 use crate::metrics::Metrics;
 use crate::secrets::SecretBox;
@@ -19,6 +19,7 @@ use spotlight_domain::events::Catalog;
 use spotlight_domain::settings::TenantSettings;
 use spotlight_domain::tour::Tour;
 use spotlight_domain::{AllowedOrigin, Clock, EnvironmentId, KeyHash, ObjectKind, TenantId};
+use spotlight_pipeline::relay::NATS_SINK;
 use spotlight_store::{
     AuthKey, Backend, BundleRow, Generations, ProfileWrite, SinkTarget, Store, StoreError,
     UserState,
@@ -48,9 +49,6 @@ impl TenantView {
         self.sinks.get(&env).unwrap_or(&self.default_sinks).clone()
     }
 }
-
-/// The sink name of the NATS JetStream subject.
-pub const NATS_SINK: &str = "nats";
 
 impl Weigh for TenantView {
     fn weigh(&self) -> usize {
@@ -480,14 +478,13 @@ impl Delivery {
         &self,
         store: &Store,
         hash: &KeyHash,
-    ) -> Result<Option<Arc<AuthKey>>, crate::error::ApiError> {
-        Ok(self
-            .keys
+    ) -> Result<Option<Arc<AuthKey>>, Unavailable> {
+        self.keys
             .get(hash.clone(), self.generations.any(), || {
                 let (store, h) = (store.clone(), hash.clone());
                 async move { store.key_by_hash(&h).await }
             })
-            .await?)
+            .await
     }
 
     pub async fn tenant(
@@ -495,26 +492,26 @@ impl Delivery {
         store: &Store,
         secrets: &Arc<SecretBox>,
         tenant: TenantId,
-    ) -> Result<Arc<TenantView>, crate::error::ApiError> {
+    ) -> Result<Option<Arc<TenantView>>, Unavailable> {
         self.tenant_at(store, secrets, tenant, self.generations.tenant(tenant))
             .await
     }
 
-    /// The tenant's view as of `generation` (read by the caller beforehand).
+    /// The tenant's view as of `generation` (read by the caller beforehand);
+    /// `None`: no such tenant.
     pub async fn tenant_at(
         &self,
         store: &Store,
         secrets: &Arc<SecretBox>,
         tenant: TenantId,
         generation: u64,
-    ) -> Result<Arc<TenantView>, crate::error::ApiError> {
+    ) -> Result<Option<Arc<TenantView>>, Unavailable> {
         self.tenants
             .get(tenant, generation, || {
                 let (store, secrets, nats) = (store.clone(), secrets.clone(), self.nats);
                 async move { load_view(&store, &secrets, tenant, nats).await }
             })
-            .await?
-            .ok_or_else(crate::error::ApiError::unauthenticated)
+            .await
     }
 
     pub async fn bundle(
@@ -522,7 +519,7 @@ impl Delivery {
         store: &Store,
         view: &Arc<TenantView>,
         env: EnvironmentId,
-    ) -> Result<Arc<Bundle>, crate::error::ApiError> {
+    ) -> Result<Arc<Bundle>, Unavailable> {
         let tenant = view.tenant_id;
         let bundle = self
             .bundles
@@ -534,7 +531,8 @@ impl Delivery {
                 }
             })
             .await?;
-        bundle.ok_or_else(|| crate::error::ApiError::internal("bundle missing"))
+        // Loading always yields a bundle; none would be a store we cannot use.
+        bundle.ok_or(Unavailable("bundles"))
     }
 
     pub async fn user(
@@ -543,7 +541,7 @@ impl Delivery {
         tenant: TenantId,
         env: EnvironmentId,
         user_id: &str,
-    ) -> Result<Arc<UserState>, crate::error::ApiError> {
+    ) -> Result<Arc<UserState>, Unavailable> {
         let state = self
             .users
             .get((env, user_id.to_owned()), 0, || {
@@ -616,13 +614,6 @@ async fn load_view(
         default_sinks,
         bytes,
     }))
-}
-
-impl From<crate::cache::Unavailable> for crate::error::ApiError {
-    fn from(e: crate::cache::Unavailable) -> Self {
-        tracing::warn!(cache = e.0, "no cached data and the store is unreachable");
-        crate::error::ApiError::unavailable()
-    }
 }
 
 /// Merges the SDK's attributes and verified claims over the stored ones.

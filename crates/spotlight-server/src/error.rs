@@ -2,7 +2,7 @@
 //! `{"error":{"code","message","request_id","details"?}}`. Clients switch on `code`.
 //! 5xx bodies never carry internals: the cause goes to the log with the request id.
 
-use crate::middleware::current_request_id;
+use crate::request_id::current_request_id;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -418,5 +418,13 @@ where
                 format!("invalid body: {}: {}", e.path(), e.inner()),
             )),
         }
+    }
+}
+
+/// A cache with nothing to serve while the store is unreachable: 503.
+impl From<crate::cache::Unavailable> for ApiError {
+    fn from(e: crate::cache::Unavailable) -> Self {
+        tracing::warn!(cache = e.0, "no cached data and the store is unreachable");
+        ApiError::unavailable()
     }
 }

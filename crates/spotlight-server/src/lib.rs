@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod monitor;
 pub mod openapi;
+pub mod request_id;
 pub mod routes;
 pub mod secrets;
 pub mod serve;

@@ -9,6 +9,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -95,11 +96,8 @@ pub struct Metrics {
     pub identity_monitor: Family<ReasonLabels, Counter>,
     pub jwks_fetches: Family<ResultLabels, Counter>,
     pub profile_writes: Family<ResultLabels, Counter>,
-    pub usage_config_requests: Family<crate::usage::UsageLabels, Counter>,
-    pub usage_events_ingested: Family<crate::usage::UsageLabels, Counter>,
-    pub usage_deliveries: Family<crate::usage::UsageLabels, Counter>,
     /// Usage counts not yet added to the store (see `usage`).
-    pub usage: crate::usage::UsageMeter,
+    pub usage: Arc<crate::usage::UsageMeter>,
 }
 
 impl Metrics {
@@ -193,24 +191,8 @@ impl Metrics {
             "End-user profile writes by result (written, dropped, failed)",
             profile_writes.clone(),
         );
-        let usage_config_requests = Family::<crate::usage::UsageLabels, Counter>::default();
-        let usage_events_ingested = Family::<crate::usage::UsageLabels, Counter>::default();
-        let usage_deliveries = Family::<crate::usage::UsageLabels, Counter>::default();
-        registry.register(
-            "usage_config_requests",
-            "SDK config requests answered, per tenant and environment (billing and cost attribution)",
-            usage_config_requests.clone(),
-        );
-        registry.register(
-            "usage_events_ingested",
-            "Events stored, per tenant and environment",
-            usage_events_ingested.clone(),
-        );
-        registry.register(
-            "usage_deliveries",
-            "Deliveries made to webhooks and NATS, per tenant and environment",
-            usage_deliveries.clone(),
-        );
+        let usage = Arc::new(crate::usage::UsageMeter::default());
+        usage.register(&mut registry);
         let events_ingested = Family::<ResultLabels, Counter>::default();
         let events_rejected = Family::<ReasonLabels, Counter>::default();
         let ingest_group_events = Histogram::new([
@@ -285,10 +267,7 @@ impl Metrics {
             identity_monitor,
             jwks_fetches,
             profile_writes,
-            usage_config_requests,
-            usage_events_ingested,
-            usage_deliveries,
-            usage: crate::usage::UsageMeter::default(),
+            usage,
             requests,
             request_duration,
             auth_failures,
@@ -359,7 +338,8 @@ impl spotlight_pipeline::Observer for Metrics {
         tenant: spotlight_domain::TenantId,
         environment: spotlight_domain::EnvironmentId,
     ) {
-        self.used(tenant, environment, crate::usage::What::Delivery);
+        self.usage
+            .used(tenant, environment, crate::usage::What::Delivery);
     }
     fn removed(&self, table: &'static str, rows: u64) {
         self.retention_removed

@@ -3,6 +3,7 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{RequestLabels, RouteLabels};
+use crate::request_id::{accept_request_id, REQUEST_ID, X_REQUEST_ID};
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -12,27 +13,6 @@ use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 use tracing::Instrument;
-
-pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being served on this task ("" outside a request).
-pub fn current_request_id() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
-}
-
-/// A client's id is kept when it is short and plain; otherwise we make one.
-fn accept_request_id(value: Option<&HeaderValue>) -> Option<String> {
-    let s = value?.to_str().ok()?;
-    let ok = !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-    ok.then(|| s.to_owned())
-}
 
 /// Request id, span, access log and request metrics. Outermost.
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -186,19 +166,15 @@ pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) ->
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let https = state.request_is_https(req.headers());
     let mut req = req;
-    let sdk = req
-        .uri()
-        .path()
-        .starts_with(crate::routes::sdk::PATH_PREFIX)
-        .then(|| {
-            let grant = crate::routes::sdk::CorsGrant::default();
-            req.extensions_mut().insert(grant.clone());
-            (req.headers().get(header::ORIGIN).cloned(), grant)
-        });
+    let sdk = req.uri().path().starts_with(SDK_PATH_PREFIX).then(|| {
+        let grant = CorsGrant::default();
+        req.extensions_mut().insert(grant.clone());
+        (req.headers().get(header::ORIGIN).cloned(), grant)
+    });
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     if let Some((origin, grant)) = sdk {
-        crate::routes::sdk::cors(h, origin.filter(|_| grant.granted()));
+        cors(h, origin.filter(|_| grant.granted()));
     }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
@@ -266,5 +242,39 @@ mod tests {
         }
         let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
         assert_eq!(accept_request_id(Some(&long)), None);
+    }
+}
+
+/// Where the SDK's routes live (their responses get CORS headers).
+pub const SDK_PATH_PREFIX: &str = "/v1/sdk/";
+
+/// Set on an SDK request's extensions by the pipeline; granted once the
+/// request's `Origin` is known to be allowed (by [`SdkClient`] or the
+/// preflight). Only then does the response echo the origin.
+#[derive(Clone, Default)]
+pub struct CorsGrant(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl CorsGrant {
+    pub fn grant(extensions: &axum::http::Extensions) {
+        if let Some(g) = extensions.get::<CorsGrant>() {
+            g.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    pub fn granted(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// The CORS headers of a response to an SDK route (added by the pipeline's
+/// `security_headers`): the request's origin echoed once it was granted.
+fn cors(h: &mut axum::http::HeaderMap, origin: Option<HeaderValue>) {
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(o) = origin {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("etag, retry-after, x-request-id"),
+        );
     }
 }

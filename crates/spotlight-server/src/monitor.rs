@@ -11,7 +11,7 @@ use std::time::Duration;
 
 type TallyKey = (TenantId, EnvironmentId, i64, &'static str);
 
-pub const HOUR_MS: i64 = 3_600_000;
+pub const HOUR_MS: i64 = spotlight_domain::Timestamp::HOUR_MS;
 
 /// The start of the hour `millis` falls in (tallies are kept per hour).
 pub fn hour_start(millis: i64) -> i64 {

@@ -198,7 +198,7 @@ impl Application {
         }
         background.push(crate::usage::start_flush(
             store.clone(),
-            metrics.clone(),
+            metrics.usage.clone(),
             clock.clone(),
             Duration::from_secs(10),
         ));
@@ -344,7 +344,7 @@ impl Application {
             }
         }
         state.delivery.profiles.flush(Duration::from_secs(2)).await;
-        crate::usage::flush(&state.store, &state.metrics, state.clock.as_ref()).await;
+        crate::usage::flush(&state.store, &state.metrics.usage, state.clock.as_ref()).await;
         for task in background {
             task.abort();
         }

@@ -6,8 +6,10 @@
 //! `GET /v1/operator/usage` sums every node. Active users are recorded by
 //! the profile writer (one row per user and month).
 
-use crate::metrics::Metrics;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
 use spotlight_domain::{Clock, EnvironmentId, TenantId};
 use spotlight_store::{Store, UsageCounts};
 use std::collections::HashMap;
@@ -33,10 +35,13 @@ pub struct UsageLabels {
 
 type Key = (TenantId, EnvironmentId);
 
-/// Counts not yet added to the store.
+/// Counts not yet added to the store, and the counters they go to after.
 #[derive(Default)]
 pub struct UsageMeter {
-    pending: Mutex<HashMap<Key, UsageCounts, crate::cache::KeyHasher>>,
+    pending: Mutex<HashMap<Key, UsageCounts, foldhash::quality::RandomState>>,
+    config_requests: Family<UsageLabels, Counter>,
+    events_ingested: Family<UsageLabels, Counter>,
+    deliveries: Family<UsageLabels, Counter>,
 }
 
 pub enum What {
@@ -45,11 +50,30 @@ pub enum What {
     Delivery,
 }
 
-impl Metrics {
+impl UsageMeter {
+    /// Registers `spotlight_usage_*_total`.
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "usage_config_requests",
+            "SDK config requests answered, per tenant and environment (billing and cost attribution)",
+            self.config_requests.clone(),
+        );
+        registry.register(
+            "usage_events_ingested",
+            "Events stored, per tenant and environment",
+            self.events_ingested.clone(),
+        );
+        registry.register(
+            "usage_deliveries",
+            "Deliveries made to webhooks and NATS, per tenant and environment",
+            self.deliveries.clone(),
+        );
+    }
+
     /// Counts usage of one environment (the next flush adds it to the store,
     /// then to the Prometheus counters).
     pub fn used(&self, tenant: TenantId, environment: EnvironmentId, what: What) {
-        if let Ok(mut p) = self.usage.pending.lock() {
+        if let Ok(mut p) = self.pending.lock() {
             let c = p.entry((tenant, environment)).or_default();
             match what {
                 What::ConfigRequest => c.config_requests += 1,
@@ -66,9 +90,9 @@ impl Metrics {
                 environment: Id(*environment),
             };
             for (family, n) in [
-                (&self.usage_config_requests, c.config_requests),
-                (&self.usage_events_ingested, c.events_ingested),
-                (&self.usage_deliveries, c.deliveries),
+                (&self.config_requests, c.config_requests),
+                (&self.events_ingested, c.events_ingested),
+                (&self.deliveries, c.deliveries),
             ] {
                 if n > 0 {
                     family.get_or_create(&labels).inc_by(n);
@@ -76,9 +100,7 @@ impl Metrics {
             }
         }
     }
-}
 
-impl UsageMeter {
     fn take(&self) -> Vec<(TenantId, EnvironmentId, UsageCounts)> {
         let Ok(mut p) = self.pending.lock() else {
             return Vec::new();
@@ -103,18 +125,18 @@ impl UsageMeter {
 }
 
 /// Adds this node's pending counts to today's rows (UTC day of the flush).
-pub async fn flush(store: &Store, metrics: &Metrics, clock: &dyn Clock) {
-    let rows = metrics.usage.take();
+pub async fn flush(store: &Store, meter: &UsageMeter, clock: &dyn Clock) {
+    let rows = meter.take();
     if rows.is_empty() {
         return;
     }
     let now = clock.now().to_rfc3339();
     let day = now.get(..10).unwrap_or(&now);
     match store.add_usage(day, &rows).await {
-        Ok(()) => metrics.export(&rows),
+        Ok(()) => meter.export(&rows),
         Err(e) => {
             tracing::warn!(error = %e, "usage not recorded yet; retrying with the next flush");
-            metrics.usage.put_back(rows);
+            meter.put_back(rows);
         }
     }
 }
@@ -122,7 +144,7 @@ pub async fn flush(store: &Store, metrics: &Metrics, clock: &dyn Clock) {
 /// Flushes every `every` until aborted (the last flush runs at shutdown, in `serve`).
 pub fn start_flush(
     store: Store,
-    metrics: Arc<Metrics>,
+    meter: Arc<UsageMeter>,
     clock: Arc<dyn Clock>,
     every: Duration,
 ) -> tokio::task::JoinHandle<()> {
@@ -131,7 +153,7 @@ pub fn start_flush(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            flush(&store, &metrics, clock.as_ref()).await;
+            flush(&store, &meter, clock.as_ref()).await;
         }
     })
 }

@@ -133,7 +133,8 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
         let view = state
             .delivery
             .tenant(&state.store, &state.secrets, tenant_id)
-            .await?;
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
         if let Err(wait) = state
             .delivery
             .admin_limits

@@ -99,7 +99,8 @@ impl FromRequestParts<AppState> for SdkClient {
                 found.key.tenant_id,
                 generation,
             )
-            .await?;
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
         if let Some(o) = &origin {
             if !origin_allowed(state, &tenant.origins, o) {
                 state.metrics.auth_failure("sdk", "origin");
@@ -109,7 +110,7 @@ impl FromRequestParts<AppState> for SdkClient {
                 ));
             }
             // From here on the answer, whatever it is, may be read there.
-            crate::routes::sdk::CorsGrant::grant(&parts.extensions);
+            crate::middleware::CorsGrant::grant(&parts.extensions);
         }
         if let Err(wait) = state.delivery.sdk_limits.check(
             &found.key.tenant_id,

@@ -20,7 +20,7 @@ use spotlight_domain::{EnvironmentId, ObjectId, ObjectKind, TenantId, Timestamp}
 use spotlight_store::Cell;
 use std::collections::{BTreeMap, HashMap};
 
-const DAY_MS: i64 = 86_400_000;
+const DAY_MS: i64 = Timestamp::DAY_MS;
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -57,10 +57,8 @@ const LAST_INSTANT: i64 = 253_402_300_799_999;
 fn instant(field: &str, s: &str) -> ApiResult<i64> {
     let ms = if let Ok(ms) = s.parse::<i64>() {
         Some(ms)
-    } else if let Ok(t) =
-        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-    {
-        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    } else if let Some(t) = Timestamp::parse_rfc3339(s) {
+        Some(t.millis())
     } else {
         let format = time::macros::format_description!("[year]-[month]-[day]");
         time::Date::parse(s, &format)

@@ -133,11 +133,9 @@ fn view(r: AuditRecord) -> AuditView {
 
 fn time(field: &str, v: Option<&str>) -> ApiResult<Option<Timestamp>> {
     v.map(|s| {
-        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-            .map(|t| Timestamp((t.unix_timestamp_nanos() / 1_000_000) as i64))
-            .map_err(|_| {
-                ApiError::field(field, "must be an RFC 3339 time like 2026-01-31T09:00:00Z")
-            })
+        Timestamp::parse_rfc3339(s).ok_or_else(|| {
+            ApiError::field(field, "must be an RFC 3339 time like 2026-01-31T09:00:00Z")
+        })
     })
     .transpose()
 }

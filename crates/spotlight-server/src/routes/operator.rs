@@ -182,7 +182,7 @@ pub async fn usage(
         .profiles
         .flush(std::time::Duration::from_secs(2))
         .await;
-    crate::usage::flush(&state.store, &state.metrics, state.clock.as_ref()).await;
+    crate::usage::flush(&state.store, &state.metrics.usage, state.clock.as_ref()).await;
     let (from, to) = (from.to_string(), to.to_string());
     let rows = state.store.usage(&from, &to).await?;
     let mut ids: Vec<TenantId> = rows

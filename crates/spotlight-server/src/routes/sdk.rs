@@ -56,7 +56,7 @@ pub async fn preflight(State(state): State<AppState>, request: axum::extract::Re
             )
             .into_response();
         } else {
-            CorsGrant::grant(&parts.extensions);
+            crate::middleware::CorsGrant::grant(&parts.extensions);
         }
     }
     let mut r = StatusCode::NO_CONTENT.into_response();
@@ -76,40 +76,6 @@ pub async fn preflight(State(state): State<AppState>, request: axum::extract::Re
         HeaderValue::from_static("7200"),
     );
     r
-}
-
-/// Where the SDK's routes live (their responses get [`cors`] headers).
-pub const PATH_PREFIX: &str = "/v1/sdk/";
-
-/// Set on an SDK request's extensions by the pipeline; granted once the
-/// request's `Origin` is known to be allowed (by [`SdkClient`] or the
-/// preflight). Only then does the response echo the origin.
-#[derive(Clone, Default)]
-pub struct CorsGrant(Arc<std::sync::atomic::AtomicBool>);
-
-impl CorsGrant {
-    pub fn grant(extensions: &axum::http::Extensions) {
-        if let Some(g) = extensions.get::<CorsGrant>() {
-            g.0.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-    }
-
-    pub fn granted(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-/// The CORS headers of a response to an SDK route (added by the pipeline's
-/// `security_headers`): the request's origin echoed once it was granted.
-pub fn cors(h: &mut HeaderMap, origin: Option<HeaderValue>) {
-    h.append(header::VARY, HeaderValue::from_static("Origin"));
-    if let Some(o) = origin {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("etag, retry-after, x-request-id"),
-        );
-    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -511,7 +477,7 @@ pub async fn config(
     // Borrowed from the request (extracting them would copy them).
     let (headers, uri) = (request.headers(), request.uri());
     let now = state.clock.now();
-    state.metrics.used(
+    state.metrics.usage.used(
         client.tenant_id,
         client.environment_id,
         crate::usage::What::ConfigRequest,

@@ -311,7 +311,7 @@ pub async fn ingest(
     let m = &state.metrics.events_ingested;
     m.get_or_create(&ResultLabels { result: "accepted" })
         .inc_by(accepted as u64);
-    state.metrics.used(
+    state.metrics.usage.used(
         client.tenant_id,
         client.environment_id,
         crate::usage::What::Events(accepted as u64),
