@@ -288,7 +288,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
 async fn store(config: &Config) -> anyhow::Result<Store> {
     let store = open_store(config, Arc::new(SystemClock)).await?;
-    if config.migrate_on_start {
+    if config.store.migrate_on_start {
         store.migrate().await?;
     }
     Ok(store)
@@ -342,7 +342,7 @@ async fn check(config: &Config, args: CheckArgs) -> anyhow::Result<()> {
     let base = match &args.url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => {
-            let mut addr = config.listen;
+            let mut addr = config.http.listen;
             if addr.ip().is_unspecified() {
                 addr.set_ip(if addr.is_ipv4() {
                     std::net::Ipv4Addr::LOCALHOST.into()
@@ -792,13 +792,13 @@ async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
         }
     };
     if let Some(listen) = args.listen {
-        config.listen = listen
+        config.http.listen = listen
             .parse()
             .map_err(|_| anyhow!("--listen {listen:?} is not an address like 127.0.0.1:8080"))?;
     }
-    config.database_url = spotlight_store::sqlite_url_for_dir(&data_dir).into();
-    config.data_dir = data_dir;
-    config.migrate_on_start = true;
+    config.store.database_url = spotlight_store::sqlite_url_for_dir(&data_dir).into();
+    config.store.data_dir = data_dir;
+    config.store.migrate_on_start = true;
 
     let app = Application::build(config).await?;
     let addr = app.local_addr();
@@ -853,7 +853,13 @@ async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
 
     let (pk, sk) = keys.unwrap_or_default();
     let _ = app.state().demo.set(pk.clone());
-    let operator = app.state().config.operator_token.expose_secret().to_owned();
+    let operator = app
+        .state()
+        .config
+        .security
+        .operator_token
+        .expose_secret()
+        .to_owned();
     let mut out = std::io::stdout().lock();
     writeln!(out, "Spotlight demo is running at {base}")?;
     writeln!(

@@ -1,14 +1,17 @@
-//! Configuration: a TOML file (`--config FILE`) and `SPOTLIGHT_*` environment
-//! variables, the environment winning. Secrets may come from files (`*_FILE`).
-//! Everything is validated here, once, into typed values; an invalid value is a
-//! [`ConfigError`] naming the key, and the CLI exits with status 2.
+//! Configuration: a TOML file (`--config FILE`), then `SPOTLIGHT_*`
+//! environment variables, then secrets read from files (`*_FILE`), layered
+//! by figment. Each section (http, store, security, relay, retention,
+//! telemetry) is one serde definition of what may be given and one `TryFrom`
+//! that validates it into typed values; an invalid value is a [`ConfigError`]
+//! naming the key, and the CLI exits with status 2. The effective
+//! configuration prints through `Serialize`, secrets redacted.
 
 use figment::providers::{Format, Toml};
-use figment::Figment;
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 use spotlight_domain::AllowedOrigin;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,13 +36,15 @@ impl ConfigError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     Development,
     Production,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Json,
     Pretty,
@@ -54,118 +59,133 @@ pub enum ExtraOrigins {
     Any,
 }
 
-#[derive(Debug, Clone)]
+/// The validated configuration.
+#[derive(Debug, Clone, Serialize)]
 pub struct Config {
-    pub listen: SocketAddr,
-    pub data_dir: PathBuf,
-    pub database_url: SecretString,
     pub mode: Mode,
-    pub operator_token: SecretString,
-    /// 32 bytes. `None` only in development before the data dir provides one.
-    pub master_key: Option<SecretString>,
-    pub nats_url: Option<String>,
-    pub log: String,
-    pub log_format: LogFormat,
-    pub migrate_on_start: bool,
+    #[serde(flatten)]
+    pub http: HttpConfig,
+    #[serde(flatten)]
+    pub store: StoreConfig,
+    #[serde(flatten)]
+    pub security: SecurityConfig,
+    #[serde(flatten)]
+    pub relay: RelayConfig,
+    #[serde(flatten)]
+    pub retention: Retention,
+    #[serde(flatten)]
+    pub telemetry: TelemetryConfig,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpConfig {
+    #[serde(serialize_with = "display")]
+    pub listen: SocketAddr,
     /// The URL users reach Spotlight at; `https://` turns on Secure cookies and HSTS.
+    #[serde(serialize_with = "or_empty")]
     pub public_url: Option<String>,
     /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` from a reverse proxy.
     pub trust_proxy: bool,
+    #[serde(serialize_with = "origins")]
     pub allowed_origins: ExtraOrigins,
     pub body_limit_bytes: usize,
+    #[serde(rename = "request_timeout_secs", serialize_with = "as_secs")]
     pub request_timeout: Duration,
+    #[serde(rename = "header_read_timeout_secs", serialize_with = "as_secs")]
     pub header_read_timeout: Duration,
+    #[serde(rename = "shutdown_grace_secs", serialize_with = "as_secs")]
     pub shutdown_grace: Duration,
     /// After SIGTERM, how long `/readyz` answers 503 while requests are still
     /// served, so a balancer takes the node out before it stops accepting.
+    #[serde(rename = "shutdown_drain_secs", serialize_with = "as_secs")]
     pub shutdown_drain: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreConfig {
+    pub data_dir: PathBuf,
+    #[serde(serialize_with = "redacted_url")]
+    pub database_url: SecretString,
+    pub db_max_connections: u32,
+    pub migrate_on_start: bool,
+    /// How long cached data may serve past its freshness while the database
+    /// cannot be reached (stale-if-error).
+    #[serde(rename = "cache_max_stale_secs", serialize_with = "as_secs")]
+    pub cache_max_stale: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecurityConfig {
+    #[serde(serialize_with = "redacted")]
+    pub operator_token: SecretString,
+    /// 32 bytes. `None` only in development before the data dir provides one.
+    #[serde(serialize_with = "redacted_option")]
+    pub master_key: Option<SecretString>,
+    #[serde(rename = "session_ttl_hours", serialize_with = "hours")]
     pub session_ttl: Duration,
     pub login_per_ip_per_minute: u32,
     pub login_per_account_per_minute: u32,
-    pub db_max_connections: u32,
-    /// How long cached data may serve past its freshness while the database
-    /// cannot be reached (stale-if-error).
-    pub cache_max_stale: Duration,
     /// How long a tenant's JWKS is used before it is fetched again.
+    #[serde(rename = "jwks_refresh_secs", serialize_with = "as_secs")]
     pub jwks_refresh: Duration,
     /// How long a tenant's last good JWKS may verify tokens while its URL fails.
+    #[serde(rename = "jwks_max_stale_secs", serialize_with = "as_secs")]
     pub jwks_max_stale: Duration,
-    /// Event delivery: attempts before a delivery becomes a dead letter.
-    pub relay_max_attempts: u32,
-    /// First retry delay; doubles each attempt (with jitter) up to the maximum.
-    pub relay_backoff_base: Duration,
-    pub relay_backoff_max: Duration,
-    /// How long a relay holds a claimed delivery before another may retry it
-    /// (a relay that died mid-attempt is covered after this).
-    pub relay_lease: Duration,
-    /// Retention: raw events, delivered outbox rows, dead letters, audit log.
-    pub retention: Retention,
-    /// `/readyz` answers 503 while more deliveries than this wait.
-    pub outbox_ready_threshold: u64,
     /// Internal ranges that webhooks and JWKS fetches may reach in production
     /// (CIDRs; none by default: see `spotlight_pipeline::outbound`).
+    #[serde(serialize_with = "displays")]
     pub outbound_allow: Vec<ipnet::IpNet>,
-    /// Where traces go (an OTLP/HTTP base URL); `None`: the `OTEL_*`
-    /// variables decide, and without them traces are off.
-    pub otlp_endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RelayConfig {
+    #[serde(serialize_with = "or_empty")]
+    pub nats_url: Option<String>,
+    /// Attempts before a delivery becomes a dead letter.
+    #[serde(rename = "relay_max_attempts")]
+    pub max_attempts: u32,
+    /// First retry delay; doubles each attempt (with jitter) up to the maximum.
+    #[serde(rename = "relay_backoff_base_ms", serialize_with = "millis")]
+    pub backoff_base: Duration,
+    #[serde(rename = "relay_backoff_max_secs", serialize_with = "as_secs")]
+    pub backoff_max: Duration,
+    /// How long a relay holds a claimed delivery before another may retry it
+    /// (a relay that died mid-attempt is covered after this).
+    #[serde(rename = "relay_lease_secs", serialize_with = "as_secs")]
+    pub lease: Duration,
+    /// `/readyz` answers 503 while more deliveries than this wait.
+    pub outbox_ready_threshold: u64,
 }
 
 /// How long each kind of data is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Retention {
+    #[serde(rename = "retention_events_days", serialize_with = "days_of")]
     pub events: Duration,
+    #[serde(rename = "retention_outbox_days", serialize_with = "days_of")]
     pub outbox: Duration,
+    #[serde(rename = "retention_dead_letters_days", serialize_with = "days_of")]
     pub dead_letters: Duration,
+    #[serde(rename = "retention_audit_days", serialize_with = "days_of")]
     pub audit: Duration,
     /// How often the retention job runs.
+    #[serde(rename = "retention_interval_secs", serialize_with = "as_secs")]
     pub interval: Duration,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    listen: Option<String>,
-    data_dir: Option<String>,
-    database_url: Option<String>,
-    database_url_file: Option<String>,
-    mode: Option<String>,
-    operator_token: Option<String>,
-    operator_token_file: Option<String>,
-    master_key: Option<String>,
-    master_key_file: Option<String>,
-    nats_url: Option<String>,
-    log: Option<String>,
-    log_format: Option<String>,
-    migrate_on_start: Option<bool>,
-    public_url: Option<String>,
-    trust_proxy: Option<bool>,
-    allowed_origins: Option<StringOrList>,
-    body_limit_bytes: Option<u64>,
-    request_timeout_secs: Option<u64>,
-    header_read_timeout_secs: Option<u64>,
-    shutdown_grace_secs: Option<u64>,
-    shutdown_drain_secs: Option<u64>,
-    session_ttl_hours: Option<u64>,
-    login_per_ip_per_minute: Option<u32>,
-    login_per_account_per_minute: Option<u32>,
-    db_max_connections: Option<u32>,
-    cache_max_stale_secs: Option<u64>,
-    jwks_refresh_secs: Option<u64>,
-    jwks_max_stale_secs: Option<u64>,
-    relay_max_attempts: Option<u64>,
-    relay_backoff_base_ms: Option<u64>,
-    relay_backoff_max_secs: Option<u64>,
-    relay_lease_secs: Option<u64>,
-    retention_events_days: Option<u64>,
-    retention_outbox_days: Option<u64>,
-    retention_dead_letters_days: Option<u64>,
-    retention_audit_days: Option<u64>,
-    retention_interval_secs: Option<u64>,
-    outbox_ready_threshold: Option<u64>,
-    outbound_allow: Option<StringOrList>,
-    otlp_endpoint: Option<String>,
+#[derive(Debug, Clone, Serialize)]
+pub struct TelemetryConfig {
+    pub log: String,
+    pub log_format: LogFormat,
+    /// Where traces go (an OTLP/HTTP base URL); `None`: the `OTEL_*`
+    /// variables decide, and without them traces are off.
+    #[serde(serialize_with = "or_empty")]
+    pub otlp_endpoint: Option<String>,
 }
 
+// ---- What the file and the environment may give, section by section ----
+
+/// A list key: a TOML list, or (as environment variables are) comma-separated.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum StringOrList {
@@ -173,7 +193,6 @@ enum StringOrList {
     List(Vec<String>),
 }
 
-/// A list key: a TOML list, or (as environment variables are) comma-separated.
 fn list(value: Option<StringOrList>) -> Vec<String> {
     match value {
         None => Vec::new(),
@@ -187,55 +206,128 @@ fn list(value: Option<StringOrList>) -> Vec<String> {
     }
 }
 
-const KEYS: &[&str] = &[
-    "listen",
-    "data_dir",
-    "database_url",
-    "database_url_file",
-    "mode",
-    "operator_token",
-    "operator_token_file",
-    "master_key",
-    "master_key_file",
-    "nats_url",
-    "log",
-    "log_format",
-    "migrate_on_start",
-    "public_url",
-    "trust_proxy",
-    "allowed_origins",
-    "body_limit_bytes",
-    "request_timeout_secs",
-    "header_read_timeout_secs",
-    "shutdown_grace_secs",
-    "shutdown_drain_secs",
-    "session_ttl_hours",
-    "login_per_ip_per_minute",
-    "login_per_account_per_minute",
-    "db_max_connections",
-    "cache_max_stale_secs",
-    "jwks_refresh_secs",
-    "jwks_max_stale_secs",
-    "relay_max_attempts",
-    "relay_backoff_base_ms",
-    "relay_backoff_max_secs",
-    "relay_lease_secs",
-    "retention_events_days",
-    "retention_outbox_days",
-    "retention_dead_letters_days",
-    "retention_audit_days",
-    "retention_interval_secs",
-    "outbox_ready_threshold",
-    "outbound_allow",
-    "otlp_endpoint",
-];
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ModeRaw {
+    mode: Option<String>,
+}
 
-fn figment_error(e: figment::Error, source: &str) -> ConfigError {
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct HttpRaw {
+    listen: Option<String>,
+    public_url: Option<String>,
+    trust_proxy: Option<bool>,
+    allowed_origins: Option<StringOrList>,
+    body_limit_bytes: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    header_read_timeout_secs: Option<u64>,
+    shutdown_grace_secs: Option<u64>,
+    shutdown_drain_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct StoreRaw {
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    database_url_file: Option<String>,
+    db_max_connections: Option<u32>,
+    migrate_on_start: Option<bool>,
+    cache_max_stale_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SecurityRaw {
+    operator_token: Option<String>,
+    operator_token_file: Option<String>,
+    master_key: Option<String>,
+    master_key_file: Option<String>,
+    session_ttl_hours: Option<u64>,
+    login_per_ip_per_minute: Option<u32>,
+    login_per_account_per_minute: Option<u32>,
+    jwks_refresh_secs: Option<u64>,
+    jwks_max_stale_secs: Option<u64>,
+    outbound_allow: Option<StringOrList>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RelayRaw {
+    nats_url: Option<String>,
+    relay_max_attempts: Option<u64>,
+    relay_backoff_base_ms: Option<u64>,
+    relay_backoff_max_secs: Option<u64>,
+    relay_lease_secs: Option<u64>,
+    outbox_ready_threshold: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RetentionRaw {
+    retention_events_days: Option<u64>,
+    retention_outbox_days: Option<u64>,
+    retention_dead_letters_days: Option<u64>,
+    retention_audit_days: Option<u64>,
+    retention_interval_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TelemetryRaw {
+    log: Option<String>,
+    log_format: Option<String>,
+    otlp_endpoint: Option<String>,
+}
+
+/// Every key a file or a `SPOTLIGHT_*` variable may set, from the sections' definitions.
+fn known_keys() -> Vec<&'static str> {
+    use serde_aux::serde_introspection::serde_introspect;
+    [
+        serde_introspect::<ModeRaw>(),
+        serde_introspect::<HttpRaw>(),
+        serde_introspect::<StoreRaw>(),
+        serde_introspect::<SecurityRaw>(),
+        serde_introspect::<RelayRaw>(),
+        serde_introspect::<RetentionRaw>(),
+        serde_introspect::<TelemetryRaw>(),
+    ]
+    .concat()
+}
+
+/// `SPOTLIGHT_<KEY>` variables of known keys, as strings: each field's type
+/// decides how its text is read (figment's lossy extraction), nothing is guessed.
+struct Environment(Dict);
+
+const FROM_ENVIRONMENT: &str = "SPOTLIGHT_ environment variables";
+
+impl Provider for Environment {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(FROM_ENVIRONMENT)
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Ok(Profile::Default.collect(self.0.clone()))
+    }
+}
+
+fn figment_error(e: figment::Error) -> ConfigError {
     let key = e.path.join(".");
-    let key = if key.is_empty() {
-        source.to_owned()
-    } else if source.starts_with("SPOTLIGHT_") {
+    let from_env = e
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.name == FROM_ENVIRONMENT);
+    let source = e
+        .metadata
+        .as_ref()
+        .and_then(|m| m.source.as_ref())
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "the configuration".to_owned());
+    let key = if from_env && !key.is_empty() {
         format!("SPOTLIGHT_{}", key.to_ascii_uppercase())
+    } else if key.is_empty() {
+        source
     } else {
         format!("{key} in {source}")
     };
@@ -256,39 +348,66 @@ impl Config {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let file_raw: Raw = match file {
-            None => Raw::default(),
-            Some(path) => {
-                if !path.is_file() {
-                    return Err(ConfigError {
-                        key: "--config".into(),
-                        reason: format!("{} is not a readable file", path.display()),
-                    });
-                }
-                Figment::from(Toml::file(path))
-                    .extract()
-                    .map_err(|e| figment_error(e, &path.display().to_string()))?
+        let known = known_keys();
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError {
+                    key: "--config".into(),
+                    reason: format!("{} is not a readable file", path.display()),
+                });
             }
-        };
+            let keys: Dict = Figment::from(Toml::file_exact(path))
+                .extract()
+                .map_err(figment_error)?;
+            if let Some(unknown) = keys.keys().find(|k| !known.contains(&k.as_str())) {
+                return Err(ConfigError {
+                    key: format!("{unknown} in {}", path.display()),
+                    reason: format!("unknown key `{unknown}`"),
+                });
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
         // Only SPOTLIGHT_<known key>: other SPOTLIGHT_* variables (tests, tools) are ignored.
-        let vars: Vec<(String, String)> = env
+        let vars: Dict = env
             .into_iter()
             .filter_map(|(k, v)| {
                 let key = k.strip_prefix("SPOTLIGHT_")?.to_ascii_lowercase();
-                KEYS.contains(&key.as_str()).then_some((key, v))
+                known.contains(&key.as_str()).then(|| (key, Value::from(v)))
             })
             .collect();
-        let mut env_raw = Raw::default();
-        if !vars.is_empty() {
-            let toml_text = vars.iter().fold(String::new(), |mut acc, (k, v)| {
-                let _ = writeln!(acc, "{k} = {}", env_value_as_toml(k, v));
-                acc
-            });
-            env_raw = Figment::from(Toml::string(&toml_text))
-                .extract()
-                .map_err(|e| figment_error(e, "SPOTLIGHT_"))?;
-        }
-        resolve(env_raw, file_raw)
+        let figment = figment.merge(Environment(vars));
+        let mode = match figment
+            .extract_lossy::<ModeRaw>()
+            .map_err(figment_error)?
+            .mode
+            .as_deref()
+        {
+            None | Some("development") => Mode::Development,
+            Some("production") => Mode::Production,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "mode",
+                    format!("must be \"development\" or \"production\", got {other:?}"),
+                ))
+            }
+        };
+        let section = |f: &Figment| f.clone();
+        let http: HttpRaw = section(&figment).extract_lossy().map_err(figment_error)?;
+        let store: StoreRaw = section(&figment).extract_lossy().map_err(figment_error)?;
+        let security: SecurityRaw = section(&figment).extract_lossy().map_err(figment_error)?;
+        let relay: RelayRaw = section(&figment).extract_lossy().map_err(figment_error)?;
+        let retention: RetentionRaw = section(&figment).extract_lossy().map_err(figment_error)?;
+        let telemetry: TelemetryRaw = section(&figment).extract_lossy().map_err(figment_error)?;
+        Ok(Config {
+            mode,
+            http: HttpConfig::try_from((http, mode))?,
+            store: StoreConfig::try_from(store)?,
+            security: SecurityConfig::try_from((security, mode))?,
+            relay: RelayConfig::try_from(relay)?,
+            retention: Retention::try_from(retention)?,
+            telemetry: TelemetryConfig::try_from(telemetry)?,
+        })
     }
 
     pub fn is_production(&self) -> bool {
@@ -297,157 +416,27 @@ impl Config {
 
     /// Cookies get `Secure` and responses HSTS when users reach us over TLS.
     pub fn public_is_https(&self) -> bool {
-        self.public_url
+        self.http
+            .public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
     }
 
     /// The effective configuration, secrets redacted, as TOML.
     pub fn redacted(&self) -> String {
-        let mut out = String::new();
-        let origins = match &self.allowed_origins {
-            ExtraOrigins::Any => "[\"*\"]".to_owned(),
-            ExtraOrigins::List(l) => format!(
-                "[{}]",
-                l.iter()
-                    .map(|o| format!("\"{o}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        let lines: Vec<(&str, String)> = vec![
-            ("mode", quote(self.mode_str())),
-            ("listen", quote(&self.listen.to_string())),
-            ("data_dir", quote(&self.data_dir.display().to_string())),
-            (
-                "database_url",
-                quote(&redact_url(self.database_url.expose_secret())),
-            ),
-            ("operator_token", quote("[redacted]")),
-            (
-                "master_key",
-                quote(if self.master_key.is_some() {
-                    "[redacted]"
-                } else {
-                    "(not set)"
-                }),
-            ),
-            ("nats_url", quote(self.nats_url.as_deref().unwrap_or(""))),
-            ("log", quote(&self.log)),
-            (
-                "log_format",
-                quote(match self.log_format {
-                    LogFormat::Json => "json",
-                    LogFormat::Pretty => "pretty",
-                }),
-            ),
-            ("migrate_on_start", self.migrate_on_start.to_string()),
-            (
-                "public_url",
-                quote(self.public_url.as_deref().unwrap_or("")),
-            ),
-            ("trust_proxy", self.trust_proxy.to_string()),
-            ("allowed_origins", origins),
-            ("body_limit_bytes", self.body_limit_bytes.to_string()),
-            (
-                "request_timeout_secs",
-                self.request_timeout.as_secs().to_string(),
-            ),
-            (
-                "header_read_timeout_secs",
-                self.header_read_timeout.as_secs().to_string(),
-            ),
-            (
-                "shutdown_grace_secs",
-                self.shutdown_grace.as_secs().to_string(),
-            ),
-            (
-                "shutdown_drain_secs",
-                self.shutdown_drain.as_secs().to_string(),
-            ),
-            (
-                "session_ttl_hours",
-                (self.session_ttl.as_secs() / 3600).to_string(),
-            ),
-            (
-                "login_per_ip_per_minute",
-                self.login_per_ip_per_minute.to_string(),
-            ),
-            (
-                "login_per_account_per_minute",
-                self.login_per_account_per_minute.to_string(),
-            ),
-            ("db_max_connections", self.db_max_connections.to_string()),
-            (
-                "cache_max_stale_secs",
-                self.cache_max_stale.as_secs().to_string(),
-            ),
-            ("jwks_refresh_secs", self.jwks_refresh.as_secs().to_string()),
-            (
-                "jwks_max_stale_secs",
-                self.jwks_max_stale.as_secs().to_string(),
-            ),
-            ("relay_max_attempts", self.relay_max_attempts.to_string()),
-            (
-                "relay_backoff_base_ms",
-                self.relay_backoff_base.as_millis().to_string(),
-            ),
-            (
-                "relay_backoff_max_secs",
-                self.relay_backoff_max.as_secs().to_string(),
-            ),
-            ("relay_lease_secs", self.relay_lease.as_secs().to_string()),
-            (
-                "retention_events_days",
-                (self.retention.events.as_secs() / 86_400).to_string(),
-            ),
-            (
-                "retention_outbox_days",
-                (self.retention.outbox.as_secs() / 86_400).to_string(),
-            ),
-            (
-                "retention_dead_letters_days",
-                (self.retention.dead_letters.as_secs() / 86_400).to_string(),
-            ),
-            (
-                "retention_audit_days",
-                (self.retention.audit.as_secs() / 86_400).to_string(),
-            ),
-            (
-                "retention_interval_secs",
-                self.retention.interval.as_secs().to_string(),
-            ),
-            (
-                "outbox_ready_threshold",
-                self.outbox_ready_threshold.to_string(),
-            ),
-            (
-                "outbound_allow",
-                format!(
-                    "[{}]",
-                    self.outbound_allow
-                        .iter()
-                        .map(|n| format!("\"{n}\""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-            (
-                "otlp_endpoint",
-                quote(&redact_url(self.otlp_endpoint.as_deref().unwrap_or(""))),
-            ),
-        ];
-        for (k, v) in lines {
-            let _ = writeln!(out, "{k} = {v}");
+        let mut text = toml::to_string(self)
+            .unwrap_or_else(|e| format!("# cannot print the configuration: {e}"));
+        if !text.ends_with('\n') {
+            text.push('\n');
         }
-        out
+        text
     }
 
     /// Where webhooks and JWKS fetches may go.
     pub fn outbound_policy(&self) -> spotlight_pipeline::outbound::OutboundPolicy {
         use spotlight_pipeline::outbound::OutboundPolicy;
         if self.is_production() {
-            OutboundPolicy::production(self.outbound_allow.clone())
+            OutboundPolicy::production(self.security.outbound_allow.clone())
         } else {
             OutboundPolicy::development()
         }
@@ -461,46 +450,427 @@ impl Config {
     }
 }
 
-fn quote(s: &str) -> String {
-    format!("{s:?}")
-}
+// ---- Validation, section by section ----
 
-/// Environment values are strings; numbers and booleans are given to TOML bare so
-/// they type-check like file values, everything else quoted.
-fn env_value_as_toml(key: &str, value: &str) -> String {
-    let numeric = key.ends_with("_secs")
-        || key.ends_with("_bytes")
-        || key.ends_with("_minute")
-        || key.ends_with("_hours")
-        || key.ends_with("_ms")
-        || key.ends_with("_days")
-        || key == "db_max_connections"
-        || key == "relay_max_attempts"
-        || key == "outbox_ready_threshold";
-    let boolean = key == "migrate_on_start" || key == "trust_proxy";
-    if (numeric && !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
-        || (boolean && (value == "true" || value == "false"))
-    {
-        value.to_owned()
-    } else {
-        toml_string(value)
-    }
-}
+impl TryFrom<(HttpRaw, Mode)> for HttpConfig {
+    type Error = ConfigError;
 
-fn toml_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
+    fn try_from((raw, mode): (HttpRaw, Mode)) -> Result<Self, ConfigError> {
+        let listen_text = raw.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            ConfigError::new(
+                "listen",
+                format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+        let public_url = raw.public_url.filter(|s| !s.is_empty());
+        if let Some(u) = &public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(ConfigError::new(
+                    "public_url",
+                    "must start with http:// or https://",
+                ));
             }
-            c => out.push(c),
         }
+        let origins = list(raw.allowed_origins);
+        let allowed_origins = if origins.iter().any(|o| o == "*") {
+            if mode == Mode::Production {
+                return Err(ConfigError::new(
+                    "allowed_origins",
+                    "a wildcard `*` is refused in production",
+                ));
+            }
+            ExtraOrigins::Any
+        } else {
+            ExtraOrigins::List(
+                origins
+                    .iter()
+                    .map(|o| {
+                        AllowedOrigin::parse(o)
+                            .map_err(|e| ConfigError::new("allowed_origins", format!("{o:?}: {e}")))
+                    })
+                    .collect::<Result<_, _>>()?,
+            )
+        };
+        let body_limit = number(
+            "body_limit_bytes",
+            raw.body_limit_bytes,
+            1024 * 1024,
+            1024,
+            64 * 1024 * 1024,
+        )?;
+        Ok(HttpConfig {
+            listen,
+            public_url,
+            trust_proxy: raw.trust_proxy.unwrap_or(false),
+            allowed_origins,
+            body_limit_bytes: usize::try_from(body_limit).unwrap_or(usize::MAX),
+            request_timeout: secs(
+                "request_timeout_secs",
+                raw.request_timeout_secs,
+                30,
+                1,
+                3600,
+            )?,
+            header_read_timeout: secs(
+                "header_read_timeout_secs",
+                raw.header_read_timeout_secs,
+                10,
+                1,
+                300,
+            )?,
+            shutdown_grace: secs("shutdown_grace_secs", raw.shutdown_grace_secs, 30, 0, 3600)?,
+            shutdown_drain: secs("shutdown_drain_secs", raw.shutdown_drain_secs, 0, 0, 600)?,
+        })
     }
-    out.push('"');
-    out
+}
+
+impl TryFrom<StoreRaw> for StoreConfig {
+    type Error = ConfigError;
+
+    fn try_from(raw: StoreRaw) -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "./data".into()));
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::new("data_dir", "must not be empty"));
+        }
+        let database_url = secret("database_url", raw.database_url, raw.database_url_file)?
+            .unwrap_or_else(|| spotlight_store::sqlite_url_for_dir(&data_dir));
+        if spotlight_store::Backend::from_url(&database_url).is_none() {
+            return Err(ConfigError::new(
+                "database_url",
+                "must start with sqlite:// or postgres://",
+            ));
+        }
+        let db_max_connections = number(
+            "db_max_connections",
+            raw.db_max_connections.map(u64::from),
+            16,
+            1,
+            1000,
+        )?;
+        Ok(StoreConfig {
+            data_dir,
+            database_url: SecretString::from(database_url),
+            db_max_connections: u32::try_from(db_max_connections).unwrap_or(16),
+            migrate_on_start: raw.migrate_on_start.unwrap_or(true),
+            cache_max_stale: secs(
+                "cache_max_stale_secs",
+                raw.cache_max_stale_secs,
+                3600,
+                0,
+                7 * 24 * 3600,
+            )?,
+        })
+    }
+}
+
+impl TryFrom<(SecurityRaw, Mode)> for SecurityConfig {
+    type Error = ConfigError;
+
+    fn try_from((raw, mode): (SecurityRaw, Mode)) -> Result<Self, ConfigError> {
+        let production = mode == Mode::Production;
+        let operator_token = match secret(
+            "operator_token",
+            raw.operator_token,
+            raw.operator_token_file,
+        )? {
+            Some(t) if production && t == DEV_OPERATOR_TOKEN => {
+                return Err(ConfigError::new(
+                    "operator_token",
+                    "the development default is refused in production",
+                ))
+            }
+            Some(t) if production && t.len() < 24 => {
+                return Err(ConfigError::new(
+                    "operator_token",
+                    "must be at least 24 characters in production",
+                ))
+            }
+            Some(t) if t.trim().is_empty() => {
+                return Err(ConfigError::new("operator_token", "must not be empty"))
+            }
+            Some(t) => t,
+            None if production => {
+                return Err(ConfigError::new(
+                    "operator_token",
+                    "is required in production",
+                ))
+            }
+            None => DEV_OPERATOR_TOKEN.to_owned(),
+        };
+        let master_key = secret("master_key", raw.master_key, raw.master_key_file)?;
+        match &master_key {
+            Some(k) => {
+                parse_master_key(k).map_err(|reason| ConfigError::new("master_key", reason))?;
+            }
+            None if production => {
+                return Err(ConfigError::new("master_key", "is required in production"))
+            }
+            None => {}
+        }
+        let per_minute = |key: &str, v: Option<u32>, default: u32| -> Result<u32, ConfigError> {
+            match v.unwrap_or(default) {
+                0 => Err(ConfigError::new(key, "must be at least 1")),
+                n => Ok(n),
+            }
+        };
+        Ok(SecurityConfig {
+            operator_token: SecretString::from(operator_token),
+            master_key: master_key.map(SecretString::from),
+            session_ttl: secs("session_ttl_hours", raw.session_ttl_hours, 12, 1, 24 * 90)?
+                .saturating_mul(3600),
+            login_per_ip_per_minute: per_minute(
+                "login_per_ip_per_minute",
+                raw.login_per_ip_per_minute,
+                20,
+            )?,
+            login_per_account_per_minute: per_minute(
+                "login_per_account_per_minute",
+                raw.login_per_account_per_minute,
+                10,
+            )?,
+            jwks_refresh: secs(
+                "jwks_refresh_secs",
+                raw.jwks_refresh_secs,
+                3600,
+                1,
+                7 * 24 * 3600,
+            )?,
+            jwks_max_stale: secs(
+                "jwks_max_stale_secs",
+                raw.jwks_max_stale_secs,
+                24 * 3600,
+                0,
+                30 * 24 * 3600,
+            )?,
+            outbound_allow: list(raw.outbound_allow)
+                .iter()
+                .map(|n| {
+                    n.parse::<ipnet::IpNet>()
+                        .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| {
+                            ConfigError::new(
+                                "outbound_allow",
+                                format!("{n:?} is not an address range like 10.0.0.0/8"),
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+impl TryFrom<RelayRaw> for RelayConfig {
+    type Error = ConfigError;
+
+    fn try_from(raw: RelayRaw) -> Result<Self, ConfigError> {
+        let nats_url = raw.nats_url.filter(|s| !s.is_empty());
+        if let Some(url) = &nats_url {
+            if !url.starts_with("nats://") && !url.starts_with("tls://") {
+                return Err(ConfigError::new(
+                    "nats_url",
+                    "must start with nats:// or tls://",
+                ));
+            }
+        }
+        Ok(RelayConfig {
+            nats_url,
+            max_attempts: u32::try_from(number(
+                "relay_max_attempts",
+                raw.relay_max_attempts,
+                12,
+                1,
+                100,
+            )?)
+            .unwrap_or(12),
+            backoff_base: Duration::from_millis(number(
+                "relay_backoff_base_ms",
+                raw.relay_backoff_base_ms,
+                1000,
+                10,
+                600_000,
+            )?),
+            backoff_max: secs(
+                "relay_backoff_max_secs",
+                raw.relay_backoff_max_secs,
+                3600,
+                1,
+                7 * 86_400,
+            )?,
+            lease: secs("relay_lease_secs", raw.relay_lease_secs, 60, 1, 3600)?,
+            outbox_ready_threshold: number(
+                "outbox_ready_threshold",
+                raw.outbox_ready_threshold,
+                100_000,
+                1,
+                u64::from(u32::MAX),
+            )?,
+        })
+    }
+}
+
+impl TryFrom<RetentionRaw> for Retention {
+    type Error = ConfigError;
+
+    fn try_from(raw: RetentionRaw) -> Result<Self, ConfigError> {
+        Ok(Retention {
+            events: days("retention_events_days", raw.retention_events_days, 90)?,
+            outbox: days("retention_outbox_days", raw.retention_outbox_days, 7)?,
+            dead_letters: days(
+                "retention_dead_letters_days",
+                raw.retention_dead_letters_days,
+                30,
+            )?,
+            audit: days("retention_audit_days", raw.retention_audit_days, 365)?,
+            interval: secs(
+                "retention_interval_secs",
+                raw.retention_interval_secs,
+                3600,
+                1,
+                7 * 86_400,
+            )?,
+        })
+    }
+}
+
+impl TryFrom<TelemetryRaw> for TelemetryConfig {
+    type Error = ConfigError;
+
+    fn try_from(raw: TelemetryRaw) -> Result<Self, ConfigError> {
+        let log = raw.log.unwrap_or_else(|| "info".into());
+        if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
+            return Err(ConfigError::new(
+                "log",
+                format!("{log:?} is not a valid log filter"),
+            ));
+        }
+        let log_format = match raw.log_format.as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "log_format",
+                    format!("must be \"json\" or \"pretty\", got {other:?}"),
+                ))
+            }
+        };
+        let otlp_endpoint = raw
+            .otlp_endpoint
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        if let Some(url) = &otlp_endpoint {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(ConfigError::new(
+                    "otlp_endpoint",
+                    "must be an http:// or https:// URL (the OTLP/HTTP collector, e.g. http://collector:4318)",
+                ));
+            }
+        }
+        Ok(TelemetryConfig {
+            log,
+            log_format,
+            otlp_endpoint,
+        })
+    }
+}
+
+/// A secret: the `<key>_file`'s content (trailing newline removed) when a
+/// file is named, else the value.
+fn secret(
+    key: &str,
+    value: Option<String>,
+    file: Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    match file.filter(|f| !f.is_empty()) {
+        Some(path) => std::fs::read_to_string(&path)
+            .map(|s| Some(s.trim_end_matches(['\n', '\r']).to_owned()))
+            .map_err(|e| {
+                ConfigError::new(&format!("{key}_file"), format!("cannot read {path}: {e}"))
+            }),
+        None => Ok(value),
+    }
+}
+
+fn number(key: &str, v: Option<u64>, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+    let v = v.unwrap_or(default);
+    if v < min || v > max {
+        return Err(ConfigError::new(
+            key,
+            format!("must be between {min} and {max}, got {v}"),
+        ));
+    }
+    Ok(v)
+}
+
+fn secs(
+    key: &str,
+    v: Option<u64>,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<Duration, ConfigError> {
+    number(key, v, default, min, max).map(Duration::from_secs)
+}
+
+/// Whole days, 1 to 10 years.
+fn days(key: &str, v: Option<u64>, default: u64) -> Result<Duration, ConfigError> {
+    Ok(secs(key, v, default, 1, 3650)?.saturating_mul(86_400))
+}
+
+// ---- How the effective configuration prints ----
+
+fn display<S: Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+fn displays<S: Serializer, T: std::fmt::Display>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(ToString::to_string))
+}
+
+/// Unset prints as `""`, which reads back as unset.
+fn or_empty<S: Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v.as_deref().unwrap_or(""))
+}
+
+fn as_secs<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_secs())
+}
+
+fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn hours<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_secs() / 3600)
+}
+
+fn days_of<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_secs() / 86_400)
+}
+
+fn redacted<S: Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("[redacted]")
+}
+
+fn redacted_option<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if v.is_some() {
+        "[redacted]"
+    } else {
+        "(not set)"
+    })
+}
+
+fn redacted_url<S: Serializer>(v: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&redact_url(v.expose_secret()))
+}
+
+fn origins<S: Serializer>(v: &ExtraOrigins, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        ExtraOrigins::Any => s.collect_seq(["*"]),
+        ExtraOrigins::List(l) => s.collect_seq(l.iter().map(ToString::to_string)),
+    }
 }
 
 /// `postgres://user:pass@host/db` → `postgres://user:[redacted]@host/db`.
@@ -515,430 +885,6 @@ pub fn redact_url(url: &str) -> String {
         },
         None => url.to_owned(),
     }
-}
-
-fn secret(
-    key: &str,
-    env_value: Option<String>,
-    env_file: Option<String>,
-    file_value: Option<String>,
-    file_file: Option<String>,
-) -> Result<Option<String>, ConfigError> {
-    let read = |path: String| {
-        std::fs::read_to_string(&path)
-            .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
-            .map_err(|e| {
-                ConfigError::new(&format!("{key}_file"), format!("cannot read {path}: {e}"))
-            })
-    };
-    if let Some(v) = env_value {
-        return Ok(Some(v));
-    }
-    if let Some(p) = env_file {
-        return read(p).map(Some);
-    }
-    if let Some(v) = file_value {
-        return Ok(Some(v));
-    }
-    file_file.map(read).transpose()
-}
-
-/// Whole days, 1 to 10 years.
-fn days(key: &str, v: Option<u64>, default: u64) -> Result<Duration, ConfigError> {
-    Ok(secs(key, v, default, 1, 3650)?.saturating_mul(86_400))
-}
-
-fn secs(
-    key: &str,
-    v: Option<u64>,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<Duration, ConfigError> {
-    let v = v.unwrap_or(default);
-    if v < min || v > max {
-        return Err(ConfigError::new(
-            key,
-            format!("must be between {min} and {max}, got {v}"),
-        ));
-    }
-    Ok(Duration::from_secs(v))
-}
-
-fn resolve(env: Raw, file: Raw) -> Result<Config, ConfigError> {
-    let mode = match env.mode.or(file.mode).as_deref() {
-        None | Some("development") => Mode::Development,
-        Some("production") => Mode::Production,
-        Some(other) => {
-            return Err(ConfigError::new(
-                "mode",
-                format!("must be \"development\" or \"production\", got {other:?}"),
-            ))
-        }
-    };
-    let production = mode == Mode::Production;
-
-    let listen_text = env
-        .listen
-        .or(file.listen)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let listen: SocketAddr = listen_text.parse().map_err(|_| {
-        ConfigError::new(
-            "listen",
-            format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
-        )
-    })?;
-
-    let data_dir = PathBuf::from(
-        env.data_dir
-            .or(file.data_dir)
-            .unwrap_or_else(|| "./data".into()),
-    );
-    if data_dir.as_os_str().is_empty() {
-        return Err(ConfigError::new("data_dir", "must not be empty"));
-    }
-
-    let database_url = secret(
-        "database_url",
-        env.database_url,
-        env.database_url_file,
-        file.database_url,
-        file.database_url_file,
-    )?
-    .unwrap_or_else(|| spotlight_store::sqlite_url_for_dir(&data_dir));
-    if spotlight_store::Backend::from_url(&database_url).is_none() {
-        return Err(ConfigError::new(
-            "database_url",
-            "must start with sqlite:// or postgres://",
-        ));
-    }
-
-    let operator_token = secret(
-        "operator_token",
-        env.operator_token,
-        env.operator_token_file,
-        file.operator_token,
-        file.operator_token_file,
-    )?;
-    let operator_token = match operator_token {
-        Some(t) if production && t == DEV_OPERATOR_TOKEN => {
-            return Err(ConfigError::new(
-                "operator_token",
-                "the development default is refused in production",
-            ))
-        }
-        Some(t) if production && t.len() < 24 => {
-            return Err(ConfigError::new(
-                "operator_token",
-                "must be at least 24 characters in production",
-            ))
-        }
-        Some(t) if t.trim().is_empty() => {
-            return Err(ConfigError::new("operator_token", "must not be empty"))
-        }
-        Some(t) => t,
-        None if production => {
-            return Err(ConfigError::new(
-                "operator_token",
-                "is required in production",
-            ))
-        }
-        None => DEV_OPERATOR_TOKEN.to_owned(),
-    };
-
-    let master_key = secret(
-        "master_key",
-        env.master_key,
-        env.master_key_file,
-        file.master_key,
-        file.master_key_file,
-    )?;
-    match &master_key {
-        Some(k) => {
-            parse_master_key(k).map_err(|reason| ConfigError::new("master_key", reason))?;
-        }
-        None if production => {
-            return Err(ConfigError::new("master_key", "is required in production"))
-        }
-        None => {}
-    }
-
-    let nats_url = env.nats_url.or(file.nats_url).filter(|s| !s.is_empty());
-    if let Some(url) = &nats_url {
-        if !url.starts_with("nats://") && !url.starts_with("tls://") {
-            return Err(ConfigError::new(
-                "nats_url",
-                "must start with nats:// or tls://",
-            ));
-        }
-    }
-
-    let otlp_endpoint = env
-        .otlp_endpoint
-        .or(file.otlp_endpoint)
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty());
-    if let Some(url) = &otlp_endpoint {
-        let ok = url::Url::parse(url)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        if !ok {
-            return Err(ConfigError::new(
-                "otlp_endpoint",
-                "must be an http:// or https:// URL (the OTLP/HTTP collector, e.g. http://collector:4318)",
-            ));
-        }
-    }
-
-    let log = env.log.or(file.log).unwrap_or_else(|| "info".into());
-    if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
-        return Err(ConfigError::new(
-            "log",
-            format!("{log:?} is not a valid log filter"),
-        ));
-    }
-    let log_format = match env.log_format.or(file.log_format).as_deref() {
-        None | Some("json") => LogFormat::Json,
-        Some("pretty") => LogFormat::Pretty,
-        Some(other) => {
-            return Err(ConfigError::new(
-                "log_format",
-                format!("must be \"json\" or \"pretty\", got {other:?}"),
-            ))
-        }
-    };
-
-    let public_url = env.public_url.or(file.public_url).filter(|s| !s.is_empty());
-    if let Some(u) = &public_url {
-        if !(u.starts_with("http://") || u.starts_with("https://")) {
-            return Err(ConfigError::new(
-                "public_url",
-                "must start with http:// or https://",
-            ));
-        }
-    }
-
-    let origins = list(env.allowed_origins.or(file.allowed_origins));
-    let allowed_origins = if origins.iter().any(|o| o == "*") {
-        if production {
-            return Err(ConfigError::new(
-                "allowed_origins",
-                "a wildcard `*` is refused in production",
-            ));
-        }
-        ExtraOrigins::Any
-    } else {
-        ExtraOrigins::List(
-            origins
-                .iter()
-                .map(|o| {
-                    AllowedOrigin::parse(o)
-                        .map_err(|e| ConfigError::new("allowed_origins", format!("{o:?}: {e}")))
-                })
-                .collect::<Result<_, _>>()?,
-        )
-    };
-
-    let body_limit = env
-        .body_limit_bytes
-        .or(file.body_limit_bytes)
-        .unwrap_or(1024 * 1024);
-    if !(1024..=64 * 1024 * 1024).contains(&body_limit) {
-        return Err(ConfigError::new(
-            "body_limit_bytes",
-            "must be between 1024 and 67108864",
-        ));
-    }
-
-    let per_minute = |key: &str, v: Option<u32>, default: u32| -> Result<u32, ConfigError> {
-        match v.unwrap_or(default) {
-            0 => Err(ConfigError::new(key, "must be at least 1")),
-            n => Ok(n),
-        }
-    };
-    let db_max_connections = env
-        .db_max_connections
-        .or(file.db_max_connections)
-        .unwrap_or(16);
-    if !(1..=1000).contains(&db_max_connections) {
-        return Err(ConfigError::new(
-            "db_max_connections",
-            "must be between 1 and 1000",
-        ));
-    }
-
-    Ok(Config {
-        listen,
-        data_dir,
-        database_url: SecretString::from(database_url),
-        mode,
-        operator_token: SecretString::from(operator_token),
-        master_key: master_key.map(SecretString::from),
-        nats_url,
-        log,
-        log_format,
-        migrate_on_start: env
-            .migrate_on_start
-            .or(file.migrate_on_start)
-            .unwrap_or(true),
-        public_url,
-        trust_proxy: env.trust_proxy.or(file.trust_proxy).unwrap_or(false),
-        allowed_origins,
-        body_limit_bytes: body_limit as usize,
-        request_timeout: secs(
-            "request_timeout_secs",
-            env.request_timeout_secs.or(file.request_timeout_secs),
-            30,
-            1,
-            3600,
-        )?,
-        header_read_timeout: secs(
-            "header_read_timeout_secs",
-            env.header_read_timeout_secs
-                .or(file.header_read_timeout_secs),
-            10,
-            1,
-            300,
-        )?,
-        shutdown_grace: secs(
-            "shutdown_grace_secs",
-            env.shutdown_grace_secs.or(file.shutdown_grace_secs),
-            30,
-            0,
-            3600,
-        )?,
-        shutdown_drain: secs(
-            "shutdown_drain_secs",
-            env.shutdown_drain_secs.or(file.shutdown_drain_secs),
-            0,
-            0,
-            600,
-        )?,
-        session_ttl: secs(
-            "session_ttl_hours",
-            env.session_ttl_hours.or(file.session_ttl_hours),
-            12,
-            1,
-            24 * 90,
-        )?
-        .saturating_mul(3600),
-        login_per_ip_per_minute: per_minute(
-            "login_per_ip_per_minute",
-            env.login_per_ip_per_minute.or(file.login_per_ip_per_minute),
-            20,
-        )?,
-        login_per_account_per_minute: per_minute(
-            "login_per_account_per_minute",
-            env.login_per_account_per_minute
-                .or(file.login_per_account_per_minute),
-            10,
-        )?,
-        db_max_connections,
-        cache_max_stale: secs(
-            "cache_max_stale_secs",
-            env.cache_max_stale_secs.or(file.cache_max_stale_secs),
-            3600,
-            0,
-            7 * 24 * 3600,
-        )?,
-        jwks_refresh: secs(
-            "jwks_refresh_secs",
-            env.jwks_refresh_secs.or(file.jwks_refresh_secs),
-            3600,
-            1,
-            7 * 24 * 3600,
-        )?,
-        jwks_max_stale: secs(
-            "jwks_max_stale_secs",
-            env.jwks_max_stale_secs.or(file.jwks_max_stale_secs),
-            24 * 3600,
-            0,
-            30 * 24 * 3600,
-        )?,
-        relay_max_attempts: secs(
-            "relay_max_attempts",
-            env.relay_max_attempts.or(file.relay_max_attempts),
-            12,
-            1,
-            100,
-        )?
-        .as_secs() as u32,
-        relay_backoff_base: Duration::from_millis(
-            secs(
-                "relay_backoff_base_ms",
-                env.relay_backoff_base_ms.or(file.relay_backoff_base_ms),
-                1000,
-                10,
-                600_000,
-            )?
-            .as_secs(),
-        ),
-        relay_backoff_max: secs(
-            "relay_backoff_max_secs",
-            env.relay_backoff_max_secs.or(file.relay_backoff_max_secs),
-            3600,
-            1,
-            7 * 86_400,
-        )?,
-        relay_lease: secs(
-            "relay_lease_secs",
-            env.relay_lease_secs.or(file.relay_lease_secs),
-            60,
-            1,
-            3600,
-        )?,
-        retention: Retention {
-            events: days(
-                "retention_events_days",
-                env.retention_events_days.or(file.retention_events_days),
-                90,
-            )?,
-            outbox: days(
-                "retention_outbox_days",
-                env.retention_outbox_days.or(file.retention_outbox_days),
-                7,
-            )?,
-            dead_letters: days(
-                "retention_dead_letters_days",
-                env.retention_dead_letters_days
-                    .or(file.retention_dead_letters_days),
-                30,
-            )?,
-            audit: days(
-                "retention_audit_days",
-                env.retention_audit_days.or(file.retention_audit_days),
-                365,
-            )?,
-            interval: secs(
-                "retention_interval_secs",
-                env.retention_interval_secs.or(file.retention_interval_secs),
-                3600,
-                1,
-                7 * 86_400,
-            )?,
-        },
-        outbox_ready_threshold: secs(
-            "outbox_ready_threshold",
-            env.outbox_ready_threshold.or(file.outbox_ready_threshold),
-            100_000,
-            1,
-            u64::from(u32::MAX),
-        )?
-        .as_secs(),
-        outbound_allow: list(env.outbound_allow.or(file.outbound_allow))
-            .iter()
-            .map(|n| {
-                n.parse::<ipnet::IpNet>()
-                    .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| {
-                        ConfigError::new(
-                            "outbound_allow",
-                            format!("{n:?} is not an address range like 10.0.0.0/8"),
-                        )
-                    })
-            })
-            .collect::<Result<_, _>>()?,
-        otlp_endpoint,
-    })
 }
 
 /// The master key is 32 bytes, given as 64 hex characters or base64.
@@ -972,10 +918,14 @@ mod tests {
     #[test]
     fn defaults_are_a_development_sqlite_server() {
         let c = Config::load_from(None, env(&[])).unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.http.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.mode, Mode::Development);
-        assert!(c.database_url.expose_secret().starts_with("sqlite://"));
-        assert_eq!(c.allowed_origins, ExtraOrigins::List(vec![]));
+        assert!(c
+            .store
+            .database_url
+            .expose_secret()
+            .starts_with("sqlite://"));
+        assert_eq!(c.http.allowed_origins, ExtraOrigins::List(vec![]));
     }
 
     #[test]
@@ -991,11 +941,11 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(c.relay_max_attempts, 4);
-        assert_eq!(c.relay_backoff_base, Duration::from_millis(50));
-        assert_eq!(c.relay_lease, Duration::from_secs(2));
+        assert_eq!(c.relay.max_attempts, 4);
+        assert_eq!(c.relay.backoff_base, Duration::from_millis(50));
+        assert_eq!(c.relay.lease, Duration::from_secs(2));
         assert_eq!(c.retention.events, Duration::from_secs(7 * 86_400));
-        assert_eq!(c.outbox_ready_threshold, 10);
+        assert_eq!(c.relay.outbox_ready_threshold, 10);
         let err =
             Config::load_from(None, env(&[("SPOTLIGHT_RELAY_MAX_ATTEMPTS", "0")])).unwrap_err();
         assert!(err.key.starts_with("relay_max_attempts"), "{}", err.key);
@@ -1018,11 +968,11 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(c.listen.port(), 9001);
-        assert_eq!(c.log, "debug");
-        assert_eq!(c.request_timeout, Duration::from_secs(5));
+        assert_eq!(c.http.listen.port(), 9001);
+        assert_eq!(c.telemetry.log, "debug");
+        assert_eq!(c.http.request_timeout, Duration::from_secs(5));
         assert_eq!(
-            c.operator_token.expose_secret(),
+            c.security.operator_token.expose_secret(),
             "a-very-long-operator-token-from-a-file"
         );
         assert!(!c.redacted().contains("a-very-long"));
@@ -1107,7 +1057,80 @@ mod tests {
         }
         // Development accepts a wildcard (with a warning at start-up).
         let c = Config::load_from(None, env(&[("SPOTLIGHT_ALLOWED_ORIGINS", "*")])).unwrap();
-        assert_eq!(c.allowed_origins, ExtraOrigins::Any);
+        assert_eq!(c.http.allowed_origins, ExtraOrigins::Any);
+    }
+
+    #[test]
+    fn environment_text_is_read_as_each_key_s_type() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("SPOTLIGHT_OPERATOR_TOKEN", "123456789012345678901234567890"),
+                ("SPOTLIGHT_TRUST_PROXY", "true"),
+                ("SPOTLIGHT_BODY_LIMIT_BYTES", "2048"),
+                (
+                    "SPOTLIGHT_ALLOWED_ORIGINS",
+                    "https://a.test, https://b.test",
+                ),
+                ("SPOTLIGHT_LOG", "warn"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.security.operator_token.expose_secret(),
+            "123456789012345678901234567890"
+        );
+        assert!(c.http.trust_proxy);
+        assert_eq!(c.http.body_limit_bytes, 2048);
+        assert!(matches!(&c.http.allowed_origins, ExtraOrigins::List(l) if l.len() == 2));
+        let err = Config::load_from(None, env(&[("SPOTLIGHT_TRUST_PROXY", "maybe")])).unwrap_err();
+        assert_eq!(err.key, "SPOTLIGHT_TRUST_PROXY", "{err}");
+    }
+
+    #[test]
+    fn the_redacted_configuration_is_toml_naming_every_key() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                (
+                    "SPOTLIGHT_DATABASE_URL",
+                    "postgres://app:hunter2@db/spotlight",
+                ),
+                ("SPOTLIGHT_OPERATOR_TOKEN", "a-secret-operator-token-here"),
+                ("SPOTLIGHT_NATS_URL", "nats://127.0.0.1:4222"),
+                ("SPOTLIGHT_OTLP_ENDPOINT", "http://collector:4318"),
+                ("SPOTLIGHT_MASTER_KEY", &"ab".repeat(32)),
+            ]),
+        )
+        .unwrap();
+        let text = c.redacted();
+        let printed: toml::Table = text.parse().unwrap();
+        for key in known_keys() {
+            if key.ends_with("_file") {
+                continue;
+            }
+            assert!(printed.contains_key(key), "{key} missing from\n{text}");
+        }
+        assert_eq!(
+            printed["database_url"].as_str(),
+            Some("postgres://app:[redacted]@db/spotlight")
+        );
+        assert_eq!(printed["operator_token"].as_str(), Some("[redacted]"));
+        assert_eq!(printed["relay_backoff_base_ms"].as_integer(), Some(1000));
+        assert!(!text.contains("hunter2") && !text.contains("a-secret") && !text.contains("abab"));
+        // What it prints loads back to the same configuration.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("printed.toml");
+        let reloadable: String = text
+            .lines()
+            .filter(|l| !l.contains("[redacted]") && !l.starts_with("master_key"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&file, reloadable).unwrap();
+        let again = Config::load_from(Some(&file), env(&[])).unwrap();
+        assert_eq!(again.relay.backoff_base, c.relay.backoff_base);
+        assert_eq!(again.retention, c.retention);
+        assert_eq!(again.telemetry.otlp_endpoint, c.telemetry.otlp_endpoint);
     }
 
     #[test]

@@ -218,7 +218,7 @@ pub fn with_pipeline(routes: Router<AppState>, state: AppState) -> Router {
     // Layers run outermost-last: security headers wrap everything, then the
     // request id/span/metrics, then compression, panics, timeouts, the body
     // read whole (and bounded) before any route runs.
-    api.layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+    api.layer(DefaultBodyLimit::max(state.config.http.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::read_body,

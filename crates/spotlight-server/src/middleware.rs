@@ -112,7 +112,7 @@ pub async fn catch_panic(req: Request, next: Next) -> Response {
 /// connection.
 pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
     use http_body_util::BodyExt;
-    let limit = state.config.body_limit_bytes;
+    let limit = state.config.http.body_limit_bytes;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -154,7 +154,7 @@ pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) 
 
 /// Bounds the time a request may take once its headers are read.
 pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+    match tokio::time::timeout(state.config.http.request_timeout, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => ApiError::new(ErrorCode::Timeout, "the request took too long").into_response(),
     }

@@ -47,15 +47,15 @@ pub struct Application {
 
 /// Opens (and, as configured, migrates) the store named by the configuration.
 pub async fn open_store(config: &Config, clock: Arc<dyn Clock>) -> Result<Store, StartError> {
-    let url = config.database_url.expose_secret();
+    let url = config.store.database_url.expose_secret();
     if Backend::from_url(url) == Some(Backend::Sqlite) {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| StartError::DataDir {
-            path: config.data_dir.display().to_string(),
+        std::fs::create_dir_all(&config.store.data_dir).map_err(|source| StartError::DataDir {
+            path: config.store.data_dir.display().to_string(),
             source,
         })?;
     }
     let options = StoreOptions {
-        max_connections: config.db_max_connections,
+        max_connections: config.store.db_max_connections,
         ..StoreOptions::default()
     };
     Ok(Store::connect(url, &options, clock).await?)
@@ -71,7 +71,7 @@ async fn start_pipeline(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     use spotlight_pipeline::{relay, retention, sinks::NatsSink};
     let observer: Arc<dyn spotlight_pipeline::Observer> = metrics.clone();
-    let nats = match &config.nats_url {
+    let nats = match &config.relay.nats_url {
         Some(url) => match NatsSink::connect(url).await {
             Ok(n) => Some(Arc::new(n)),
             Err(e) => {
@@ -86,12 +86,13 @@ async fn start_pipeline(
         Arc::new(move |sealed: &str| secrets.open(sealed).ok())
     };
     let relay_config = relay::RelayConfig {
-        max_attempts: config.relay_max_attempts,
-        backoff_base: config.relay_backoff_base,
-        backoff_max: config.relay_backoff_max,
-        lease: config.relay_lease,
+        max_attempts: config.relay.max_attempts,
+        backoff_base: config.relay.backoff_base,
+        backoff_max: config.relay.backoff_max,
+        lease: config.relay.lease,
         breaker_cooldown: config
-            .relay_backoff_base
+            .relay
+            .backoff_base
             .saturating_mul(30)
             .min(Duration::from_secs(60)),
         outbound: Arc::new(config.outbound_policy()),
@@ -135,7 +136,7 @@ impl Application {
     ) -> Result<Application, StartError> {
         let started = Instant::now();
         let store = open_store(&config, clock.clone()).await?;
-        if config.migrate_on_start {
+        if config.store.migrate_on_start {
             let status = store.migrate().await?;
             tracing::info!(applied = status.applied, "migrations current");
         } else {
@@ -144,27 +145,26 @@ impl Application {
                 tracing::warn!(pending = ?status.pending, "migrations pending; /readyz answers 503 until `spotlight migrate` runs");
             }
         }
-        if config.allowed_origins == ExtraOrigins::Any {
+        if config.http.allowed_origins == ExtraOrigins::Any {
             tracing::warn!(
                 "allowed_origins = \"*\": any site may use any publishable key (development only)"
             );
         }
-        if config.operator_token.expose_secret() == crate::config::DEV_OPERATOR_TOKEN
-            && !config.listen.ip().is_loopback()
+        if config.security.operator_token.expose_secret() == crate::config::DEV_OPERATOR_TOKEN
+            && !config.http.listen.ip().is_loopback()
         {
             tracing::warn!("the development operator token is in use on a non-loopback address");
         }
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
-        let master_key = match &config.master_key {
+        let listener = TcpListener::bind(config.http.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.http.listen,
+                source,
+            })?;
+        let master_key = match &config.security.master_key {
             Some(k) => crate::config::parse_master_key(k.expose_secret())
                 .map_err(|_| crate::secrets::SecretError::KeyFormat)?,
-            None => crate::secrets::SecretBox::dev_key(&config.data_dir)?,
+            None => crate::secrets::SecretBox::dev_key(&config.store.data_dir)?,
         };
         let metrics = Metrics::new();
         metrics
@@ -181,12 +181,12 @@ impl Application {
             &store,
             clock.clone(),
             metrics.clone(),
-            config.cache_max_stale,
+            config.store.cache_max_stale,
             crate::identity::JwksTiming {
-                refresh: config.jwks_refresh,
-                max_stale: config.jwks_max_stale,
+                refresh: config.security.jwks_refresh,
+                max_stale: config.security.jwks_max_stale,
             },
-            config.nats_url.is_some(),
+            config.relay.nats_url.is_some(),
             outbound.clone(),
         ));
         let mut background: Vec<_> = store.listen_for_changes().await?.into_iter().collect();
@@ -194,7 +194,7 @@ impl Application {
         let secrets = Arc::new(crate::secrets::SecretBox::new(&master_key));
         background.extend(start_pipeline(&config, &store, &secrets, &metrics, &delivery).await);
         if store.backend() == spotlight_store::Backend::Sqlite {
-            background.push(watch_disk(config.data_dir.clone(), metrics.clone()));
+            background.push(watch_disk(config.store.data_dir.clone(), metrics.clone()));
         }
         background.push(crate::usage::start_flush(
             store.clone(),
@@ -206,8 +206,8 @@ impl Application {
             outbound,
             delivery,
             login_limiter: Arc::new(LoginLimiter::new(
-                config.login_per_ip_per_minute,
-                config.login_per_account_per_minute,
+                config.security.login_per_ip_per_minute,
+                config.security.login_per_account_per_minute,
             )),
             secrets,
             store,
@@ -232,7 +232,7 @@ impl Application {
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
-            .unwrap_or_else(|_| self.state.config.listen)
+            .unwrap_or_else(|_| self.state.config.http.listen)
     }
 
     pub fn state(&self) -> &AppState {
@@ -264,7 +264,7 @@ impl Application {
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(state.config.header_read_timeout);
+            .header_read_timeout(state.config.http.header_read_timeout);
         let graceful = GracefulShutdown::new();
 
         let housekeeping = {
@@ -322,7 +322,7 @@ impl Application {
                 }
                 () = &mut shutdown, if !signalled => {
                     signalled = true;
-                    let wait = state.config.shutdown_drain;
+                    let wait = state.config.http.shutdown_drain;
                     if wait.is_zero() {
                         break;
                     }
@@ -339,7 +339,7 @@ impl Application {
         tracing::info!("shutting down: draining in-flight requests");
         tokio::select! {
             () = graceful.shutdown() => tracing::info!("all connections closed"),
-            () = tokio::time::sleep(state.config.shutdown_grace) => {
+            () = tokio::time::sleep(state.config.http.shutdown_grace) => {
                 tracing::warn!("grace period over; closing remaining connections");
             }
         }

@@ -59,7 +59,7 @@ impl AppState {
         if self.config.public_is_https() {
             return true;
         }
-        self.config.trust_proxy
+        self.config.http.trust_proxy
             && headers
                 .get("x-forwarded-proto")
                 .and_then(|v| v.to_str().ok())
@@ -68,7 +68,7 @@ impl AppState {
 
     /// The client's address: the peer, or the last hop a trusted proxy recorded.
     pub fn client_ip(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
-        if self.config.trust_proxy {
+        if self.config.http.trust_proxy {
             if let Some(ip) = headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())

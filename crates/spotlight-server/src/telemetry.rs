@@ -39,7 +39,7 @@ fn export_target(config: &Config) -> Export {
     if std::env::var("OTEL_SDK_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true")) {
         return Export::Off;
     }
-    match &config.otlp_endpoint {
+    match &config.telemetry.otlp_endpoint {
         Some(base) => Export::To(traces_url(base)),
         None if set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") || set("OTEL_EXPORTER_OTLP_ENDPOINT") => {
             Export::FromOtelEnvironment
@@ -65,7 +65,11 @@ impl Telemetry {
     /// warnings only and never traces. Call inside the Tokio runtime: the
     /// exporter sends on it.
     pub fn init(config: &Config, quiet: bool) -> Telemetry {
-        let filter = if quiet { "warn" } else { config.log.as_str() };
+        let filter = if quiet {
+            "warn"
+        } else {
+            config.telemetry.log.as_str()
+        };
         let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
         let export = if quiet {
             Export::Off
@@ -104,7 +108,7 @@ impl Telemetry {
                 .with_target(false)
                 .with_filter(ours)
         });
-        let logs = match config.log_format {
+        let logs = match config.telemetry.log_format {
             LogFormat::Json => {
                 let mut json = json_subscriber::layer()
                     .with_writer(std::io::stderr)

@@ -22,7 +22,14 @@ impl FromRequestParts<AppState> for Operator {
         };
         // Hash both sides so the comparison is constant-time whatever the lengths.
         let sent = Sha256::digest(token.as_bytes());
-        let expected = Sha256::digest(state.config.operator_token.expose_secret().as_bytes());
+        let expected = Sha256::digest(
+            state
+                .config
+                .security
+                .operator_token
+                .expose_secret()
+                .as_bytes(),
+        );
         if bool::from(sent.ct_eq(&expected)) {
             Ok(Operator)
         } else {

@@ -38,7 +38,7 @@ fn refuse(state: &AppState, reason: &'static str) -> ApiError {
 }
 
 pub fn origin_allowed(state: &AppState, tenant_origins: &[AllowedOrigin], origin: &str) -> bool {
-    let extra = match &state.config.allowed_origins {
+    let extra = match &state.config.http.allowed_origins {
         ExtraOrigins::Any => return true,
         ExtraOrigins::List(extra) => extra,
     };

@@ -169,7 +169,7 @@ async fn start_session(
     let expires_at = state
         .clock
         .now()
-        .plus_secs(state.config.session_ttl.as_secs() as i64);
+        .plus_secs(state.config.security.session_ttl.as_secs() as i64);
     let id = SessionId::new_v7();
     state
         .store
@@ -197,7 +197,7 @@ async fn start_session(
     Ok((
         [(
             header::SET_COOKIE,
-            session::set_cookie(&token, state.config.session_ttl, secure),
+            session::set_cookie(&token, state.config.security.session_ttl, secure),
         )],
         axum::Json(me),
     )

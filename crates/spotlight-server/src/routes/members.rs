@@ -129,6 +129,7 @@ pub async fn add(
         .await?;
     let base = state
         .config
+        .http
         .public_url
         .as_deref()
         .unwrap_or("")

@@ -64,7 +64,7 @@ async fn readiness(state: &AppState) -> Response {
             spotlight_store::Backlog::default()
         }
     };
-    if u64::try_from(backlog.pending).unwrap_or(0) > state.config.outbox_ready_threshold {
+    if u64::try_from(backlog.pending).unwrap_or(0) > state.config.relay.outbox_ready_threshold {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(json!({
@@ -72,7 +72,7 @@ async fn readiness(state: &AppState) -> Response {
                 "reason": "outbox backlog over threshold",
                 "store": store,
                 "outbox_pending": backlog.pending,
-                "threshold": state.config.outbox_ready_threshold,
+                "threshold": state.config.relay.outbox_ready_threshold,
             })),
         )
             .into_response();

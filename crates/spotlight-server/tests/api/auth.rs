@@ -174,8 +174,8 @@ async fn login_is_rate_limited_per_account_and_per_ip() {
             continue;
         }
         let app = TestApp::spawn_with(db, |c| {
-            c.login_per_account_per_minute = 3;
-            c.login_per_ip_per_minute = 5;
+            c.security.login_per_account_per_minute = 3;
+            c.security.login_per_ip_per_minute = 5;
         })
         .await;
         let t = app.tenant("Acme", &[]).await;
@@ -222,7 +222,7 @@ async fn login_is_rate_limited_per_account_and_per_ip() {
 
 #[tokio::test]
 async fn behind_a_tls_proxy_cookies_are_secure_and_hsts_is_sent() {
-    let app = TestApp::spawn_with(Db::Sqlite, |c| c.trust_proxy = true).await;
+    let app = TestApp::spawn_with(Db::Sqlite, |c| c.http.trust_proxy = true).await;
     let t = app.tenant("Acme", &[]).await;
     let pw = app.member(&t, "ada@acme.test", Role::Viewer).await;
     let r = app

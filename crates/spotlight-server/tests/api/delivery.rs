@@ -624,7 +624,13 @@ async fn database_outage_serves_cached_users() {
         .flush(std::time::Duration::from_secs(5))
         .await;
 
-    let url = app.state.config.database_url.expose_secret().to_owned();
+    let url = app
+        .state
+        .config
+        .store
+        .database_url
+        .expose_secret()
+        .to_owned();
     let (base, name) = url.rsplit_once('/').unwrap();
     let (base, name) = (format!("{base}/postgres"), name.to_owned());
     let dba = spotlight_store::Store::connect(

@@ -78,7 +78,7 @@ async fn oversize_bodies_are_413() {
         if db == Db::Postgres && !postgres_available() {
             continue;
         }
-        let app = TestApp::spawn_with(db, |c| c.body_limit_bytes = 4096).await;
+        let app = TestApp::spawn_with(db, |c| c.http.body_limit_bytes = 4096).await;
         let name = "x".repeat(10_000);
         let r = app
             .client

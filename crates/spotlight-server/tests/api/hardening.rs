@@ -310,7 +310,7 @@ async fn the_operator_allowlist_opens_internal_ranges() {
     let (name, addrs) = internal_name().await;
     let app = TestApp::spawn_with(Db::Sqlite, move |c: &mut Config| {
         c.mode = Mode::Production;
-        c.outbound_allow = addrs.iter().map(|a| ipnet::IpNet::from(*a)).collect();
+        c.security.outbound_allow = addrs.iter().map(|a| ipnet::IpNet::from(*a)).collect();
     })
     .await;
     let t = app.tenant("acme", &[]).await;
@@ -420,7 +420,7 @@ both_stores!(
         // Another process writing the same database meanwhile, as the CLI does
         // (`spotlight key create` while the server runs).
         let other = spotlight_store::Store::connect(
-            secrecy::ExposeSecret::expose_secret(&app.state.config.database_url),
+            secrecy::ExposeSecret::expose_secret(&app.state.config.store.database_url),
             &spotlight_store::StoreOptions::default(),
             Arc::new(spotlight_domain::SystemClock),
         )

@@ -297,7 +297,12 @@ impl TestApp {
     }
 
     pub fn operator_token(&self) -> String {
-        self.state.config.operator_token.expose_secret().to_owned()
+        self.state
+            .config
+            .security
+            .operator_token
+            .expose_secret()
+            .to_owned()
     }
 }
 

@@ -107,7 +107,7 @@ async fn readiness_fails_while_migrations_are_pending() {
         if db == Db::Postgres && !postgres_available() {
             continue;
         }
-        let app = TestApp::spawn_with(db, |c| c.migrate_on_start = false).await;
+        let app = TestApp::spawn_with(db, |c| c.store.migrate_on_start = false).await;
         let r = app.client.get(app.url("/readyz")).send().await.unwrap();
         assert_eq!(r.status(), 503, "{db:?}");
         let body: Value = r.json().await.unwrap();

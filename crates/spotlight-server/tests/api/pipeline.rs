@@ -62,7 +62,7 @@ async fn a_panic_is_a_500_with_the_request_id() {
 async fn slow_requests_time_out() {
     let app = TestApp::spawn_router(
         Db::Sqlite,
-        |c| c.request_timeout = Duration::from_secs(1),
+        |c| c.http.request_timeout = Duration::from_secs(1),
         Some(misbehaving()),
     )
     .await;
@@ -76,7 +76,7 @@ async fn slow_requests_time_out() {
 #[tokio::test]
 async fn slow_headers_are_cut_off() {
     let app = TestApp::spawn_with(Db::Sqlite, |c| {
-        c.header_read_timeout = Duration::from_secs(1)
+        c.http.header_read_timeout = Duration::from_secs(1)
     })
     .await;
     let mut conn = tokio::net::TcpStream::connect(app.addr).await.unwrap();

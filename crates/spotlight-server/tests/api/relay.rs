@@ -471,15 +471,15 @@ both_stores!(
         assert_eq!(dead["items"].as_array().unwrap().len(), 0);
     },
     |c: &mut spotlight_server::Config| {
-        c.relay_backoff_base = Duration::from_millis(20);
-        c.relay_max_attempts = 4;
+        c.relay.backoff_base = Duration::from_millis(20);
+        c.relay.max_attempts = 4;
     }
 );
 
 #[tokio::test]
 async fn events_reach_nats_jetstream() {
     let app = TestApp::spawn_with(crate::helpers::Db::Sqlite, |c| {
-        c.nats_url = Some("nats://127.0.0.1:4222".into());
+        c.relay.nats_url = Some("nats://127.0.0.1:4222".into());
     })
     .await;
     let t = app.tenant("acme", &[]).await;
@@ -536,8 +536,8 @@ async fn readiness_reports_an_outbox_backlog() {
     let rx = Receiver::start().await;
     rx.set_status(500);
     let app = TestApp::spawn_with(crate::helpers::Db::Sqlite, |c| {
-        c.outbox_ready_threshold = 1;
-        c.relay_backoff_base = Duration::from_secs(60);
+        c.relay.outbox_ready_threshold = 1;
+        c.relay.backoff_base = Duration::from_secs(60);
     })
     .await;
     let t = app.tenant("acme", &[]).await;
