@@ -1,7 +1,7 @@
 //! Dashboard accounts (global, by e-mail), their memberships in tenants (with a
 //! role), and server-side sessions (stored as token hashes, revocable).
 
-use crate::audit::{insert_audit, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::{parse_id, Store, StoreError};
 use spotlight_domain::{AccountId, Email, KeyHash, Role, SessionId, TenantId, Timestamp};
 use sqlx::Row;
@@ -211,9 +211,8 @@ impl Store {
         upsert_membership(&mut tx, tenant, account, role, now.millis()).await?;
         audit.before = before.map(|r| format!("{{\"role\":\"{r}\"}}"));
         audit.after = Some(format!("{{\"role\":\"{}\"}}", role.as_str()));
-        insert_audit(&mut tx, tenant, &audit, now).await?;
         let member = member_tx(&mut tx, tenant, account).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, tenant, &audit, now).await?;
         Ok(member)
     }
 
@@ -249,8 +248,7 @@ impl Store {
             member.email,
             member.role.as_str()
         ));
-        insert_audit(&mut tx, tenant, &audit, now).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, tenant, &audit, now).await?;
         Ok(())
     }
 

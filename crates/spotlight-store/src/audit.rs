@@ -61,13 +61,38 @@ pub(crate) async fn insert_audit(
 }
 
 impl Store {
+    /// The tail of a mutation the SDK path caches (objects, keys, settings,
+    /// webhooks): its audit entry in the same transaction, then the commit,
+    /// which tells every node the tenant changed.
+    pub(crate) async fn commit_change_audited(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        tenant: TenantId,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        insert_audit(&mut tx, tenant, audit, now).await?;
+        self.commit_change(tx, tenant).await
+    }
+
+    /// The tail of any other audited mutation: the entry, then the commit.
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        tenant: TenantId,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        insert_audit(&mut tx, tenant, audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records a mutation that has no transaction of its own to join.
     #[tracing::instrument(name = "store.record_audit", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn record_audit(&self, tenant: TenantId, e: &AuditEntry) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        insert_audit(&mut tx, tenant, e, self.clock.now()).await?;
-        tx.commit().await?;
-        Ok(())
+        let tx = self.begin().await?;
+        self.commit_audited(tx, tenant, e, self.clock.now()).await
     }
 
     /// Newest first, before an optional cursor (an entry id).

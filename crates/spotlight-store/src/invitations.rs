@@ -5,7 +5,7 @@
 //! member. Tokens are stored as hashes; an invitation is used once.
 
 use crate::accounts::upsert_membership;
-use crate::audit::{insert_audit, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::{parse_id, Store, StoreError};
 use spotlight_domain::{AccountId, Email, InvitationId, KeyHash, Role, TenantId, Timestamp};
 use sqlx::Row;
@@ -70,8 +70,7 @@ impl Store {
         .bind(new.expires_at.millis())
         .execute(&mut *tx)
         .await?;
-        insert_audit(&mut tx, new.tenant_id, &audit, now).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, new.tenant_id, &audit, now).await?;
         Ok(Invitation {
             id: new.id,
             tenant_id: new.tenant_id,
@@ -122,8 +121,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        insert_audit(&mut tx, tenant, &audit, now).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, tenant, &audit, now).await?;
         Ok(())
     }
 
@@ -184,8 +182,7 @@ impl Store {
             _ => inv.role,
         };
         upsert_membership(&mut tx, inv.tenant_id, account, role, now.millis()).await?;
-        insert_audit(&mut tx, inv.tenant_id, &audit, now).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, inv.tenant_id, &audit, now).await?;
         Ok(role)
     }
 }

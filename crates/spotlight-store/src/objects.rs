@@ -2,7 +2,7 @@
 //! publications. Every mutation writes its audit entry in the same transaction.
 //! Concurrent edits are detected by the draft's revision (optimistic locking).
 
-use crate::audit::{insert_audit, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::keys::ensure_env;
 use crate::{parse_id, Store, StoreError};
 use spotlight_domain::{EnvironmentId, ObjectId, ObjectKind, ObjectStatus, TenantId, Timestamp};
@@ -196,9 +196,8 @@ impl Store {
         .bind(now.millis())
         .execute(&mut *tx)
         .await?;
-        insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(o)
     }
 
@@ -366,9 +365,8 @@ impl Store {
         }
         audit.before = Some(current.draft.clone());
         audit.after = Some(draft.to_owned());
-        insert_audit(&mut tx, tenant, &audit, now).await?;
         let updated = fetch(&mut tx, tenant, kind, id).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(updated)
     }
 
@@ -390,8 +388,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         audit.before = Some(current.draft);
-        insert_audit(&mut tx, tenant, &audit, now).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(())
     }
 
@@ -424,9 +421,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(o)
     }
 
@@ -487,9 +483,8 @@ impl Store {
         };
         upsert_publication(&mut tx, &current, env, version, &audit.actor, now).await?;
         audit.after = Some(current.draft.clone());
-        insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok((o, version))
     }
 
@@ -523,9 +518,8 @@ impl Store {
         .try_get("document")?;
         upsert_publication(&mut tx, &current, env, version, &audit.actor, now).await?;
         audit.after = Some(doc);
-        insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(o)
     }
 
@@ -550,9 +544,8 @@ impl Store {
             .await?;
         audit.before = Some(format!("{{\"kill_switch\":{}}}", before.kill_switch));
         audit.after = Some(format!("{{\"kill_switch\":{on}}}"));
-        insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(o)
     }
 
@@ -596,9 +589,8 @@ impl Store {
         .bind(env.to_string())
         .execute(&mut *tx)
         .await?;
-        insert_audit(&mut tx, tenant, &audit, now).await?;
         let o = fetch(&mut tx, tenant, kind, id).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(o)
     }
 

@@ -1,7 +1,7 @@
 //! Tenants and their environments. A tenant is created with its environments and
 //! their first keys in one transaction.
 
-use crate::audit::{insert_audit, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::keys::{insert_key, NewKey};
 use crate::{parse_id, Store, StoreError};
 use spotlight_domain::{EnvironmentId, EnvironmentName, TenantId, TenantName, Timestamp};
@@ -219,8 +219,7 @@ impl Store {
         audit.after = Some(format!(
             "{{\"settings\":{settings},\"allowed_origins\":{origins_json}}}"
         ));
-        insert_audit(&mut tx, tenant, &audit, now).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(())
     }
 

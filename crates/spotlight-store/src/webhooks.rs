@@ -2,7 +2,7 @@
 //! and the outbox they are fed from: claiming due deliveries under a lease,
 //! recording each attempt, retrying, dead-lettering, replaying and discarding.
 
-use crate::audit::{insert_audit, AuditEntry};
+use crate::audit::AuditEntry;
 use crate::keys::ensure_env;
 use crate::write::{Cells, Col, Exec, V};
 use crate::{parse_id, Backend, Store, StoreError};
@@ -178,8 +178,7 @@ impl Store {
         let created = fetch(&mut tx, tenant, id).await?;
         audit.object_id = id.to_string();
         audit.after = Some(json_of(&created));
-        insert_audit(&mut tx, tenant, &audit, now).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(created)
     }
 
@@ -243,8 +242,7 @@ impl Store {
         audit.object_id = id.to_string();
         audit.before = Some(json_of(&before));
         audit.after = Some(json_of(&after));
-        insert_audit(&mut tx, tenant, &audit, now).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(after)
     }
 
@@ -274,8 +272,7 @@ impl Store {
         .await?;
         let after = fetch(&mut tx, tenant, id).await?;
         audit.object_id = id.to_string();
-        insert_audit(&mut tx, tenant, &audit, now).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(after)
     }
 
@@ -306,8 +303,7 @@ impl Store {
         .await?;
         audit.object_id = id.to_string();
         audit.before = Some(json_of(&before));
-        insert_audit(&mut tx, tenant, &audit, now).await?;
-        self.commit_change(tx, tenant).await?;
+        self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(())
     }
 
@@ -643,8 +639,7 @@ impl Store {
                 .rows_affected();
         }
         audit.after = Some(serde_json::json!({ "ids": ids, "count": n }).to_string());
-        insert_audit(&mut tx, tenant, audit, now).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, tenant, audit, now).await?;
         Ok(n)
     }
 
