@@ -218,7 +218,13 @@ impl Relay {
         for c in claimed {
             by_sink.entry(c.sink.clone()).or_default().push(c);
         }
-        let results = join_all(by_sink.into_values().map(|list| self.deliver_all(list))).await;
+        let started = std::time::Instant::now();
+        let results = join_all(
+            by_sink
+                .into_values()
+                .map(|list| self.deliver_all(list, started)),
+        )
+        .await;
         let settled: Vec<Settled> = self
             .settled
             .lock()
@@ -234,10 +240,21 @@ impl Relay {
         Ok(n)
     }
 
-    async fn deliver_all(&self, list: Vec<Claimed>) -> Result<(), StoreError> {
+    /// Attempts one sink's claimed deliveries in turn. Past half the lease
+    /// (a slow receiver), the rest are given back unattempted: held longer,
+    /// their leases would run out and another relay would send them too.
+    async fn deliver_all(
+        &self,
+        list: Vec<Claimed>,
+        started: std::time::Instant,
+    ) -> Result<(), StoreError> {
         let mut webhook: Option<Option<WebhookRecord>> = None;
         for c in list {
             let now = self.now();
+            if started.elapsed() > self.config.lease / 2 {
+                self.store.release_delivery(&c, now).await?;
+                continue;
+            }
             if self.breaker.is_open(&c.sink, now.millis()) {
                 self.store.release_delivery(&c, now).await?;
                 self.observer.attempt(kind(&c.sink), "skipped");

@@ -653,6 +653,8 @@ struct Overlaps {
     seen: Arc<Mutex<Vec<String>>>,
     overlaps: Arc<std::sync::atomic::AtomicUsize>,
     events: Arc<std::sync::atomic::AtomicUsize>,
+    /// How long the receiver takes, beyond the 20 ms every answer takes.
+    slow_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 async fn slow_hook(State(o): State<Overlaps>, headers: HeaderMap, body: String) -> StatusCode {
@@ -666,7 +668,7 @@ async fn slow_hook(State(o): State<Overlaps>, headers: HeaderMap, body: String) 
         *n += 1;
     }
     // Slow enough that both relays are busy at once.
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    tokio::time::sleep(Duration::from_millis(20 + o.slow_ms.load(Ordering::SeqCst))).await;
     let v: Value = serde_json::from_str(&body).unwrap();
     o.events
         .fetch_add(v["events"].as_array().unwrap().len(), Ordering::SeqCst);
@@ -681,8 +683,29 @@ async fn two_nodes_relay_without_delivering_an_attempt_twice() {
         return;
     }
     let a = TestApp::spawn(crate::helpers::Db::Postgres).await;
-    let b = a.spawn_peer().await;
+    relay_on_two_nodes(a, Overlaps::default()).await;
+}
+
+/// A receiver taking 200 ms, a 2 s lease: one relay's claimed batch (up to
+/// 64) would take far longer than its lease, and the other node would claim
+/// and send the same deliveries again. A relay gives back what it has not
+/// attempted by half its lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_receiver_does_not_make_two_relays_send_the_same_delivery() {
+    if !crate::helpers::postgres_available() {
+        return;
+    }
+    let a = TestApp::spawn_with(crate::helpers::Db::Postgres, |c| {
+        c.relay.lease = Duration::from_secs(2);
+    })
+    .await;
     let o = Overlaps::default();
+    o.slow_ms.store(180, Ordering::SeqCst);
+    relay_on_two_nodes(a, o).await;
+}
+
+async fn relay_on_two_nodes(a: TestApp, o: Overlaps) {
+    let b = a.spawn_peer().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = axum::Router::new()
@@ -704,7 +727,7 @@ async fn two_nodes_relay_without_delivering_an_attempt_twice() {
         let node = if i % 2 == 0 { &a } else { &b };
         post_ok(node, pk, &json!({"user_id": format!("u{i}"), "events": [ev("click", json!({})), ev("export", json!({}))]})).await;
     }
-    eventually(30, "every event delivered", || {
+    eventually(60, "every event delivered", || {
         o.events.load(Ordering::SeqCst) >= 80
     })
     .await;
