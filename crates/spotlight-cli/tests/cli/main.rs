@@ -16,6 +16,25 @@ mod traces;
 
 const BIN: &str = env!("CARGO_BIN_EXE_spotlight");
 
+/// The server tests' JWKS and the RSA key it publishes (kid `rsa-1`).
+const JWKS: &str = include_str!("../../../spotlight-server/tests/api/keys/jwks.json");
+const RSA: &str = include_str!("../../../spotlight-server/tests/api/keys/rsa.pem");
+
+/// An end user's RS256 token (`sub` user-7) for the JWKS above, valid for an hour.
+fn end_user_token() -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("rsa-1".into());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(RSA.as_bytes()).unwrap();
+    jsonwebtoken::encode(
+        &header,
+        &json!({"sub": "user-7", "iss": "https://idp.example.test", "aud": "spotlight",
+                "exp": now + 3600, "iat": now}),
+        &key,
+    )
+    .unwrap()
+}
+
 /// A command with a clean SPOTLIGHT_* environment and its own data directory.
 fn spotlight(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(BIN);

@@ -13,8 +13,6 @@ use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const JWKS: &str = include_str!("../../../spotlight-server/tests/api/keys/jwks.json");
-const RSA: &str = include_str!("../../../spotlight-server/tests/api/keys/rsa.pem");
 const ORIGIN: &str = "https://app.example";
 
 /// An instant PromQL query: each series' labels and value.
@@ -40,13 +38,17 @@ async fn query(c: &reqwest::Client, prometheus: &str, promql: &str) -> Vec<(Valu
         .collect()
 }
 
-/// The runbook's own text: each check must still say what the drill runs.
-fn runbook(name: &str) -> String {
-    std::fs::read_to_string(
+/// The runbook's own text, which must still say each of `says` (what the drill runs).
+fn runbook(name: &str, says: &[&str]) -> String {
+    let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../../docs/runbooks/{name}")),
     )
-    .unwrap()
+    .unwrap();
+    for q in says {
+        assert!(text.contains(q), "{name} no longer says {q}");
+    }
+    text
 }
 
 /// The runbook's shell command (a backticked `curl …` containing `fragment`)
@@ -96,18 +98,18 @@ async fn slow_hook(axum::extract::State(r): axum::extract::State<SlowReceiver>) 
 /// the alert resolves.
 #[test]
 fn outbox_backlog_runbook_walked_from_alert_to_resolution() {
-    let text = runbook("outbox-backlog.md");
     let check_sinks = "sum by (sink, result) (rate(spotlight_deliveries_total[5m]))";
     let check_relay = "sum(rate(spotlight_deliveries_total[5m]))";
     let over = "max(spotlight_outbox_oldest_age_seconds)";
-    for q in [
-        check_sinks,
-        check_relay,
-        over,
-        "/v1/admin/webhooks/$ID/deliveries",
-    ] {
-        assert!(text.contains(q), "the runbook no longer says {q}");
-    }
+    let text = runbook(
+        "outbox-backlog.md",
+        &[
+            check_sinks,
+            check_relay,
+            over,
+            "/v1/admin/webhooks/$ID/deliveries",
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let tenant = create_tenant(dir.path(), None, ORIGIN);
     let (pk, sk) = (
@@ -231,21 +233,14 @@ async fn jwks(
     axum::extract::State(j): axum::extract::State<JwksEndpoint>,
 ) -> (axum::http::StatusCode, &'static str) {
     let status = axum::http::StatusCode::from_u16(j.status.load(Ordering::SeqCst)).unwrap();
-    (status, if status.is_success() { JWKS } else { "down" })
-}
-
-fn token() -> String {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some("rsa-1".into());
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(RSA.as_bytes()).unwrap();
-    jsonwebtoken::encode(
-        &header,
-        &json!({"sub": "user-7", "iss": "https://idp.example.test", "aud": "spotlight",
-                "exp": now + 3600, "iat": now}),
-        &key,
+    (
+        status,
+        if status.is_success() {
+            super::JWKS
+        } else {
+            "down"
+        },
     )
-    .unwrap()
 }
 
 /// A tenant's JWKS endpoint fails: tokens keep verifying against the last
@@ -256,18 +251,18 @@ fn token() -> String {
 /// resolves.
 #[test]
 fn jwks_failing_runbook_walked_from_alert_to_resolution() {
-    let text = runbook("jwks-failing.md");
     let check_errors = "sum by (result) (rate(spotlight_jwks_fetches_total[5m]))";
     let over = r#"sum(increase(spotlight_cache_lookups_total{cache="jwks",result="stale"}[10m]))"#;
-    for q in [
-        check_errors,
-        over,
-        "curl -v URL",
-        r#""mode":"monitor""#,
-        "span.tenant_id",
-    ] {
-        assert!(text.contains(q), "the runbook no longer says {q}");
-    }
+    let text = runbook(
+        "jwks-failing.md",
+        &[
+            check_errors,
+            over,
+            "curl -v URL",
+            r#""mode":"monitor""#,
+            "span.tenant_id",
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let tenant = create_tenant(dir.path(), None, ORIGIN);
     let tenant_id = tenant["tenant_id"].as_str().unwrap().to_owned();
@@ -322,7 +317,10 @@ fn jwks_failing_runbook_walked_from_alert_to_resolution() {
                     .get(format!("{base}/v1/sdk/config"))
                     .header("x-spotlight-key", &pk2)
                     .header("origin", ORIGIN)
-                    .header("authorization", format!("Bearer {}", token()))
+                    .header(
+                        "authorization",
+                        format!("Bearer {}", super::end_user_token()),
+                    )
                     .send()
                     .await
                     .map(|r| r.status().as_u16())
@@ -446,14 +444,14 @@ async fn call(
 /// further attempts are counted as authentication failures and never audited.
 #[test]
 fn leaked_key_runbook_walked_from_leak_to_rollback() {
-    let text = runbook("leaked-key.md");
-    for q in [
-        "GET /v1/admin/audit?actor=",
-        "spotlight key rotate --key sk_… --grace-seconds 0",
-        "POST /v1/admin/{kind}/{id}/rollback",
-    ] {
-        assert!(text.contains(q), "the runbook no longer says {q}");
-    }
+    runbook(
+        "leaked-key.md",
+        &[
+            "GET /v1/admin/audit?actor=",
+            "spotlight key rotate --key sk_… --grace-seconds 0",
+            "POST /v1/admin/{kind}/{id}/rollback",
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let tenant = create_tenant(dir.path(), None, ORIGIN);
     let (pk, owner) = (
@@ -663,15 +661,15 @@ fn leaked_key_runbook_walked_from_leak_to_rollback() {
 /// (429s follow) and the kill switch turns its content off at once.
 #[test]
 fn tenant_abuse_runbook_walked_from_rejections_to_kill_switch() {
-    let text = runbook("tenant-abuse.md");
-    for q in [
-        "GET /v1/operator/usage",
-        "PATCH /v1/admin/settings",
-        "kill_switch: true",
-        "`code` and `message`",
-    ] {
-        assert!(text.contains(q), "the runbook no longer says {q}");
-    }
+    runbook(
+        "tenant-abuse.md",
+        &[
+            "GET /v1/operator/usage",
+            "PATCH /v1/admin/settings",
+            "kill_switch: true",
+            "`code` and `message`",
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let tenant = create_tenant(dir.path(), None, ORIGIN);
     let tenant_id = tenant["tenant_id"].as_str().unwrap().to_owned();

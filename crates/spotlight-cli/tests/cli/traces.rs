@@ -15,9 +15,6 @@ use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const JWKS: &str = include_str!("../../../spotlight-server/tests/api/keys/jwks.json");
-const RSA: &str = include_str!("../../../spotlight-server/tests/api/keys/rsa.pem");
-
 /// What the fake peers saw: decoded spans, and the `traceparent` of each
 /// JWKS and webhook request.
 #[derive(Clone, Default)]
@@ -73,7 +70,7 @@ async fn peers(seen: Seen) -> String {
                 let s = s2.clone();
                 async move {
                     s.jwks.lock().unwrap().push(traceparent(&headers));
-                    JWKS
+                    super::JWKS
                 }
             }),
         )
@@ -136,20 +133,6 @@ fn wait_for(
     }
 }
 
-fn token() -> String {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some("rsa-1".into());
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(RSA.as_bytes()).unwrap();
-    jsonwebtoken::encode(
-        &header,
-        &json!({"sub": "user-7", "iss": "https://idp.example.test", "aud": "spotlight",
-                "exp": now + 3600, "iat": now}),
-        &key,
-    )
-    .unwrap()
-}
-
 #[test]
 fn one_sdk_request_is_traced_from_the_caller_through_store_and_jwks_into_its_log_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -207,7 +190,7 @@ fn one_sdk_request_is_traced_from_the_caller_through_store_and_jwks_into_its_log
             .get(format!("{}/v1/sdk/config", server.base))
             .header("x-spotlight-key", &pk)
             .header("origin", origin)
-            .header("authorization", format!("Bearer {}", token()))
+            .header("authorization", format!("Bearer {}", super::end_user_token()))
             .header(
                 "traceparent",
                 format!("00-{caller_trace}-{caller_span}-01"),
@@ -221,7 +204,7 @@ fn one_sdk_request_is_traced_from_the_caller_through_store_and_jwks_into_its_log
             .post(format!("{}/v1/sdk/events", server.base))
             .header("x-spotlight-key", &pk)
             .header("origin", origin)
-            .header("authorization", format!("Bearer {}", token()))
+            .header("authorization", format!("Bearer {}", super::end_user_token()))
             .header("traceparent", format!("00-{events_trace}-b7ad6b7169203331-01"))
             .json(&json!({"user_id": "user-7", "events": [{
                 "event_id": uuid::Uuid::new_v4().to_string(), "schema_version": 1,
