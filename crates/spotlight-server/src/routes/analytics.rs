@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use spotlight_domain::analytics::{self as stats, Range};
 use spotlight_domain::content::Checklist;
-use spotlight_domain::events::{step_viewers_key, Grain, SURVEY_ANSWER};
+use spotlight_domain::events::{step_viewers_key, Grain, Kind, SURVEY_ANSWER};
 use spotlight_domain::tour::{SurveyKind, Tour};
 use spotlight_domain::{EnvironmentId, ObjectId, ObjectKind, TenantId, Timestamp};
 use spotlight_store::Cell;
@@ -163,16 +163,16 @@ fn csv_response(name: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> ApiR
         .into_response())
 }
 
-fn sum(cells: &[Cell], event: &str) -> u64 {
+fn sum(cells: &[Cell], event: Kind) -> u64 {
     cells
         .iter()
-        .filter(|c| c.event == event)
+        .filter(|c| c.event == event.as_str())
         .map(|c| c.count)
         .sum()
 }
 
 /// Per bucket, the counts of `events` (zero-filled).
-fn series(range: &Range, cells: &[Cell], events: &[&str]) -> Vec<(i64, Vec<u64>)> {
+fn series(range: &Range, cells: &[Cell], events: &[Kind]) -> Vec<(i64, Vec<u64>)> {
     let mut by: HashMap<(i64, &str), u64> = HashMap::new();
     for c in cells {
         *by.entry((c.bucket, c.event.as_str())).or_default() += c.count;
@@ -184,7 +184,7 @@ fn series(range: &Range, cells: &[Cell], events: &[&str]) -> Vec<(i64, Vec<u64>)
                 b,
                 events
                     .iter()
-                    .map(|e| by.get(&(b, *e)).copied().unwrap_or(0))
+                    .map(|e| by.get(&(b, e.as_str())).copied().unwrap_or(0))
                     .collect(),
             )
         })
@@ -262,9 +262,9 @@ pub async fn overview(
     let mut per_tour: HashMap<&str, (u64, u64)> = HashMap::new();
     for c in &cells {
         let e = per_tour.entry(c.object_id.as_str()).or_default();
-        match c.event.as_str() {
-            "tour_started" => e.0 += c.count,
-            "tour_completed" => e.1 += c.count,
+        match Kind::parse(&c.event) {
+            Kind::TourStarted => e.0 += c.count,
+            Kind::TourCompleted => e.1 += c.count,
             _ => {}
         }
     }
@@ -299,7 +299,7 @@ pub async fn overview(
         .filter(|c| !c.event.contains('#'))
         .map(|c| c.count)
         .sum();
-    let points = series(&s.range, &cells, &["tour_started", "tour_completed"]);
+    let points = series(&s.range, &cells, &[Kind::TourStarted, Kind::TourCompleted]);
     let mut events_per: HashMap<i64, u64> = HashMap::new();
     for c in cells.iter().filter(|c| !c.event.contains('#')) {
         *events_per.entry(c.bucket).or_default() += c.count;
@@ -340,7 +340,10 @@ pub async fn overview(
             rows,
         );
     }
-    let (starts, completions) = (sum(&cells, "tour_started"), sum(&cells, "tour_completed"));
+    let (starts, completions) = (
+        sum(&cells, Kind::TourStarted),
+        sum(&cells, Kind::TourCompleted),
+    );
     Ok(axum::Json(Overview {
         window: s.window(),
         active_users: active,
@@ -349,7 +352,7 @@ pub async fn overview(
         tour_starts: starts,
         tour_completions: completions,
         completion_rate: stats::rate(completions, starts),
-        content_views: sum(&cells, "content_viewed"),
+        content_views: sum(&cells, Kind::ContentViewed),
         top_tours,
         series,
     })
@@ -416,9 +419,9 @@ pub async fn tour(
         .completion_times(s.tenant, s.env, &id, s.range.from, s.range.to)
         .await?;
     let (starts, completions, dismissals) = (
-        sum(&cells, "tour_started"),
-        sum(&cells, "tour_completed"),
-        sum(&cells, "tour_dismissed"),
+        sum(&cells, Kind::TourStarted),
+        sum(&cells, Kind::TourCompleted),
+        sum(&cells, Kind::TourDismissed),
     );
     let mut views: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
     let steps = doc.as_ref().map_or(0, |d| d.steps.len());
@@ -427,9 +430,9 @@ pub async fn tour(
     }
     for c in cells.iter().filter(|c| c.step >= 0) {
         let v = views.entry(c.step).or_default();
-        match c.event.as_str() {
-            "step_viewed" => v.0 += c.count,
-            "step_completed" => v.1 += c.count,
+        match Kind::parse(&c.event) {
+            Kind::StepViewed => v.0 += c.count,
+            Kind::StepCompleted => v.1 += c.count,
             _ => {}
         }
     }
@@ -473,7 +476,7 @@ pub async fn tour(
     let series: Vec<TourPoint> = series(
         &s.range,
         &cells,
-        &["tour_started", "tour_completed", "tour_dismissed"],
+        &[Kind::TourStarted, Kind::TourCompleted, Kind::TourDismissed],
     )
     .into_iter()
     .map(|(b, v)| TourPoint {
@@ -586,7 +589,11 @@ pub async fn content(
     let series: Vec<ContentPoint> = series(
         &s.range,
         &cells,
-        &["content_viewed", "content_clicked", "content_dismissed"],
+        &[
+            Kind::ContentViewed,
+            Kind::ContentClicked,
+            Kind::ContentDismissed,
+        ],
     )
     .into_iter()
     .map(|(b, v)| ContentPoint {
@@ -615,8 +622,8 @@ pub async fn content(
         );
     }
     let (views, clicks) = (
-        sum(&cells, "content_viewed"),
-        sum(&cells, "content_clicked"),
+        sum(&cells, Kind::ContentViewed),
+        sum(&cells, Kind::ContentClicked),
     );
     Ok(axum::Json(ContentStats {
         id,
@@ -625,7 +632,7 @@ pub async fn content(
         views,
         unique_viewers: viewers,
         clicks,
-        dismissals: sum(&cells, "content_dismissed"),
+        dismissals: sum(&cells, Kind::ContentDismissed),
         click_rate: stats::rate(clicks, views),
         series,
     })
@@ -776,7 +783,7 @@ pub async fn survey(
         }
     }
     for c in &cells {
-        if c.event == "survey_answered" {
+        if c.event == Kind::SurveyAnswered.as_str() {
             by_step.entry(c.step).or_default().0 += c.count;
         } else if c.event == SURVEY_ANSWER {
             *by_step
