@@ -5,10 +5,11 @@
 //! recognised and not counted twice.
 
 use crate::auth::SdkClient;
+use crate::delivery::Bundle;
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::IngestError;
 use crate::metrics::{ReasonLabels, ResultLabels};
-use crate::routes::sdk::{verify_token, would_refuse_for};
+use crate::routes::sdk::{verify_token, would_refuse_for, TokenCheck};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -135,6 +136,8 @@ fn unpack(body: &[u8]) -> Result<(Vec<Value>, Option<String>), ApiError> {
     Ok((list, user))
 }
 
+/// `POST /v1/sdk/events`: unpack → parse → vouch → check references →
+/// submit; each event refused on the way is named in the answer.
 pub async fn ingest(
     State(state): State<AppState>,
     client: SdkClient,
@@ -151,29 +154,75 @@ pub async fn ingest(
     let (list, batch_user) = unpack(&body)?;
     let token = verify_token(&state, &client, &headers).await?;
     let subject = token.verified.as_ref().map(|v| v.subject.clone());
+    let mut rejected = Vec::new();
     let cx = ParseContext {
         now_millis: state.clock.now().millis(),
         default_user: batch_user.as_deref().or(subject.as_deref()),
     };
-    let mut rejected = Vec::new();
+    let parsed = parse(&list, &cx, &mut rejected);
+    let vouched = vouch(&state, &token, subject.as_deref(), parsed, &mut rejected);
+    let bundle = state
+        .delivery
+        .bundle(&state.store, &client.tenant, client.environment_id)
+        .await?;
+    let kept = check_references(&state, &client, &bundle, vouched, &mut rejected).await?;
+    rejected.sort_by_key(|r| r.index);
+    for r in &rejected {
+        state
+            .metrics
+            .events_rejected
+            .get_or_create(&ReasonLabels { reason: r.code })
+            .inc();
+    }
+    if kept.is_empty() {
+        return Err(all_refused(&rejected));
+    }
+    let (accepted, duplicates) = submit(&state, &client, &bundle, kept).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(IngestAnswer {
+            accepted,
+            duplicates,
+            rejected,
+        }),
+    )
+        .into_response())
+}
+
+/// Events by their position in the batch.
+type Numbered = Vec<(usize, Event)>;
+
+fn parse(list: &[Value], cx: &ParseContext<'_>, rejected: &mut Vec<Rejection>) -> Numbered {
     let mut parsed = Vec::with_capacity(list.len());
     for (i, v) in list.iter().enumerate() {
-        match events::parse_event(i, v, &cx) {
+        match events::parse_event(i, v, cx) {
             Ok(e) => parsed.push((i, e)),
             Err(r) => rejected.push(r),
         }
     }
-    // A verified token vouches for its subject (and the anonymous id it replaced).
-    let enforcing = token.mode == spotlight_domain::settings::VerificationMode::Enforce;
+    parsed
+}
+
+/// The config route's rules for whose events these may be: a verified token
+/// vouches for its subject (and the anonymous id it replaced); without one,
+/// a named user is unverified, and an anonymous one refused where anonymous
+/// use is off. Enforced, such events are refused; monitored, counted.
+fn vouch(
+    state: &AppState,
+    token: &TokenCheck,
+    subject: Option<&str>,
+    parsed: Numbered,
+    rejected: &mut Vec<Rejection>,
+) -> Numbered {
+    use spotlight_domain::settings::VerificationMode;
+    let enforcing = token.mode == VerificationMode::Enforce;
     let mut vouched = Vec::with_capacity(parsed.len());
     for (i, e) in parsed {
         let anonymous = e.user_id.starts_with("anon-");
-        // The config route's rules: without a verified subject, a named user
-        // is unverified, and an anonymous one refused where anonymous use is off.
-        let problem = match &subject {
-            Some(s) if *s != e.user_id && !anonymous => Some("subject_mismatch"),
+        let problem = match subject {
+            Some(s) if s != e.user_id && !anonymous => Some("subject_mismatch"),
             Some(_) => None,
-            None if token.mode == spotlight_domain::settings::VerificationMode::Off => None,
+            None if token.mode == VerificationMode::Off => None,
             None if !anonymous => Some("unverified"),
             None if !token.allow_anonymous => Some("anonymous"),
             None => None,
@@ -198,78 +247,91 @@ pub async fn ingest(
                         ),
                     )
                 };
-                reject(&mut rejected, i, &e, code, message);
+                reject(rejected, i, &e, code, message);
             }
             Some(reason) => {
-                let _ = would_refuse_for(&state, &token, reason);
+                let _ = would_refuse_for(state, token, reason);
                 vouched.push((i, e));
             }
             None => vouched.push((i, e)),
         }
     }
-    // References: published here, or a draft of this tenant being previewed.
-    let bundle = state
-        .delivery
-        .bundle(&state.store, &client.tenant, client.environment_id)
-        .await?;
+    vouched
+}
+
+/// The objects events name: published here, or a draft of this tenant
+/// being previewed (looked up in the store, once per batch).
+async fn check_references(
+    state: &AppState,
+    client: &SdkClient,
+    bundle: &Bundle,
+    vouched: Numbered,
+    rejected: &mut Vec<Rejection>,
+) -> Result<Numbered, ApiError> {
     let mut unknown = Vec::new();
     let mut kept = Vec::with_capacity(vouched.len());
     for (i, e) in vouched {
         match bundle.catalog.check(&e) {
             Ok(true) => kept.push((i, e)),
             Ok(false) => unknown.push((i, e)),
-            Err((code, message)) => reject(&mut rejected, i, &e, code, message),
+            Err((code, message)) => reject(rejected, i, &e, code, message),
         }
     }
-    if !unknown.is_empty() {
-        let ids: Vec<String> = unknown
-            .iter()
-            .filter_map(|(_, e)| e.object_id.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let found = state.store.existing_objects(client.tenant_id, &ids).await?;
-        for (i, e) in unknown {
-            let id = e.object_id.clone().unwrap_or_default();
-            let kind_ok = found.get(&id).is_some_and(|k| match e.object_kind {
-                Some(want) => k == want.as_str(),
-                None => k == ObjectKind::Tour.as_str() || k == ObjectKind::Content.as_str(),
-            });
-            if kind_ok {
-                kept.push((i, e));
-            } else {
-                reject(
-                    &mut rejected,
-                    i,
-                    &e,
-                    "unknown_object",
-                    format!("no object {id} of the right kind in this tenant"),
-                );
-            }
-        }
+    if unknown.is_empty() {
+        return Ok(kept);
     }
-    rejected.sort_by_key(|r| r.index);
-    for r in &rejected {
-        state
-            .metrics
-            .events_rejected
-            .get_or_create(&ReasonLabels { reason: r.code })
-            .inc();
-    }
-    if kept.is_empty() {
-        let mut fields = ValidationErrors::new();
-        for r in &rejected {
-            fields.add(
-                format!("events[{}]", r.index),
-                format!("{}: {}", r.code, r.message),
+    let ids: Vec<String> = unknown
+        .iter()
+        .filter_map(|(_, e)| e.object_id.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let found = state.store.existing_objects(client.tenant_id, &ids).await?;
+    for (i, e) in unknown {
+        let id = e.object_id.clone().unwrap_or_default();
+        let kind_ok = found.get(&id).is_some_and(|k| match e.object_kind {
+            Some(want) => k == want.as_str(),
+            None => k == ObjectKind::Tour.as_str() || k == ObjectKind::Content.as_str(),
+        });
+        if kind_ok {
+            kept.push((i, e));
+        } else {
+            reject(
+                rejected,
+                i,
+                &e,
+                "unknown_object",
+                format!("no object {id} of the right kind in this tenant"),
             );
         }
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!("every event was refused: {fields}"),
-        )
-        .with_details(json!({ "fields": fields, "rejected": rejected })));
     }
+    Ok(kept)
+}
+
+/// Every event refused: a 400 naming each.
+fn all_refused(rejected: &[Rejection]) -> ApiError {
+    let mut fields = ValidationErrors::new();
+    for r in rejected {
+        fields.add(
+            format!("events[{}]", r.index),
+            format!("{}: {}", r.code, r.message),
+        );
+    }
+    ApiError::new(
+        ErrorCode::ValidationFailed,
+        format!("every event was refused: {fields}"),
+    )
+    .with_details(json!({ "fields": fields, "rejected": rejected }))
+}
+
+/// Hands the events to the group commit; answers how many were new and how
+/// many already stored.
+async fn submit(
+    state: &AppState,
+    client: &SdkClient,
+    bundle: &Bundle,
+    mut kept: Numbered,
+) -> Result<(usize, usize), ApiError> {
     kept.sort_by_key(|(i, _)| *i);
     let events: Vec<Event> = kept.into_iter().map(|(_, e)| e).collect();
     let total = events.len();
@@ -311,22 +373,14 @@ pub async fn ingest(
     let m = &state.metrics.events_ingested;
     m.get_or_create(&ResultLabels { result: "accepted" })
         .inc_by(accepted as u64);
+    m.get_or_create(&ResultLabels {
+        result: "duplicate",
+    })
+    .inc_by(duplicates as u64);
     state.metrics.usage.used(
         client.tenant_id,
         client.environment_id,
         crate::usage::What::Events(accepted as u64),
     );
-    m.get_or_create(&ResultLabels {
-        result: "duplicate",
-    })
-    .inc_by(duplicates as u64);
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(IngestAnswer {
-            accepted,
-            duplicates,
-            rejected,
-        }),
-    )
-        .into_response())
+    Ok((accepted, duplicates))
 }
