@@ -392,13 +392,12 @@ impl Config {
                 ))
             }
         };
-        let section = |f: &Figment| f.clone();
-        let http: HttpRaw = section(&figment).extract_lossy().map_err(figment_error)?;
-        let store: StoreRaw = section(&figment).extract_lossy().map_err(figment_error)?;
-        let security: SecurityRaw = section(&figment).extract_lossy().map_err(figment_error)?;
-        let relay: RelayRaw = section(&figment).extract_lossy().map_err(figment_error)?;
-        let retention: RetentionRaw = section(&figment).extract_lossy().map_err(figment_error)?;
-        let telemetry: TelemetryRaw = section(&figment).extract_lossy().map_err(figment_error)?;
+        let http: HttpRaw = figment.extract_lossy().map_err(figment_error)?;
+        let store: StoreRaw = figment.extract_lossy().map_err(figment_error)?;
+        let security: SecurityRaw = figment.extract_lossy().map_err(figment_error)?;
+        let relay: RelayRaw = figment.extract_lossy().map_err(figment_error)?;
+        let retention: RetentionRaw = figment.extract_lossy().map_err(figment_error)?;
+        let telemetry: TelemetryRaw = figment.extract_lossy().map_err(figment_error)?;
         Ok(Config {
             mode,
             http: HttpConfig::try_from((http, mode))?,

@@ -137,11 +137,6 @@ impl Telemetry {
         Telemetry { provider }
     }
 
-    /// Whether spans are exported.
-    pub fn tracing(&self) -> bool {
-        self.provider.is_some()
-    }
-
     /// Exports what is queued and stops the exporter (bounded by its timeout).
     pub async fn shutdown(self) {
         if let Some(p) = self.provider {

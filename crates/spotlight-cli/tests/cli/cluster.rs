@@ -19,13 +19,7 @@ use std::time::{Duration, Instant};
 
 const ORIGIN: &str = "https://app.example";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use super::drill::free_port;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -56,13 +56,10 @@ fn crash_and_recover(database_url: Option<String>) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let received = Received::default();
     let receiver_url = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let app = axum::Router::new()
             .route("/hook", axum::routing::post(hook))
             .with_state(received.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        format!("http://{addr}/hook")
+        format!("{}/hook", super::serve_on_loopback(app).await)
     });
     let mut server = start();
     let base = Arc::new(Mutex::new(server.base.clone()));

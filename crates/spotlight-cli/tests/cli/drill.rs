@@ -55,6 +55,33 @@ pub(super) fn scaled_rules() -> String {
     out
 }
 
+/// An instant PromQL query: each series' labels and value.
+pub(super) async fn query(
+    c: &reqwest::Client,
+    prometheus: &str,
+    promql: &str,
+) -> Vec<(Value, f64)> {
+    let v: Value = c
+        .get(format!("{prometheus}/api/v1/query"))
+        .query(&[("query", promql)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "success", "{promql}: {v}");
+    v["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let value = r["value"][1].as_str().unwrap().parse().unwrap();
+            (r["metric"].clone(), value)
+        })
+        .collect()
+}
+
 pub(super) fn firing(name: &str, alerts: &[(String, String)]) -> bool {
     alerts.iter().any(|(n, s)| n == name && s == "firing")
 }
@@ -186,13 +213,10 @@ fn a_failing_sink_fires_its_alerts_in_prometheus_and_they_resolve_after_replay()
     let receiver = Receiver::default();
     receiver.status.store(200, Ordering::SeqCst);
     let hook_url = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let app = axum::Router::new()
             .route("/hook", axum::routing::post(hook))
             .with_state(receiver.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}/hook")
+        format!("{}/hook", super::serve_on_loopback(app).await)
     });
 
     let node = server.base.trim_start_matches("http://").to_owned();

@@ -20,6 +20,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_spotlight");
 const JWKS: &str = include_str!("../../../spotlight-server/tests/api/keys/jwks.json");
 const RSA: &str = include_str!("../../../spotlight-server/tests/api/keys/rsa.pem");
 
+/// Serves `app` on a free loopback port (on the current runtime); its base URL.
+async fn serve_on_loopback(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
 /// An end user's RS256 token (`sub` user-7) for the JWKS above, valid for an hour.
 fn end_user_token() -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();

@@ -5,7 +5,7 @@
 //! calls and `curl` — until the alert resolves.
 //! docs/runbooks/outbox-backlog.md and docs/runbooks/jwks-failing.md.
 
-use super::drill::{firing, wait_for_alerts, Prometheus};
+use super::drill::{firing, query, wait_for_alerts, Prometheus};
 use super::{create_tenant, production_key, spotlight, Server};
 use serde_json::{json, Value};
 use std::process::Command;
@@ -14,29 +14,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const ORIGIN: &str = "https://app.example";
-
-/// An instant PromQL query: each series' labels and value.
-async fn query(c: &reqwest::Client, prometheus: &str, promql: &str) -> Vec<(Value, f64)> {
-    let v: Value = c
-        .get(format!("{prometheus}/api/v1/query"))
-        .query(&[("query", promql)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["status"], "success", "{promql}: {v}");
-    v["data"]["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let value = r["value"][1].as_str().unwrap().parse().unwrap();
-            (r["metric"].clone(), value)
-        })
-        .collect()
-}
 
 /// The runbook's own text, which must still say each of `says` (what the drill runs).
 fn runbook(name: &str, says: &[&str]) -> String {
@@ -121,13 +98,10 @@ fn outbox_backlog_runbook_walked_from_alert_to_resolution() {
     let receiver = SlowReceiver::default();
     receiver.delay_ms.store(1500, Ordering::SeqCst);
     let hook_url = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let app = axum::Router::new()
             .route("/hook", axum::routing::post(slow_hook))
             .with_state(receiver.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}/hook")
+        format!("{}/hook", super::serve_on_loopback(app).await)
     });
     // 15 minutes are 15 seconds here, like every other duration.
     let rules = super::drill::scaled_rules();
@@ -277,13 +251,10 @@ fn jwks_failing_runbook_walked_from_alert_to_resolution() {
     let endpoint = JwksEndpoint::default();
     endpoint.status.store(200, Ordering::SeqCst);
     let jwks_url = rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let app = axum::Router::new()
             .route("/jwks.json", axum::routing::get(jwks))
             .with_state(endpoint.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        format!("http://{addr}/jwks.json")
+        format!("{}/jwks.json", super::serve_on_loopback(app).await)
     });
     let node = server.base.trim_start_matches("http://").to_owned();
     let prometheus = Prometheus::start(dir.path(), &node);

@@ -84,10 +84,7 @@ async fn peers(seen: Seen) -> String {
                 }
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    super::serve_on_loopback(app).await
 }
 
 fn text(v: &opentelemetry_proto::tonic::common::v1::AnyValue) -> Option<String> {
