@@ -2856,19 +2856,6 @@ export interface components {
             method?: null | components["schemas"]["VerificationMethod"];
             mode?: null | components["schemas"]["VerificationMode"];
         };
-        /**
-         * @description Identity verification for one environment. `hs256_secrets` hold sealed
-         *     (encrypted) secrets; they never leave the server.
-         */
-        IdentityVerification: {
-            allow_anonymous?: boolean;
-            /** @description Claims copied into the end user's attributes (they win over the SDK's). */
-            attribute_claims?: string[];
-            audience?: string | null;
-            issuer?: string | null;
-            method?: components["schemas"]["VerificationMethod"];
-            mode?: components["schemas"]["VerificationMode"];
-        };
         /** @description Identity verification as shown: everything but the secrets. */
         IdentityView: {
             allow_anonymous: boolean;
@@ -3294,7 +3281,7 @@ export interface components {
             holdout: boolean;
             object_id: string;
         };
-        /** @description The shape of `GET /v1/sdk/config` (documentation; the handler writes it directly). */
+        /** @description The answer of `GET /v1/sdk/config`, borrowed from the cached bundle. */
         SdkConfig: {
             checklists: components["schemas"]["SdkItem"][];
             content: components["schemas"]["SdkItem"][];
@@ -3319,6 +3306,7 @@ export interface components {
             tours: components["schemas"]["SdkItem"][];
             user: components["schemas"]["SdkUser"];
         };
+        /** @description One delivered document. */
         SdkItem: {
             arm?: string | null;
             /** @description The published document in the requested locale, without its targeting rules. */
@@ -3328,17 +3316,16 @@ export interface components {
              * @description Present and true for a tour under way (or an announcement shown this session)
              *     that may stay on screen here but must not start afresh (its frequency).
              */
-            resume_only?: boolean | null;
+            resume_only?: boolean;
             /** Format: int64 */
             version: number;
         };
         SdkProgress: {
             completed: boolean;
             dismissed: boolean;
-            items_completed: string[];
+            items_completed?: string[];
             /** Format: int64 */
             last_shown_at?: number | null;
-            /** Format: int32 */
             step_reached?: number | null;
             /** Format: int32 */
             times_shown: number;
@@ -3485,17 +3472,6 @@ export interface components {
         TenantPage: {
             items: components["schemas"]["TenantView"][];
             next_cursor?: string | null;
-        };
-        TenantSettings: {
-            admin_detection?: components["schemas"]["AdminDetection"];
-            /** @description The theme used where a tour or announcement names none. */
-            default_theme_id?: string | null;
-            /** @description Per environment (`production`, `staging`, …). */
-            identity_verification?: {
-                [key: string]: components["schemas"]["IdentityVerification"];
-            };
-            kill_switch?: boolean;
-            rate_limits?: components["schemas"]["RateLimits"];
         };
         TenantUsage: {
             environments: components["schemas"]["EnvironmentUsage"][];
@@ -3889,7 +3865,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChecklistStats"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4002,7 +3978,7 @@ export interface operations {
                     "application/json": components["schemas"]["ContentStats"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4115,7 +4091,7 @@ export interface operations {
                     "application/json": components["schemas"]["ExperimentStats"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4253,6 +4229,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -4330,7 +4315,7 @@ export interface operations {
                     "application/json": components["schemas"]["SurveyStats"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4440,7 +4425,7 @@ export interface operations {
                     "application/json": components["schemas"]["SurveyResponses"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4553,7 +4538,7 @@ export interface operations {
                     "application/json": components["schemas"]["TourStats"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4683,6 +4668,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -4728,7 +4722,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Audience"];
             };
@@ -4938,7 +4932,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Audience"];
             };
@@ -4953,7 +4947,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4982,6 +4976,15 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5072,7 +5075,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5193,7 +5196,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5314,7 +5317,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5424,7 +5427,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["KillSwitchBody"];
             };
@@ -5439,7 +5442,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5564,7 +5567,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5689,7 +5692,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5799,7 +5802,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["RollbackBody"];
             };
@@ -5814,7 +5817,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5935,7 +5938,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6060,7 +6063,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6186,7 +6189,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6353,7 +6356,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["MatchRequest"];
             };
@@ -6533,6 +6536,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -6627,6 +6639,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -6672,7 +6693,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Checklist"];
             };
@@ -6882,7 +6903,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Checklist"];
             };
@@ -6897,7 +6918,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6926,6 +6947,15 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7016,7 +7046,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7137,7 +7167,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7258,7 +7288,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7368,7 +7398,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["KillSwitchBody"];
             };
@@ -7383,7 +7413,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7508,7 +7538,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7633,7 +7663,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7743,7 +7773,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["RollbackBody"];
             };
@@ -7758,7 +7788,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7879,7 +7909,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8004,7 +8034,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8130,7 +8160,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8346,6 +8376,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -8391,7 +8430,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Content"];
             };
@@ -8601,7 +8640,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Content"];
             };
@@ -8616,7 +8655,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8645,6 +8684,15 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8735,7 +8783,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8856,7 +8904,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8977,7 +9025,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9087,7 +9135,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["KillSwitchBody"];
             };
@@ -9102,7 +9150,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9227,7 +9275,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9352,7 +9400,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9462,7 +9510,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["RollbackBody"];
             };
@@ -9477,7 +9525,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9598,7 +9646,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9723,7 +9771,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9849,7 +9897,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10061,6 +10109,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -10202,7 +10259,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10323,7 +10380,7 @@ export interface operations {
                     "application/json": components["schemas"]["Settled"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10762,7 +10819,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10918,6 +10975,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -10963,7 +11029,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["CreateKey"];
             };
@@ -11099,7 +11165,7 @@ export interface operations {
                     "application/json": components["schemas"]["KeyView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11224,7 +11290,7 @@ export interface operations {
                     "application/json": components["schemas"]["RotatedKey"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11381,6 +11447,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -11426,7 +11501,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Launcher"];
             };
@@ -11636,7 +11711,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Launcher"];
             };
@@ -11651,7 +11726,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11680,6 +11755,15 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11770,7 +11854,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11891,7 +11975,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12012,7 +12096,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12122,7 +12206,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["KillSwitchBody"];
             };
@@ -12137,7 +12221,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12262,7 +12346,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12387,7 +12471,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12497,7 +12581,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["RollbackBody"];
             };
@@ -12512,7 +12596,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12633,7 +12717,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12758,7 +12842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12884,7 +12968,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13125,7 +13209,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["AddMember"];
             };
@@ -13250,7 +13334,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["ChangeRole"];
             };
@@ -13265,7 +13349,7 @@ export interface operations {
                     "application/json": components["schemas"]["MemberView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13384,7 +13468,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13566,7 +13650,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["SettingsPatch"];
             };
@@ -13689,7 +13773,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["SettingsPatch"];
             };
@@ -13858,6 +13942,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -13952,6 +14045,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -13997,7 +14099,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Theme"];
             };
@@ -14207,7 +14309,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Theme"];
             };
@@ -14222,7 +14324,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14251,6 +14353,15 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14341,7 +14452,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14462,7 +14573,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14583,7 +14694,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14693,7 +14804,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["KillSwitchBody"];
             };
@@ -14708,7 +14819,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14833,7 +14944,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14958,7 +15069,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15068,7 +15179,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["RollbackBody"];
             };
@@ -15083,7 +15194,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15204,7 +15315,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15329,7 +15440,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15455,7 +15566,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15671,6 +15782,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error codes: validation_failed */
             422: {
                 headers: {
@@ -15716,7 +15836,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Tour"];
             };
@@ -15926,7 +16046,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["Tour"];
             };
@@ -15941,7 +16061,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15970,6 +16090,15 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16060,7 +16189,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16181,7 +16310,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16302,7 +16431,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16412,7 +16541,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["KillSwitchBody"];
             };
@@ -16427,7 +16556,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16552,7 +16681,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16677,7 +16806,7 @@ export interface operations {
                     "application/json": components["schemas"]["Published"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16787,7 +16916,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["RollbackBody"];
             };
@@ -16802,7 +16931,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -16923,7 +17052,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17048,7 +17177,7 @@ export interface operations {
                     "application/json": components["schemas"]["ObjectView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17174,7 +17303,7 @@ export interface operations {
                     "application/json": components["schemas"]["VersionPage"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17452,15 +17581,6 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookPage"];
                 };
             };
-            /** @description Error codes: invalid_query */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Error codes: unauthenticated */
             401: {
                 headers: {
@@ -17479,8 +17599,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Error codes: validation_failed */
-            422: {
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17524,7 +17644,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookBody"];
             };
@@ -17743,7 +17863,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17853,7 +17973,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookBody"];
             };
@@ -17868,7 +17988,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -17994,7 +18114,7 @@ export interface operations {
                     "application/json": components["schemas"]["AttemptPage"];
                 };
             };
-            /** @description Error codes: invalid_query, bad_request */
+            /** @description Error codes: bad_request, invalid_query */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18088,7 +18208,7 @@ export interface operations {
                     "application/json": components["schemas"]["RotatedSecret"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18209,7 +18329,7 @@ export interface operations {
                     "application/json": components["schemas"]["TestResult"];
                 };
             };
-            /** @description Error codes: invalid_json, bad_request */
+            /** @description Error codes: bad_request, invalid_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -18317,7 +18437,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["AcceptInvitation"];
             };
@@ -18422,7 +18542,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["LoginRequest"];
             };
@@ -18536,7 +18656,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Error codes: csrf_failed, forbidden */
+            /** @description Error codes: forbidden, csrf_failed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18716,7 +18836,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["CreateTenant"];
             };
@@ -19047,7 +19167,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["EventBatch"];
             };

@@ -1,10 +1,10 @@
-//! The SDK config hot path's data: per-tenant views (settings, origins,
-//! verification keys), per-environment bundles of published documents prepared
-//! for evaluation, end-user state, and API keys — each behind a bounded cache —
-//! plus the write-behind queue that records end-user profiles.
+//! The SDK path's data, each behind a bounded cache ([`Caches`]): API keys,
+//! per-tenant views (settings, origins, verification keys, event sinks),
+//! per-environment bundles of published documents prepared for evaluation,
+//! end-user state, and recent config answers by request.
 
 use crate::cache::{CacheSettings, Cached, Unavailable, Weigh};
-use crate::identity::{Identity, Verifier};
+use crate::identity::Verifier;
 use crate::metrics::Metrics;
 use crate::secrets::SecretBox;
 use moka::sync::Cache as SyncCache;
@@ -21,14 +21,11 @@ use spotlight_domain::tour::Tour;
 use spotlight_domain::{AllowedOrigin, Clock, EnvironmentId, KeyHash, ObjectKind, TenantId};
 use spotlight_pipeline::relay::NATS_SINK;
 use spotlight_store::{
-    AuthKey, Backend, BundleRow, Generations, ProfileWrite, SinkTarget, Store, StoreError,
-    UserState,
+    AuthKey, Backend, BundleRow, Generations, SinkTarget, Store, StoreError, UserState,
 };
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
 
 /// A tenant's settings as the SDK path uses them.
 pub struct TenantView {
@@ -240,121 +237,6 @@ pub fn build_bundle(rows: &[BundleRow], settings: &TenantSettings) -> Bundle {
     bundle
 }
 
-/// Bounded queue of profile writes, applied in batches by one task.
-pub struct ProfileWriter {
-    tx: mpsc::Sender<ProfileWrite>,
-    /// (environment, user) → when last queued.
-    seen: SyncCache<(EnvironmentId, String), i64, crate::cache::KeyHasher>,
-    pending: Arc<AtomicUsize>,
-    idle: Arc<Notify>,
-    metrics: Arc<Metrics>,
-}
-
-/// Profiles are rewritten at most this often when nothing else changed (last seen).
-const PROFILE_REFRESH_MS: i64 = 5 * 60 * 1000;
-
-/// Whether two instants (Unix milliseconds) fall in the same UTC month.
-fn same_month(a: i64, b: i64) -> bool {
-    let month = |ms: i64| {
-        time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-            .map(|t| (t.year(), t.month()))
-            .ok()
-    };
-    month(a) == month(b)
-}
-
-impl ProfileWriter {
-    pub fn start(store: Store, metrics: Arc<Metrics>) -> ProfileWriter {
-        let (tx, mut rx) = mpsc::channel::<ProfileWrite>(10_000);
-        let pending = Arc::new(AtomicUsize::new(0));
-        let idle = Arc::new(Notify::new());
-        let (p, i, m) = (pending.clone(), idle.clone(), metrics.clone());
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(512);
-            while rx.recv_many(&mut batch, 512).await > 0 {
-                let n = batch.len();
-                // The latest write per user wins.
-                let mut latest: HashMap<(EnvironmentId, String), ProfileWrite> = HashMap::new();
-                for w in batch.drain(..) {
-                    latest.insert((w.environment, w.user_id.clone()), w);
-                }
-                let writes: Vec<ProfileWrite> = latest.into_values().collect();
-                match store.upsert_profiles(&writes).await {
-                    Ok(()) => {
-                        m.profile_writes
-                            .get_or_create(&crate::metrics::ResultLabels { result: "written" })
-                            .inc_by(writes.len() as u64);
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, count = writes.len(), "profile write failed");
-                        m.profile_writes
-                            .get_or_create(&crate::metrics::ResultLabels { result: "failed" })
-                            .inc_by(writes.len() as u64);
-                    }
-                }
-                if p.fetch_sub(n, Ordering::SeqCst) == n {
-                    i.notify_waiters();
-                }
-            }
-        });
-        ProfileWriter {
-            tx,
-            seen: SyncCache::builder()
-                .max_capacity(200_000)
-                .build_with_hasher(crate::cache::KeyHasher::default()),
-            pending,
-            idle,
-            metrics,
-        }
-    }
-
-    /// Queues a write when the profile is new or changed, or was last written
-    /// long ago (last seen: `stored_seen` as read with the user's state, or
-    /// this node's own last write); `write` is only built when one is queued.
-    pub fn saw(
-        &self,
-        environment: EnvironmentId,
-        user_id: &str,
-        now: i64,
-        changed: bool,
-        stored_seen: i64,
-        write: impl FnOnce() -> Option<ProfileWrite>,
-    ) {
-        // A user's first sight in a month is always written (monthly active users).
-        let recent = |at: i64| now - at < PROFILE_REFRESH_MS && same_month(now, at);
-        if !changed && recent(stored_seen) {
-            return;
-        }
-        let key = (environment, user_id.to_owned());
-        if !changed && self.seen.get(&key).is_some_and(recent) {
-            return;
-        }
-        let Some(write) = write() else { return };
-        self.pending.fetch_add(1, Ordering::SeqCst);
-        match self.tx.try_send(write) {
-            Ok(()) => self.seen.insert(key, now),
-            Err(_) => {
-                self.pending.fetch_sub(1, Ordering::SeqCst);
-                Metrics::count(&self.metrics.profile_writes, "dropped");
-            }
-        }
-    }
-
-    /// Waits (bounded) until queued writes are in the store.
-    pub async fn flush(&self, within: Duration) {
-        let _ = tokio::time::timeout(within, async {
-            while self.pending.load(Ordering::SeqCst) > 0 {
-                let notified = self.idle.notified();
-                if self.pending.load(Ordering::SeqCst) == 0 {
-                    break;
-                }
-                let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
-            }
-        })
-        .await;
-    }
-}
-
 /// What a config answer depended on: valid while the tenant's generation and
 /// the user's cached state are the ones it was computed from, for a few seconds
 /// at most (schedules and day-based rules move with time).
@@ -369,47 +251,41 @@ pub struct EtagMemo {
 /// How long a memoised answer may stand in for evaluation.
 pub const ETAG_MEMO_MS: i64 = 5_000;
 
-/// The caches and helpers behind `GET /v1/sdk/config` (and SDK authentication).
-pub struct Delivery {
+/// The caches behind `GET /v1/sdk/config`, event ingest and API-key
+/// authentication. Each is invalidated by the store's generations (bumped by
+/// every change, on every node) and bounded in bytes; with the store down they
+/// serve what they hold for `cache_max_stale`.
+pub struct Caches {
+    store: Store,
+    secrets: Arc<SecretBox>,
     pub generations: Arc<Generations>,
     pub keys: Cached<KeyHash, AuthKey>,
     pub tenants: Cached<TenantId, TenantView>,
     pub bundles: Cached<EnvironmentId, Bundle>,
     pub users: Cached<(EnvironmentId, String), UserState>,
-    pub identity: Identity,
-    pub profiles: ProfileWriter,
-    pub sdk_limits: crate::auth::limits::QuotaLimiter<TenantId>,
     /// Recent config answers by request, so a revalidation that would get the
     /// same ETag is answered 304 without evaluating again (see routes::sdk).
-    pub etags: SyncCache<u64, Arc<EtagMemo>, crate::cache::KeyHasher>,
-    /// Seeds the keys of `etags`.
-    pub memo_seed: crate::cache::KeyHasher,
-    pub admin_limits: crate::auth::limits::QuotaLimiter<String>,
-    /// Group commit of event batches.
-    pub ingest: crate::ingest::Ingestor,
-    /// Rung when ingest queued deliveries (the relay listens).
-    pub relay_wake: crate::ingest::Wake,
-    /// Whether events also go to NATS JetStream.
+    pub answers: SyncCache<u64, Arc<EtagMemo>, crate::cache::KeyHasher>,
+    /// Seeds the keys of `answers`.
+    pub answer_seed: crate::cache::KeyHasher,
+    /// Whether events also go to NATS JetStream (part of each tenant's sinks).
     nats: bool,
-    /// Identity verification's monitor-mode tallies.
-    pub monitor: Arc<crate::monitor::IdentityMonitor>,
 }
 
-impl Delivery {
+impl Caches {
     pub fn new(
         store: &Store,
+        secrets: Arc<SecretBox>,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
         max_stale: Duration,
-        jwks: crate::identity::JwksTiming,
         nats: bool,
-        outbound: Arc<spotlight_pipeline::outbound::OutboundPolicy>,
-    ) -> Delivery {
-        let settings = |fresh: Duration, max_bytes: u64, swr: bool| CacheSettings {
+    ) -> Caches {
+        let settings = |fresh: Duration, max_bytes: u64| CacheSettings {
             fresh,
             max_stale,
             max_bytes,
-            stale_while_refreshing: swr,
+            stale_while_refreshing: true,
         };
         // Another process (the CLI) may revoke a key in SQLite without telling us:
         // there a cached key is rechecked (in the background) twice a second, so
@@ -418,82 +294,46 @@ impl Delivery {
             Backend::Sqlite => Duration::from_millis(500),
             Backend::Postgres => Duration::from_secs(60),
         };
-        let (cl, m) = (&clock, &metrics);
-        let relay_wake = crate::ingest::Wake::default();
-        Delivery {
+        let minute = Duration::from_secs(60);
+        // (A macro: each cache has its own key and value types.)
+        macro_rules! cache {
+            ($name:expr, $fresh:expr, $max_bytes:expr) => {
+                Cached::new(
+                    $name,
+                    settings($fresh, $max_bytes),
+                    clock.clone(),
+                    metrics.clone(),
+                )
+            };
+        }
+        Caches {
+            store: store.clone(),
+            secrets,
             generations: store.generations().clone(),
-            keys: Cached::new(
-                "keys",
-                settings(key_fresh, 8 << 20, true),
-                cl.clone(),
-                m.clone(),
-            ),
-            tenants: Cached::new(
-                "tenant_settings",
-                settings(Duration::from_secs(60), 32 << 20, true),
-                cl.clone(),
-                m.clone(),
-            ),
-            bundles: Cached::new(
-                "bundles",
-                settings(Duration::from_secs(60), 256 << 20, true),
-                cl.clone(),
-                m.clone(),
-            ),
-            users: Cached::new(
-                "end_users",
-                settings(Duration::from_secs(60), 128 << 20, true),
-                cl.clone(),
-                m.clone(),
-            ),
-            identity: Identity::new(clock.clone(), metrics.clone(), jwks, outbound),
-            ingest: crate::ingest::Ingestor::start(
-                store.clone(),
-                metrics.clone(),
-                match store.backend() {
-                    Backend::Sqlite => 1,
-                    // Two overlap one group's commit with the next group's
-                    // statements; more make smaller groups, and more statements
-                    // per event (bench/events.sh on two cores: 1 → 35k events/s,
-                    // 2 → 40–44k with p99 43–54 ms, 3 → 41–42k with p99 56–62 ms).
-                    Backend::Postgres => 2,
-                },
-                relay_wake.clone(),
-            ),
-            relay_wake,
-            nats,
-            profiles: ProfileWriter::start(store.clone(), metrics),
-            monitor: crate::monitor::IdentityMonitor::start(store.clone(), clock.clone()),
-            sdk_limits: crate::auth::limits::QuotaLimiter::new(100_000),
-            etags: SyncCache::builder()
+            keys: cache!("keys", key_fresh, 8 << 20),
+            tenants: cache!("tenant_settings", minute, 32 << 20),
+            bundles: cache!("bundles", minute, 256 << 20),
+            users: cache!("end_users", minute, 128 << 20),
+            answers: SyncCache::builder()
                 .max_capacity(200_000)
                 .time_to_live(Duration::from_secs(10))
                 .build_with_hasher(crate::cache::KeyHasher::default()),
-            memo_seed: crate::cache::KeyHasher::default(),
-            admin_limits: crate::auth::limits::QuotaLimiter::new(100_000),
+            answer_seed: crate::cache::KeyHasher::default(),
+            nats,
         }
     }
 
-    pub async fn key(
-        &self,
-        store: &Store,
-        hash: &KeyHash,
-    ) -> Result<Option<Arc<AuthKey>>, Unavailable> {
+    pub async fn key(&self, hash: &KeyHash) -> Result<Option<Arc<AuthKey>>, Unavailable> {
         self.keys
             .get(hash.clone(), self.generations.any(), || {
-                let (store, h) = (store.clone(), hash.clone());
+                let (store, h) = (self.store.clone(), hash.clone());
                 async move { store.key_by_hash(&h).await }
             })
             .await
     }
 
-    pub async fn tenant(
-        &self,
-        store: &Store,
-        secrets: &Arc<SecretBox>,
-        tenant: TenantId,
-    ) -> Result<Option<Arc<TenantView>>, Unavailable> {
-        self.tenant_at(store, secrets, tenant, self.generations.tenant(tenant))
+    pub async fn tenant(&self, tenant: TenantId) -> Result<Option<Arc<TenantView>>, Unavailable> {
+        self.tenant_at(tenant, self.generations.tenant(tenant))
             .await
     }
 
@@ -501,14 +341,12 @@ impl Delivery {
     /// `None`: no such tenant.
     pub async fn tenant_at(
         &self,
-        store: &Store,
-        secrets: &Arc<SecretBox>,
         tenant: TenantId,
         generation: u64,
     ) -> Result<Option<Arc<TenantView>>, Unavailable> {
         self.tenants
             .get(tenant, generation, || {
-                let (store, secrets, nats) = (store.clone(), secrets.clone(), self.nats);
+                let (store, secrets, nats) = (self.store.clone(), self.secrets.clone(), self.nats);
                 async move { load_view(&store, &secrets, tenant, nats).await }
             })
             .await
@@ -516,7 +354,6 @@ impl Delivery {
 
     pub async fn bundle(
         &self,
-        store: &Store,
         view: &Arc<TenantView>,
         env: EnvironmentId,
     ) -> Result<Arc<Bundle>, Unavailable> {
@@ -524,7 +361,7 @@ impl Delivery {
         let bundle = self
             .bundles
             .get(env, self.generations.tenant(tenant), || {
-                let (store, view) = (store.clone(), view.clone());
+                let (store, view) = (self.store.clone(), view.clone());
                 async move {
                     let rows = store.delivery_bundle(tenant, env).await?;
                     Ok::<_, StoreError>(Some(build_bundle(&rows, &view.settings)))
@@ -537,7 +374,6 @@ impl Delivery {
 
     pub async fn user(
         &self,
-        store: &Store,
         tenant: TenantId,
         env: EnvironmentId,
         user_id: &str,
@@ -545,7 +381,7 @@ impl Delivery {
         let state = self
             .users
             .get((env, user_id.to_owned()), 0, || {
-                let (store, u) = (store.clone(), user_id.to_owned());
+                let (store, u) = (self.store.clone(), user_id.to_owned());
                 async move { store.user_state(tenant, env, &u).await.map(Some) }
             })
             .await?;

@@ -42,27 +42,17 @@ pub struct Ingestor {
 pub type Wake = Arc<tokio::sync::Notify>;
 
 impl Ingestor {
-    /// Starts `writers` writers (one for SQLite, which has one writer). Each runs
-    /// on a thread of its own, driven by the runtime's I/O and timers: woken by the
-    /// database, a writer goes on at once instead of queueing behind the HTTP
-    /// tasks, and the commit cycle — which every waiting request shares — stays short.
-    pub fn start(store: Store, metrics: Arc<Metrics>, writers: usize, wake: Wake) -> Ingestor {
+    /// The queue, and its writers (started with the server's other background
+    /// tasks; they stop when the ingestor is dropped).
+    pub fn new(store: Store, metrics: Arc<Metrics>, wake: Wake) -> (Ingestor, Writers) {
         let (queue, rx) = mpsc::channel(QUEUE);
-        let rx = Arc::new(Mutex::new(rx));
-        let runtime = tokio::runtime::Handle::current();
-        let task = || writer(store.clone(), rx.clone(), metrics.clone(), wake.clone());
-        for n in 0..writers.max(1) {
-            let (runtime, task_on_thread) = (runtime.clone(), task());
-            let started = std::thread::Builder::new()
-                .name(format!("spotlight-ingest-{n}"))
-                .spawn(move || runtime.block_on(task_on_thread));
-            if let Err(e) = started {
-                // No thread to spare: the runtime's own workers do it.
-                tracing::warn!(error = %e, "ingest writer thread not started; running it as a task");
-                tokio::spawn(task());
-            }
-        }
-        Ingestor { queue }
+        let writers = Writers {
+            store,
+            rx: Arc::new(Mutex::new(rx)),
+            metrics,
+            wake,
+        };
+        (Ingestor { queue }, writers)
     }
 
     /// Stores one batch; returns once it is committed.
@@ -81,6 +71,44 @@ impl Ingestor {
                 r.map_err(IngestError::Store)
             }
             Err(_) => Err(IngestError::Store("the writer stopped".into())),
+        }
+    }
+}
+
+/// What the group-commit writers share: the queue's receiving end.
+pub struct Writers {
+    store: Store,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    metrics: Arc<Metrics>,
+    wake: Wake,
+}
+
+impl Writers {
+    /// Starts `count` writers (one for SQLite, which has one writer). Each runs
+    /// on a thread of its own, driven by the runtime's I/O and timers: woken by the
+    /// database, a writer goes on at once instead of queueing behind the HTTP
+    /// tasks, and the commit cycle — which every waiting request shares — stays short.
+    pub fn start(self, count: usize) {
+        let runtime = tokio::runtime::Handle::current();
+        let task = || {
+            let w = &self;
+            writer(
+                w.store.clone(),
+                w.rx.clone(),
+                w.metrics.clone(),
+                w.wake.clone(),
+            )
+        };
+        for n in 0..count.max(1) {
+            let (runtime, task_on_thread) = (runtime.clone(), task());
+            let started = std::thread::Builder::new()
+                .name(format!("spotlight-ingest-{n}"))
+                .spawn(move || runtime.block_on(task_on_thread));
+            if let Err(e) = started {
+                // No thread to spare: the runtime's own workers do it.
+                tracing::warn!(error = %e, "ingest writer thread not started; running it as a task");
+                tokio::spawn(task());
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 use spotlight_domain::{Clock, EnvironmentId, TenantId};
 use spotlight_store::{MonitorTally, Store};
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -27,14 +28,19 @@ pub struct IdentityMonitor {
 }
 
 impl IdentityMonitor {
-    pub fn start(store: Store, clock: Arc<dyn Clock>) -> Arc<IdentityMonitor> {
-        let monitor = Arc::new(IdentityMonitor {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Arc<IdentityMonitor> {
+        Arc::new(IdentityMonitor {
             pending: Mutex::default(),
             store,
             clock,
-        });
-        let weak = Arc::downgrade(&monitor);
-        tokio::spawn(async move {
+        })
+    }
+
+    /// Writes the tallies every two seconds and prunes old ones hourly, until
+    /// the monitor is dropped (a background task of the server's).
+    pub fn keep_flushing(monitor: &Arc<IdentityMonitor>) -> impl Future<Output = ()> + Send {
+        let weak = Arc::downgrade(monitor);
+        async move {
             let mut tick = tokio::time::interval(Duration::from_secs(2));
             let mut last_prune = 0_i64;
             loop {
@@ -49,8 +55,7 @@ impl IdentityMonitor {
                     }
                 }
             }
-        });
-        monitor
+        }
     }
 
     /// Counts one request: `checked`, or a reason enforcing would refuse it.

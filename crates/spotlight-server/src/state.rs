@@ -1,8 +1,15 @@
-//! Shared state handed to every handler.
+//! Shared state handed to every handler: the server's named parts.
+//!
+//! Each part is built in `serve.rs`, which also starts every background task.
 
-use crate::auth::limits::LoginLimiter;
+use crate::auth::limits::Limits;
 use crate::config::Config;
+use crate::delivery::Caches;
+use crate::identity::Identity;
+use crate::ingest::Ingestor;
 use crate::metrics::Metrics;
+use crate::monitor::IdentityMonitor;
+use crate::profiles::ProfileWriter;
 use crate::secrets::SecretBox;
 use axum::http::HeaderMap;
 use spotlight_domain::Clock;
@@ -35,11 +42,22 @@ pub struct AppStateInner {
     pub clock: Arc<dyn Clock>,
     /// Where webhooks and JWKS fetches may go.
     pub outbound: Arc<spotlight_pipeline::outbound::OutboundPolicy>,
-    pub login_limiter: Arc<LoginLimiter>,
     /// Encrypts secrets stored at rest (master key).
     pub secrets: Arc<SecretBox>,
-    /// Caches and queues of the SDK path.
-    pub delivery: Arc<crate::delivery::Delivery>,
+    /// Bounded caches of the SDK path and of API-key authentication.
+    pub caches: Caches,
+    /// End-user identity verification (JWKS, HS256 secrets).
+    pub identity: Identity,
+    /// Identity verification's monitor-mode tallies.
+    pub monitor: Arc<IdentityMonitor>,
+    /// SDK, admin and login rate limits.
+    pub limits: Arc<Limits>,
+    /// Group commit of event batches.
+    pub ingest: Ingestor,
+    /// Rung when deliveries are waiting (by ingest, by a replay): the relay listens.
+    pub relay_wake: crate::ingest::Wake,
+    /// End-user profiles, written behind the SDK path.
+    pub profiles: ProfileWriter,
     /// The demo host app's publishable key; set only by `spotlight demo`.
     pub demo: Arc<std::sync::OnceLock<String>>,
     /// Set on SIGTERM: `/readyz` answers 503 and answers close their

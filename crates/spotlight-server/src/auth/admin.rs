@@ -81,7 +81,7 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
                     return Err(refuse(state, "malformed"));
                 };
                 let hash = key.hash();
-                let found = state.delivery.key(&state.store, &hash).await?;
+                let found = state.caches.key(&hash).await?;
                 let Some(found) = found.filter(|f| f.hash.ct_eq(&hash)) else {
                     return Err(refuse(state, "unknown_key"));
                 };
@@ -131,13 +131,13 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
             Principal::Member { session_id, .. } => format!("session:{session_id}"),
         };
         let view = state
-            .delivery
-            .tenant(&state.store, &state.secrets, tenant_id)
+            .caches
+            .tenant(tenant_id)
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
         if let Err(wait) = state
-            .delivery
-            .admin_limits
+            .limits
+            .admin
             .check(&limit_key, view.settings.rate_limits.admin_per_minute)
         {
             state

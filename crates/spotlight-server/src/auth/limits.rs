@@ -9,6 +9,26 @@ use std::num::NonZeroU32;
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
 
+/// Every rate limit the server applies.
+pub struct Limits {
+    /// SDK requests per tenant (the tenant's `sdk_per_minute`).
+    pub sdk: QuotaLimiter<spotlight_domain::TenantId>,
+    /// Admin requests per key or session (the tenant's `admin_per_minute`).
+    pub admin: QuotaLimiter<String>,
+    /// Logins per client IP and per account (configuration).
+    pub login: LoginLimiter,
+}
+
+impl Limits {
+    pub fn new(login_per_ip_per_minute: u32, login_per_account_per_minute: u32) -> Limits {
+        Limits {
+            sdk: QuotaLimiter::new(100_000),
+            admin: QuotaLimiter::new(100_000),
+            login: LoginLimiter::new(login_per_ip_per_minute, login_per_account_per_minute),
+        }
+    }
+}
+
 pub struct LoginLimiter {
     per_ip: Keyed<IpAddr>,
     per_account: Keyed<String>,

@@ -74,7 +74,7 @@ impl FromRequestParts<AppState> for SdkClient {
             return Err(refuse(state, "malformed"));
         };
         let hash = key.hash();
-        let found = state.delivery.key(&state.store, &hash).await?;
+        let found = state.caches.key(&hash).await?;
         let Some(found) = found.filter(|f| f.hash.ct_eq(&hash)) else {
             return Err(refuse(state, "unknown_key"));
         };
@@ -90,15 +90,10 @@ impl FromRequestParts<AppState> for SdkClient {
             .transpose()
             .map_err(|_| ApiError::new(ErrorCode::OriginNotAllowed, "origin not allowed"))?
             .map(str::to_owned);
-        let generation = state.delivery.generations.tenant(found.key.tenant_id);
+        let generation = state.caches.generations.tenant(found.key.tenant_id);
         let tenant = state
-            .delivery
-            .tenant_at(
-                &state.store,
-                &state.secrets,
-                found.key.tenant_id,
-                generation,
-            )
+            .caches
+            .tenant_at(found.key.tenant_id, generation)
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
         if let Some(o) = &origin {
@@ -112,7 +107,7 @@ impl FromRequestParts<AppState> for SdkClient {
             // From here on the answer, whatever it is, may be read there.
             crate::middleware::CorsGrant::grant(&parts.extensions);
         }
-        if let Err(wait) = state.delivery.sdk_limits.check(
+        if let Err(wait) = state.limits.sdk.check(
             &found.key.tenant_id,
             tenant.settings.rate_limits.sdk_per_minute,
         ) {

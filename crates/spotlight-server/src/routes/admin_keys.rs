@@ -4,12 +4,12 @@
 
 use crate::auth::{AdminActor, AdminRole, RequestMeta};
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, OptionalJson};
+use crate::openapi::Created;
 use crate::routes::audit_entry;
 use crate::routes::{Page, PageQuery};
 use crate::state::AppState;
 use crate::tenants::{new_key, KeyView};
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::{KeyId, KeyKind};
 
@@ -98,7 +98,7 @@ pub async fn create(
     meta: RequestMeta,
     State(state): State<AppState>,
     AppJson(body): AppJson<CreateKey>,
-) -> ApiResult<(StatusCode, AppJson<CreatedKey>)> {
+) -> ApiResult<Created<CreatedKey>> {
     check_label(&body.label)?;
     let env =
         crate::routes::environment_named(&state, actor.tenant_id, &body.environment, "environment")
@@ -110,13 +110,10 @@ pub async fn create(
         .create_key(actor.tenant_id, env.id, new, entry)
         .await?;
     tracing::info!(key = %key.id, by = %actor.actor_label(), "key created");
-    Ok((
-        StatusCode::CREATED,
-        AppJson(CreatedKey {
-            key: KeyView::of(key, state.clock.now()),
-            secret: plain.expose().to_owned(),
-        }),
-    ))
+    Ok(Created(CreatedKey {
+        key: KeyView::of(key, state.clock.now()),
+        secret: plain.expose().to_owned(),
+    }))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -142,7 +139,7 @@ pub async fn rotate(
     State(state): State<AppState>,
     AppPath(id): AppPath<KeyId>,
     OptionalJson(body): OptionalJson<RotateKey>,
-) -> ApiResult<(StatusCode, AppJson<RotatedKey>)> {
+) -> ApiResult<Created<RotatedKey>> {
     if !(0..=MAX_GRACE_SECONDS).contains(&body.grace_seconds) {
         return Err(ApiError::field(
             "grace_seconds",
@@ -163,14 +160,11 @@ pub async fn rotate(
         .await?;
     tracing::info!(old = %old.id, new = %key.id, by = %actor.actor_label(), "key rotated");
     let now = state.clock.now();
-    Ok((
-        StatusCode::CREATED,
-        AppJson(RotatedKey {
-            old: KeyView::of(old, now),
-            key: KeyView::of(key, now),
-            secret: plain.expose().to_owned(),
-        }),
-    ))
+    Ok(Created(RotatedKey {
+        old: KeyView::of(old, now),
+        key: KeyView::of(key, now),
+        secret: plain.expose().to_owned(),
+    }))
 }
 
 pub async fn revoke(

@@ -86,7 +86,8 @@ async fn me_body(state: &AppState, s: &SessionRecord, csrf: String) -> ApiResult
 /// Login attempts per client IP and per account (a 429 past the limit).
 fn limit_login(state: &AppState, ip: Option<std::net::IpAddr>, email: &Email) -> ApiResult<()> {
     state
-        .login_limiter
+        .limits
+        .login
         .check(ip, email.as_str())
         .map_err(|limited| {
             state

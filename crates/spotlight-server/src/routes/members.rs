@@ -5,10 +5,10 @@
 
 use crate::auth::{AdminActor, AdminRole, OwnerRole, RequestMeta};
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, ErrorCode};
+use crate::openapi::{Created, NoContent};
 use crate::routes::{audit_entry, Page};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::{AccountId, Email, InvitationId, Role, Timestamp};
 use spotlight_store::{Invitation, Member, NewInvitation, StoreError};
@@ -105,7 +105,7 @@ pub async fn add(
     meta: RequestMeta,
     State(state): State<AppState>,
     AppJson(body): AppJson<AddMember>,
-) -> ApiResult<(StatusCode, AppJson<Invited>)> {
+) -> ApiResult<Created<Invited>> {
     let email = Email::parse(&body.email).map_err(|e| ApiError::field("email", e))?;
     let token = crate::auth::session::SessionToken::generate();
     let id = InvitationId::new_v7();
@@ -134,14 +134,11 @@ pub async fn add(
         .as_deref()
         .unwrap_or("")
         .trim_end_matches('/');
-    Ok((
-        StatusCode::CREATED,
-        AppJson(Invited {
-            invitation: invitation.into(),
-            accept_url: format!("{base}/app/accept#{}", token.expose()),
-            token: token.expose().to_owned(),
-        }),
-    ))
+    Ok(Created(Invited {
+        invitation: invitation.into(),
+        accept_url: format!("{base}/app/accept#{}", token.expose()),
+        token: token.expose().to_owned(),
+    }))
 }
 
 /// `GET /v1/admin/invitations`: those still waiting for an answer.
@@ -162,13 +159,13 @@ pub async fn revoke_invitation(
     meta: RequestMeta,
     State(state): State<AppState>,
     AppPath(id): AppPath<InvitationId>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let entry = audit_entry(&actor, &meta, "member.uninvite", "invitation", id);
     state
         .store
         .revoke_invitation(actor.tenant_id, id, entry)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -203,12 +200,12 @@ pub async fn remove(
     meta: RequestMeta,
     State(state): State<AppState>,
     AppPath(account): AppPath<AccountId>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let entry = audit_entry(&actor, &meta, "member.remove", "member", account);
     state
         .store
         .remove_member(actor.tenant_id, account, entry)
         .await
         .map_err(last_owner)?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

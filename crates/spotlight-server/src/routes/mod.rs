@@ -19,6 +19,297 @@ pub mod users;
 pub mod webhooks;
 
 use crate::auth::{AdminActor, RequestMeta, RoleNeeded};
+use crate::error::ErrorCode as E;
+use crate::openapi::ApiRouter;
+use spotlight_domain::{audience_doc, content, tour};
+
+/// Every API route, with what the document says of it beyond its handler's
+/// signature (see [`crate::openapi`]). Pages and assets are in [`crate::router`].
+pub fn api() -> ApiRouter {
+    let key_in_query = utoipa::openapi::path::ParameterBuilder::new()
+        .name("key")
+        .parameter_in(utoipa::openapi::path::ParameterIn::Query)
+        .description(Some("The publishable key, instead of the X-Spotlight-Key header (the SDK sends it here so its request needs no CORS preflight)."))
+        .schema(Some(utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String)))
+        .build();
+    ApiRouter::new()
+        .tag("ops")
+        .get("/healthz", ops::healthz, "Liveness")
+        .answers_empty(200)
+        .get(
+            "/readyz",
+            ops::readyz,
+            "Readiness: store reachable and migrations current (503 otherwise)",
+        )
+        .answers_empty(200)
+        .errors(&[E::Unavailable])
+        .get("/metrics", ops::metrics, "Prometheus metrics")
+        .answers_empty(200)
+        .get("/openapi.json", ops::openapi, "This document")
+        .answers_empty(200)
+        .tag("sdk")
+        .get(
+            "/v1/sdk/ping",
+            sdk::ping,
+            "Installation check: is this key valid from this origin?",
+        )
+        .preflight(sdk::preflight)
+        .get(
+            "/v1/sdk/config",
+            sdk::config,
+            "What this end user should see on this page (strong ETag; If-None-Match answers 304)",
+        )
+        .answers::<sdk::ConfigBody<'static>>(200)
+        .query_param(key_in_query)
+        .query::<sdk::ConfigQuery>()
+        .errors(&[E::Unavailable])
+        .preflight(sdk::preflight)
+        .post(
+            "/v1/sdk/events",
+            sdk_events::ingest,
+            "Record a batch of at most 100 interaction events (202 once durable; resent event ids are not counted twice)",
+        )
+        .body::<sdk_events::EventBatch>()
+        .answers::<sdk_events::IngestAnswer>(202)
+        .errors(&[E::Unavailable])
+        .preflight(sdk::preflight)
+        .tag("auth")
+        .post(
+            "/v1/auth/login",
+            auth::login,
+            "Log in to the dashboard (sets the session cookie)",
+        )
+        .answers::<auth::Me>(200)
+        .errors(&[E::InvalidCredentials, E::RateLimited])
+        .post("/v1/auth/logout", auth::logout, "End the session")
+        .answers_empty(204)
+        .session()
+        .get(
+            "/v1/auth/me",
+            auth::me,
+            "The session's account, tenant, role and CSRF token",
+        )
+        .session()
+        .post(
+            "/v1/auth/invitations/accept",
+            auth::accept_invitation,
+            "Accept an invitation: sign in as the invited address (or choose a password for a new one); sets the session cookie in the inviting tenant",
+        )
+        .answers::<auth::Me>(200)
+        .errors(&[E::InvalidCredentials, E::NotFound, E::RateLimited])
+        .tag("operator")
+        .post(
+            "/v1/operator/tenants",
+            operator::create_tenant,
+            "Create a tenant with its environments and keys (shown once)",
+        )
+        .get("/v1/operator/tenants", operator::list_tenants, "List tenants")
+        .get("/v1/operator/tenants/{id}", operator::get_tenant, "A tenant")
+        .get(
+            "/v1/operator/usage",
+            operator::usage,
+            "Usage per tenant and environment over a range of days: config requests, events, deliveries, monthly active users, stored bytes",
+        )
+        .tag("keys")
+        .get(
+            "/v1/admin/keys",
+            admin_keys::list,
+            "List API keys (never their secrets)",
+        )
+        .post(
+            "/v1/admin/keys",
+            admin_keys::create,
+            "Create a key; its secret is in this response only",
+        )
+        .post(
+            "/v1/admin/keys/{id}/rotate",
+            admin_keys::rotate,
+            "Replace a key, the old one valid for a grace period",
+        )
+        .post(
+            "/v1/admin/keys/{id}/revoke",
+            admin_keys::revoke,
+            "Revoke a key at once",
+        )
+        .tag("audit")
+        .get(
+            "/v1/admin/audit",
+            audit::list,
+            "The audit log, newest first; format=csv|json exports",
+        )
+        .answers_page::<audit::AuditView>()
+        .tag("analytics")
+        .get(
+            "/v1/admin/analytics/overview",
+            analytics::overview,
+            "Tenant overview: active and new end users, events, tour starts and completions, top tours, trend (format=csv exports the series)",
+        )
+        .answers::<analytics::Overview>(200)
+        .get(
+            "/v1/admin/analytics/tours/{id}",
+            analytics::tour,
+            "One tour: starts, completions, dismissals, completion rate, median time to complete, step funnel with drop-off, series (format=csv, table=funnel|series)",
+        )
+        .answers::<analytics::TourStats>(200)
+        .get(
+            "/v1/admin/analytics/content/{id}",
+            analytics::content,
+            "One announcement: views, unique viewers, clicks, dismissals, click rate, series (format=csv)",
+        )
+        .answers::<analytics::ContentStats>(200)
+        .get(
+            "/v1/admin/analytics/checklists/{id}",
+            analytics::checklist,
+            "One checklist: users, completions, completion per item (format=csv)",
+        )
+        .answers::<analytics::ChecklistStats>(200)
+        .get(
+            "/v1/admin/analytics/surveys/{id}",
+            analytics::survey,
+            "A tour's survey steps: responses, answer distribution, NPS, average, free-text answers (format=csv)",
+        )
+        .answers::<analytics::SurveyStats>(200)
+        .get(
+            "/v1/admin/analytics/surveys/{id}/responses",
+            analytics::survey_responses,
+            "A tour's survey answers one by one, newest first: user, step, question, answer (limit, cursor; format=csv exports them all)",
+        )
+        .answers::<analytics::SurveyResponses>(200)
+        .get(
+            "/v1/admin/analytics/experiments/{id}",
+            analytics::experiment,
+            "A tour's or announcement's experiment: exposure and goal conversion per arm with 95% intervals and lift over control (format=csv)",
+        )
+        .answers::<analytics::ExperimentStats>(200)
+        .tag("audiences")
+        .post(
+            "/v1/admin/audiences/matches",
+            audiences::matches,
+            "How many end users of an environment a rule matches now (up to 100,000 profiles read), with a few of their ids",
+        )
+        .tag("users")
+        .get(
+            "/v1/admin/users/{user_id}",
+            users::get,
+            "One end user: profile, attributes, progress and event counts in an environment",
+        )
+        .tag("settings")
+        .get("/v1/admin/settings", settings::get, "Tenant settings")
+        .schema::<spotlight_domain::settings::CompositeMode>()
+        .patch("/v1/admin/settings", settings::patch, "Change some settings")
+        .put(
+            "/v1/admin/settings",
+            settings::patch,
+            "Change some settings (same as PATCH)",
+        )
+        .get(
+            "/v1/admin/settings/identity-monitor",
+            settings::identity_monitor,
+            "Identity verification's monitor figures over recent hours: requests checked and how many enforcing would refuse, by reason (every node's)",
+        )
+        .tag("webhooks")
+        .get(
+            "/v1/admin/webhooks",
+            webhooks::list,
+            "List webhook endpoints (never their secrets)",
+        )
+        .post(
+            "/v1/admin/webhooks",
+            webhooks::create,
+            "Create a webhook endpoint; the signing secret is in this answer only",
+        )
+        .get("/v1/admin/webhooks/{id}", webhooks::get, "One webhook endpoint")
+        .patch(
+            "/v1/admin/webhooks/{id}",
+            webhooks::update,
+            "Change a webhook endpoint (URL, environment, event filter, enabled)",
+        )
+        .delete(
+            "/v1/admin/webhooks/{id}",
+            webhooks::delete,
+            "Delete a webhook endpoint (its waiting deliveries are discarded)",
+        )
+        .post(
+            "/v1/admin/webhooks/{id}/rotate",
+            webhooks::rotate,
+            "New signing secret (shown once); the previous one also signs for 24 hours",
+        )
+        .post(
+            "/v1/admin/webhooks/{id}/test",
+            webhooks::test_send,
+            "Send a signed test delivery now and report the endpoint's answer",
+        )
+        .get(
+            "/v1/admin/webhooks/{id}/deliveries",
+            webhooks::deliveries,
+            "Delivery log: attempts at this endpoint in the last 30 days, newest first",
+        )
+        .tag("dead-letters")
+        .get(
+            "/v1/admin/dead-letters",
+            webhooks::dead_letters,
+            "Deliveries that ran out of attempts (kept 30 days), newest first",
+        )
+        .get(
+            "/v1/admin/dead-letters/{id}",
+            webhooks::dead_letter,
+            "One dead letter with its payload",
+        )
+        .post(
+            "/v1/admin/dead-letters/replay",
+            webhooks::replay,
+            "Queue dead letters again (same delivery ids, attempts reset): the listed ids, or all (of a sink)",
+        )
+        .post(
+            "/v1/admin/dead-letters/discard",
+            webhooks::discard,
+            "Discard dead letters: the listed ids, or all (of a sink)",
+        )
+        .post(
+            "/v1/admin/dead-letters/{id}/replay",
+            webhooks::replay_one,
+            "Queue one dead letter again",
+        )
+        .delete(
+            "/v1/admin/dead-letters/{id}",
+            webhooks::discard_one,
+            "Discard one dead letter",
+        )
+        .tag("members")
+        .get("/v1/admin/members", members::list, "Dashboard members")
+        .post(
+            "/v1/admin/members",
+            members::add,
+            "Invite an address with a role: the answer (the same whether or not the address has an account) holds the acceptance token and link, shown once",
+        )
+        .put(
+            "/v1/admin/members/{account_id}",
+            members::change,
+            "Change a member's role",
+        )
+        .delete(
+            "/v1/admin/members/{account_id}",
+            members::remove,
+            "Remove a member (never the last owner)",
+        )
+        .get(
+            "/v1/admin/invitations",
+            members::invitations,
+            "Invitations waiting for an answer",
+        )
+        .delete(
+            "/v1/admin/invitations/{id}",
+            members::revoke_invitation,
+            "Withdraw a pending invitation",
+        )
+        .merge(objects::routes::<tour::Tour>())
+        .merge(objects::routes::<content::Content>())
+        .merge(objects::routes::<content::Checklist>())
+        .merge(objects::routes::<content::Launcher>())
+        .merge(objects::routes::<audience_doc::Theme>())
+        .merge(objects::routes::<audience_doc::Audience>())
+}
+
 use serde::{Deserialize, Serialize};
 use spotlight_store::AuditEntry;
 

@@ -7,43 +7,98 @@
 
 use crate::auth::{AdminActor, EditorRole, Principal, RequestMeta, RoleNeeded, ViewerRole};
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorCode, OptionalJson};
+use crate::openapi::{ApiRouter, NoContent};
 use crate::routes::{Page, PageQuery};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use spotlight_domain::{Document, ObjectId, ObjectKind, ObjectStatus, Timestamp};
 use spotlight_store::{AuditEntry, Environment, ObjectFilter, ObjectRecord};
 use std::collections::BTreeMap;
 
-pub fn routes<D: Document>() -> Router<AppState> {
-    let base = format!("/v1/admin/{}", D::KIND.collection());
-    Router::new()
-        .route(&base, get(list::<D>).post(create::<D>))
-        .route(
-            &format!("{base}/{{id}}"),
-            get(get_one::<D>).put(update::<D>).delete(delete::<D>),
+/// The routes of one kind, documented: `/v1/admin/tours`, `/v1/admin/tours/{id}`, ….
+pub fn routes<D: Document + utoipa::ToSchema>() -> ApiRouter {
+    let kind = D::KIND;
+    let (c, k) = (kind.collection(), kind.as_str());
+    let a = if k.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    let base = format!("/v1/admin/{c}");
+    let one = format!("{base}/{{id}}");
+    let at = |tail: &str| format!("{one}/{tail}");
+    ApiRouter::new()
+        .tag(c)
+        .get(
+            &base,
+            list::<D>,
+            format!("List {c} (cursor, status, q, ids)"),
         )
-        .route(&format!("{base}/{{id}}/publish"), post(publish::<D>))
-        .route(&format!("{base}/{{id}}/unpublish"), post(unpublish::<D>))
-        .route(&format!("{base}/{{id}}/versions"), get(versions::<D>))
-        .route(
-            &format!("{base}/{{id}}/versions/{{version}}"),
-            get(version::<D>),
+        .post(&base, create::<D>, format!("Create {a} {k} draft"))
+        .answers::<ObjectView>(201)
+        .get(&one, get_one::<D>, format!("One {k}, with its ETag"))
+        .answers::<ObjectView>(200)
+        .put(
+            &one,
+            update::<D>,
+            format!("Replace the {k}'s draft (If-Match: its ETag)"),
         )
-        .route(&format!("{base}/{{id}}/rollback"), post(rollback::<D>))
-        .route(&format!("{base}/{{id}}/promote"), post(promote::<D>))
-        .route(&format!("{base}/{{id}}/duplicate"), post(duplicate::<D>))
-        .route(&format!("{base}/{{id}}/archive"), post(archive::<D>))
-        .route(&format!("{base}/{{id}}/unarchive"), post(unarchive::<D>))
-        .route(
-            &format!("{base}/{{id}}/kill-switch"),
-            post(kill_switch::<D>),
+        .answers::<ObjectView>(200)
+        .errors(&[ErrorCode::PreconditionFailed])
+        .delete(&one, delete::<D>, format!("Delete the {k}"))
+        .post(
+            &at("publish"),
+            publish::<D>,
+            "Publish the draft to an environment as a new version",
         )
+        .post(
+            &at("unpublish"),
+            unpublish::<D>,
+            "Stop serving it in an environment",
+        )
+        .answers::<ObjectView>(200)
+        .get(
+            &at("versions"),
+            versions::<D>,
+            "Published versions, newest first",
+        )
+        .get(
+            &at("versions/{version}"),
+            version::<D>,
+            "One version's document",
+        )
+        .post(
+            &at("rollback"),
+            rollback::<D>,
+            "Re-publish an earlier version",
+        )
+        .answers::<ObjectView>(200)
+        .post(
+            &at("promote"),
+            promote::<D>,
+            "Publish what staging serves to production",
+        )
+        .answers::<ObjectView>(200)
+        .post(&at("duplicate"), duplicate::<D>, "Copy as a new draft")
+        .answers::<ObjectView>(201)
+        .post(
+            &at("archive"),
+            archive::<D>,
+            "Archive (stops serving everywhere)",
+        )
+        .answers::<ObjectView>(200)
+        .post(&at("unarchive"), unarchive::<D>, "Restore from the archive")
+        .answers::<ObjectView>(200)
+        .post(
+            &at("kill-switch"),
+            kill_switch::<D>,
+            "Stop (or resume) showing it at once",
+        )
+        .answers::<ObjectView>(200)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -325,13 +380,13 @@ pub async fn delete<D: Document>(
     meta: RequestMeta,
     State(state): State<AppState>,
     AppPath(id): AppPath<ObjectId>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let entry = audit(&actor, &meta, D::KIND, "delete", id);
     state
         .store
         .delete_object(actor.tenant_id, D::KIND, id, entry)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]

@@ -2,11 +2,11 @@
 
 use crate::auth::Operator;
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery};
+use crate::openapi::Created;
 use crate::routes::{Page, PageQuery};
 use crate::state::AppState;
 use crate::tenants::{provision, ProvisionError, ProvisionedTenant};
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::{EnvironmentId, TenantId, Timestamp};
 use spotlight_store::{Environment, Tenant};
@@ -38,11 +38,11 @@ pub async fn create_tenant(
     _: Operator,
     State(state): State<AppState>,
     AppJson(body): AppJson<CreateTenant>,
-) -> ApiResult<(StatusCode, AppJson<ProvisionedTenant>)> {
+) -> ApiResult<Created<ProvisionedTenant>> {
     match provision(&state.store, &body.name, &body.allowed_origins).await {
         Ok(t) => {
             tracing::info!(tenant = %t.tenant_id, "tenant created by operator");
-            Ok((StatusCode::CREATED, AppJson(t)))
+            Ok(Created(t))
         }
         Err(ProvisionError::Invalid(e)) => Err(ApiError::validation(e)),
         Err(ProvisionError::Store(e)) => Err(e.into()),
@@ -178,7 +178,6 @@ pub async fn usage(
     }
     // This node's counts and active users first (the others add theirs every 10 s).
     state
-        .delivery
         .profiles
         .flush(std::time::Duration::from_secs(2))
         .await;

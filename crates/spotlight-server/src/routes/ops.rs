@@ -7,8 +7,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-pub async fn healthz() -> impl IntoResponse {
-    axum::Json(json!({ "status": "ok" }))
+pub async fn healthz() -> Response {
+    axum::Json(json!({ "status": "ok" })).into_response()
 }
 
 /// Readiness, also kept as the `spotlight_ready` gauge (balancers and

@@ -219,7 +219,7 @@ fn would_refuse(
 ) -> Result<(), ApiError> {
     match mode {
         VerificationMode::Monitor => {
-            let m = &state.delivery.monitor;
+            let m = &state.monitor;
             m.count(monitored.tenant, monitored.env, reason);
             // A request may fail several checks; it is one refusal.
             if !monitored
@@ -271,10 +271,7 @@ pub(crate) async fn verify_token(
         refused: Default::default(),
     };
     if iv.mode == VerificationMode::Monitor {
-        state
-            .delivery
-            .monitor
-            .count(scope.tenant, scope.env, "checked");
+        state.monitor.count(scope.tenant, scope.env, "checked");
     }
     let mut verified = None;
     let token = match crate::auth::bearer(headers) {
@@ -289,7 +286,6 @@ pub(crate) async fn verify_token(
         (Some(token), Some(verifier)) => {
             let verifying = tracing::info_span!("identity.verify", tenant_id = %client.tenant_id);
             let checked = state
-                .delivery
                 .identity
                 .verify(iv, verifier, token)
                 .instrument(verifying)
@@ -375,67 +371,84 @@ async fn identify(
 }
 
 /// One delivered document.
-#[derive(Serialize)]
-struct DeliveredItem<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SdkItem)]
+pub struct DeliveredItem<'a> {
     id: &'a str,
     version: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     arm: Option<&'a str>,
-    /// A tour under way that may go on here but not start again (its frequency).
+    /// Present and true for a tour under way (or an announcement shown this session)
+    /// that may stay on screen here but must not start afresh (its frequency).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     resume_only: bool,
+    /// The published document in the requested locale, without its targeting rules.
+    #[schema(value_type = Object)]
     document: &'a RawValue,
 }
 
-#[derive(Serialize)]
-struct ProgressView<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SdkProgress)]
+pub struct ProgressView<'a> {
     times_shown: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_shown_at: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     step_reached: Option<usize>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    #[schema(value_type = Vec<String>)]
     items_completed: &'a [String],
     completed: bool,
     dismissed: bool,
 }
 
-#[derive(Serialize)]
-struct Assignment<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SdkAssignment)]
+pub struct Assignment<'a> {
     object_id: &'a str,
     arm: &'a str,
     holdout: bool,
     goal_event: &'a str,
 }
 
-#[derive(Serialize)]
-struct UserView<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SdkUser)]
+pub struct UserView<'a> {
+    /// The id to use from now on (generated `anon-<uuid>` when none was sent).
     id: &'a str,
     anonymous: bool,
     verified: bool,
     is_admin: bool,
 }
 
-#[derive(Serialize)]
-struct SdkSettings {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SdkSettings {
     events_url: &'static str,
     refresh_seconds: u32,
 }
 
-#[derive(Serialize)]
-struct ConfigBody<'a> {
+/// The answer of `GET /v1/sdk/config`, borrowed from the cached bundle.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SdkConfig)]
+pub struct ConfigBody<'a> {
+    /// False when the tenant's kill switch is on: show nothing, remove what is shown.
     enabled: bool,
     environment: &'a str,
     user: UserView<'a>,
+    /// Drafts, for an in-app admin who asked with `preview=true`.
     preview: bool,
     tours: Vec<DeliveredItem<'a>>,
     content: Vec<DeliveredItem<'a>>,
     checklists: Vec<DeliveredItem<'a>>,
     launchers: Vec<DeliveredItem<'a>>,
+    /// Themes the delivered items use, by id.
+    #[schema(value_type = HashMap<String, Object>)]
     themes: BTreeMap<&'a str, &'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     default_theme_id: Option<&'a str>,
+    /// The user's progress, by object id.
     progress: BTreeMap<&'a str, ProgressView<'a>>,
+    /// Experiment arms this user is in (hold-out arms included: report their exposure).
     experiments: Vec<Assignment<'a>>,
     settings: SdkSettings,
 }
@@ -557,21 +570,16 @@ pub async fn config(
         Arc::new(build_bundle(&rows, settings))
     } else {
         state
-            .delivery
-            .bundle(&state.store, &client.tenant, client.environment_id)
+            .caches
+            .bundle(&client.tenant, client.environment_id)
             .await?
     };
     let stored = if user.anonymous && generated_id {
         Arc::new(UserState::default())
     } else {
         state
-            .delivery
-            .user(
-                &state.store,
-                client.tenant_id,
-                client.environment_id,
-                &user.id,
-            )
+            .caches
+            .user(client.tenant_id, client.environment_id, &user.id)
             .await?
     };
 
@@ -597,7 +605,7 @@ pub async fn config(
     let changed = !stored.known
         || attributes.as_ref().is_some_and(|a| *a != stored.attributes)
         || stored.verified != user.verified.is_some();
-    state.delivery.profiles.saw(
+    state.profiles.saw(
         client.environment_id,
         &user.id,
         now.millis(),
@@ -621,7 +629,7 @@ pub async fn config(
         next.verified = user.verified.is_some();
         next.last_seen_millis = now.millis();
         state
-            .delivery
+            .caches
             .users
             .put((client.environment_id, user.id.clone()), 0, next)
             .await;
@@ -791,89 +799,9 @@ pub async fn config(
     Ok(resp)
 }
 
-/// The shape of `GET /v1/sdk/config` (documentation; the handler writes it directly).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct SdkConfig {
-    /// False when the tenant's kill switch is on: show nothing, remove what is shown.
-    enabled: bool,
-    environment: String,
-    user: SdkUser,
-    /// Drafts, for an in-app admin who asked with `preview=true`.
-    preview: bool,
-    tours: Vec<SdkItem>,
-    content: Vec<SdkItem>,
-    checklists: Vec<SdkItem>,
-    launchers: Vec<SdkItem>,
-    /// Themes the delivered items use, by id.
-    themes: HashMap<String, Object>,
-    default_theme_id: Option<String>,
-    /// The user's progress, by object id.
-    progress: HashMap<String, SdkProgress>,
-    /// Experiment arms this user is in (hold-out arms included: report their exposure).
-    experiments: Vec<SdkAssignment>,
-    settings: SdkSettingsDoc,
-}
-
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct SdkUser {
-    /// The id to use from now on (generated `anon-<uuid>` when none was sent).
-    id: String,
-    anonymous: bool,
-    verified: bool,
-    is_admin: bool,
-}
-
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct SdkItem {
-    id: String,
-    version: i64,
-    arm: Option<String>,
-    /// Present and true for a tour under way (or an announcement shown this session)
-    /// that may stay on screen here but must not start afresh (its frequency).
-    resume_only: Option<bool>,
-    /// The published document in the requested locale, without its targeting rules.
-    document: Object,
-}
-
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct SdkProgress {
-    times_shown: u32,
-    last_shown_at: Option<i64>,
-    step_reached: Option<u32>,
-    items_completed: Vec<String>,
-    completed: bool,
-    dismissed: bool,
-}
-
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct SdkAssignment {
-    object_id: String,
-    arm: String,
-    holdout: bool,
-    goal_event: String,
-}
-
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-#[schema(as = SdkSettings)]
-pub struct SdkSettingsDoc {
-    events_url: String,
-    refresh_seconds: u32,
-}
-
-/// Any JSON object.
-#[derive(utoipa::ToSchema)]
-#[schema(value_type = Object)]
-pub struct Object(());
-
 fn memo_key(state: &AppState, client: &SdkClient, query: Option<&str>, headers: &HeaderMap) -> u64 {
     use std::hash::BuildHasher;
-    state.delivery.memo_seed.hash_one((
+    state.caches.answer_seed.hash_one((
         client.environment_id,
         query,
         headers
@@ -894,24 +822,19 @@ async fn revalidate(
     if !headers.contains_key(header::IF_NONE_MATCH) {
         return Ok(None);
     }
-    let Some(memo) = state.delivery.etags.get(&key) else {
+    let Some(memo) = state.caches.answers.get(&key) else {
         return Ok(None);
     };
     if now >= memo.valid_until
         || memo.generation != client.generation
-        || memo.generation != state.delivery.generations.tenant(client.tenant_id)
+        || memo.generation != state.caches.generations.tenant(client.tenant_id)
         || !etag_matches(headers, &memo.etag)
     {
         return Ok(None);
     }
     let current = state
-        .delivery
-        .user(
-            &state.store,
-            client.tenant_id,
-            client.environment_id,
-            &memo.user_id,
-        )
+        .caches
+        .user(client.tenant_id, client.environment_id, &memo.user_id)
         .await?;
     if !Arc::ptr_eq(&current, &memo.user) {
         return Ok(None);
@@ -932,7 +855,7 @@ fn remember(
     now: i64,
 ) {
     // Only an answer computed entirely under the generation the request began with.
-    if state.delivery.generations.tenant(client.tenant_id) != client.generation {
+    if state.caches.generations.tenant(client.tenant_id) != client.generation {
         return;
     }
     let token_exp = user
@@ -941,7 +864,7 @@ fn remember(
         .and_then(|v| v.claims.get("exp"))
         .and_then(Value::as_i64)
         .map_or(i64::MAX, |s| s.saturating_mul(1000));
-    state.delivery.etags.insert(
+    state.caches.answers.insert(
         key,
         Arc::new(EtagMemo {
             etag: etag.to_owned(),

@@ -162,8 +162,8 @@ pub async fn ingest(
     let parsed = parse(&list, &cx, &mut rejected);
     let vouched = vouch(&state, &token, subject.as_deref(), parsed, &mut rejected);
     let bundle = state
-        .delivery
-        .bundle(&state.store, &client.tenant, client.environment_id)
+        .caches
+        .bundle(&client.tenant, client.environment_id)
         .await?;
     let kept = check_references(&state, &client, &bundle, vouched, &mut rejected).await?;
     rejected.sort_by_key(|r| r.index);
@@ -344,29 +344,20 @@ async fn submit(
         bundle.catalog.clone(),
         client.tenant.sinks(client.environment_id),
     );
-    let stored = state
-        .delivery
-        .ingest
-        .submit(batch)
-        .await
-        .map_err(|e| match e {
-            IngestError::Busy => {
-                let mut err = ApiError::unavailable();
-                err.retry_after_secs = Some(1);
-                err
-            }
-            IngestError::Store(cause) => {
-                tracing::error!(error = %cause, "events not stored");
-                ApiError::unavailable()
-            }
-        })?;
+    let stored = state.ingest.submit(batch).await.map_err(|e| match e {
+        IngestError::Busy => {
+            let mut err = ApiError::unavailable();
+            err.retry_after_secs = Some(1);
+            err
+        }
+        IngestError::Store(cause) => {
+            tracing::error!(error = %cause, "events not stored");
+            ApiError::unavailable()
+        }
+    })?;
     // This node's view of these users is now behind.
     for u in users {
-        state
-            .delivery
-            .users
-            .forget(&(client.environment_id, u))
-            .await;
+        state.caches.users.forget(&(client.environment_id, u)).await;
     }
     let accepted = stored.new.len();
     let duplicates = total - accepted;

@@ -245,7 +245,7 @@ pub async fn identity_monitor(
         crate::routes::environment_named(&state, actor.tenant_id, &environment, "environment")
             .await?;
     // This node's latest tallies first, so a request just made is counted.
-    state.delivery.monitor.flush().await;
+    state.monitor.flush().await;
     use crate::monitor::{hour_start, HOUR_MS};
     let since = hour_start(state.clock.now().millis()) - (i64::from(hours) - 1) * HOUR_MS;
     let rows = state

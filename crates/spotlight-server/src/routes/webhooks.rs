@@ -5,11 +5,11 @@
 
 use crate::auth::{AdminActor, AdminRole, RequestMeta, ViewerRole};
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, OptionalJson};
+use crate::openapi::{Created, NoContent};
 use crate::routes::audit_entry;
 use crate::routes::{Page, PageQuery};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::{Timestamp, ValidationErrors, WebhookId};
@@ -139,7 +139,7 @@ pub async fn create(
     meta: RequestMeta,
     State(state): State<AppState>,
     AppJson(body): AppJson<WebhookBody>,
-) -> ApiResult<(StatusCode, AppJson<CreatedWebhook>)> {
+) -> ApiResult<Created<CreatedWebhook>> {
     let Some(url) = body.url else {
         return Err(ApiError::field("url", "is required"));
     };
@@ -158,13 +158,10 @@ pub async fn create(
         .store
         .create_webhook(actor.tenant_id, &w, &state.secrets.seal(&secret), entry)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        AppJson(CreatedWebhook {
-            webhook: WebhookView::of(created, state.clock.now()),
-            secret,
-        }),
-    ))
+    Ok(Created(CreatedWebhook {
+        webhook: WebhookView::of(created, state.clock.now()),
+        secret,
+    }))
 }
 
 pub async fn get(
@@ -202,7 +199,7 @@ pub async fn update(
         .update_webhook(actor.tenant_id, id, &w, entry)
         .await?;
     // Deliveries held while it was disabled may go now.
-    state.delivery.relay_wake.notify_one();
+    state.relay_wake.notify_one();
     Ok(AppJson(WebhookView::of(updated, state.clock.now())))
 }
 
@@ -211,14 +208,14 @@ pub async fn delete(
     meta: RequestMeta,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let id = parse_id(&id)?;
     let entry = audit_entry(&actor, &meta, "webhook.delete", "webhook", id);
     state
         .store
         .delete_webhook(actor.tenant_id, id, entry)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -505,7 +502,7 @@ async fn settle(
             .await?
     };
     if replay && count > 0 {
-        state.delivery.relay_wake.notify_one();
+        state.relay_wake.notify_one();
     }
     Ok(AppJson(Settled { count }))
 }
@@ -550,7 +547,7 @@ pub async fn discard_one(
     meta: RequestMeta,
     State(state): State<AppState>,
     AppPath(id): AppPath<String>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let body = SettleBody {
         ids: Some(vec![id]),
         sink: None,
@@ -559,5 +556,5 @@ pub async fn discard_one(
     if r.0.count == 0 {
         return Err(ApiError::not_found());
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

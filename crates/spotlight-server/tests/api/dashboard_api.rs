@@ -62,11 +62,7 @@ both_stores!(
             )
             .await;
         }
-        app.state
-            .delivery
-            .profiles
-            .flush(Duration::from_secs(5))
-            .await;
+        app.state.profiles.flush(Duration::from_secs(5)).await;
         post_ok(&app, pk, &json!({"events": [
         event("export", "u1", json!({})), event("export", "u1", json!({})), event("export", "u4", json!({}))
     ]}))

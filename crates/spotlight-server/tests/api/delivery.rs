@@ -194,7 +194,6 @@ both_stores!(
         assert_eq!(v["themes"][&theme]["tokens"]["primary"], "#112233");
         // Known now: the stored attributes keep matching without being sent again.
         app.state
-            .delivery
             .profiles
             .flush(std::time::Duration::from_secs(5))
             .await;
@@ -244,7 +243,7 @@ both_stores!(
             .await
             .unwrap();
         app.state
-            .delivery
+            .caches
             .users
             .forget(&(env, "u-ex".to_owned()))
             .await;
@@ -619,7 +618,6 @@ async fn database_outage_serves_cached_users() {
         std::slice::from_ref(&tour)
     );
     app.state
-        .delivery
         .profiles
         .flush(std::time::Duration::from_secs(5))
         .await;

@@ -139,7 +139,6 @@ async fn verified_tokens_from_each_jwks_algorithm() {
     }
     // Claims win over the SDK's attributes; the profile records both.
     app.state
-        .delivery
         .profiles
         .flush(std::time::Duration::from_secs(5))
         .await;

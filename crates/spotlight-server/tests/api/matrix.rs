@@ -107,7 +107,6 @@ async fn seed(app: &TestApp, sk: &str) -> Ids {
         .unwrap();
     assert_eq!(r.status(), 200);
     app.state
-        .delivery
         .profiles
         .flush(std::time::Duration::from_secs(5))
         .await;
