@@ -3667,6 +3667,7 @@ export interface components {
             updated_at: components["schemas"]["Timestamp"];
             url: string;
         };
+        /** @description What an answer covers. */
         Window: {
             environment: string;
             from: components["schemas"]["Timestamp"];

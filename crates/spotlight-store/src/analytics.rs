@@ -6,16 +6,7 @@ use crate::{Store, StoreError};
 use spotlight_domain::{EnvironmentId, TenantId};
 use sqlx::Row;
 
-/// One summed rollup cell.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cell {
-    pub bucket: i64,
-    pub object_id: String,
-    pub step: i64,
-    pub event: String,
-    pub detail: String,
-    pub count: u64,
-}
+pub use spotlight_domain::analytics::report::Cell;
 
 fn n(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)

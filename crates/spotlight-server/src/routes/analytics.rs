@@ -3,6 +3,8 @@
 //! survey (distributions, NPS, free text) and experiment (conversion per arm with
 //! 95% intervals) — over `from`/`to` at hourly or daily grain, from rollups.
 //! Every answer exports as CSV with `format=csv`. Needs the `viewer` role.
+//! Each handler reads what its answer needs from the store and hands it to
+//! `spotlight_domain::analytics::report`, which computes the answer.
 
 use crate::auth::{AdminActor, ViewerRole};
 use crate::error::{ApiError, ApiResult, AppPath, AppQuery};
@@ -11,13 +13,15 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use spotlight_domain::analytics::{self as stats, Range};
+use serde::Deserialize;
+use spotlight_domain::analytics::report::{
+    self, Cell, CsvRows, SurveyResponse, SurveyResponses, Window,
+};
+use spotlight_domain::analytics::Range;
 use spotlight_domain::content::Checklist;
-use spotlight_domain::events::{step_viewers_key, Grain, Kind, SURVEY_ANSWER};
-use spotlight_domain::tour::{SurveyKind, Tour};
+use spotlight_domain::events::{step_viewers_key, Grain};
+use spotlight_domain::tour::Tour;
 use spotlight_domain::{EnvironmentId, ObjectId, ObjectKind, TenantId, Timestamp};
-use spotlight_store::Cell;
 use std::collections::{BTreeMap, HashMap};
 
 const DAY_MS: i64 = Timestamp::DAY_MS;
@@ -109,22 +113,9 @@ async fn scope(state: &AppState, tenant: TenantId, q: AnalyticsQuery) -> ApiResu
     })
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Window {
-    environment: String,
-    from: Timestamp,
-    to: Timestamp,
-    grain: Grain,
-}
-
 impl Scope {
     fn window(&self) -> Window {
-        Window {
-            environment: self.env_name.clone(),
-            from: Timestamp(self.range.from),
-            to: Timestamp(self.range.to),
-            grain: self.range.grain,
-        }
+        Window::new(self.env_name.clone(), &self.range)
     }
 
     async fn cells(&self, state: &AppState, object: Option<&str>) -> ApiResult<Vec<Cell>> {
@@ -140,12 +131,21 @@ impl Scope {
             )
             .await?)
     }
+
+    /// Distinct users over the range's days, of one object ("" for any).
+    async fn distinct_users(&self, state: &AppState, object: &str) -> ApiResult<u64> {
+        let (d0, d1) = self.range.days();
+        Ok(state
+            .store
+            .distinct_users(self.tenant, self.env, d0, d1, object)
+            .await?)
+    }
 }
 
-fn csv_response(name: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> ApiResult<Response> {
+fn csv_response<R: CsvRows>(name: &str, rows: &[R]) -> ApiResult<Response> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header_row).map_err(ApiError::internal)?;
-    for r in rows {
+    w.write_record(R::HEADER).map_err(ApiError::internal)?;
+    for r in rows.iter().flat_map(CsvRows::csv_rows) {
         w.write_record(r.iter().map(|f| csv_safe(f)))
             .map_err(ApiError::internal)?;
     }
@@ -163,34 +163,6 @@ fn csv_response(name: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> ApiR
         .into_response())
 }
 
-fn sum(cells: &[Cell], event: Kind) -> u64 {
-    cells
-        .iter()
-        .filter(|c| c.event == event.as_str())
-        .map(|c| c.count)
-        .sum()
-}
-
-/// Per bucket, the counts of `events` (zero-filled).
-fn series(range: &Range, cells: &[Cell], events: &[Kind]) -> Vec<(i64, Vec<u64>)> {
-    let mut by: HashMap<(i64, &str), u64> = HashMap::new();
-    for c in cells {
-        *by.entry((c.bucket, c.event.as_str())).or_default() += c.count;
-    }
-    range
-        .buckets()
-        .map(|b| {
-            (
-                b,
-                events
-                    .iter()
-                    .map(|e| by.get(&(b, e.as_str())).copied().unwrap_or(0))
-                    .collect(),
-            )
-        })
-        .collect()
-}
-
 async fn object(
     state: &AppState,
     tenant: TenantId,
@@ -201,42 +173,6 @@ async fn object(
     Ok(state.store.object(tenant, kind, oid).await?)
 }
 
-// ---------------------------------------------------------------- overview
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct OverviewPoint {
-    bucket: Timestamp,
-    events: u64,
-    tour_starts: u64,
-    tour_completions: u64,
-    /// Distinct users that day (daily grain only).
-    active_users: Option<u64>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TopTour {
-    id: String,
-    name: String,
-    starts: u64,
-    completions: u64,
-    completion_rate: f64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Overview {
-    #[serde(flatten)]
-    window: Window,
-    active_users: u64,
-    new_users: u64,
-    events: u64,
-    tour_starts: u64,
-    tour_completions: u64,
-    completion_rate: f64,
-    content_views: u64,
-    top_tours: Vec<TopTour>,
-    series: Vec<OverviewPoint>,
-}
-
 pub async fn overview(
     actor: AdminActor<ViewerRole>,
     State(state): State<AppState>,
@@ -245,36 +181,14 @@ pub async fn overview(
     let s = scope(&state, actor.tenant_id, q).await?;
     let cells = s.cells(&state, None).await?;
     let (d0, d1) = s.range.days();
-    let active = state
-        .store
-        .distinct_users(s.tenant, s.env, d0, d1, "")
-        .await?;
-    let daily: HashMap<i64, u64> = state
+    let daily_users: HashMap<i64, u64> = state
         .store
         .daily_users(s.tenant, s.env, d0, d1, "")
         .await?
         .into_iter()
         .collect();
-    let new_users = state
-        .store
-        .new_users(s.tenant, s.env, s.range.from, s.range.to)
-        .await?;
-    let mut per_tour: HashMap<&str, (u64, u64)> = HashMap::new();
-    for c in &cells {
-        let e = per_tour.entry(c.object_id.as_str()).or_default();
-        match Kind::parse(&c.event) {
-            Kind::TourStarted => e.0 += c.count,
-            Kind::TourCompleted => e.1 += c.count,
-            _ => {}
-        }
-    }
-    let mut top: Vec<(&str, (u64, u64))> = per_tour
-        .into_iter()
-        .filter(|(id, (s, c))| !id.is_empty() && (*s > 0 || *c > 0))
-        .collect();
-    top.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
-    top.truncate(10);
-    let ids: Vec<ObjectId> = top.iter().filter_map(|(id, _)| id.parse().ok()).collect();
+    let busiest = report::busiest_tours(&cells, 10);
+    let ids: Vec<ObjectId> = busiest.iter().filter_map(|t| t.0.parse().ok()).collect();
     let names: HashMap<String, String> = state
         .store
         .objects_by_ids(s.tenant, ObjectKind::Tour, &ids)
@@ -282,121 +196,28 @@ pub async fn overview(
         .into_iter()
         .map(|o| (o.id.to_string(), o.name))
         .collect();
-    let top_tours = top
+    let top_tours = busiest
         .into_iter()
-        .filter_map(|(id, (starts, completions))| {
-            Some(TopTour {
-                name: names.get(id)?.clone(),
-                id: id.to_owned(),
-                starts,
-                completions,
-                completion_rate: stats::rate(completions, starts),
-            })
+        .filter_map(|(id, starts, completions)| {
+            Some((id.clone(), names.get(&id)?.clone(), starts, completions))
         })
         .collect();
-    let total_events: u64 = cells
-        .iter()
-        .filter(|c| !c.event.contains('#'))
-        .map(|c| c.count)
-        .sum();
-    let points = series(&s.range, &cells, &[Kind::TourStarted, Kind::TourCompleted]);
-    let mut events_per: HashMap<i64, u64> = HashMap::new();
-    for c in cells.iter().filter(|c| !c.event.contains('#')) {
-        *events_per.entry(c.bucket).or_default() += c.count;
-    }
-    let series: Vec<OverviewPoint> = points
-        .into_iter()
-        .map(|(b, v)| OverviewPoint {
-            bucket: Timestamp(b),
-            events: events_per.get(&b).copied().unwrap_or(0),
-            tour_starts: v[0],
-            tour_completions: v[1],
-            active_users: (s.range.grain == Grain::Day)
-                .then(|| daily.get(&b).copied().unwrap_or(0)),
-        })
-        .collect();
-    if s.csv {
-        let rows = series
-            .iter()
-            .map(|p| {
-                vec![
-                    p.bucket.to_rfc3339(),
-                    p.events.to_string(),
-                    p.tour_starts.to_string(),
-                    p.tour_completions.to_string(),
-                    p.active_users.map(|n| n.to_string()).unwrap_or_default(),
-                ]
-            })
-            .collect();
-        return csv_response(
-            "overview",
-            &[
-                "bucket",
-                "events",
-                "tour_starts",
-                "tour_completions",
-                "active_users",
-            ],
-            rows,
-        );
-    }
-    let (starts, completions) = (
-        sum(&cells, Kind::TourStarted),
-        sum(&cells, Kind::TourCompleted),
-    );
-    Ok(axum::Json(Overview {
+    let overview = report::overview(report::OverviewInput {
         window: s.window(),
-        active_users: active,
-        new_users,
-        events: total_events,
-        tour_starts: starts,
-        tour_completions: completions,
-        completion_rate: stats::rate(completions, starts),
-        content_views: sum(&cells, Kind::ContentViewed),
+        range: &s.range,
+        cells: &cells,
+        daily_users: &daily_users,
+        active_users: s.distinct_users(&state, "").await?,
+        new_users: state
+            .store
+            .new_users(s.tenant, s.env, s.range.from, s.range.to)
+            .await?,
         top_tours,
-        series,
-    })
-    .into_response())
-}
-
-// ---------------------------------------------------------------- tours
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct FunnelStep {
-    step: i64,
-    title: Option<String>,
-    /// Times the step was shown (a person who went back to it counts again).
-    views: u64,
-    /// People who saw the step.
-    viewers: u64,
-    completions: u64,
-    /// Share of the previous step's viewers (of the tour's viewers, for the
-    /// first step) who did not see this one: counted per person, not per view.
-    drop_off: f64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TourPoint {
-    bucket: Timestamp,
-    starts: u64,
-    completions: u64,
-    dismissals: u64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TourStats {
-    id: String,
-    name: String,
-    #[serde(flatten)]
-    window: Window,
-    unique_viewers: u64,
-    starts: u64,
-    completions: u64,
-    dismissals: u64,
-    completion_rate: f64,
-    median_time_to_complete_ms: Option<f64>,
-    funnel: Vec<FunnelStep>,
-    series: Vec<TourPoint>,
+    });
+    if s.csv {
+        return csv_response("overview", &overview.series);
+    }
+    Ok(axum::Json(overview).into_response())
 }
 
 pub async fn tour(
@@ -409,167 +230,47 @@ pub async fn tour(
     let s = scope(&state, actor.tenant_id, q).await?;
     let doc: Option<Tour> = serde_json::from_str(&record.draft).ok();
     let cells = s.cells(&state, Some(&id)).await?;
+    let viewers = s.distinct_users(&state, &id).await?;
+    let steps = report::step_counts(&cells, doc.as_ref().map_or(0, |d| d.steps.len()));
+    let keys: Vec<String> = steps.keys().map(|&n| step_viewers_key(&id, n)).collect();
     let (d0, d1) = s.range.days();
-    let viewers = state
-        .store
-        .distinct_users(s.tenant, s.env, d0, d1, &id)
-        .await?;
-    let mut times = state
-        .store
-        .completion_times(s.tenant, s.env, &id, s.range.from, s.range.to)
-        .await?;
-    let (starts, completions, dismissals) = (
-        sum(&cells, Kind::TourStarted),
-        sum(&cells, Kind::TourCompleted),
-        sum(&cells, Kind::TourDismissed),
-    );
-    let mut views: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
-    let steps = doc.as_ref().map_or(0, |d| d.steps.len());
-    for i in 0..steps {
-        views.insert(i as i64, (0, 0));
-    }
-    for c in cells.iter().filter(|c| c.step >= 0) {
-        let v = views.entry(c.step).or_default();
-        match Kind::parse(&c.event) {
-            Kind::StepViewed => v.0 += c.count,
-            Kind::StepCompleted => v.1 += c.count,
-            _ => {}
-        }
-    }
-    let keys: Vec<String> = views
-        .keys()
-        .map(|&step| step_viewers_key(&id, step))
-        .collect();
     let step_viewers: BTreeMap<String, u64> = state
         .store
         .distinct_users_of(s.tenant, s.env, d0, d1, &keys)
         .await?
         .into_iter()
         .collect();
-    let mut previous = viewers;
-    let funnel: Vec<FunnelStep> = views
-        .into_iter()
-        .map(|(step, (viewed, done))| {
-            let people = step_viewers
-                .get(&step_viewers_key(&id, step))
-                .copied()
-                .unwrap_or(0);
-            let drop_off = if previous == 0 {
-                0.0
-            } else {
-                1.0 - stats::rate(people.min(previous), previous)
-            };
-            previous = people;
-            FunnelStep {
-                step,
-                title: doc
-                    .as_ref()
-                    .and_then(|d| d.steps.get(usize::try_from(step).ok()?))
-                    .map(|st| st.title.clone()),
-                views: viewed,
-                viewers: people,
-                completions: done,
-                drop_off,
-            }
-        })
-        .collect();
-    let series: Vec<TourPoint> = series(
-        &s.range,
-        &cells,
-        &[Kind::TourStarted, Kind::TourCompleted, Kind::TourDismissed],
-    )
-    .into_iter()
-    .map(|(b, v)| TourPoint {
-        bucket: Timestamp(b),
-        starts: v[0],
-        completions: v[1],
-        dismissals: v[2],
-    })
-    .collect();
-    if s.csv {
-        return if s.table.as_deref() == Some("funnel") {
-            let rows = funnel
-                .iter()
-                .map(|f| {
-                    vec![
-                        f.step.to_string(),
-                        f.title.clone().unwrap_or_default(),
-                        f.views.to_string(),
-                        f.viewers.to_string(),
-                        f.completions.to_string(),
-                        format!("{:.4}", f.drop_off),
-                    ]
-                })
-                .collect();
-            csv_response(
-                "tour-funnel",
-                &[
-                    "step",
-                    "title",
-                    "views",
-                    "viewers",
-                    "completions",
-                    "drop_off",
-                ],
-                rows,
-            )
-        } else {
-            let rows = series
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.bucket.to_rfc3339(),
-                        p.starts.to_string(),
-                        p.completions.to_string(),
-                        p.dismissals.to_string(),
-                    ]
-                })
-                .collect();
-            csv_response(
-                "tour",
-                &["bucket", "starts", "completions", "dismissals"],
-                rows,
-            )
-        };
-    }
-    Ok(axum::Json(TourStats {
-        id,
+    let funnel = report::funnel(
+        steps,
+        viewers,
+        |n| {
+            let key = step_viewers_key(&id, n);
+            step_viewers.get(&key).copied().unwrap_or(0)
+        },
+        |n| {
+            let step = doc.as_ref()?.steps.get(usize::try_from(n).ok()?)?;
+            Some(step.title.clone())
+        },
+    );
+    let completion_times = state
+        .store
+        .completion_times(s.tenant, s.env, &id, s.range.from, s.range.to)
+        .await?;
+    let stats = report::tour(report::TourInput {
+        id: id.clone(),
         name: record.name,
         window: s.window(),
+        range: &s.range,
+        cells: &cells,
         unique_viewers: viewers,
-        starts,
-        completions,
-        dismissals,
-        completion_rate: stats::rate(completions, starts),
-        median_time_to_complete_ms: stats::median(&mut times),
+        completion_times,
         funnel,
-        series,
-    })
-    .into_response())
-}
-
-// ---------------------------------------------------------------- content
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ContentPoint {
-    bucket: Timestamp,
-    views: u64,
-    clicks: u64,
-    dismissals: u64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ContentStats {
-    id: String,
-    name: String,
-    #[serde(flatten)]
-    window: Window,
-    views: u64,
-    unique_viewers: u64,
-    clicks: u64,
-    dismissals: u64,
-    click_rate: f64,
-    series: Vec<ContentPoint>,
+    });
+    match (s.csv, s.table.as_deref()) {
+        (true, Some("funnel")) => csv_response("tour-funnel", &stats.funnel),
+        (true, _) => csv_response("tour", &stats.series),
+        (false, _) => Ok(axum::Json(stats).into_response()),
+    }
 }
 
 pub async fn content(
@@ -581,84 +282,12 @@ pub async fn content(
     let record = object(&state, actor.tenant_id, ObjectKind::Content, &id).await?;
     let s = scope(&state, actor.tenant_id, q).await?;
     let cells = s.cells(&state, Some(&id)).await?;
-    let (d0, d1) = s.range.days();
-    let viewers = state
-        .store
-        .distinct_users(s.tenant, s.env, d0, d1, &id)
-        .await?;
-    let series: Vec<ContentPoint> = series(
-        &s.range,
-        &cells,
-        &[
-            Kind::ContentViewed,
-            Kind::ContentClicked,
-            Kind::ContentDismissed,
-        ],
-    )
-    .into_iter()
-    .map(|(b, v)| ContentPoint {
-        bucket: Timestamp(b),
-        views: v[0],
-        clicks: v[1],
-        dismissals: v[2],
-    })
-    .collect();
+    let viewers = s.distinct_users(&state, &id).await?;
+    let stats = report::content((id, record.name), s.window(), &s.range, &cells, viewers);
     if s.csv {
-        let rows = series
-            .iter()
-            .map(|p| {
-                vec![
-                    p.bucket.to_rfc3339(),
-                    p.views.to_string(),
-                    p.clicks.to_string(),
-                    p.dismissals.to_string(),
-                ]
-            })
-            .collect();
-        return csv_response(
-            "content",
-            &["bucket", "views", "clicks", "dismissals"],
-            rows,
-        );
+        return csv_response("content", &stats.series);
     }
-    let (views, clicks) = (
-        sum(&cells, Kind::ContentViewed),
-        sum(&cells, Kind::ContentClicked),
-    );
-    Ok(axum::Json(ContentStats {
-        id,
-        name: record.name,
-        window: s.window(),
-        views,
-        unique_viewers: viewers,
-        clicks,
-        dismissals: sum(&cells, Kind::ContentDismissed),
-        click_rate: stats::rate(clicks, views),
-        series,
-    })
-    .into_response())
-}
-
-// ---------------------------------------------------------------- checklists
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ItemStats {
-    id: String,
-    title: String,
-    completions: u64,
-    completion_rate: f64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ChecklistStats {
-    id: String,
-    name: String,
-    environment: String,
-    /// Users with any progress on the checklist.
-    users: u64,
-    completed: u64,
-    completion_rate: f64,
-    items: Vec<ItemStats>,
+    Ok(axum::Json(stats).into_response())
 }
 
 pub async fn checklist(
@@ -671,96 +300,17 @@ pub async fn checklist(
     let s = scope(&state, actor.tenant_id, q).await?;
     let doc: Option<Checklist> = serde_json::from_str(&record.draft).ok();
     let progress = state.store.checklist_progress(s.tenant, s.env, &id).await?;
-    let users = progress.len() as u64;
-    let completed = progress.iter().filter(|(_, done)| *done).count() as u64;
-    let mut per_item: HashMap<&str, u64> = HashMap::new();
-    for (items, _) in &progress {
-        for i in items {
-            *per_item.entry(i.as_str()).or_default() += 1;
-        }
-    }
-    let items: Vec<ItemStats> = doc
+    let items = doc
         .map(|d| d.items)
         .unwrap_or_default()
         .into_iter()
-        .map(|i| {
-            let n = per_item.get(i.id.as_str()).copied().unwrap_or(0);
-            ItemStats {
-                completions: n,
-                completion_rate: stats::rate(n, users),
-                id: i.id,
-                title: i.title,
-            }
-        })
+        .map(|i| (i.id, i.title))
         .collect();
+    let stats = report::checklist((id, record.name), s.env_name.clone(), items, &progress);
     if s.csv {
-        let rows = items
-            .iter()
-            .map(|i| {
-                vec![
-                    i.id.clone(),
-                    i.title.clone(),
-                    i.completions.to_string(),
-                    format!("{:.4}", i.completion_rate),
-                ]
-            })
-            .collect();
-        return csv_response(
-            "checklist",
-            &["item", "title", "completions", "completion_rate"],
-            rows,
-        );
+        return csv_response("checklist", &stats.items);
     }
-    Ok(axum::Json(ChecklistStats {
-        id,
-        name: record.name,
-        environment: s.env_name,
-        users,
-        completed,
-        completion_rate: stats::rate(completed, users),
-        items,
-    })
-    .into_response())
-}
-
-// ---------------------------------------------------------------- surveys
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AnswerCount {
-    answer: String,
-    count: u64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TextAnswer {
-    at: Timestamp,
-    user_id: String,
-    text: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SurveyStep {
-    step: i64,
-    #[serde(rename = "type")]
-    kind: Option<SurveyKind>,
-    question: Option<String>,
-    responses: u64,
-    distribution: Vec<AnswerCount>,
-    /// NPS surveys: % promoters − % detractors.
-    nps: Option<f64>,
-    /// Numeric answers (NPS, stars, scale): the mean.
-    average: Option<f64>,
-    /// Free-text answers, newest first (at most 100).
-    texts: Vec<TextAnswer>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SurveyStats {
-    tour_id: String,
-    name: String,
-    #[serde(flatten)]
-    window: Window,
-    steps: Vec<SurveyStep>,
+    Ok(axum::Json(stats).into_response())
 }
 
 pub async fn survey(
@@ -772,95 +322,27 @@ pub async fn survey(
     let record = object(&state, actor.tenant_id, ObjectKind::Tour, &id).await?;
     let s = scope(&state, actor.tenant_id, q).await?;
     let doc: Option<Tour> = serde_json::from_str(&record.draft).ok();
+    let survey = |n: i64| {
+        let step = doc.as_ref()?.steps.get(usize::try_from(n).ok()?)?;
+        step.survey.clone()
+    };
+    let asked = doc.iter().flat_map(|d| d.steps.iter().enumerate());
+    let asked = asked
+        .filter(|(_, st)| st.survey.is_some())
+        .map(|(n, _)| n as i64);
     let cells = s.cells(&state, Some(&id)).await?;
-    // Per survey step: responses, and counts per answer.
-    let mut by_step: BTreeMap<i64, (u64, BTreeMap<String, u64>)> = BTreeMap::new();
-    if let Some(d) = &doc {
-        for (i, st) in d.steps.iter().enumerate() {
-            if st.survey.is_some() {
-                by_step.entry(i as i64).or_default();
-            }
-        }
-    }
-    for c in &cells {
-        if c.event == Kind::SurveyAnswered.as_str() {
-            by_step.entry(c.step).or_default().0 += c.count;
-        } else if c.event == SURVEY_ANSWER {
-            *by_step
-                .entry(c.step)
-                .or_default()
-                .1
-                .entry(c.detail.clone())
-                .or_default() += c.count;
-        }
-    }
     let mut steps = Vec::new();
-    for (step, (responses, answers)) in by_step {
-        let survey = doc
-            .as_ref()
-            .and_then(|d| d.steps.get(usize::try_from(step).ok()?))
-            .and_then(|st| st.survey.clone());
-        let kind = survey.as_ref().map(|x| x.kind);
+    for (n, answers) in report::survey_answers(&cells, asked) {
         let texts = state
             .store
-            .survey_texts(s.tenant, s.env, &id, step, (s.range.from, s.range.to), 100)
+            .survey_texts(s.tenant, s.env, &id, n, (s.range.from, s.range.to), 100)
             .await?;
-        let choice = matches!(
-            kind,
-            Some(SurveyKind::SingleChoice | SurveyKind::MultipleChoice)
-        );
-        let numeric: Vec<(i64, u64)> = answers
-            .iter()
-            .filter_map(|(a, n)| Some((a.parse::<i64>().ok()?, *n)))
-            .collect();
-        let counted: u64 = numeric.iter().map(|(_, n)| n).sum();
-        let average = (counted > 0 && !choice).then(|| {
-            numeric
-                .iter()
-                .map(|(v, n)| *v as f64 * *n as f64)
-                .sum::<f64>()
-                / counted as f64
-        });
-        steps.push(SurveyStep {
-            step,
-            kind,
-            question: survey.map(|x| x.question),
-            responses,
-            nps: (kind == Some(SurveyKind::Nps))
-                .then(|| stats::nps(&numeric))
-                .flatten(),
-            average,
-            distribution: answers
-                .into_iter()
-                .map(|(answer, count)| AnswerCount { answer, count })
-                .collect(),
-            texts: texts
-                .into_iter()
-                .map(|(at, user_id, text)| TextAnswer {
-                    at: Timestamp(at),
-                    user_id,
-                    text,
-                })
-                .collect(),
-        });
+        steps.push(report::survey_step(n, survey(n), answers, texts));
     }
     if s.csv {
-        let mut rows = Vec::new();
-        for st in &steps {
-            for a in &st.distribution {
-                rows.push(vec![
-                    st.step.to_string(),
-                    a.answer.clone(),
-                    a.count.to_string(),
-                ]);
-            }
-            for t in &st.texts {
-                rows.push(vec![st.step.to_string(), t.text.clone(), "1".into()]);
-            }
-        }
-        return csv_response("survey", &["step", "answer", "count"], rows);
+        return csv_response("survey", &steps);
     }
-    Ok(axum::Json(SurveyStats {
+    Ok(axum::Json(report::SurveyStats {
         tour_id: id,
         name: record.name,
         window: s.window(),
@@ -887,24 +369,6 @@ pub struct ResponsesQuery {
     cursor: Option<String>,
     /// `json` (default) or `csv` (every response in the range, up to 100,000).
     format: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SurveyResponse {
-    at: Timestamp,
-    event_id: String,
-    user_id: String,
-    step: Option<i64>,
-    question: Option<String>,
-    /// A number (NPS, stars, scale), a list of choices, or text.
-    #[schema(value_type = serde_json::Value)]
-    answer: serde_json::Value,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SurveyResponses {
-    items: Vec<SurveyResponse>,
-    next_cursor: Option<String>,
 }
 
 /// `GET /v1/admin/analytics/surveys/{id}/responses`: every answer, newest first.
@@ -966,10 +430,6 @@ pub async fn survey_responses(
         let full = rows.len() == limit;
         for (at, event_id, user_id, step, props) in rows {
             let p: serde_json::Value = serde_json::from_str(&props).unwrap_or_default();
-            let answer = ["score", "choices", "text"]
-                .iter()
-                .find_map(|k| p.get(*k).cloned())
-                .unwrap_or_default();
             before = Some((at, event_id.clone()));
             items.push(SurveyResponse {
                 at: Timestamp(at),
@@ -977,7 +437,7 @@ pub async fn survey_responses(
                 user_id,
                 step,
                 question: question(step),
-                answer,
+                answer: SurveyResponse::answer_in(&p),
             });
         }
         if !full {
@@ -992,64 +452,9 @@ pub async fn survey_responses(
         }
     }
     if csv {
-        let rows = items
-            .into_iter()
-            .map(|r| {
-                vec![
-                    r.at.to_rfc3339(),
-                    r.user_id,
-                    r.step.map(|x| x.to_string()).unwrap_or_default(),
-                    r.question.unwrap_or_default(),
-                    match r.answer {
-                        serde_json::Value::String(t) => t,
-                        other => other.to_string(),
-                    },
-                ]
-            })
-            .collect();
-        return csv_response(
-            "survey-responses",
-            &["at", "user_id", "step", "question", "answer"],
-            rows,
-        );
+        return csv_response("survey-responses", &items);
     }
     Ok(axum::Json(SurveyResponses { items, next_cursor }).into_response())
-}
-
-// ---------------------------------------------------------------- experiments
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Lift {
-    /// Conversion rate of this arm minus the control's.
-    difference: f64,
-    low: f64,
-    high: f64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ArmStats {
-    arm: String,
-    holdout: bool,
-    exposed: u64,
-    converted: u64,
-    conversion_rate: f64,
-    /// 95% Wilson interval of the conversion rate.
-    ci_low: f64,
-    ci_high: f64,
-    /// Against the control arm (95% interval), for the other arms.
-    lift: Option<Lift>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ExperimentStats {
-    object_id: String,
-    kind: ObjectKind,
-    name: String,
-    goal_event: String,
-    control: Option<String>,
-    #[serde(flatten)]
-    window: Window,
-    arms: Vec<ArmStats>,
 }
 
 pub async fn experiment(
@@ -1089,80 +494,11 @@ pub async fn experiment(
         .into_iter()
         .map(|(arm, e, c)| (arm, (e, c)))
         .collect();
-    let mut arms: Vec<(String, bool)> = experiment
-        .as_ref()
-        .map(|x| x.arms.iter().map(|a| (a.name.clone(), a.holdout)).collect())
-        .unwrap_or_default();
-    for arm in counted.keys() {
-        if !arms.iter().any(|(a, _)| a == arm) {
-            arms.push((arm.clone(), false));
-        }
-    }
-    let control = arms
-        .iter()
-        .find(|(a, _)| a == "control")
-        .or_else(|| arms.iter().find(|(_, h)| *h))
-        .or(arms.first())
-        .map(|(a, _)| a.clone());
-    let base = control
-        .as_ref()
-        .and_then(|c| counted.get(c))
-        .map(|(e, c)| (*c, *e));
-    let arms: Vec<ArmStats> = arms
-        .into_iter()
-        .map(|(arm, holdout)| {
-            let (exposed, converted) = counted.get(&arm).copied().unwrap_or((0, 0));
-            let (ci_low, ci_high) = stats::wilson(converted, exposed);
-            let lift = (Some(&arm) != control.as_ref())
-                .then(|| base.and_then(|b| stats::difference(b, (converted, exposed))))
-                .flatten()
-                .map(|(difference, low, high)| Lift {
-                    difference,
-                    low,
-                    high,
-                });
-            ArmStats {
-                conversion_rate: stats::rate(converted, exposed),
-                arm,
-                holdout,
-                exposed,
-                converted,
-                ci_low,
-                ci_high,
-                lift,
-            }
-        })
-        .collect();
+    let (control, arms) = report::experiment_arms(experiment.as_ref(), &counted);
     if s.csv {
-        let rows = arms
-            .iter()
-            .map(|a| {
-                vec![
-                    a.arm.clone(),
-                    a.holdout.to_string(),
-                    a.exposed.to_string(),
-                    a.converted.to_string(),
-                    format!("{:.4}", a.conversion_rate),
-                    format!("{:.4}", a.ci_low),
-                    format!("{:.4}", a.ci_high),
-                ]
-            })
-            .collect();
-        return csv_response(
-            "experiment",
-            &[
-                "arm",
-                "holdout",
-                "exposed",
-                "converted",
-                "conversion_rate",
-                "ci_low",
-                "ci_high",
-            ],
-            rows,
-        );
+        return csv_response("experiment", &arms);
     }
-    Ok(axum::Json(ExperimentStats {
+    Ok(axum::Json(report::ExperimentStats {
         object_id: id,
         kind: record.kind,
         name: record.name,

@@ -144,43 +144,43 @@ pub fn api() -> ApiRouter {
             analytics::overview,
             "Tenant overview: active and new end users, events, tour starts and completions, top tours, trend (format=csv exports the series)",
         )
-        .answers::<analytics::Overview>(200)
+        .answers::<spotlight_domain::analytics::report::Overview>(200)
         .get(
             "/v1/admin/analytics/tours/{id}",
             analytics::tour,
             "One tour: starts, completions, dismissals, completion rate, median time to complete, step funnel with drop-off, series (format=csv, table=funnel|series)",
         )
-        .answers::<analytics::TourStats>(200)
+        .answers::<spotlight_domain::analytics::report::TourStats>(200)
         .get(
             "/v1/admin/analytics/content/{id}",
             analytics::content,
             "One announcement: views, unique viewers, clicks, dismissals, click rate, series (format=csv)",
         )
-        .answers::<analytics::ContentStats>(200)
+        .answers::<spotlight_domain::analytics::report::ContentStats>(200)
         .get(
             "/v1/admin/analytics/checklists/{id}",
             analytics::checklist,
             "One checklist: users, completions, completion per item (format=csv)",
         )
-        .answers::<analytics::ChecklistStats>(200)
+        .answers::<spotlight_domain::analytics::report::ChecklistStats>(200)
         .get(
             "/v1/admin/analytics/surveys/{id}",
             analytics::survey,
             "A tour's survey steps: responses, answer distribution, NPS, average, free-text answers (format=csv)",
         )
-        .answers::<analytics::SurveyStats>(200)
+        .answers::<spotlight_domain::analytics::report::SurveyStats>(200)
         .get(
             "/v1/admin/analytics/surveys/{id}/responses",
             analytics::survey_responses,
             "A tour's survey answers one by one, newest first: user, step, question, answer (limit, cursor; format=csv exports them all)",
         )
-        .answers::<analytics::SurveyResponses>(200)
+        .answers::<spotlight_domain::analytics::report::SurveyResponses>(200)
         .get(
             "/v1/admin/analytics/experiments/{id}",
             analytics::experiment,
             "A tour's or announcement's experiment: exposure and goal conversion per arm with 95% intervals and lift over control (format=csv)",
         )
-        .answers::<analytics::ExperimentStats>(200)
+        .answers::<spotlight_domain::analytics::report::ExperimentStats>(200)
         .tag("audiences")
         .post(
             "/v1/admin/audiences/matches",

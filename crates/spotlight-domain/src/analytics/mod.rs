@@ -4,6 +4,8 @@
 
 use crate::events::Grain;
 
+pub mod report;
+
 /// At most this many buckets in one series.
 pub const MAX_POINTS: i64 = 2_000;
 
