@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use spotlight_domain::delivery::{evaluate_by, Viewer};
+use spotlight_domain::delivery::{evaluate_by, Progress as ObjectProgress, Viewer};
 use spotlight_domain::page::PageUrl;
 use spotlight_domain::settings::{IdentityVerification, VerificationMode};
 use spotlight_domain::validation::ValidationErrors;
@@ -453,6 +453,77 @@ pub struct ConfigBody<'a> {
     settings: SdkSettings,
 }
 
+impl<'a> ConfigBody<'a> {
+    /// An answer with nothing to show.
+    fn empty(environment: &'a str, user: UserView<'a>, preview: bool) -> ConfigBody<'a> {
+        ConfigBody {
+            enabled: true,
+            environment,
+            user,
+            preview,
+            tours: vec![],
+            content: vec![],
+            checklists: vec![],
+            launchers: vec![],
+            themes: BTreeMap::new(),
+            default_theme_id: None,
+            progress: BTreeMap::new(),
+            experiments: vec![],
+            settings: SdkSettings {
+                events_url: "/v1/sdk/events",
+                refresh_seconds: 300,
+            },
+        }
+    }
+
+    fn into_response(self, etag: &str) -> Result<Response, ApiError> {
+        // Sized up front: the documents are most of the answer.
+        let items = [
+            &self.tours,
+            &self.content,
+            &self.checklists,
+            &self.launchers,
+        ];
+        let estimate = 2048
+            + items
+                .iter()
+                .flat_map(|list| list.iter())
+                .map(|i| i.document.get().len() + 96)
+                .sum::<usize>()
+            + self.themes.values().map(|t| t.get().len()).sum::<usize>();
+        let mut bytes = Vec::with_capacity(estimate);
+        serde_json::to_writer(&mut bytes, &self).map_err(ApiError::internal)?;
+        let json = HeaderValue::from_static("application/json");
+        let mut resp = ([(header::CONTENT_TYPE, json)], bytes).into_response();
+        cache_headers(&mut resp, etag);
+        Ok(resp)
+    }
+}
+
+impl<'a> UserView<'a> {
+    fn of(user: &'a EndUser, is_admin: bool) -> UserView<'a> {
+        UserView {
+            id: &user.id,
+            anonymous: user.anonymous,
+            verified: user.verified.is_some(),
+            is_admin,
+        }
+    }
+}
+
+impl<'a> ProgressView<'a> {
+    fn of(p: &'a ObjectProgress) -> ProgressView<'a> {
+        ProgressView {
+            times_shown: p.times_shown,
+            last_shown_at: p.last_shown_millis,
+            step_reached: p.step_reached,
+            items_completed: &p.items_completed,
+            completed: p.completed,
+            dismissed: p.dismissed,
+        }
+    }
+}
+
 /// Does `If-None-Match` name this entity tag (or `*`)?
 fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
     headers
@@ -489,101 +560,226 @@ pub async fn config(
 ) -> Result<Response, ApiError> {
     // Borrowed from the request (extracting them would copy them).
     let (headers, uri) = (request.headers(), request.uri());
-    let now = state.clock.now();
-    state.metrics.usage.used(
-        client.tenant_id,
-        client.environment_id,
-        crate::usage::What::ConfigRequest,
-    );
+    let now = state.clock.now().millis();
+    let usage = crate::usage::What::ConfigRequest;
+    let metrics = &state.metrics;
+    metrics
+        .usage
+        .used(client.tenant_id, client.environment_id, usage);
     let memo_key = memo_key(&state, &client, uri.query(), headers);
-    if let Some(resp) = revalidate(&state, &client, headers, memo_key, now.millis()).await? {
+    if let Some(resp) = revalidate(&state, &client, headers, memo_key, now).await? {
         return Ok(resp);
     }
     crate::error::refuse_nul_in_query(uri.query())?;
-    let query: ConfigQuery = axum::extract::Query::try_from_uri(uri)?.0;
-    let q = query.check()?;
-    let settings = &client.tenant.settings;
+    let q = axum::extract::Query::<ConfigQuery>::try_from_uri(uri)?
+        .0
+        .check()?;
     let generated_id = q.user_id.is_none();
-    let user = identify(&state, &client, headers, q.user_id).await?;
-
-    let mut stamp = Sha256::new();
-    stamp.update(client.environment_id.to_string());
-    stamp.update([0]);
-    stamp.update(&user.id);
-    stamp.update([
-        0,
-        u8::from(user.anonymous),
-        u8::from(user.verified.is_some()),
-    ]);
-
-    if settings.kill_switch {
-        Metrics::count(&state.metrics.sdk_config_served, "disabled");
-        let etag = format!("\"off-{}\"", hex::encode(&stamp.finalize()[..12]));
-        if etag_matches(headers, &etag) {
-            let mut resp = StatusCode::NOT_MODIFIED.into_response();
-            cache_headers(&mut resp, &etag);
-            return Ok(resp);
-        }
-        let body = ConfigBody {
-            enabled: false,
-            environment: &client.environment,
-            user: UserView {
-                id: &user.id,
-                anonymous: user.anonymous,
-                verified: user.verified.is_some(),
-                is_admin: false,
-            },
-            preview: false,
-            tours: vec![],
-            content: vec![],
-            checklists: vec![],
-            launchers: vec![],
-            themes: BTreeMap::new(),
-            default_theme_id: None,
-            progress: BTreeMap::new(),
-            experiments: vec![],
-            settings: SdkSettings {
-                events_url: "/v1/sdk/events",
-                refresh_seconds: 300,
-            },
-        };
-        let mut resp = AppJson(body).into_response();
-        cache_headers(&mut resp, &etag);
-        return Ok(resp);
+    let user = identify(&state, &client, headers, q.user_id.clone()).await?;
+    let mut stamp = Stamp::of_user(&client, &user);
+    if client.tenant.settings.kill_switch {
+        return Ok(switched_off(&state, &client, &user, stamp, headers));
     }
 
-    let iv = settings.identity_verification.get(&client.environment);
+    let is_admin = is_admin(&client, &user);
+    let preview = q.preview && is_admin;
+    let bundle = if preview {
+        let rows = state.store.draft_bundle(client.tenant_id).await?;
+        Arc::new(build_bundle(&rows, &client.tenant.settings))
+    } else {
+        let env = client.environment_id;
+        state.caches.bundle(&client.tenant, env).await?
+    };
+    let stored = if user.anonymous && generated_id {
+        Arc::new(UserState::default())
+    } else {
+        let (tenant, env) = (client.tenant_id, client.environment_id);
+        state.caches.user(tenant, env, &user.id).await?
+    };
+    let attributes = observe(&state, &client, &user, &stored, &q, preview, now).await;
+
+    let empty = HashMap::new();
+    let viewer = Viewer {
+        attributes: attributes.as_ref().unwrap_or(&stored.attributes),
+        event_counts: &stored.event_counts,
+        progress: if preview { &empty } else { &stored.progress },
+        page: Some(&q.page),
+        locale: q.locale.as_deref(),
+        session_id: q.session_id.as_deref(),
+        now_millis: now,
+    };
+    let matched = evaluate_by(&bundle.items, |i| &i.prepared, &bundle.audiences, &viewer);
+    stamp.answer(&bundle.stamp, q.locale.as_deref(), is_admin, preview);
+    let (shown, experiments) = assign_arms(matched, &user.id, &mut stamp);
+    let progress = if preview {
+        BTreeMap::new()
+    } else {
+        progress_of(&bundle.items, &stored)
+    };
+    stamp.progress(&progress);
+    let etag = stamp.etag();
+    // Only clients that revalidate come back with the same question.
+    if !generated_id && !preview && headers.contains_key(header::IF_NONE_MATCH) {
+        remember(&state, &client, memo_key, &etag, &user, &stored, now);
+    }
+    if etag_matches(headers, &etag) {
+        Metrics::count(&metrics.sdk_config_served, "not_modified");
+        return Ok(not_modified(&etag));
+    }
+
+    let settings = &client.tenant.settings;
+    let mut body = ConfigBody {
+        default_theme_id: settings.default_theme_id.as_deref(),
+        progress: progress
+            .iter()
+            .map(|(id, p)| (*id, ProgressView::of(p)))
+            .collect(),
+        experiments,
+        ..ConfigBody::empty(&client.environment, UserView::of(&user, is_admin), preview)
+    };
+    let theme_ids = shown
+        .iter()
+        .filter_map(|(i, _)| i.prepared.theme_id())
+        .chain(settings.default_theme_id.as_deref());
+    for id in theme_ids {
+        if let Some((k, v)) = bundle.themes.get_key_value(id) {
+            body.themes.insert(k.as_str(), v);
+        }
+    }
+    for (item, arm) in shown {
+        let delivered = DeliveredItem {
+            id: &item.prepared.id,
+            version: item.prepared.version,
+            arm,
+            resume_only: item.prepared.resume_only(&viewer),
+            document: item.render(q.locale.as_deref()),
+        };
+        match item.kind {
+            ObjectKind::Tour => body.tours.push(delivered),
+            ObjectKind::Content => body.content.push(delivered),
+            ObjectKind::Checklist => body.checklists.push(delivered),
+            ObjectKind::Launcher => body.launchers.push(delivered),
+            _ => {}
+        }
+    }
+    Metrics::count(&metrics.sdk_config_served, "full");
+    body.into_response(&etag)
+}
+
+/// What an answer's ETag covers: the environment, the user, the bundle, the
+/// locale, the admin flags, the arms and the progress.
+struct Stamp(Sha256);
+
+impl Stamp {
+    fn of_user(client: &SdkClient, user: &EndUser) -> Stamp {
+        let mut h = Sha256::new();
+        h.update(client.environment_id.to_string());
+        h.update([0]);
+        h.update(&user.id);
+        h.update([
+            0,
+            u8::from(user.anonymous),
+            u8::from(user.verified.is_some()),
+        ]);
+        Stamp(h)
+    }
+
+    fn answer(&mut self, bundle: &[u8; 32], locale: Option<&str>, is_admin: bool, preview: bool) {
+        self.0.update(bundle);
+        self.0.update(locale.unwrap_or("").as_bytes());
+        self.0.update([0, u8::from(is_admin), u8::from(preview)]);
+    }
+
+    fn item(&mut self, id: &str, arm: Option<&str>) {
+        self.0.update(id.as_bytes());
+        self.0.update(arm.unwrap_or("").as_bytes());
+    }
+
+    fn progress(&mut self, progress: &BTreeMap<&str, &ObjectProgress>) {
+        for (id, p) in progress {
+            self.0.update(id.as_bytes());
+            self.0.update(p.times_shown.to_be_bytes());
+            self.0
+                .update(p.last_shown_millis.unwrap_or(0).to_be_bytes());
+            self.0
+                .update(p.step_reached.unwrap_or(usize::MAX).to_be_bytes());
+            self.0
+                .update([u8::from(p.completed), u8::from(p.dismissed)]);
+            for i in &p.items_completed {
+                self.0.update(i.as_bytes());
+            }
+        }
+    }
+
+    fn etag(self) -> String {
+        format!("\"{}\"", hex::encode(&self.0.finalize()[..16]))
+    }
+}
+
+fn not_modified(etag: &str) -> Response {
+    let mut resp = StatusCode::NOT_MODIFIED.into_response();
+    cache_headers(&mut resp, etag);
+    resp
+}
+
+/// The tenant's kill switch is on: nothing to show, and the SDK removes what it shows.
+fn switched_off(
+    state: &AppState,
+    client: &SdkClient,
+    user: &EndUser,
+    stamp: Stamp,
+    headers: &HeaderMap,
+) -> Response {
+    Metrics::count(&state.metrics.sdk_config_served, "disabled");
+    let etag = format!("\"off-{}\"", hex::encode(&stamp.0.finalize()[..12]));
+    if etag_matches(headers, &etag) {
+        return not_modified(&etag);
+    }
+    let body = ConfigBody {
+        enabled: false,
+        ..ConfigBody::empty(&client.environment, UserView::of(user, false), false)
+    };
+    let mut resp = AppJson(body).into_response();
+    cache_headers(&mut resp, &etag);
+    resp
+}
+
+/// With verification configured, only a verified user can be an admin.
+fn is_admin(client: &SdkClient, user: &EndUser) -> bool {
     let verification_on = client
         .tenant
         .verifiers
         .get(&client.environment)
         .is_some_and(|v| v.is_configured());
     let claims = user.verified.as_ref().map(|v| &v.claims);
-    // With verification configured, only a verified user can be an admin.
-    let is_admin = (!verification_on || user.verified.is_some())
+    (!verification_on || user.verified.is_some())
         && !user.anonymous
-        && settings.admin_detection.is_admin(&user.id, claims);
-    let preview = q.preview && is_admin;
+        && client
+            .tenant
+            .settings
+            .admin_detection
+            .is_admin(&user.id, claims)
+}
 
-    let bundle = if preview {
-        let rows = state.store.draft_bundle(client.tenant_id).await?;
-        Arc::new(build_bundle(&rows, settings))
-    } else {
-        state
-            .caches
-            .bundle(&client.tenant, client.environment_id)
-            .await?
-    };
-    let stored = if user.anonymous && generated_id {
-        Arc::new(UserState::default())
-    } else {
-        state
-            .caches
-            .user(client.tenant_id, client.environment_id, &user.id)
-            .await?
-    };
-
-    // Attributes: stored, then the SDK's, then verified claims (which win).
+/// The user's attributes for this answer — stored, then the SDK's, then
+/// verified claims (which win); `None`: the stored ones, unchanged — and what
+/// this sight of the user changes: the profile (written behind) and the
+/// cached state.
+async fn observe(
+    state: &AppState,
+    client: &SdkClient,
+    user: &EndUser,
+    stored: &Arc<UserState>,
+    q: &Checked,
+    preview: bool,
+    now: i64,
+) -> Option<Map<String, Value>> {
+    let iv = client
+        .tenant
+        .settings
+        .identity_verification
+        .get(&client.environment);
+    let claims = user.verified.as_ref().map(|v| &v.claims);
     let claim_attrs: Vec<(String, Value)> = match (iv, claims) {
         (Some(iv), Some(c)) => iv
             .attribute_claims
@@ -602,60 +798,54 @@ pub async fn config(
         ))
     };
     let attrs = attributes.as_ref().unwrap_or(&stored.attributes);
+    let verified = user.verified.is_some();
     let changed = !stored.known
         || attributes.as_ref().is_some_and(|a| *a != stored.attributes)
-        || stored.verified != user.verified.is_some();
+        || stored.verified != verified;
+    let (tenant, environment) = (client.tenant_id, client.environment_id);
     state.profiles.saw(
-        client.environment_id,
+        environment,
         &user.id,
-        now.millis(),
+        now,
         changed,
         stored.last_seen_millis,
         || {
             Some(ProfileWrite {
-                tenant: client.tenant_id,
-                environment: client.environment_id,
+                tenant,
+                environment,
                 user_id: user.id.clone(),
                 attributes: serde_json::to_string(attrs).ok()?,
-                verified: user.verified.is_some(),
-                seen_at: now,
+                verified,
+                seen_at: spotlight_domain::Timestamp(now),
             })
         },
     );
     if changed && !preview {
-        let mut next = (*stored).clone();
+        let mut next = (**stored).clone();
         next.known = true;
         next.attributes = attrs.clone();
-        next.verified = user.verified.is_some();
-        next.last_seen_millis = now.millis();
-        state
-            .caches
-            .users
-            .put((client.environment_id, user.id.clone()), 0, next)
-            .await;
+        next.verified = verified;
+        next.last_seen_millis = now;
+        let key = (environment, user.id.clone());
+        state.caches.users.put(key, 0, next).await;
     }
+    attributes
+}
 
-    let empty = HashMap::new();
-    let viewer = Viewer {
-        attributes: attrs,
-        event_counts: &stored.event_counts,
-        progress: if preview { &empty } else { &stored.progress },
-        page: Some(&q.page),
-        locale: q.locale.as_deref(),
-        session_id: q.session_id.as_deref(),
-        now_millis: now.millis(),
-    };
-    let matched = evaluate_by(&bundle.items, |i| &i.prepared, &bundle.audiences, &viewer);
-
-    stamp.update(bundle.stamp);
-    stamp.update(q.locale.as_deref().unwrap_or("").as_bytes());
-    stamp.update([0, u8::from(is_admin), u8::from(preview)]);
-    let mut shown: Vec<(&Item, Option<&str>)> = Vec::with_capacity(matched.len());
+/// The matched items this user is shown, each with its arm (hold-out arms
+/// shown nothing), and every arm the user is in (hold-outs included: their
+/// exposure is reported).
+fn assign_arms<'a>(
+    matched: Vec<&'a Item>,
+    user_id: &str,
+    stamp: &mut Stamp,
+) -> (Vec<(&'a Item, Option<&'a str>)>, Vec<Assignment<'a>>) {
+    let mut shown = Vec::with_capacity(matched.len());
     let mut experiments = Vec::new();
     for item in matched {
         let p = &item.prepared;
         let arm = p.experiment().and_then(|x| {
-            let arm = x.assign(&p.id, &user.id)?;
+            let arm = x.assign(&p.id, user_id)?;
             experiments.push(Assignment {
                 object_id: &p.id,
                 arm: &arm.name,
@@ -664,139 +854,27 @@ pub async fn config(
             });
             Some(arm)
         });
-        stamp.update(p.id.as_bytes());
-        stamp.update(arm.map_or("", |a| a.name.as_str()).as_bytes());
+        stamp.item(&p.id, arm.map(|a| a.name.as_str()));
         if arm.is_some_and(|a| a.holdout) {
             continue;
         }
         shown.push((item, arm.map(|a| a.name.as_str())));
     }
-    let mut progress = BTreeMap::new();
-    if !preview {
-        for item in &bundle.items {
-            if let Some(p) = stored.progress.get(&item.prepared.id) {
-                progress.insert(item.prepared.id.as_str(), p);
-            }
-        }
-    }
-    for (id, p) in &progress {
-        stamp.update(id.as_bytes());
-        stamp.update(p.times_shown.to_be_bytes());
-        stamp.update(p.last_shown_millis.unwrap_or(0).to_be_bytes());
-        stamp.update(p.step_reached.unwrap_or(usize::MAX).to_be_bytes());
-        stamp.update([u8::from(p.completed), u8::from(p.dismissed)]);
-        for i in &p.items_completed {
-            stamp.update(i.as_bytes());
-        }
-    }
-    let etag = format!("\"{}\"", hex::encode(&stamp.finalize()[..16]));
-    // Only clients that revalidate come back with the same question.
-    if !generated_id && !preview && headers.contains_key(header::IF_NONE_MATCH) {
-        remember(
-            &state,
-            &client,
-            memo_key,
-            &etag,
-            &user,
-            &stored,
-            now.millis(),
-        );
-    }
-    if etag_matches(headers, &etag) {
-        Metrics::count(&state.metrics.sdk_config_served, "not_modified");
-        let mut resp = StatusCode::NOT_MODIFIED.into_response();
-        cache_headers(&mut resp, &etag);
-        return Ok(resp);
-    }
+    (shown, experiments)
+}
 
-    let locale = q.locale.as_deref();
-    let mut body = ConfigBody {
-        enabled: true,
-        environment: &client.environment,
-        user: UserView {
-            id: &user.id,
-            anonymous: user.anonymous,
-            verified: user.verified.is_some(),
-            is_admin,
-        },
-        preview,
-        tours: vec![],
-        content: vec![],
-        checklists: vec![],
-        launchers: vec![],
-        themes: BTreeMap::new(),
-        default_theme_id: settings.default_theme_id.as_deref(),
-        progress: progress
-            .iter()
-            .map(|(id, p)| {
-                (
-                    *id,
-                    ProgressView {
-                        times_shown: p.times_shown,
-                        last_shown_at: p.last_shown_millis,
-                        step_reached: p.step_reached,
-                        items_completed: &p.items_completed,
-                        completed: p.completed,
-                        dismissed: p.dismissed,
-                    },
-                )
-            })
-            .collect(),
-        experiments,
-        settings: SdkSettings {
-            events_url: "/v1/sdk/events",
-            refresh_seconds: 300,
-        },
-    };
-    let theme_ids = shown
+/// The user's progress on the bundle's items, by object id.
+fn progress_of<'a>(
+    items: &'a [Item],
+    stored: &'a UserState,
+) -> BTreeMap<&'a str, &'a ObjectProgress> {
+    items
         .iter()
-        .filter_map(|(i, _)| i.prepared.theme_id())
-        .chain(settings.default_theme_id.as_deref());
-    for id in theme_ids {
-        if let Some((k, v)) = bundle.themes.get_key_value(id) {
-            body.themes.insert(k.as_str(), v);
-        }
-    }
-    for (item, arm) in shown {
-        let delivered = DeliveredItem {
-            id: &item.prepared.id,
-            version: item.prepared.version,
-            arm,
-            resume_only: item.prepared.resume_only(&viewer),
-            document: item.render(locale),
-        };
-        match item.kind {
-            ObjectKind::Tour => body.tours.push(delivered),
-            ObjectKind::Content => body.content.push(delivered),
-            ObjectKind::Checklist => body.checklists.push(delivered),
-            ObjectKind::Launcher => body.launchers.push(delivered),
-            _ => {}
-        }
-    }
-    Metrics::count(&state.metrics.sdk_config_served, "full");
-    // Sized up front: the documents are most of the answer.
-    let estimate = 2048
-        + body
-            .tours
-            .iter()
-            .chain(&body.content)
-            .chain(&body.checklists)
-            .chain(&body.launchers)
-            .map(|i| i.document.get().len() + 96)
-            .sum::<usize>()
-        + body.themes.values().map(|t| t.get().len()).sum::<usize>();
-    let mut bytes = Vec::with_capacity(estimate);
-    serde_json::to_writer(&mut bytes, &body).map_err(ApiError::internal)?;
-    let mut resp = (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response();
-    cache_headers(&mut resp, &etag);
-    Ok(resp)
+        .filter_map(|item| {
+            let id = item.prepared.id.as_str();
+            stored.progress.get(id).map(|p| (id, p))
+        })
+        .collect()
 }
 
 fn memo_key(state: &AppState, client: &SdkClient, query: Option<&str>, headers: &HeaderMap) -> u64 {
