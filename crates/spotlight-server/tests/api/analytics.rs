@@ -3,8 +3,8 @@
 //! checklists, the overview, CSV export and bad input.
 
 use crate::both_stores;
-use crate::delivery::admin;
 use crate::events::post_ok;
+use crate::helpers::admin;
 use crate::helpers::{error_code, prod, TestApp};
 use serde_json::{json, Value};
 
@@ -17,20 +17,6 @@ fn at(name: &str, user: &str, ms: i64, props: Value) -> Value {
         "timestamp": ms,
         "properties": props,
     })
-}
-
-async fn get(app: &TestApp, sk: &str, path: &str) -> Value {
-    let r = app
-        .client
-        .get(app.url(path))
-        .bearer_auth(sk)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    assert_eq!(status, 200, "{path}: {text}");
-    serde_json::from_str(&text).unwrap()
 }
 
 both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
@@ -144,7 +130,10 @@ both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
     let answer = post_ok(&app, pk, &json!({"events": events})).await;
     assert_eq!(answer["accepted"], 29, "{answer}");
 
-    let s = get(&app, sk, &format!("/v1/admin/analytics/tours/{tour}")).await;
+    let s = app
+        .admin(sk)
+        .get_json(&format!("/v1/admin/analytics/tours/{tour}"))
+        .await;
     assert_eq!(
         (
             s["starts"].as_u64(),
@@ -187,16 +176,19 @@ both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
 
     // Hourly grain over the last three hours holds the same totals.
     let from = t0 - 2 * 3_600_000;
-    let hourly = get(
-        &app,
-        sk,
-        &format!("/v1/admin/analytics/tours/{tour}?grain=hour&from={from}"),
-    )
-    .await;
+    let hourly = app
+        .admin(sk)
+        .get_json(&format!(
+            "/v1/admin/analytics/tours/{tour}?grain=hour&from={from}"
+        ))
+        .await;
     assert_eq!(hourly["starts"], 4, "{hourly}");
     assert_eq!(hourly["grain"], "hour");
 
-    let sv = get(&app, sk, &format!("/v1/admin/analytics/surveys/{tour}")).await;
+    let sv = app
+        .admin(sk)
+        .get_json(&format!("/v1/admin/analytics/surveys/{tour}"))
+        .await;
     let steps = sv["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 2, "{sv}");
     assert_eq!(steps[0]["texts"][0]["text"], "Love it");
@@ -206,7 +198,10 @@ both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
     assert_eq!(steps[1]["nps"], 0.0, "one promoter, one detractor");
     assert_eq!(steps[1]["average"], 6.5);
 
-    let x = get(&app, sk, &format!("/v1/admin/analytics/experiments/{tour}")).await;
+    let x = app
+        .admin(sk)
+        .get_json(&format!("/v1/admin/analytics/experiments/{tour}"))
+        .await;
     assert_eq!(x["goal_event"], "export");
     assert_eq!(x["control"], "control");
     let arms = x["arms"].as_array().unwrap();
@@ -223,19 +218,20 @@ both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
         "{x}"
     );
 
-    let c = get(&app, sk, &format!("/v1/admin/analytics/content/{banner}")).await;
+    let c = app
+        .admin(sk)
+        .get_json(&format!("/v1/admin/analytics/content/{banner}"))
+        .await;
     assert_eq!(
         (c["views"].as_u64(), c["clicks"].as_u64()),
         (Some(2), Some(1))
     );
     assert_eq!(c["click_rate"], 0.5);
 
-    let cl = get(
-        &app,
-        sk,
-        &format!("/v1/admin/analytics/checklists/{checklist}"),
-    )
-    .await;
+    let cl = app
+        .admin(sk)
+        .get_json(&format!("/v1/admin/analytics/checklists/{checklist}"))
+        .await;
     assert_eq!(
         (cl["users"].as_u64(), cl["completed"].as_u64()),
         (Some(2), Some(1)),
@@ -244,7 +240,7 @@ both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
     assert_eq!(cl["items"][0]["completions"], 2);
     assert_eq!(cl["items"][1]["completions"], 1);
 
-    let o = get(&app, sk, "/v1/admin/analytics/overview").await;
+    let o = app.admin(sk).get_json("/v1/admin/analytics/overview").await;
     assert_eq!(o["active_users"], 4, "{o}");
     assert_eq!(o["tour_starts"], 4);
     assert_eq!(o["events"], 29);
@@ -260,14 +256,11 @@ both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
 
     // CSV export.
     let r = app
-        .client
-        .get(app.url(&format!(
+        .admin(sk)
+        .get(&format!(
             "/v1/admin/analytics/tours/{tour}?format=csv&table=funnel"
-        )))
-        .bearer_auth(sk)
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-type"]
         .to_str()
@@ -279,12 +272,9 @@ both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(lines[1].starts_with("0,Welcome,4,4,"), "{csv}");
     let r = app
-        .client
-        .get(app.url("/v1/admin/analytics/overview?format=csv"))
-        .bearer_auth(sk)
-        .send()
-        .await
-        .unwrap();
+        .admin(sk)
+        .get("/v1/admin/analytics/overview?format=csv")
+        .await;
     assert!(r.text().await.unwrap().starts_with("bucket,events,"));
 
     // Bad input, and other tenants' objects.
@@ -297,36 +287,27 @@ both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
         "environment=nope",
     ] {
         let r = app
-            .client
-            .get(app.url(&format!("/v1/admin/analytics/overview?{q}")))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap();
+            .admin(sk)
+            .get(&format!("/v1/admin/analytics/overview?{q}"))
+            .await;
         error_code(r, 422).await;
     }
     let other = app.tenant("other", &[]).await;
     let (_, other_sk) = prod(&other);
     for kind in ["tours", "surveys", "experiments"] {
         let r = app
-            .client
-            .get(app.url(&format!("/v1/admin/analytics/{kind}/{tour}")))
-            .bearer_auth(other_sk)
-            .send()
-            .await
-            .unwrap();
+            .admin(other_sk)
+            .get(&format!("/v1/admin/analytics/{kind}/{tour}"))
+            .await;
         error_code(r, 404).await;
     }
-    let r = app
-        .client
-        .get(app.url("/v1/admin/analytics/tours/nope"))
-        .bearer_auth(sk)
-        .send()
-        .await
-        .unwrap();
+    let r = app.admin(sk).get("/v1/admin/analytics/tours/nope").await;
     error_code(r, 404).await;
     // The other tenant sees none of these events.
-    let o = get(&app, other_sk, "/v1/admin/analytics/overview").await;
+    let o = app
+        .admin(other_sk)
+        .get_json("/v1/admin/analytics/overview")
+        .await;
     assert_eq!(o["events"], 0);
 });
 
@@ -362,7 +343,10 @@ both_stores!(funnel_counts_viewers_not_views, |app: TestApp| async move {
     events.push(at("step_viewed", "other", t0 + 1, step(0)));
     post_ok(&app, pk, &json!({"events": events})).await;
 
-    let s = get(&app, sk, &format!("/v1/admin/analytics/tours/{tour}")).await;
+    let s = app
+        .admin(sk)
+        .get_json(&format!("/v1/admin/analytics/tours/{tour}"))
+        .await;
     let col = |k: &str| -> Vec<f64> {
         s["funnel"]
             .as_array()

@@ -6,12 +6,7 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_script_is_served_short_cached_and_under_its_hash_immutable() {
     let app = TestApp::spawn(Db::Sqlite).await;
-    let r = app
-        .client
-        .get(app.url("/sdk/v1/spotlight.js"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.anon().get("/sdk/v1/spotlight.js").await;
     assert_eq!(r.status(), 200);
     let h = r.headers().clone();
     assert!(h["content-type"]
@@ -26,17 +21,15 @@ async fn the_sdk_script_is_served_short_cached_and_under_its_hash_immutable() {
 
     // Revalidation.
     let r = app
-        .client
-        .get(app.url("/sdk/v1/spotlight.js"))
+        .anon()
+        .get("/sdk/v1/spotlight.js")
         .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 304);
 
     // The same bytes under the hashed name, cached for a year.
     let hashed = spotlight_server::routes::sdk_script::hashed_path();
-    let r = app.client.get(app.url(&hashed)).send().await.unwrap();
+    let r = app.anon().get(&hashed).await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.headers()["cache-control"],
@@ -52,12 +45,7 @@ async fn the_sdk_script_is_served_short_cached_and_under_its_hash_immutable() {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
             .collect();
         assert!(chunk.ends_with(".js"), "{chunk}");
-        let r = app
-            .client
-            .get(app.url(&format!("/sdk/v1/{chunk}")))
-            .send()
-            .await
-            .unwrap();
+        let r = app.anon().get(&format!("/sdk/v1/{chunk}")).await;
         assert_eq!(r.status(), 200, "{chunk}");
         assert_eq!(r.headers()["access-control-allow-origin"], "*", "{chunk}");
     }
@@ -69,12 +57,10 @@ async fn the_sdk_script_is_served_short_cached_and_under_its_hash_immutable() {
         hashed.as_str(),
     ] {
         let r = app
-            .client
-            .get(app.url(file))
+            .anon()
+            .get(file)
             .header("origin", "https://app.tenant.test")
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 200, "{file}");
         assert_eq!(r.headers()["access-control-allow-origin"], "*", "{file}");
     }
@@ -84,7 +70,7 @@ async fn the_sdk_script_is_served_short_cached_and_under_its_hash_immutable() {
         "/sdk/v1/other.js",
         "/sdk/v1/spotlight-widgets.js",
     ] {
-        let r = app.client.get(app.url(missing)).send().await.unwrap();
+        let r = app.anon().get(missing).await;
         assert_eq!(r.status(), 404, "{missing}");
     }
 }
@@ -105,32 +91,26 @@ async fn a_beacon_may_carry_the_publishable_key_in_the_query() {
     }]});
     // sendBeacon: text/plain, no custom headers.
     let r = app
-        .client
-        .post(app.url(&format!("/v1/sdk/events?key={pk}")))
+        .anon()
+        .post(&format!("/v1/sdk/events?key={pk}"))
         .header("origin", "https://app.beacon.test")
         .header("content-type", "text/plain;charset=UTF-8")
         .body(batch.to_string())
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     // Still policed: a wrong origin or a bad key is refused.
     let r = app
-        .client
-        .post(app.url(&format!("/v1/sdk/events?key={pk}")))
+        .anon()
+        .post(&format!("/v1/sdk/events?key={pk}"))
         .header("origin", "https://evil.test")
         .body(batch.to_string())
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 403);
     let r = app
-        .client
-        .post(app.url("/v1/sdk/events?key=pk_nope"))
+        .anon()
+        .post("/v1/sdk/events?key=pk_nope")
         .body(batch.to_string())
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 401);
 }
 
@@ -138,16 +118,11 @@ async fn a_beacon_may_carry_the_publishable_key_in_the_query() {
 async fn the_demo_app_exists_only_under_spotlight_demo() {
     let app = TestApp::spawn(Db::Sqlite).await;
     for path in ["/demo/", "/demo/reports", "/demo/app.js", "/demo/app.css"] {
-        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let r = app.anon().get(path).await;
         assert_eq!(r.status(), 404, "{path} without the demo");
     }
     let _ = app.state.demo.set("pk_demo_key".into());
-    let r = app
-        .client
-        .get(app.url("/demo/reports"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.anon().get("/demo/reports").await;
     assert_eq!(r.status(), 200);
     let csp = r.headers()["content-security-policy"]
         .to_str()
@@ -164,7 +139,7 @@ async fn the_demo_app_exists_only_under_spotlight_demo() {
 async fn the_dashboard_shell_and_its_hashed_assets_are_served_under_a_strict_csp() {
     let app = TestApp::spawn(Db::Sqlite).await;
     for path in ["/app/", "/app/tours", "/app/settings/keys"] {
-        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let r = app.anon().get(path).await;
         assert_eq!(r.status(), 200, "{path}");
         let csp = r.headers()["content-security-policy"]
             .to_str()
@@ -184,7 +159,7 @@ async fn the_dashboard_shell_and_its_hashed_assets_are_served_under_a_strict_csp
                 .find(|i| html[*i..].split('"').next().unwrap().ends_with(ext))
                 .unwrap_or_else(|| panic!("the shell links its {ext}"));
             let asset = html[at..].split('"').next().unwrap().to_owned();
-            let r = app.client.get(app.url(&asset)).send().await.unwrap();
+            let r = app.anon().get(&asset).await;
             assert_eq!(r.status(), 200, "{asset}");
             assert_eq!(
                 r.headers()["cache-control"],
@@ -192,11 +167,6 @@ async fn the_dashboard_shell_and_its_hashed_assets_are_served_under_a_strict_csp
             );
         }
     }
-    let r = app
-        .client
-        .get(app.url("/app/assets/app.0000.js"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.anon().get("/app/assets/app.0000.js").await;
     assert_eq!(r.status(), 404);
 }

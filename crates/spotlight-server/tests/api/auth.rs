@@ -94,21 +94,13 @@ both_stores!(
         assert_eq!(r.status(), 204);
         // Even replaying the old cookie by hand is refused: the session is revoked server-side.
         let token = s.cookie.split(';').next().unwrap().to_owned();
-        let r = app
-            .client
-            .get(app.url("/v1/auth/me"))
-            .header("cookie", &token)
-            .send()
-            .await
-            .unwrap();
+        let r = app.anon().get("/v1/auth/me").header("cookie", &token).await;
         error_code(r, 401).await;
         let r = app
-            .client
-            .get(app.url("/v1/admin/keys"))
+            .anon()
+            .get("/v1/admin/keys")
             .header("cookie", &token)
-            .send()
-            .await
-            .unwrap();
+            .await;
         error_code(r, 401).await;
     }
 );
@@ -117,33 +109,27 @@ both_stores!(wrong_credentials_look_alike, |app: TestApp| async move {
     let t = app.tenant("Acme", &[]).await;
     app.member(&t, "ada@acme.test", Role::Viewer).await;
     let wrong_pw = app
-        .client
-        .post(app.url("/v1/auth/login"))
+        .anon()
+        .post("/v1/auth/login")
         .json(&json!({ "email": "ada@acme.test", "password": "wrong-password" }))
-        .send()
-        .await
-        .unwrap();
+        .await;
     let (c1, b1, _) = error_code(wrong_pw, 401).await;
     let unknown = app
-        .client
-        .post(app.url("/v1/auth/login"))
+        .anon()
+        .post("/v1/auth/login")
         .json(&json!({ "email": "nobody@acme.test", "password": "wrong-password" }))
-        .send()
-        .await
-        .unwrap();
+        .await;
     let (c2, b2, _) = error_code(unknown, 401).await;
     assert_eq!(c1, "invalid_credentials");
     assert_eq!(c1, c2);
     assert_eq!(b1["error"]["message"], b2["error"]["message"]);
     let r = app
-        .client
-        .post(app.url("/v1/auth/login"))
+        .anon()
+        .post("/v1/auth/login")
         .json(&json!({ "email": "not-an-email", "password": "x" }))
-        .send()
-        .await
-        .unwrap();
+        .await;
     error_code(r, 422).await;
-    let r = app.client.get(app.url("/v1/auth/me")).send().await.unwrap();
+    let r = app.anon().get("/v1/auth/me").await;
     error_code(r, 401).await;
 });
 
@@ -204,15 +190,7 @@ async fn login_is_rate_limited_per_account_and_per_ip() {
         assert_eq!(attempt("bob@acme.test", "wrong".into()).await.status(), 401);
         let (code, _, _) = error_code(attempt("carl@acme.test", "wrong".into()).await, 429).await;
         assert_eq!(code, "rate_limited");
-        let metrics = app
-            .client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.anon().get("/metrics").await.text().await.unwrap();
         assert!(
             metrics.contains(r#"spotlight_rate_limited_requests_total{scope="login"} 2"#),
             "{metrics}"
@@ -226,14 +204,12 @@ async fn behind_a_tls_proxy_cookies_are_secure_and_hsts_is_sent() {
     let t = app.tenant("Acme", &[]).await;
     let pw = app.member(&t, "ada@acme.test", Role::Viewer).await;
     let r = app
-        .client
-        .post(app.url("/v1/auth/login"))
+        .anon()
+        .post("/v1/auth/login")
         .header("x-forwarded-proto", "https")
         .header("x-forwarded-for", "203.0.113.9")
         .json(&json!({ "email": "ada@acme.test", "password": pw }))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 200);
     let cookie = r.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.starts_with("__Host-spotlight_session="), "{cookie}");

@@ -3,8 +3,8 @@
 //! identity verification's monitor figures.
 
 use crate::both_stores;
-use crate::delivery::{admin, config_json, urlencode};
 use crate::events::post_ok;
+use crate::helpers::{admin, config_json, urlencode};
 use crate::helpers::{error_code, prod, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -2,85 +2,9 @@
 //! preview, ETag/304, kill switches, bad input and rate limits.
 
 use crate::both_stores;
-use crate::helpers::{error_code, prod, TestApp};
+use crate::helpers::{admin, config, config_json, error_code, prod, urlencode, TestApp};
 use serde_json::{json, Value};
 use spotlight_domain::delivery::Progress;
-use spotlight_server::tenants::ProvisionedTenant;
-
-pub struct Admin<'a> {
-    pub app: &'a TestApp,
-    pub sk: String,
-}
-
-impl Admin<'_> {
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let r = self
-            .app
-            .client
-            .request(method, self.app.url(path))
-            .bearer_auth(&self.sk)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        assert!(status.is_success(), "{path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    }
-
-    /// Creates an object and publishes it to production; returns its id.
-    pub async fn publish(&self, collection: &str, doc: Value) -> String {
-        let id = self.create(collection, doc).await;
-        self.send(
-            reqwest::Method::POST,
-            &format!("/v1/admin/{collection}/{id}/publish"),
-            json!({"environment": "production"}),
-        )
-        .await;
-        id
-    }
-
-    pub async fn create(&self, collection: &str, doc: Value) -> String {
-        let o = self
-            .send(
-                reqwest::Method::POST,
-                &format!("/v1/admin/{collection}"),
-                doc,
-            )
-            .await;
-        o["id"].as_str().unwrap().to_owned()
-    }
-
-    pub async fn settings(&self, patch: Value) {
-        self.send(reqwest::Method::PATCH, "/v1/admin/settings", patch)
-            .await;
-    }
-}
-
-pub fn admin<'a>(app: &'a TestApp, t: &ProvisionedTenant) -> Admin<'a> {
-    Admin {
-        app,
-        sk: prod(t).1.to_owned(),
-    }
-}
-
-pub async fn config(app: &TestApp, pk: &str, query: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(&format!("/v1/sdk/config?{query}")))
-        .header("x-spotlight-key", pk)
-        .send()
-        .await
-        .unwrap()
-}
-
-pub async fn config_json(app: &TestApp, pk: &str, query: &str) -> Value {
-    let r = config(app, pk, query).await;
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    assert_eq!(status, 200, "{query}: {text}");
-    serde_json::from_str(&text).unwrap()
-}
 
 fn ids(v: &Value, list: &str) -> Vec<String> {
     v[list]
@@ -257,24 +181,12 @@ both_stores!(
         assert_eq!(v["progress"][&exporters]["completed"], true);
         assert_eq!(v["progress"][&everywhere]["times_shown"], 1);
         // The team sees the same through the admin API.
-        let u = app
-            .client
-            .get(app.url("/v1/admin/users/u-ex?environment=production"))
-            .bearer_auth(&a.sk)
-            .send()
-            .await
-            .unwrap();
+        let u = a.get("/v1/admin/users/u-ex?environment=production").await;
         assert_eq!(u.status(), 200);
         let u: Value = u.json().await.unwrap();
         assert_eq!(u["progress"][&exporters]["completed"], true);
         assert_eq!(u["event_counts"]["export"], 3);
-        let r = app
-            .client
-            .get(app.url("/v1/admin/users/nobody"))
-            .bearer_auth(&a.sk)
-            .send()
-            .await
-            .unwrap();
+        let r = a.get("/v1/admin/users/nobody").await;
         assert_eq!(error_code(r, 404).await.0, "not_found");
     }
 );
@@ -302,13 +214,11 @@ both_stores!(
         let revalidate = |etag: String| {
             let app = &app;
             async move {
-                app.client
-                    .get(app.url(&format!("/v1/sdk/config?{q}")))
+                app.anon()
+                    .get(&format!("/v1/sdk/config?{q}"))
                     .header("x-spotlight-key", pk)
                     .header("if-none-match", etag)
-                    .send()
                     .await
-                    .unwrap()
             }
         };
         let r = revalidate(etag.clone()).await;
@@ -460,32 +370,19 @@ both_stores!(bad_input_is_a_clear_4xx, |app: TestApp| async move {
     // A well-formed locale without a variant falls back to the default text.
     assert_eq!(config(&app, pk, "url=/&locale=zz-ZZ").await.status(), 200);
     // Keys and origins.
-    let r = app
-        .client
-        .get(app.url("/v1/sdk/config?url=/"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.anon().get("/v1/sdk/config?url=/").await;
     assert_eq!(error_code(r, 401).await.0, "unauthenticated");
     let r = config(&app, "pk_live_garbage", "url=/").await;
     assert_eq!(error_code(r, 401).await.0, "unauthenticated");
     let r = app
-        .client
-        .get(app.url("/v1/sdk/config?url=/"))
-        .header("x-spotlight-key", pk)
-        .header("origin", "https://evil.test")
-        .send()
-        .await
-        .unwrap();
+        .sdk(pk, "https://evil.test")
+        .get("/v1/sdk/config?url=/")
+        .await;
     assert_eq!(error_code(r, 403).await.0, "origin_not_allowed");
     let r = app
-        .client
-        .get(app.url("/v1/sdk/config?url=/"))
-        .header("x-spotlight-key", pk)
-        .header("origin", "https://app.acme.test")
-        .send()
-        .await
-        .unwrap();
+        .sdk(pk, "https://app.acme.test")
+        .get("/v1/sdk/config?url=/")
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.headers()["access-control-allow-origin"],
@@ -542,13 +439,7 @@ both_stores!(
         // The admin API: per key (the settings call above used one of 5).
         let mut statuses = vec![];
         for _ in 0..6 {
-            let r = app
-                .client
-                .get(app.url("/v1/admin/tours"))
-                .bearer_auth(&a.sk)
-                .send()
-                .await
-                .unwrap();
+            let r = a.get("/v1/admin/tours").await;
             statuses.push(r.status().as_u16());
         }
         assert_eq!(statuses, [200, 200, 200, 200, 200, 429]);
@@ -560,17 +451,6 @@ both_stores!(
         assert!(metrics.contains("spotlight_cache_lookups_total{cache=\"keys\",result=\"hit\"}"));
     }
 );
-
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// A GET written on a plain socket; answers the status code.
 async fn raw_get(app: &TestApp, path: &str, key: &str) -> u16 {
@@ -694,13 +574,7 @@ async fn database_outage_serves_cached_users() {
 /// the store (writes are applied in order, so everything queued before is too).
 async fn profile_writes_after(app: &TestApp, sk: &str, user: &str) -> u64 {
     for _ in 0..200 {
-        let r = app
-            .client
-            .get(app.url(&format!("/v1/admin/users/{user}")))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap();
+        let r = app.admin(sk).get(&format!("/v1/admin/users/{user}")).await;
         if r.status() == 200 {
             break;
         }
@@ -748,13 +622,7 @@ both_stores!(
         .await;
         config_json(&app, pk, "user_id=u4&url=/").await;
         assert_eq!(profile_writes_after(&app, sk, "u4").await, 4);
-        let r = app
-            .client
-            .get(app.url("/v1/admin/users/u1"))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap();
+        let r = app.admin(sk).get("/v1/admin/users/u1").await;
         let user: Value = r.json().await.unwrap();
         assert_eq!(user["attributes"]["plan"], "team", "{user}");
     }

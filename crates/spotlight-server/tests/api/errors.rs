@@ -5,10 +5,13 @@ use serde_json::json;
 both_stores!(
     unknown_routes_and_methods_are_json,
     |app: TestApp| async move {
-        let r = app.client.get(app.url("/v1/nothing")).send().await.unwrap();
+        let r = app.anon().get("/v1/nothing").await;
         let (code, _, _) = error_code(r, 404).await;
         assert_eq!(code, "route_not_found");
-        let r = app.client.delete(app.url("/healthz")).send().await.unwrap();
+        let r = app
+            .anon()
+            .request(reqwest::Method::DELETE, "/healthz")
+            .await;
         let (code, _, _) = error_code(r, 405).await;
         assert_eq!(code, "method_not_allowed");
     }
@@ -19,14 +22,11 @@ both_stores!(
     |app: TestApp| async move {
         let token = app.operator_token();
         let r = app
-            .client
-            .post(app.url("/v1/operator/tenants"))
-            .bearer_auth(&token)
+            .admin(&token)
+            .post("/v1/operator/tenants")
             .header("content-type", "application/json")
             .body("{\"name\": \"Acme\",")
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (code, body, _) = error_code(r, 400).await;
         assert_eq!(code, "invalid_json");
         assert!(
@@ -39,25 +39,19 @@ both_stores!(
 
         // Wrong content type.
         let r = app
-            .client
-            .post(app.url("/v1/operator/tenants"))
-            .bearer_auth(&token)
+            .admin(&token)
+            .post("/v1/operator/tenants")
             .body("{\"name\": \"Acme\"}")
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (code, _, _) = error_code(r, 415).await;
         assert_eq!(code, "unsupported_media_type");
 
         // Unknown fields are errors, not silently dropped.
         let r = app
-            .client
-            .post(app.url("/v1/operator/tenants"))
-            .bearer_auth(&token)
+            .admin(&token)
+            .post("/v1/operator/tenants")
             .json(&json!({ "name": "Acme", "colour": "red" }))
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (code, body, _) = error_code(r, 422).await;
         assert_eq!(code, "validation_failed");
         assert!(
@@ -81,22 +75,17 @@ async fn oversize_bodies_are_413() {
         let app = TestApp::spawn_with(db, |c| c.http.body_limit_bytes = 4096).await;
         let name = "x".repeat(10_000);
         let r = app
-            .client
-            .post(app.url("/v1/operator/tenants"))
-            .bearer_auth(app.operator_token())
+            .operator()
+            .post("/v1/operator/tenants")
             .json(&json!({ "name": name }))
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (code, _, _) = error_code(r, 413).await;
         assert_eq!(code, "payload_too_large");
         let r = app
-            .client
-            .post(app.url("/v1/auth/login"))
+            .anon()
+            .post("/v1/auth/login")
             .json(&json!({ "email": "a@b.test", "password": name }))
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (code, _, _) = error_code(r, 413).await;
         assert_eq!(code, "payload_too_large");
     }

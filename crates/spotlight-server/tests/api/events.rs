@@ -3,7 +3,7 @@
 //! concurrency, and bad input.
 
 use crate::both_stores;
-use crate::delivery::{admin, config_json};
+use crate::helpers::{admin, config_json};
 use crate::helpers::{error_code, prod, TestApp};
 use serde_json::{json, Value};
 
@@ -20,13 +20,11 @@ pub fn ev(name: &str, props: Value) -> Value {
 }
 
 pub async fn post_events(app: &TestApp, pk: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/sdk/events"))
+    app.anon()
+        .post("/v1/sdk/events")
         .header("x-spotlight-key", pk)
         .json(body)
-        .send()
         .await
-        .unwrap()
 }
 
 pub async fn post_ok(app: &TestApp, pk: &str, body: &Value) -> Value {
@@ -151,16 +149,7 @@ both_stores!(
         );
         assert_eq!(count(&app, "SELECT COUNT(*) FROM events").await, 6);
 
-        let user: Value = app
-            .client
-            .get(app.url("/v1/admin/users/u1"))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let user: Value = app.admin(sk).get_json("/v1/admin/users/u1").await;
         assert_eq!(user["event_counts"]["export"], 2, "{user}");
         assert_eq!(user["event_counts"]["tour_completed"], 1, "{user}");
         let p = &user["progress"][&tour];
@@ -262,14 +251,12 @@ both_stores!(
 
         // Whole-batch errors.
         let r = app
-            .client
-            .post(app.url("/v1/sdk/events"))
+            .anon()
+            .post("/v1/sdk/events")
             .header("x-spotlight-key", pk)
             .header("content-type", "application/json")
             .body("{\"events\": [")
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(error_code(r, 400).await.0, "invalid_json");
         let many: Vec<Value> = (0..101).map(|_| ev("export", json!({}))).collect();
         let r = post_events(&app, pk, &json!({"user_id": "u1", "events": many})).await;
@@ -292,12 +279,10 @@ both_stores!(
         let r = post_events(&app, pk, &huge).await;
         assert_eq!(error_code(r, 413).await.0, "payload_too_large");
         let r = app
-            .client
-            .post(app.url("/v1/sdk/events"))
+            .anon()
+            .post("/v1/sdk/events")
             .json(&json!({"events": [ev("export", json!({}))]}))
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(error_code(r, 401).await.0, "unauthenticated");
         let r = post_events(
             &app,

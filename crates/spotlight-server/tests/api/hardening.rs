@@ -2,8 +2,8 @@
 //! failed before its fix, on both stores where storage is involved.
 
 use crate::both_stores;
-use crate::delivery::admin;
 use crate::events::{ev, post_events};
+use crate::helpers::admin;
 use crate::helpers::{error_code, prod, Db, TestApp};
 use serde_json::{json, Value};
 use spotlight_pipeline::outbound::is_internal;
@@ -69,13 +69,10 @@ both_stores!(
 
         // Admin bodies: 422 naming the field.
         let r = app
-            .client
-            .post(app.url("/v1/admin/tours"))
-            .bearer_auth(sk)
+            .admin(sk)
+            .post("/v1/admin/tours")
             .json(&json!({"name": "In\u{0}tro", "steps": [{"kind": "modal", "title": "a"}]}))
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (code, body, _) = error_code(r, 422).await;
         assert_eq!(code, "validation_failed");
         assert_eq!(
@@ -84,13 +81,10 @@ both_stores!(
         );
         // An escaped backslash before u0000 is text, not NUL.
         let r = app
-            .client
-            .post(app.url("/v1/admin/tours"))
-            .bearer_auth(sk)
+            .admin(sk)
+            .post("/v1/admin/tours")
             .json(&json!({"name": "C:\\u0000", "steps": [{"kind": "modal", "title": "a"}]}))
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 
         // Query strings and paths: 400 naming the parameter.
@@ -102,13 +96,7 @@ both_stores!(
             ("/v1/admin/dead-letters?sink=%00", "sink"),
             ("/v1/admin/users/a%00b", "user_id"),
         ] {
-            let r = app
-                .client
-                .get(app.url(path))
-                .bearer_auth(sk)
-                .send()
-                .await
-                .unwrap();
+            let r = app.admin(sk).get(path).await;
             let (_, body, _) = error_code(r, 400).await;
             let message = body["error"]["message"].as_str().unwrap();
             assert!(
@@ -117,33 +105,25 @@ both_stores!(
             );
         }
         let r = app
-            .client
-            .get(app.url("/v1/sdk/config?user_id=u%00&url=/"))
+            .anon()
+            .get("/v1/sdk/config?user_id=u%00&url=/")
             .header("x-spotlight-key", pk)
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (code, _, _) = error_code(r, 400).await;
         assert_eq!(code, "invalid_query");
         let r = app
-            .client
-            .get(app.url(
-                "/v1/sdk/config?user_id=u1&url=/&attributes=%7B%22plan%22%3A%22%5Cu0000%22%7D",
-            ))
+            .anon()
+            .get("/v1/sdk/config?user_id=u1&url=/&attributes=%7B%22plan%22%3A%22%5Cu0000%22%7D")
             .header("x-spotlight-key", pk)
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (code, _, _) = error_code(r, 422).await;
         assert_eq!(code, "validation_failed");
         // Nothing half-written: the server still answers the user's config.
         let r = app
-            .client
-            .get(app.url("/v1/sdk/config?user_id=u1&url=/"))
+            .anon()
+            .get("/v1/sdk/config?user_id=u1&url=/")
             .header("x-spotlight-key", pk)
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 200);
     }
 );
@@ -187,13 +167,10 @@ async fn internal_name() -> (String, Vec<std::net::IpAddr>) {
 }
 
 async fn webhook(app: &TestApp, sk: &str, url: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/v1/admin/webhooks"))
-        .bearer_auth(sk)
+    app.admin(sk)
+        .post("/v1/admin/webhooks")
         .json(&json!({ "url": url }))
-        .send()
         .await
-        .unwrap()
 }
 
 async fn test_send(app: &TestApp, sk: &str, url: &str) -> Value {
@@ -204,12 +181,9 @@ async fn test_send(app: &TestApp, sk: &str, url: &str) -> Value {
         .unwrap()
         .to_owned();
     let r = app
-        .client
-        .post(app.url(&format!("/v1/admin/webhooks/{id}/test")))
-        .bearer_auth(sk)
-        .send()
-        .await
-        .unwrap();
+        .admin(sk)
+        .post(&format!("/v1/admin/webhooks/{id}/test"))
+        .await;
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
 }
@@ -248,14 +222,11 @@ async fn outbound_requests_reach_no_internal_address_in_production() {
         "https://10.1.2.3/jwks",
     ] {
         let r = app
-            .client
-            .patch(app.url("/v1/admin/settings"))
-            .bearer_auth(sk)
+            .admin(sk)
+            .patch("/v1/admin/settings")
             .json(&json!({"identity_verification": {"production": {
                 "method": {"type": "jwks", "url": url}}}}))
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (_, body, _) = error_code(r, 422).await;
         assert_eq!(
             body["error"]["details"]["fields"][0]["path"],
@@ -507,14 +478,7 @@ both_stores!(
             ("null", 403, false),
             ("https://app.acme.test", 200, true),
         ] {
-            let r = app
-                .client
-                .get(app.url("/v1/sdk/config?url=/"))
-                .header("x-spotlight-key", pk)
-                .header("origin", origin)
-                .send()
-                .await
-                .unwrap();
+            let r = app.sdk(pk, origin).get("/v1/sdk/config?url=/").await;
             assert_eq!(r.status(), status, "{origin}");
             assert_eq!(
                 r.headers().get("access-control-allow-origin").is_some(),
@@ -843,7 +807,7 @@ async fn unparseable_requests_get_security_headers() {
         );
     }
     // The pipeline's own answers are not touched (no header twice).
-    let r = app.client.get(app.url("/v1/nothing")).send().await.unwrap();
+    let r = app.anon().get("/v1/nothing").await;
     assert_eq!(
         r.headers().get_all("x-content-type-options").iter().count(),
         1
@@ -864,22 +828,16 @@ both_stores!(
             "to=10000-01-01",
         ] {
             let r = app
-                .client
-                .get(app.url(&format!("/v1/admin/analytics/overview?{q}")))
-                .bearer_auth(sk)
-                .send()
-                .await
-                .unwrap();
+                .admin(sk)
+                .get(&format!("/v1/admin/analytics/overview?{q}"))
+                .await;
             let (code, _, _) = error_code(r, 422).await;
             assert_eq!(code, "validation_failed", "{q}");
         }
         let r = app
-            .client
-            .get(app.url("/v1/admin/analytics/overview?from=1970-01-01&to=1970-01-02"))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap();
+            .admin(sk)
+            .get("/v1/admin/analytics/overview?from=1970-01-01&to=1970-01-02")
+            .await;
         assert_eq!(r.status(), 200);
     }
 );

@@ -296,6 +296,41 @@ impl TestApp {
         }
     }
 
+    /// Calls with a secret key (`Authorization: Bearer sk_…`).
+    pub fn admin(&self, secret_key: &str) -> Caller<'_> {
+        Caller {
+            app: self,
+            headers: vec![("authorization", format!("Bearer {secret_key}"))],
+        }
+    }
+
+    /// Calls as the SDK: a publishable key, from an origin.
+    pub fn sdk(&self, publishable_key: &str, origin: &str) -> Caller<'_> {
+        Caller {
+            app: self,
+            headers: vec![
+                ("x-spotlight-key", publishable_key.to_owned()),
+                ("origin", origin.to_owned()),
+            ],
+        }
+    }
+
+    /// Calls with no credentials.
+    pub fn anon(&self) -> Caller<'_> {
+        Caller {
+            app: self,
+            headers: vec![],
+        }
+    }
+
+    /// Calls with the operator token.
+    pub fn operator(&self) -> Caller<'_> {
+        Caller {
+            app: self,
+            headers: vec![("authorization", format!("Bearer {}", self.operator_token()))],
+        }
+    }
+
     pub fn operator_token(&self) -> String {
         self.state
             .config
@@ -317,6 +352,38 @@ pub struct Session {
     pub csrf: String,
     pub cookie: String,
     pub me: Value,
+}
+
+/// The tenant's production secret key as a caller.
+pub fn admin<'a>(app: &'a TestApp, t: &ProvisionedTenant) -> Caller<'a> {
+    app.admin(prod(t).1)
+}
+
+/// `GET /v1/sdk/config?{query}` with a publishable key (no origin: a server's call).
+pub async fn config(app: &TestApp, pk: &str, query: &str) -> reqwest::Response {
+    let path = format!("/v1/sdk/config?{query}");
+    app.anon().get(&path).header("x-spotlight-key", pk).await
+}
+
+/// [`config`], asserting 200; the JSON answer.
+pub async fn config_json(app: &TestApp, pk: &str, query: &str) -> Value {
+    let r = config(app, pk, query).await;
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, 200, "{query}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub fn prod(t: &ProvisionedTenant) -> (&str, &str) {
@@ -343,4 +410,95 @@ pub async fn error_code(resp: reqwest::Response, status: u16) -> (String, Value,
         "{text}"
     );
     (code, body, headers)
+}
+
+/// One caller of the test server: its requests carry its credentials and, on
+/// `.await`, are sent (a transport error fails the test) — `app.admin(sk)
+/// .get("/v1/admin/keys").await`.
+pub struct Caller<'a> {
+    app: &'a TestApp,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Caller<'_> {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> Call {
+        let mut b = self.app.client.request(method, self.app.url(path));
+        for (name, value) in &self.headers {
+            b = b.header(*name, value);
+        }
+        Call(b)
+    }
+    pub fn get(&self, path: &str) -> Call {
+        self.request(reqwest::Method::GET, path)
+    }
+    pub fn post(&self, path: &str) -> Call {
+        self.request(reqwest::Method::POST, path)
+    }
+    pub fn patch(&self, path: &str) -> Call {
+        self.request(reqwest::Method::PATCH, path)
+    }
+
+    /// Sends `body`, asserting a 2xx; the JSON answer (null when empty).
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let r = self.request(method, path).json(&body).await;
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Creates an object (a draft); returns its id.
+    pub async fn create(&self, collection: &str, doc: Value) -> String {
+        let path = format!("/v1/admin/{collection}");
+        let o = self.send(reqwest::Method::POST, &path, doc).await;
+        o["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates an object and publishes it to production; returns its id.
+    pub async fn publish(&self, collection: &str, doc: Value) -> String {
+        let id = self.create(collection, doc).await;
+        let path = format!("/v1/admin/{collection}/{id}/publish");
+        let production = json!({"environment": "production"});
+        self.send(reqwest::Method::POST, &path, production).await;
+        id
+    }
+
+    /// Changes the tenant's settings.
+    pub async fn settings(&self, patch: Value) {
+        self.send(reqwest::Method::PATCH, "/v1/admin/settings", patch)
+            .await;
+    }
+
+    /// GET, asserting 200; the JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, 200, "GET {path}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("GET {path}: not JSON: {text}"))
+    }
+}
+
+/// A request being built; `.await` sends it.
+pub struct Call(reqwest::RequestBuilder);
+
+impl Call {
+    pub fn json<T: serde::Serialize + ?Sized>(self, body: &T) -> Call {
+        Call(self.0.json(body))
+    }
+    pub fn header(self, name: &str, value: impl AsRef<str>) -> Call {
+        Call(self.0.header(name, value.as_ref()))
+    }
+    pub fn body(self, body: impl Into<reqwest::Body>) -> Call {
+        Call(self.0.body(body))
+    }
+}
+
+impl std::future::IntoFuture for Call {
+    type Output = reqwest::Response;
+    type IntoFuture =
+        std::pin::Pin<Box<dyn std::future::Future<Output = reqwest::Response> + Send>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { self.0.send().await.unwrap() })
+    }
 }

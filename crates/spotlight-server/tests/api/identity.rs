@@ -2,7 +2,7 @@
 //! each method, the attack suite (every forged or broken token is refused with
 //! its reason counted), monitor mode, and a JWKS outage.
 
-use crate::delivery::{admin, config, urlencode};
+use crate::helpers::{admin, config, urlencode};
 use crate::helpers::{error_code, prod, Db, TestApp};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -69,13 +69,11 @@ fn b64(v: &[u8]) -> String {
 }
 
 async fn with_token(app: &TestApp, pk: &str, query: &str, token: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(&format!("/v1/sdk/config?{query}")))
+    app.anon()
+        .get(&format!("/v1/sdk/config?{query}"))
         .header("x-spotlight-key", pk)
         .header("authorization", format!("Bearer {token}"))
-        .send()
         .await
-        .unwrap()
 }
 
 async fn metrics(app: &TestApp) -> String {
@@ -103,7 +101,8 @@ async fn jwks_tenant(app: &TestApp, url: &str, mode: &str) -> (String, String) {
         "admin_detection": {"strategy": "jwt_role", "claim": "roles", "role": "spotlight-admin"}
     }))
     .await;
-    (prod(&t).0.to_owned(), a.sk.clone())
+    let (pk, sk) = prod(&t);
+    (pk.to_owned(), sk.to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

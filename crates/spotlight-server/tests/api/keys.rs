@@ -6,16 +6,7 @@ use spotlight_domain::Role;
 both_stores!(secret_keys_manage_keys, |app: TestApp| async move {
     let t = app.tenant("Acme", &[]).await;
     let (pk, sk) = prod(&t);
-    let list: Value = app
-        .client
-        .get(app.url("/v1/admin/keys"))
-        .bearer_auth(sk)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.admin(sk).get_json("/v1/admin/keys").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 4);
     assert!(
         !list.to_string().contains(&pk[3..]),
@@ -23,37 +14,29 @@ both_stores!(secret_keys_manage_keys, |app: TestApp| async move {
     );
 
     let r = app
-        .client
-        .post(app.url("/v1/admin/keys"))
-        .bearer_auth(sk)
+        .admin(sk)
+        .post("/v1/admin/keys")
         .json(&json!({ "kind": "publishable", "environment": "staging", "label": "ci" }))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();
     let new_pk = created["secret"].as_str().unwrap().to_owned();
     assert!(new_pk.starts_with("pk_"));
     assert_eq!(created["key"]["environment"], "staging");
     let ping = app
-        .client
-        .get(app.url("/v1/sdk/ping"))
+        .anon()
+        .get("/v1/sdk/ping")
         .header("x-spotlight-key", &new_pk)
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(ping.status(), 200);
     let ping: Value = ping.json().await.unwrap();
     assert_eq!(ping["environment"], "staging");
 
     let r = app
-        .client
-        .post(app.url("/v1/admin/keys"))
-        .bearer_auth(sk)
+        .admin(sk)
+        .post("/v1/admin/keys")
         .json(&json!({ "kind": "publishable", "environment": "nope" }))
-        .send()
-        .await
-        .unwrap();
+        .await;
     let (code, _, _) = error_code(r, 422).await;
     assert_eq!(code, "validation_failed");
 });
@@ -64,15 +47,9 @@ both_stores!(
         let t = app.tenant("Acme", &[]).await;
         let (pk, sk) = prod(&t);
         let keys: Value = app
-            .client
-            .get(app.url("/v1/admin/keys?environment=production"))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .admin(sk)
+            .get_json("/v1/admin/keys?environment=production")
+            .await;
         let id_of = |kind: &str| {
             keys["items"]
                 .as_array()
@@ -89,96 +66,65 @@ both_stores!(
 
         // Rotate the publishable key with a grace period: both work for now.
         let r = app
-            .client
-            .post(app.url(&format!("/v1/admin/keys/{pk_id}/rotate")))
-            .bearer_auth(sk)
+            .admin(sk)
+            .post(&format!("/v1/admin/keys/{pk_id}/rotate"))
             .json(&json!({ "grace_seconds": 3600 }))
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 201);
         let rotated: Value = r.json().await.unwrap();
         let pk2 = rotated["secret"].as_str().unwrap().to_owned();
         assert!(rotated["old"]["expires_at"].is_string());
         for key in [pk, pk2.as_str()] {
             let r = app
-                .client
-                .get(app.url("/v1/sdk/ping"))
+                .anon()
+                .get("/v1/sdk/ping")
                 .header("x-spotlight-key", key)
-                .send()
-                .await
-                .unwrap();
+                .await;
             assert_eq!(r.status(), 200);
         }
 
         // Revoke the old one: refused at once, with a 401 that does not say why.
         let r = app
-            .client
-            .post(app.url(&format!("/v1/admin/keys/{pk_id}/revoke")))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap();
+            .admin(sk)
+            .post(&format!("/v1/admin/keys/{pk_id}/revoke"))
+            .await;
         assert_eq!(r.status(), 200);
         let revoked: Value = r.json().await.unwrap();
         assert_eq!(revoked["active"], false);
         let r = app
-            .client
-            .get(app.url("/v1/sdk/ping"))
+            .anon()
+            .get("/v1/sdk/ping")
             .header("x-spotlight-key", pk)
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (code, body, _) = error_code(r, 401).await;
         assert_eq!(code, "unauthenticated");
         assert_eq!(body["error"]["message"], "missing or invalid credentials");
 
         // Rotating the secret key without grace: the old secret stops working at once.
         let r = app
-            .client
-            .post(app.url(&format!("/v1/admin/keys/{sk_id}/rotate")))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap();
+            .admin(sk)
+            .post(&format!("/v1/admin/keys/{sk_id}/rotate"))
+            .await;
         assert_eq!(r.status(), 201);
         let rotated: Value = r.json().await.unwrap();
         let sk2 = rotated["secret"].as_str().unwrap().to_owned();
-        let r = app
-            .client
-            .get(app.url("/v1/admin/keys"))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap();
+        let r = app.admin(sk).get("/v1/admin/keys").await;
         error_code(r, 401).await;
-        let r = app
-            .client
-            .get(app.url("/v1/admin/keys"))
-            .bearer_auth(&sk2)
-            .send()
-            .await
-            .unwrap();
+        let r = app.admin(&sk2).get("/v1/admin/keys").await;
         assert_eq!(r.status(), 200);
 
         // A revoked key cannot be rotated back to life.
         let r = app
-            .client
-            .post(app.url(&format!("/v1/admin/keys/{pk_id}/rotate")))
-            .bearer_auth(&sk2)
-            .send()
-            .await
-            .unwrap();
+            .admin(&sk2)
+            .post(&format!("/v1/admin/keys/{pk_id}/rotate"))
+            .await;
         error_code(r, 404).await;
         // Grace periods are bounded.
         let r = app
-            .client
-            .post(app.url(&format!("/v1/admin/keys/{sk_id}/rotate")))
-            .bearer_auth(&sk2)
+            .admin(&sk2)
+            .post(&format!("/v1/admin/keys/{sk_id}/rotate"))
             .json(&json!({ "grace_seconds": -1 }))
-            .send()
-            .await
-            .unwrap();
+            .await;
         error_code(r, 422).await;
     }
 );
@@ -190,16 +136,7 @@ both_stores!(
         let b = app.tenant("B", &[]).await;
         let (a_pk, a_sk) = prod(&a);
         let (_, b_sk) = prod(&b);
-        let a_keys: Value = app
-            .client
-            .get(app.url("/v1/admin/keys"))
-            .bearer_auth(a_sk)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let a_keys: Value = app.admin(a_sk).get_json("/v1/admin/keys").await;
         let a_pk_id = a_keys["items"]
             .as_array()
             .unwrap()
@@ -211,34 +148,20 @@ both_stores!(
             .to_owned();
         for action in ["rotate", "revoke"] {
             let r = app
-                .client
-                .post(app.url(&format!("/v1/admin/keys/{a_pk_id}/{action}")))
-                .bearer_auth(b_sk)
-                .send()
-                .await
-                .unwrap();
+                .admin(b_sk)
+                .post(&format!("/v1/admin/keys/{a_pk_id}/{action}"))
+                .await;
             let (code, _, _) = error_code(r, 404).await;
             assert_eq!(code, "not_found", "{action}");
         }
         // B's listing shows only B's keys; A's key still works.
-        let b_keys: Value = app
-            .client
-            .get(app.url("/v1/admin/keys"))
-            .bearer_auth(b_sk)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let b_keys: Value = app.admin(b_sk).get_json("/v1/admin/keys").await;
         assert!(!b_keys.to_string().contains(&a_pk_id));
         let r = app
-            .client
-            .get(app.url("/v1/sdk/ping"))
+            .anon()
+            .get("/v1/sdk/ping")
             .header("x-spotlight-key", a_pk)
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 200);
     }
 );
@@ -247,21 +170,13 @@ both_stores!(wrong_kinds_of_key_are_refused, |app: TestApp| async move {
     let t = app.tenant("Acme", &[]).await;
     let (pk, sk) = prod(&t);
     // A publishable key is not an admin credential, and a secret key is not an SDK key.
-    let r = app
-        .client
-        .get(app.url("/v1/admin/keys"))
-        .bearer_auth(pk)
-        .send()
-        .await
-        .unwrap();
+    let r = app.admin(pk).get("/v1/admin/keys").await;
     error_code(r, 401).await;
     let r = app
-        .client
-        .get(app.url("/v1/sdk/ping"))
+        .anon()
+        .get("/v1/sdk/ping")
         .header("x-spotlight-key", sk)
-        .send()
-        .await
-        .unwrap();
+        .await;
     error_code(r, 401).await;
     for bad in [
         "Bearer",
@@ -270,12 +185,10 @@ both_stores!(wrong_kinds_of_key_are_refused, |app: TestApp| async move {
         "Bearer sk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     ] {
         let r = app
-            .client
-            .get(app.url("/v1/admin/keys"))
+            .anon()
+            .get("/v1/admin/keys")
             .header("authorization", bad)
-            .send()
-            .await
-            .unwrap();
+            .await;
         error_code(r, 401).await;
     }
     // Members below admin cannot manage keys (403: it is their own tenant).

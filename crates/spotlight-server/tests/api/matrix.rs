@@ -45,38 +45,23 @@ async fn seed(app: &TestApp, sk: &str) -> Ids {
     let mut by_kind = Vec::new();
     for (collection, doc) in documents() {
         let r = app
-            .client
-            .post(app.url(&format!("/v1/admin/{collection}")))
-            .bearer_auth(sk)
+            .admin(sk)
+            .post(&format!("/v1/admin/{collection}"))
             .json(&doc)
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 201, "{collection}");
         let v: Value = r.json().await.unwrap();
         let id = v["id"].as_str().unwrap().to_owned();
         // Published once to staging, so versions, rollback and promote have something.
         let r = app
-            .client
-            .post(app.url(&format!("/v1/admin/{collection}/{id}/publish")))
-            .bearer_auth(sk)
+            .admin(sk)
+            .post(&format!("/v1/admin/{collection}/{id}/publish"))
             .json(&json!({"environment": "staging"}))
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 200, "{collection} publish");
         by_kind.push((collection, id));
     }
-    let keys: Value = app
-        .client
-        .get(app.url("/v1/admin/keys"))
-        .bearer_auth(sk)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let keys: Value = app.admin(sk).get_json("/v1/admin/keys").await;
     let key = keys["items"]
         .as_array()
         .unwrap()
@@ -88,23 +73,18 @@ async fn seed(app: &TestApp, sk: &str) -> Ids {
         .to_owned();
     // An end user, seen once through the SDK in production.
     let created: Value = app
-        .client
-        .post(app.url("/v1/admin/keys"))
-        .bearer_auth(sk)
+        .admin(sk)
+        .post("/v1/admin/keys")
         .json(&json!({"kind": "publishable", "environment": "production"}))
-        .send()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let r = app
-        .client
-        .get(app.url("/v1/sdk/config?user_id=matrix-user&url=/"))
+        .anon()
+        .get("/v1/sdk/config?user_id=matrix-user&url=/")
         .header("x-spotlight-key", created["secret"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 200);
     app.state
         .profiles
@@ -112,13 +92,10 @@ async fn seed(app: &TestApp, sk: &str) -> Ids {
         .await;
     // A webhook to a port nobody listens on (the test send reports the failure).
     let hook: Value = app
-        .client
-        .post(app.url("/v1/admin/webhooks"))
-        .bearer_auth(sk)
+        .admin(sk)
+        .post("/v1/admin/webhooks")
         .json(&json!({"url": "http://127.0.0.1:9/hook", "environment": "staging"}))
-        .send()
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -433,30 +410,12 @@ async fn isolation(db: Db) {
     let b_owner = app.login("owner@b.test", &pw).await;
     let mut ids = seed(&app, a_sk).await;
     app.member(&a, "victim@a.test", Role::Owner).await;
-    let members: Value = app
-        .client
-        .get(app.url("/v1/admin/members"))
-        .bearer_auth(a_sk)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let members: Value = app.admin(a_sk).get_json("/v1/admin/members").await;
     ids.member = members["items"][0]["account_id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let audit_before: Value = app
-        .client
-        .get(app.url("/v1/admin/audit?limit=100"))
-        .bearer_auth(a_sk)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit_before: Value = app.admin(a_sk).get_json("/v1/admin/audit?limit=100").await;
 
     let mut checked = 0;
     let with_ids: Vec<(Method, String, Option<Value>)> = routes(&ids)
@@ -487,27 +446,15 @@ async fn isolation(db: Db) {
     eprintln!("isolation checks: {checked}");
     assert!(checked >= 80, "{checked}");
     // Nothing changed in A: same audit log, objects still there.
-    let audit_after: Value = app
-        .client
-        .get(app.url("/v1/admin/audit?limit=100"))
-        .bearer_auth(a_sk)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit_after: Value = app.admin(a_sk).get_json("/v1/admin/audit?limit=100").await;
     assert_eq!(
         audit_before["items"].as_array().unwrap().len(),
         audit_after["items"].as_array().unwrap().len()
     );
     let r = app
-        .client
-        .get(app.url(&format!("/v1/admin/tours/{}", ids.tour)))
-        .bearer_auth(a_sk)
-        .send()
-        .await
-        .unwrap();
+        .admin(a_sk)
+        .get(&format!("/v1/admin/tours/{}", ids.tour))
+        .await;
     assert_eq!(r.status(), 200);
 }
 

@@ -29,18 +29,14 @@ impl Api<'_> {
         body: Option<Value>,
         if_match: Option<&str>,
     ) -> reqwest::Response {
-        let mut req = self
-            .app
-            .client
-            .request(method, self.app.url(path))
-            .bearer_auth(&self.sk);
+        let mut call = self.app.admin(&self.sk).request(method, path);
         if let Some(b) = body {
-            req = req.json(&b);
+            call = call.json(&b);
         }
         if let Some(m) = if_match {
-            req = req.header("if-match", m);
+            call = call.header("if-match", m);
         }
-        req.send().await.unwrap()
+        call.await
     }
     async fn json(
         &self,
@@ -550,25 +546,10 @@ both_stores!(roles_gate_authoring, |app: TestApp| async move {
     error_code(r, 403).await;
     // The member's e-mail is the audit actor.
     let (_, sk) = prod(&t);
-    let audit: Value = app
-        .client
-        .get(app.url("/v1/admin/audit"))
-        .bearer_auth(sk)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: Value = app.admin(sk).get_json("/v1/admin/audit").await;
     assert_eq!(audit["items"][0]["actor"], "e@acme.test");
     // CSV export.
-    let r = app
-        .client
-        .get(app.url("/v1/admin/audit?format=csv"))
-        .bearer_auth(sk)
-        .send()
-        .await
-        .unwrap();
+    let r = app.admin(sk).get("/v1/admin/audit?format=csv").await;
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-type"]
         .to_str()

@@ -63,12 +63,7 @@ async fn openapi_documents_every_route() {
     let app = TestApp::spawn(Db::Sqlite).await;
     let t = app.tenant("Acme", &[]).await;
     let (_, sk) = prod(&t);
-    let r = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.anon().get("/openapi.json").await;
     assert_eq!(r.status(), 200);
     let spec: Value = r.json().await.unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
@@ -121,13 +116,7 @@ async fn openapi_documents_every_route() {
         );
     }
     // What is not documented is not routed.
-    let r = app
-        .client
-        .get(app.url("/v1/admin/nothing-here"))
-        .bearer_auth(sk)
-        .send()
-        .await
-        .unwrap();
+    let r = app.admin(sk).get("/v1/admin/nothing-here").await;
     assert_eq!(r.status(), 404);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "route_not_found");
@@ -191,7 +180,7 @@ async fn openapi_documents_every_route() {
 #[tokio::test]
 async fn the_api_reference_page_is_served_locally() {
     let app = TestApp::spawn(Db::Sqlite).await;
-    let r = app.client.get(app.url("/docs")).send().await.unwrap();
+    let r = app.anon().get("/docs").await;
     assert_eq!(r.status(), 200);
     let csp = r.headers()["content-security-policy"]
         .to_str()
@@ -207,14 +196,6 @@ async fn the_api_reference_page_is_served_locally() {
         "no CDN: {html}"
     );
     for asset in ["/docs/docs.js", "/docs/docs.css"] {
-        assert_eq!(
-            app.client
-                .get(app.url(asset))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
+        assert_eq!(app.anon().get(asset).await.status(), 200);
     }
 }

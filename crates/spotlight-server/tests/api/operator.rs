@@ -3,45 +3,21 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 
 both_stores!(operator_token_is_required, |app: TestApp| async move {
-    let r = app
-        .client
-        .get(app.url("/v1/operator/tenants"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.anon().get("/v1/operator/tenants").await;
     let (code, _, _) = error_code(r, 401).await;
     assert_eq!(code, "unauthenticated");
-    let r = app
-        .client
-        .get(app.url("/v1/operator/tenants"))
-        .bearer_auth("wrong-token")
-        .send()
-        .await
-        .unwrap();
+    let r = app.admin("wrong-token").get("/v1/operator/tenants").await;
     error_code(r, 401).await;
     // A tenant's secret key is not an operator token.
     let t = app.tenant("Acme", &[]).await;
-    let r = app
-        .client
-        .get(app.url("/v1/operator/tenants"))
-        .bearer_auth(prod(&t).1)
-        .send()
-        .await
-        .unwrap();
+    let r = app.admin(prod(&t).1).get("/v1/operator/tenants").await;
     error_code(r, 401).await;
 });
 
 both_stores!(
     operator_creates_tenants_with_keys,
     |app: TestApp| async move {
-        let r = app
-        .client
-        .post(app.url("/v1/operator/tenants"))
-        .bearer_auth(app.operator_token())
-        .json(&json!({ "name": "Acme", "allowed_origins": ["https://app.acme.test", "https://*.acme.dev"] }))
-        .send()
-        .await
-        .unwrap();
+        let r = app.operator().post("/v1/operator/tenants").json(&json!({ "name": "Acme", "allowed_origins": ["https://app.acme.test", "https://*.acme.dev"] })).await;
         assert_eq!(r.status(), 201);
         let body: Value = r.json().await.unwrap();
         let id = body["tenant_id"].as_str().unwrap();
@@ -58,12 +34,9 @@ both_stores!(
         );
 
         let r = app
-            .client
-            .get(app.url(&format!("/v1/operator/tenants/{id}")))
-            .bearer_auth(app.operator_token())
-            .send()
-            .await
-            .unwrap();
+            .operator()
+            .get(&format!("/v1/operator/tenants/{id}"))
+            .await;
         assert_eq!(r.status(), 200);
         let got: Value = r.json().await.unwrap();
         assert_eq!(got["name"], "Acme");
@@ -77,14 +50,7 @@ both_stores!(
 both_stores!(
     invalid_tenants_list_every_field,
     |app: TestApp| async move {
-        let r = app
-        .client
-        .post(app.url("/v1/operator/tenants"))
-        .bearer_auth(app.operator_token())
-        .json(&json!({ "name": "  ", "allowed_origins": ["https://ok.test", "*", "ftp://x.test"] }))
-        .send()
-        .await
-        .unwrap();
+        let r = app.operator().post("/v1/operator/tenants").json(&json!({ "name": "  ", "allowed_origins": ["https://ok.test", "*", "ftp://x.test"] })).await;
         let (code, body, _) = error_code(r, 422).await;
         assert_eq!(code, "validation_failed");
         let paths: Vec<&str> = body["error"]["details"]["fields"]
@@ -133,46 +99,28 @@ both_stores!(tenant_lists_paginate_by_cursor, |app: TestApp| async move {
     assert_eq!(pages, 3);
     // A limit above the maximum is clamped, not refused.
     let r = app
-        .client
-        .get(app.url("/v1/operator/tenants?limit=100000"))
-        .bearer_auth(app.operator_token())
-        .send()
-        .await
-        .unwrap();
+        .operator()
+        .get("/v1/operator/tenants?limit=100000")
+        .await;
     assert_eq!(r.status(), 200);
     let r = app
-        .client
-        .get(app.url("/v1/operator/tenants?cursor=garbage"))
-        .bearer_auth(app.operator_token())
-        .send()
-        .await
-        .unwrap();
+        .operator()
+        .get("/v1/operator/tenants?cursor=garbage")
+        .await;
     error_code(r, 422).await;
-    let r = app
-        .client
-        .get(app.url("/v1/operator/tenants/not-a-uuid"))
-        .bearer_auth(app.operator_token())
-        .send()
-        .await
-        .unwrap();
+    let r = app.operator().get("/v1/operator/tenants/not-a-uuid").await;
     error_code(r, 404).await;
     let r = app
-        .client
-        .get(app.url(&format!("/v1/operator/tenants/{}", uuid::Uuid::now_v7())))
-        .bearer_auth(app.operator_token())
-        .send()
-        .await
-        .unwrap();
+        .operator()
+        .get(&format!("/v1/operator/tenants/{}", uuid::Uuid::now_v7()))
+        .await;
     error_code(r, 404).await;
 });
 
 async fn usage(app: &TestApp, query: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(&format!("/v1/operator/usage{query}")))
-        .bearer_auth(app.operator_token())
-        .send()
+    app.operator()
+        .get(&format!("/v1/operator/usage{query}"))
         .await
-        .unwrap()
 }
 
 fn env_usage<'a>(report: &'a Value, tenant: &str, env: &str) -> &'a Value {
@@ -194,8 +142,8 @@ fn env_usage<'a>(report: &'a Value, tenant: &str, env: &str) -> &'a Value {
 both_stores!(
     usage_sums_every_node_per_tenant_and_environment,
     |app: TestApp| async move {
-        use crate::delivery::config_json;
         use crate::events::{ev, post_ok};
+        use crate::helpers::config_json;
         let acme = app.tenant("Acme", &[]).await;
         let globex = app.tenant("Globex", &[]).await;
         let peer = app.spawn_peer().await;
@@ -267,13 +215,7 @@ both_stores!(
         }
         let r = usage(&app, "?tenant=x").await;
         assert_eq!(r.status(), 400, "unknown parameters are refused");
-        let r = app
-            .client
-            .get(app.url("/v1/operator/usage"))
-            .bearer_auth(prod(&acme).1)
-            .send()
-            .await
-            .unwrap();
+        let r = app.admin(prod(&acme).1).get("/v1/operator/usage").await;
         error_code(r, 401).await;
     }
 );

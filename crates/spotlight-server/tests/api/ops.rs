@@ -3,9 +3,9 @@ use crate::helpers::*;
 use serde_json::Value;
 
 both_stores!(health_and_readiness, |app: TestApp| async move {
-    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let r = app.anon().get("/healthz").await;
     assert_eq!(r.status(), 200);
-    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let r = app.anon().get("/readyz").await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["status"], "ready");
@@ -19,21 +19,9 @@ both_stores!(health_and_readiness, |app: TestApp| async move {
 both_stores!(
     metrics_count_requests_and_startup,
     |app: TestApp| async move {
-        app.client.get(app.url("/healthz")).send().await.unwrap();
-        app.client
-            .get(app.url("/v1/admin/keys"))
-            .send()
-            .await
-            .unwrap(); // 401
-        let text = app
-            .client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        app.anon().get("/healthz").await;
+        app.anon().get("/v1/admin/keys").await; // 401
+        let text = app.anon().get("/metrics").await.text().await.unwrap();
         assert!(
             text.contains(
                 r#"spotlight_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
@@ -60,7 +48,7 @@ both_stores!(
     security_headers_on_every_response,
     |app: TestApp| async move {
         for path in ["/healthz", "/no/such/route", "/v1/admin/keys"] {
-            let r = app.client.get(app.url(path)).send().await.unwrap();
+            let r = app.anon().get(path).await;
             let h = r.headers();
             assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
             assert_eq!(h["x-frame-options"], "DENY", "{path}");
@@ -79,23 +67,19 @@ both_stores!(
 
 both_stores!(request_ids_are_kept_when_plain, |app: TestApp| async move {
     let r = app
-        .client
-        .get(app.url("/no/such/route"))
+        .anon()
+        .get("/no/such/route")
         .header("x-request-id", "client-abc.123")
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.headers()["x-request-id"], "client-abc.123");
     let (_, body, _) = error_code(r, 404).await;
     assert_eq!(body["error"]["request_id"], "client-abc.123");
 
     let r = app
-        .client
-        .get(app.url("/healthz"))
+        .anon()
+        .get("/healthz")
         .header("x-request-id", "bad id with spaces")
-        .send()
-        .await
-        .unwrap();
+        .await;
     let id = r.headers()["x-request-id"].to_str().unwrap();
     assert_ne!(id, "bad id with spaces");
     assert_eq!(id.len(), 32);
@@ -108,17 +92,17 @@ async fn readiness_fails_while_migrations_are_pending() {
             continue;
         }
         let app = TestApp::spawn_with(db, |c| c.store.migrate_on_start = false).await;
-        let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+        let r = app.anon().get("/readyz").await;
         assert_eq!(r.status(), 503, "{db:?}");
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["reason"], "migrations pending");
         assert!(!body["pending"].as_array().unwrap().is_empty());
         // Liveness does not depend on the store.
-        let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+        let r = app.anon().get("/healthz").await;
         assert_eq!(r.status(), 200);
         // Migrating makes the same node ready.
         app.store().migrate().await.unwrap();
-        let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+        let r = app.anon().get("/readyz").await;
         assert_eq!(r.status(), 200, "{db:?}");
     }
 }
@@ -130,17 +114,9 @@ async fn readiness_fails_when_the_store_is_unreachable() {
         return;
     }
     let app = TestApp::spawn(Db::Postgres).await;
-    assert_eq!(
-        app.client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.anon().get("/readyz").await.status(), 200);
     app.store().close().await;
-    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let r = app.anon().get("/readyz").await;
     assert_eq!(r.status(), 503);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["reason"], "store unreachable");
@@ -151,18 +127,16 @@ both_stores!(
     |app: TestApp| async move {
         // Enough traffic that /metrics is well over the compression threshold.
         for _ in 0..5 {
-            app.client.get(app.url("/healthz")).send().await.unwrap();
+            app.anon().get("/healthz").await;
         }
         let r = app
-            .client
-            .get(app.url("/metrics"))
+            .anon()
+            .get("/metrics")
             .header("accept-encoding", "gzip")
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-encoding"], "gzip");
-        let plain = app.client.get(app.url("/metrics")).send().await.unwrap();
+        let plain = app.anon().get("/metrics").await;
         assert!(plain.headers().get("content-encoding").is_none());
     }
 );
@@ -177,7 +151,7 @@ both_stores!(
         )
         .unwrap();
         // Readiness is evaluated once, so its gauge has a value.
-        app.client.get(app.url("/readyz")).send().await.unwrap();
+        app.anon().get("/readyz").await;
         let metrics = app.metrics().await;
         let mut names: Vec<String> = rules
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))

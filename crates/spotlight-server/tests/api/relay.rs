@@ -559,7 +559,7 @@ async fn readiness_reports_an_outbox_backlog() {
         )
         .await;
     }
-    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let r = app.anon().get("/readyz").await;
     assert_eq!(r.status(), 503);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["reason"], "outbox backlog over threshold", "{body}");
@@ -574,7 +574,7 @@ async fn readiness_reports_an_outbox_backlog() {
     )
     .await;
     assert_eq!(s, 204);
-    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let r = app.anon().get("/readyz").await;
     assert_eq!(r.status(), 200);
 }
 

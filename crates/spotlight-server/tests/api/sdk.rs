@@ -50,12 +50,7 @@ both_stores!(
 both_stores!(sdk_keys_are_checked, |app: TestApp| async move {
     let t = app.tenant("Acme", &[]).await;
     let (pk, _) = prod(&t);
-    let r = app
-        .client
-        .get(app.url("/v1/sdk/ping"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.anon().get("/v1/sdk/ping").await;
     error_code(r, 401).await;
     for bad in [
         "garbage",
@@ -64,25 +59,15 @@ both_stores!(sdk_keys_are_checked, |app: TestApp| async move {
         "pk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     ] {
         let r = app
-            .client
-            .get(app.url("/v1/sdk/ping"))
+            .anon()
+            .get("/v1/sdk/ping")
             .header("x-spotlight-key", bad)
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (code, body, _) = error_code(r, 401).await;
         assert_eq!(code, "unauthenticated");
         assert_eq!(body["error"]["message"], "missing or invalid credentials");
     }
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.anon().get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains(r#"spotlight_auth_failures_total{kind="sdk",reason="malformed"} 3"#),
         "{metrics}"

@@ -9,26 +9,12 @@ both_stores!(
         let t = app.tenant("Acme", &["https://app.acme.test"]).await;
         let (pk, sk) = prod(&t);
         let c = &app.client;
-        let s: Value = c
-            .get(app.url("/v1/admin/settings"))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let s: Value = app.admin(sk).get_json("/v1/admin/settings").await;
         assert_eq!(s["allowed_origins"], json!(["https://app.acme.test"]));
         assert_eq!(s["kill_switch"], false);
         assert_eq!(s["admin_detection"]["strategy"], "none");
 
-        let r = c
-        .patch(app.url("/v1/admin/settings"))
-        .bearer_auth(sk)
-        .json(&json!({"allowed_origins": ["https://*.acme.dev"], "admin_detection": {"strategy": "table", "user_ids": ["u-1"]}}))
-        .send()
-        .await
-        .unwrap();
+        let r = app.admin(sk).patch("/v1/admin/settings").json(&json!({"allowed_origins": ["https://*.acme.dev"], "admin_detection": {"strategy": "table", "user_ids": ["u-1"]}})).await;
         assert_eq!(r.status(), 200);
         let s: Value = r.json().await.unwrap();
         assert_eq!(s["allowed_origins"], json!(["https://*.acme.dev"]));
@@ -44,50 +30,29 @@ both_stores!(
         assert_eq!(ping("https://app.acme.test").await.unwrap().status(), 403);
 
         // Invalid values: every field listed, nothing changed.
-        let r = c
-        .patch(app.url("/v1/admin/settings"))
-        .bearer_auth(sk)
-        .json(&json!({"allowed_origins": ["*"], "rate_limits": {"sdk_per_minute": 0, "admin_per_minute": 1}}))
-        .send()
-        .await
-        .unwrap();
+        let r = app.admin(sk).patch("/v1/admin/settings").json(&json!({"allowed_origins": ["*"], "rate_limits": {"sdk_per_minute": 0, "admin_per_minute": 1}})).await;
         let (_, body, _) = error_code(r, 422).await;
         assert_eq!(
             body["error"]["details"]["fields"][0]["path"],
             "allowed_origins[0]"
         );
-        let r = c
-            .patch(app.url("/v1/admin/settings"))
-            .bearer_auth(sk)
+        let r = app
+            .admin(sk)
+            .patch("/v1/admin/settings")
             .json(&json!({"rate_limits": {"sdk_per_minute": 0, "admin_per_minute": 1}}))
-            .send()
-            .await
-            .unwrap();
+            .await;
         let (_, body, _) = error_code(r, 422).await;
         assert_eq!(
             body["error"]["details"]["fields"][0]["path"],
             "rate_limits.sdk_per_minute"
         );
-        let s: Value = c
-            .get(app.url("/v1/admin/settings"))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let s: Value = app.admin(sk).get_json("/v1/admin/settings").await;
         assert_eq!(s["allowed_origins"], json!(["https://*.acme.dev"]));
 
-        let audit: Value = c
-            .get(app.url("/v1/admin/audit?action=settings.update"))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let audit: Value = app
+            .admin(sk)
+            .get_json("/v1/admin/audit?action=settings.update")
+            .await;
         let items = audit["items"].as_array().unwrap();
         assert_eq!(items.len(), 1);
         assert!(items[0]["changes"]
@@ -117,12 +82,10 @@ both_stores!(members_are_managed_by_owners, |app: TestApp| async move {
     let invited: Value = r.json().await.unwrap();
     // The invitee joins by accepting, choosing a password; then logs in.
     let r = app
-        .client
-        .post(app.url("/v1/auth/invitations/accept"))
+        .anon()
+        .post("/v1/auth/invitations/accept")
         .json(&json!({"token": invited["token"], "password": "a-new-password-123"}))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 200);
     let joined: Value = r.json().await.unwrap();
     let new_id = joined["account"]["id"].as_str().unwrap().to_owned();
@@ -207,38 +170,28 @@ both_stores!(
     |app: TestApp| async move {
         let t = app.tenant("Acme", &[]).await;
         let (_, sk) = prod(&t);
-        let c = &app.client;
-        let tour: Value = c
-            .post(app.url("/v1/admin/tours"))
-            .bearer_auth(sk)
+        let tour: Value = app
+            .admin(sk)
+            .post("/v1/admin/tours")
             .json(&json!({"name": "T", "steps": [{"kind": "modal", "title": "Hi"}]}))
-            .send()
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
         let id = tour["id"].as_str().unwrap();
         assert_eq!(tour["kill_switch"], false);
-        let r = c
-            .post(app.url(&format!("/v1/admin/tours/{id}/kill-switch")))
-            .bearer_auth(sk)
+        let r = app
+            .admin(sk)
+            .post(&format!("/v1/admin/tours/{id}/kill-switch"))
             .json(&json!({"enabled": true}))
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 200);
         let o: Value = r.json().await.unwrap();
         assert_eq!(o["kill_switch"], true);
-        let audit: Value = c
-            .get(app.url("/v1/admin/audit?action=tour.kill_switch"))
-            .bearer_auth(sk)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let audit: Value = app
+            .admin(sk)
+            .get_json("/v1/admin/audit?action=tour.kill_switch")
+            .await;
         assert_eq!(audit["items"].as_array().unwrap().len(), 1);
     }
 );
@@ -254,14 +207,7 @@ both_stores!(
             "mode": "enforce", "method": {"type": "hs256"}, "hs256_secrets": [secret_a, secret_b],
             "issuer": "https://idp.acme.test", "attribute_claims": ["plan"]
         }}});
-        let r = app
-            .client
-            .patch(app.url("/v1/admin/settings"))
-            .bearer_auth(sk)
-            .json(&patch)
-            .send()
-            .await
-            .unwrap();
+        let r = app.admin(sk).patch("/v1/admin/settings").json(&patch).await;
         assert_eq!(r.status(), 200);
         let text = r.text().await.unwrap();
         assert!(
@@ -283,12 +229,9 @@ both_stores!(
         assert_eq!(app.state.secrets.open(&sealed[1]).unwrap(), secret_b);
         // ... and the audit log never shows them either.
         let audit = app
-            .client
-            .get(app.url("/v1/admin/audit"))
-            .bearer_auth(sk)
-            .send()
+            .admin(sk)
+            .get("/v1/admin/audit")
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();
@@ -296,13 +239,10 @@ both_stores!(
 
         // A later change that does not mention secrets keeps them.
         let r = app
-            .client
-            .patch(app.url("/v1/admin/settings"))
-            .bearer_auth(sk)
+            .admin(sk)
+            .patch("/v1/admin/settings")
             .json(&json!({"identity_verification": {"production": {"mode": "monitor"}}}))
-            .send()
-            .await
-            .unwrap();
+            .await;
         let v: Value = r.json().await.unwrap();
         assert_eq!(
             v["identity_verification"]["production"]["hs256_secrets_configured"],
@@ -327,14 +267,7 @@ both_stores!(
                 "identity_verification.staging.hs256_secrets",
             ),
         ] {
-            let r = app
-                .client
-                .patch(app.url("/v1/admin/settings"))
-                .bearer_auth(sk)
-                .json(&bad)
-                .send()
-                .await
-                .unwrap();
+            let r = app.admin(sk).patch("/v1/admin/settings").json(&bad).await;
             let (_, body, _) = error_code(r, 422).await;
             assert_eq!(body["error"]["details"]["fields"][0]["path"], path, "{bad}");
         }
