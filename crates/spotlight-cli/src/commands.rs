@@ -231,7 +231,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve => serve(config).await,
         Command::Openapi => {
-            println!("{}", spotlight_server::openapi::document());
+            println!("{}", spotlight_server::routes::document());
             Ok(())
         }
         Command::Demo(args) => demo(config, args).await,

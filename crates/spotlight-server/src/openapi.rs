@@ -10,7 +10,6 @@
 
 use crate::auth::{AdminActor, Operator, RequestMeta, RoleNeeded, SdkClient};
 use crate::error::{AppJson, AppPath, AppQuery, ErrorCode, OptionalJson};
-use crate::routes::Page;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::handler::Handler;
@@ -21,7 +20,6 @@ use axum::Router;
 use spotlight_domain::Role;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::OnceLock;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItemBuilder,
 };
@@ -66,6 +64,11 @@ pub struct Operation {
 }
 
 impl Operation {
+    /// The success answer: its status and body.
+    pub fn answers(&mut self, status: u16, body: Option<RefOr<Schema>>) {
+        self.success = Some((status, body));
+    }
+
     fn new(method: HttpMethod, path: &str, tag: &'static str, summary: String) -> Operation {
         Operation {
             method,
@@ -100,7 +103,7 @@ impl Schemas {
     }
 
     /// `{items: [T], next_cursor}`, named `KeyPage` for `KeyView`.
-    fn page_of<T: ToSchema>(&mut self) -> RefOr<Schema> {
+    pub fn page_of<T: ToSchema>(&mut self) -> RefOr<Schema> {
         let item = T::name();
         let name = format!("{}Page", item.strip_suffix("View").unwrap_or(&item));
         let item = self.of::<T>();
@@ -163,11 +166,6 @@ pub trait Answers {
 impl<T: ToSchema> Answers for AppJson<T> {
     fn describe(op: &mut Operation, schemas: &mut Schemas) {
         op.success = Some((200, Some(schemas.of::<T>())));
-    }
-}
-impl<T: ToSchema> Answers for AppJson<Page<T>> {
-    fn describe(op: &mut Operation, schemas: &mut Schemas) {
-        op.success = Some((200, Some(schemas.page_of::<T>())));
     }
 }
 impl<T: ToSchema> Answers for Created<T> {
@@ -411,17 +409,6 @@ impl ApiRouter {
     pub fn document(self) -> OpenApi {
         build(self.operations, self.schemas)
     }
-}
-
-/// The document of [`crate::routes::api`], built once.
-pub fn document() -> &'static str {
-    static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| {
-        crate::routes::api()
-            .document()
-            .to_json()
-            .unwrap_or_else(|_| "{}".to_owned())
-    })
 }
 
 use ErrorCode as E;

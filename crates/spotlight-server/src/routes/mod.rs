@@ -23,6 +23,17 @@ use crate::error::ErrorCode as E;
 use crate::openapi::ApiRouter;
 use spotlight_domain::{audience_doc, content, tour};
 
+/// The OpenAPI document of [`api`], built once.
+pub fn document() -> &'static str {
+    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        api()
+            .document()
+            .to_json()
+            .unwrap_or_else(|_| "{}".to_owned())
+    })
+}
+
 /// Every API route, with what the document says of it beyond its handler's
 /// signature (see [`crate::openapi`]). Pages and assets are in [`crate::router`].
 pub fn api() -> ApiRouter {
@@ -365,6 +376,13 @@ impl PageQuery {
     pub const MAX: u32 = 100;
     pub fn limit(&self) -> u32 {
         self.limit.unwrap_or(Self::DEFAULT).clamp(1, Self::MAX)
+    }
+}
+
+/// A page of `T` answers `{items, next_cursor}` (`KeyPage` for `KeyView`).
+impl<T: utoipa::ToSchema> crate::openapi::Answers for crate::error::AppJson<Page<T>> {
+    fn describe(op: &mut crate::openapi::Operation, schemas: &mut crate::openapi::Schemas) {
+        op.answers(200, Some(schemas.page_of::<T>()));
     }
 }
 

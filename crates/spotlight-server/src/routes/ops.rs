@@ -120,7 +120,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        crate::openapi::document(),
+        super::document(),
     )
         .into_response()
 }
