@@ -2084,6 +2084,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{user_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything stored about one person, in every environment: profile, attributes, progress, event counts, raw events, survey answers, experiment arms and the deliveries that carried their events (a data-subject access request; audited by a digest of the id)
+         * @description Needs the `admin` role (a secret key acts as `admin`).
+         */
+        get: operations["get_v1_admin_users__user_id__export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/webhooks": {
         parameters: {
             query?: never;
@@ -2686,6 +2706,16 @@ export interface components {
             /** @description A webhook id, or `nats`. */
             sink: string;
         };
+        DeliveryExport: {
+            created_at: components["schemas"]["Timestamp"];
+            delivery_id: string;
+            /** @description How many of the delivery's events were the user's. */
+            events: number;
+            finished_at?: null | components["schemas"]["Timestamp"];
+            /** @description A webhook's id, or `nats`. */
+            sink: string;
+            status: string;
+        };
         EndUserView: {
             attributes: Record<string, never>;
             environment: string;
@@ -2717,6 +2747,23 @@ export interface components {
         };
         /** Format: uuid */
         EnvironmentId: string;
+        EnvironmentRecords: {
+            /** @description Webhook and NATS deliveries whose payload carried the user's events. */
+            deliveries: components["schemas"]["DeliveryExport"][];
+            event_counts: {
+                [key: string]: number;
+            };
+            /** @description Every raw event still kept (retention removes older ones), oldest first. */
+            events: components["schemas"]["ExportedEvent"][];
+            experiments: components["schemas"]["ExposureExport"][];
+            profile?: null | components["schemas"]["ProfileExport"];
+            /** @description By tour, announcement or checklist id. */
+            progress: {
+                [key: string]: components["schemas"]["ProgressEntry"];
+            };
+            /** @description The user's survey answers (also among `events`). */
+            survey_answers: components["schemas"]["ExportedEvent"][];
+        };
         EnvironmentUsage: {
             /**
              * Format: int64
@@ -2803,6 +2850,23 @@ export interface components {
             goal_event: string;
             kind: components["schemas"]["ObjectKind"];
             name: string;
+            object_id: string;
+        };
+        ExportedEvent: {
+            event_id: string;
+            name: string;
+            object_id?: string | null;
+            occurred_at: components["schemas"]["Timestamp"];
+            properties: Record<string, never>;
+            received_at: components["schemas"]["Timestamp"];
+            session_id?: string | null;
+            /** Format: int64 */
+            step?: number | null;
+        };
+        ExposureExport: {
+            arm: string;
+            converted_at?: null | components["schemas"]["Timestamp"];
+            exposed_at: components["schemas"]["Timestamp"];
             object_id: string;
         };
         Frequency: {
@@ -3163,6 +3227,12 @@ export interface components {
         Placement: "auto" | "top" | "top-start" | "top-end" | "bottom" | "bottom-start" | "bottom-end" | "left" | "left-start" | "left-end" | "right" | "right-start" | "right-end";
         /** @enum {string} */
         Position: "top" | "bottom" | "center" | "top-left" | "top-right" | "bottom-left" | "bottom-right";
+        ProfileExport: {
+            attributes: Record<string, never>;
+            first_seen: components["schemas"]["Timestamp"];
+            last_seen: components["schemas"]["Timestamp"];
+            verified: boolean;
+        };
         ProgressEntry: {
             completed: boolean;
             dismissed: boolean;
@@ -3604,6 +3674,15 @@ export interface components {
             /** @description Tenants with any usage in the range. */
             tenants: components["schemas"]["TenantUsage"][];
             to: string;
+        };
+        /** @description Everything Spotlight stores about one person, for a data-subject access request. */
+        UserExport: {
+            /** @description By environment name: each environment that holds anything about the user. */
+            environments: {
+                [key: string]: components["schemas"]["EnvironmentRecords"];
+            };
+            exported_at: components["schemas"]["Timestamp"];
+            user_id: string;
         };
         /** @description How end-user tokens are verified. */
         VerificationMethod: {
@@ -17528,6 +17607,91 @@ export interface operations {
             };
             /** @description Error codes: validation_failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_admin_users__user_id__export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserExport"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -204,6 +204,11 @@ pub fn api() -> ApiRouter {
             users::get,
             "One end user: profile, attributes, progress and event counts in an environment",
         )
+        .get(
+            "/v1/admin/users/{user_id}/export",
+            users::export,
+            "Everything stored about one person, in every environment: profile, attributes, progress, event counts, raw events, survey answers, experiment arms and the deliveries that carried their events (a data-subject access request; audited by a digest of the id)",
+        )
         .tag("settings")
         .get("/v1/admin/settings", settings::get, "Tenant settings")
         .schema::<spotlight_domain::settings::CompositeMode>()

@@ -1,7 +1,7 @@
 //! End-user lookup for the tenant's team: one user's profile, attributes,
 //! progress and event counts in one environment (production unless asked).
 
-use crate::auth::{AdminActor, ViewerRole};
+use crate::auth::{AdminActor, AdminRole, RequestMeta, ViewerRole};
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery};
 use crate::state::AppState;
 use axum::extract::State;
@@ -108,22 +108,209 @@ pub async fn get(
         verified: s.verified,
         attributes: s.attributes,
         event_counts: s.event_counts.into_iter().collect(),
-        progress: s
-            .progress
+        progress: progress_entries(s.progress),
+    }))
+}
+
+fn progress_entries(
+    progress: std::collections::HashMap<String, spotlight_domain::delivery::Progress>,
+) -> BTreeMap<String, ProgressEntry> {
+    progress
+        .into_iter()
+        .map(|(id, p)| {
+            let entry = ProgressEntry {
+                times_shown: p.times_shown,
+                last_shown_at: p.last_shown_millis,
+                step_reached: p.step_reached.and_then(|s| u32::try_from(s).ok()),
+                items_completed: p.items_completed,
+                completed: p.completed,
+                dismissed: p.dismissed,
+            };
+            (id, entry)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- export
+
+/// Everything Spotlight stores about one person, for a data-subject access request.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserExport {
+    user_id: String,
+    exported_at: Timestamp,
+    /// By environment name: each environment that holds anything about the user.
+    environments: BTreeMap<String, EnvironmentRecords>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EnvironmentRecords {
+    /// Absent when no profile was written (only events or progress).
+    profile: Option<ProfileExport>,
+    /// By tour, announcement or checklist id.
+    progress: BTreeMap<String, ProgressEntry>,
+    event_counts: BTreeMap<String, u64>,
+    /// Every raw event still kept (retention removes older ones), oldest first.
+    events: Vec<ExportedEvent>,
+    /// The user's survey answers (also among `events`).
+    survey_answers: Vec<ExportedEvent>,
+    experiments: Vec<ExposureExport>,
+    /// Webhook and NATS deliveries whose payload carried the user's events.
+    deliveries: Vec<DeliveryExport>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProfileExport {
+    first_seen: Timestamp,
+    last_seen: Timestamp,
+    verified: bool,
+    #[schema(value_type = Object)]
+    attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExportedEvent {
+    event_id: String,
+    name: String,
+    session_id: Option<String>,
+    object_id: Option<String>,
+    step: Option<i64>,
+    occurred_at: Timestamp,
+    received_at: Timestamp,
+    #[schema(value_type = Object)]
+    properties: serde_json::Value,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExposureExport {
+    object_id: String,
+    arm: String,
+    exposed_at: Timestamp,
+    converted_at: Option<Timestamp>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeliveryExport {
+    delivery_id: String,
+    /// A webhook's id, or `nats`.
+    sink: String,
+    status: String,
+    created_at: Timestamp,
+    finished_at: Option<Timestamp>,
+    /// How many of the delivery's events were the user's.
+    events: usize,
+}
+
+fn environment_records(r: spotlight_store::UserRecords) -> EnvironmentRecords {
+    let (profile, progress, event_counts) = match r.profile {
+        Some(u) => {
+            let profile = u.state.known.then_some(ProfileExport {
+                first_seen: u.first_seen,
+                last_seen: u.last_seen,
+                verified: u.state.verified,
+                attributes: u.state.attributes,
+            });
+            let counts = u.state.event_counts.into_iter().collect();
+            (profile, progress_entries(u.state.progress), counts)
+        }
+        None => (None, BTreeMap::new(), BTreeMap::new()),
+    };
+    let events: Vec<ExportedEvent> = r
+        .events
+        .into_iter()
+        .map(|e| ExportedEvent {
+            properties: serde_json::from_str(&e.properties).unwrap_or_default(),
+            event_id: e.event_id,
+            name: e.name,
+            session_id: e.session_id,
+            object_id: e.object_id,
+            step: e.step,
+            occurred_at: Timestamp(e.occurred_at),
+            received_at: Timestamp(e.received_at),
+        })
+        .collect();
+    let survey = spotlight_domain::events::Kind::SurveyAnswered.as_str();
+    let survey_answers = events
+        .iter()
+        .filter(|e| e.name == survey)
+        .map(|e| ExportedEvent {
+            event_id: e.event_id.clone(),
+            name: e.name.clone(),
+            session_id: e.session_id.clone(),
+            object_id: e.object_id.clone(),
+            step: e.step,
+            occurred_at: e.occurred_at,
+            received_at: e.received_at,
+            properties: e.properties.clone(),
+        })
+        .collect();
+    EnvironmentRecords {
+        profile,
+        progress,
+        event_counts,
+        events,
+        survey_answers,
+        experiments: r
+            .exposures
             .into_iter()
-            .map(|(id, p)| {
-                (
-                    id,
-                    ProgressEntry {
-                        times_shown: p.times_shown,
-                        last_shown_at: p.last_shown_millis,
-                        step_reached: p.step_reached.and_then(|s| u32::try_from(s).ok()),
-                        items_completed: p.items_completed,
-                        completed: p.completed,
-                        dismissed: p.dismissed,
-                    },
-                )
+            .map(|x| ExposureExport {
+                object_id: x.object_id,
+                arm: x.arm,
+                exposed_at: Timestamp(x.exposed_at),
+                converted_at: x.converted_at.map(Timestamp),
             })
             .collect(),
+        deliveries: r
+            .deliveries
+            .into_iter()
+            .map(|d| DeliveryExport {
+                delivery_id: d.id,
+                sink: d.sink,
+                status: d.status,
+                created_at: Timestamp(d.created_at),
+                finished_at: d.finished_at.map(Timestamp),
+                events: d.events,
+            })
+            .collect(),
+    }
+}
+
+/// The audit log names a person by a digest of their id, not the id.
+pub fn user_digest(user_id: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(user_id.as_bytes());
+    format!("sha256:{}", hex::encode(&digest[..12]))
+}
+
+/// `GET /v1/admin/users/{user_id}/export`: every environment's records of one
+/// person; audited (by a digest of the id). 404 when nothing is stored.
+pub async fn export(
+    State(state): State<AppState>,
+    actor: AdminActor<AdminRole>,
+    meta: RequestMeta,
+    AppPath(user_id): AppPath<String>,
+) -> ApiResult<AppJson<UserExport>> {
+    if crate::routes::sdk::check_user_id(&user_id).is_err() {
+        return Err(ApiError::not_found());
+    }
+    let mut environments = BTreeMap::new();
+    for env in state.store.environments(actor.tenant_id).await? {
+        let records = state
+            .store
+            .user_records(actor.tenant_id, env.id, &user_id)
+            .await?;
+        if !records.is_empty() {
+            environments.insert(env.name, environment_records(records));
+        }
+    }
+    if environments.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    let digest = user_digest(&user_id);
+    let entry = crate::routes::audit_entry(&actor, &meta, "user.export", "end_user", digest);
+    state.store.record_audit(actor.tenant_id, &entry).await?;
+    Ok(AppJson(UserExport {
+        user_id,
+        exported_at: state.clock.now(),
+        environments,
     }))
 }

@@ -20,6 +20,7 @@ mod openapi;
 mod operator;
 mod ops;
 mod pipeline;
+mod privacy;
 mod relay;
 mod sdk;
 mod settings;

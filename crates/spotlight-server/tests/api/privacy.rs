@@ -1,0 +1,130 @@
+//! Privacy: `GET /v1/admin/users/{id}/export` gathers everything stored about
+//! one person, in every environment, and nothing about anyone else.
+
+use crate::both_stores;
+use crate::events::post_ok;
+use crate::helpers::{admin, config_json, error_code, prod, TestApp};
+use serde_json::{json, Value};
+
+fn event(name: &str, user: &str, props: Value) -> Value {
+    json!({
+        "event_id": uuid::Uuid::new_v4().to_string(),
+        "schema_version": 1,
+        "name": name,
+        "user_id": user,
+        "timestamp": time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - 1_000,
+        "properties": props,
+    })
+}
+
+both_stores!(
+    an_export_holds_everything_about_the_person_and_nothing_else,
+    |app: TestApp| async move {
+        let t = app.tenant("acme", &[]).await;
+        let (pk, sk) = prod(&t);
+        let a = admin(&app, &t);
+        let tour = a
+            .publish(
+                "tours",
+                json!({"name": "Onboarding", "steps": [
+                    {"kind": "modal", "title": "Welcome"},
+                    {"kind": "survey", "title": "Rate us", "survey": {"type": "nps", "question": "Recommend us?"}}
+                ], "experiment": {"arms": [{"name": "control", "weight": 1}, {"name": "a", "weight": 1}], "goal_event": "export"}}),
+            )
+            .await;
+        // A webhook, so ingest writes deliveries that carry the events.
+        let r = app
+            .admin(sk)
+            .post("/v1/admin/webhooks")
+            .json(&json!({"url": "http://127.0.0.1:9/hook", "environment": "production"}))
+            .await;
+        assert_eq!(r.status(), 201);
+        // A profile with attributes, written behind the config request.
+        config_json(
+            &app,
+            pk,
+            "user_id=u-1&url=/&attributes=%7B%22plan%22%3A%22pro%22%7D",
+        )
+        .await;
+        app.state
+            .profiles
+            .flush(std::time::Duration::from_secs(5))
+            .await;
+        let tid = json!({"tour_id": tour});
+        let mine = [
+            event(
+                "experiment_exposed",
+                "u-1",
+                json!({"object_id": tour, "arm": "a"}),
+            ),
+            event("tour_started", "u-1", tid.clone()),
+            event(
+                "survey_answered",
+                "u-1",
+                json!({"tour_id": tour, "step": 1, "score": 9}),
+            ),
+            event("export", "u-1", json!({"format": "csv"})),
+        ];
+        // Someone else, and an id that differs only in case.
+        let theirs = [
+            event("tour_started", "u-2", tid.clone()),
+            event("export", "U-1", json!({})),
+        ];
+        let all: Vec<Value> = mine.iter().chain(&theirs).cloned().collect();
+        post_ok(&app, pk, &json!({ "events": all })).await;
+
+        let export = a.get_json("/v1/admin/users/u-1/export").await;
+        assert_eq!(export["user_id"], "u-1");
+        let envs = export["environments"].as_object().unwrap();
+        assert_eq!(envs.keys().collect::<Vec<_>>(), ["production"], "{export}");
+        let p = &export["environments"]["production"];
+        assert_eq!(p["profile"]["attributes"]["plan"], "pro");
+        let ids = |list: &Value| -> Vec<String> {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["event_id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let mut expected: Vec<String> = mine
+            .iter()
+            .map(|e| e["event_id"].as_str().unwrap().to_owned())
+            .collect();
+        let mut got = ids(&p["events"]);
+        expected.sort();
+        got.sort();
+        assert_eq!(got, expected, "exactly the person's events");
+        assert_eq!(p["survey_answers"].as_array().unwrap().len(), 1);
+        assert_eq!(p["survey_answers"][0]["properties"]["score"], 9);
+        assert_eq!(p["event_counts"]["export"], 1);
+        assert_eq!(p["progress"][&tour]["times_shown"], 1, "the tour it started");
+        assert_eq!(p["experiments"][0]["arm"], "a");
+        let deliveries = p["deliveries"].as_array().unwrap();
+        assert_eq!(deliveries.len(), 1, "{p}");
+        assert_eq!(
+            deliveries[0]["events"], 4,
+            "the other two events are not the person's"
+        );
+
+        // Audited, by a digest of the id rather than the id.
+        let audit = a.get_json("/v1/admin/audit?action=user.export").await;
+        let entry = &audit["items"][0];
+        assert!(
+            entry["object_id"].as_str().unwrap().starts_with("sha256:"),
+            "{entry}"
+        );
+        assert!(!audit.to_string().contains("u-1"), "{audit}");
+
+        // Nobody stored, an invalid id, another tenant's person: 404.
+        for path in [
+            "/v1/admin/users/nobody/export",
+            "/v1/admin/users/anon-nope/export",
+        ] {
+            let (code, _, _) = error_code(a.get(path).await, 404).await;
+            assert_eq!(code, "not_found");
+        }
+        let other = app.tenant("globex", &[]).await;
+        let r = admin(&app, &other).get("/v1/admin/users/u-1/export").await;
+        error_code(r, 404).await;
+    }
+);
