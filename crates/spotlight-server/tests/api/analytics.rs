@@ -4,20 +4,9 @@
 
 use crate::both_stores;
 use crate::events::post_ok;
-use crate::helpers::admin;
+use crate::helpers::{admin, at};
 use crate::helpers::{error_code, prod, TestApp};
-use serde_json::{json, Value};
-
-fn at(name: &str, user: &str, ms: i64, props: Value) -> Value {
-    json!({
-        "event_id": uuid::Uuid::new_v4().to_string(),
-        "schema_version": 1,
-        "name": name,
-        "user_id": user,
-        "timestamp": ms,
-        "properties": props,
-    })
-}
+use serde_json::json;
 
 both_stores!(analytics_from_ingested_events, |app: TestApp| async move {
     let t = app.tenant("acme", &[]).await;

@@ -374,6 +374,18 @@ pub async fn config_json(app: &TestApp, pk: &str, query: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// An SDK event of `user` at `ms` (Unix milliseconds).
+pub fn at(name: &str, user: &str, ms: i64, props: Value) -> Value {
+    json!({
+        "event_id": uuid::Uuid::new_v4().to_string(),
+        "schema_version": 1,
+        "name": name,
+        "user_id": user,
+        "timestamp": ms,
+        "properties": props,
+    })
+}
+
 /// Percent-encodes a query value.
 pub fn urlencode(s: &str) -> String {
     s.bytes()

@@ -3,18 +3,13 @@
 
 use crate::both_stores;
 use crate::events::post_ok;
-use crate::helpers::{admin, config_json, error_code, prod, TestApp};
+use crate::helpers::{admin, at, config_json, error_code, prod, TestApp};
 use serde_json::{json, Value};
 
+/// An event a second ago.
 fn event(name: &str, user: &str, props: Value) -> Value {
-    json!({
-        "event_id": uuid::Uuid::new_v4().to_string(),
-        "schema_version": 1,
-        "name": name,
-        "user_id": user,
-        "timestamp": time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - 1_000,
-        "properties": props,
-    })
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    at(name, user, now - 1_000, props)
 }
 
 both_stores!(
@@ -97,7 +92,10 @@ both_stores!(
         assert_eq!(p["survey_answers"].as_array().unwrap().len(), 1);
         assert_eq!(p["survey_answers"][0]["properties"]["score"], 9);
         assert_eq!(p["event_counts"]["export"], 1);
-        assert_eq!(p["progress"][&tour]["times_shown"], 1, "the tour it started");
+        assert_eq!(
+            p["progress"][&tour]["times_shown"], 1,
+            "the tour it started"
+        );
         assert_eq!(p["experiments"][0]["arm"], "a");
         let deliveries = p["deliveries"].as_array().unwrap();
         assert_eq!(deliveries.len(), 1, "{p}");
