@@ -2076,7 +2076,11 @@ export interface paths {
          * @description Needs the `viewer` role (a secret key acts as `admin`).
          */
         get: operations["get_v1_admin_users__user_id"];
-        put?: never;
+        /**
+         * Set or remove some of an end user's attributes from the tenant's backend (creates the profile; the latest write of an attribute wins, a verified token's claims win over all)
+         * @description Needs the `admin` role (a secret key acts as `admin`).
+         */
+        put: operations["put_v1_admin_users__user_id"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2482,6 +2486,14 @@ export interface components {
             ok: boolean;
             /** Format: int64 */
             status_code?: number | null;
+        };
+        /** @description Set or remove some of a user's attributes. */
+        AttributesPatch: {
+            /**
+             * @description Attributes to set (strings, numbers, booleans or flat lists, kept as
+             *     given); `null` removes one; those not named stay.
+             */
+            attributes: Record<string, never>;
         };
         /** @description A reusable audience rule, referenced by tours and content as `audience_id`. */
         Audience: {
@@ -17598,6 +17610,137 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_v1_admin_users__user_id: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttributesPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndUserView"];
+                };
+            };
+            /** @description Error codes: bad_request, invalid_query, invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -142,6 +142,76 @@ impl Store {
         }))
     }
 
+    /// Merges `patch` into a user's attributes (a `null` value removes the
+    /// attribute), creating the profile when there is none, in one audited
+    /// transaction; returns the attributes after. `check` validates the result
+    /// (counts and sizes) before anything is written.
+    #[tracing::instrument(name = "store.merge_user_attributes", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn merge_user_attributes(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        user_id: &str,
+        patch: &serde_json::Map<String, serde_json::Value>,
+        check: impl FnOnce(&serde_json::Map<String, serde_json::Value>) -> Result<(), String>,
+        mut audit: crate::AuditEntry,
+    ) -> Result<Result<serde_json::Map<String, serde_json::Value>, String>, StoreError> {
+        let now = self.clock.now();
+        let (t, e) = (tenant.to_string(), env.to_string());
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO end_users (environment_id, user_id, tenant_id, attributes, verified, first_seen, last_seen) \
+             VALUES ($1, $2, $3, '{}', 0, $4, $4) ON CONFLICT (environment_id, user_id) DO NOTHING",
+        )
+        .bind(&e)
+        .bind(user_id)
+        .bind(&t)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        let lock = match self.backend {
+            crate::Backend::Sqlite => "",
+            crate::Backend::Postgres => " FOR UPDATE",
+        };
+        let row = sqlx::query(&format!(
+            "SELECT attributes FROM end_users WHERE environment_id = $1 AND user_id = $2 AND tenant_id = $3{lock}"
+        ))
+        .bind(&e)
+        .bind(user_id)
+        .bind(&t)
+        .fetch_optional(&mut *tx)
+        .await?
+        // The id belongs to another tenant's environment: not ours to touch.
+        .ok_or(StoreError::NotFound)?;
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+        let before: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&row.try_get::<String, _>("attributes")?).map_err(corrupt)?;
+        let mut after = before.clone();
+        for (k, v) in patch {
+            if v.is_null() {
+                after.remove(k);
+            } else {
+                after.insert(k.clone(), v.clone());
+            }
+        }
+        if let Err(message) = check(&after) {
+            return Ok(Err(message));
+        }
+        let text = serde_json::to_string(&after).map_err(corrupt)?;
+        sqlx::query(
+            "UPDATE end_users SET attributes = $1 WHERE environment_id = $2 AND user_id = $3",
+        )
+        .bind(&text)
+        .bind(&e)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        audit.before = Some(serde_json::to_string(&before).map_err(corrupt)?);
+        audit.after = Some(text);
+        self.commit_audited(tx, tenant, &audit, now).await?;
+        Ok(Ok(after))
+    }
+
     /// Writes a batch of profiles in one transaction.
     #[tracing::instrument(name = "store.upsert_profiles", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn upsert_profiles(&self, batch: &[ProfileWrite]) -> Result<(), StoreError> {

@@ -204,6 +204,11 @@ pub fn api() -> ApiRouter {
             users::get,
             "One end user: profile, attributes, progress and event counts in an environment",
         )
+        .put(
+            "/v1/admin/users/{user_id}",
+            users::put,
+            "Set or remove some of an end user's attributes from the tenant's backend (creates the profile; the latest write of an attribute wins, a verified token's claims win over all)",
+        )
         .get(
             "/v1/admin/users/{user_id}/export",
             users::export,

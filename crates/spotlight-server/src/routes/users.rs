@@ -72,21 +72,97 @@ pub async fn get(
     if crate::routes::sdk::check_user_id(&user_id).is_err() {
         return Err(ApiError::not_found());
     }
+    view(&state, actor.tenant_id, env.id, env_name, user_id).await
+}
+
+/// Set or remove some of a user's attributes.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributesPatch {
+    /// Attributes to set (strings, numbers, booleans or flat lists, kept as
+    /// given); `null` removes one; those not named stay.
+    #[schema(value_type = Object)]
+    attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `PUT /v1/admin/users/{user_id}`: the tenant's backend sets attributes
+/// (creating the profile when the user was never seen). The latest write of
+/// an attribute wins, this one's or the SDK's; a verified token's claims win
+/// over both when the user next asks for their config.
+pub async fn put(
+    State(state): State<AppState>,
+    actor: AdminActor<AdminRole>,
+    meta: RequestMeta,
+    AppPath(user_id): AppPath<String>,
+    AppQuery(q): AppQuery<UserQuery>,
+    AppJson(body): AppJson<AttributesPatch>,
+) -> ApiResult<AppJson<EndUserView>> {
+    if let Err(msg) = crate::routes::sdk::check_user_id(&user_id) {
+        return Err(ApiError::field("user_id", msg));
+    }
+    let set: serde_json::Map<String, serde_json::Value> = body
+        .attributes
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Err(msg) = spotlight_domain::end_user::check_attributes(&set) {
+        return Err(ApiError::field("attributes", msg));
+    }
+    let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
+    let env =
+        crate::routes::environment_named(&state, actor.tenant_id, &env_name, "environment").await?;
+    let entry = crate::routes::audit_entry(
+        &actor,
+        &meta,
+        "user.attributes",
+        "end_user",
+        user_digest(&user_id),
+    );
+    let check = |after: &serde_json::Map<String, serde_json::Value>| {
+        spotlight_domain::end_user::check_attributes(after).map_err(str::to_owned)
+    };
+    let merged = state
+        .store
+        .merge_user_attributes(
+            actor.tenant_id,
+            env.id,
+            &user_id,
+            &body.attributes,
+            check,
+            entry,
+        )
+        .await?;
+    if let Err(msg) = merged {
+        return Err(ApiError::field("attributes", &msg));
+    }
+    // This node's cached state; other nodes' expires within a minute, as after ingest.
+    state.caches.users.forget(&(env.id, user_id.clone())).await;
+    view(&state, actor.tenant_id, env.id, env_name, user_id).await
+}
+
+async fn view(
+    state: &AppState,
+    tenant: spotlight_domain::TenantId,
+    env: spotlight_domain::EnvironmentId,
+    env_name: String,
+    user_id: String,
+) -> ApiResult<AppJson<EndUserView>> {
     let user = state
         .store
-        .end_user(actor.tenant_id, env.id, &user_id)
+        .end_user(tenant, env, &user_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let s = user.state;
     let event_last_at = state
         .store
-        .event_last_seen(actor.tenant_id, env.id, &user_id)
+        .event_last_seen(tenant, env, &user_id)
         .await?
         .into_iter()
         .collect();
     let recent_events = state
         .store
-        .recent_events(actor.tenant_id, env.id, &user_id, RECENT_WINDOW, 50)
+        .recent_events(tenant, env, &user_id, RECENT_WINDOW, 50)
         .await?
         .into_iter()
         .map(|e| RecentEventView {

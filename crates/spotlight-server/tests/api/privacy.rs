@@ -126,3 +126,112 @@ both_stores!(
         error_code(r, 404).await;
     }
 );
+
+both_stores!(
+    the_backend_sets_attributes_that_targeting_reads,
+    |app: TestApp| async move {
+        let t = app.tenant("acme", &[]).await;
+        let (pk, sk) = prod(&t);
+        let a = admin(&app, &t);
+        a.publish(
+            "tours",
+            json!({"name": "Team tour", "steps": [{"kind": "modal", "title": "Hi"}], "audience": "plan = \"team\" and seats > 10"}),
+        )
+        .await;
+        let put = |body: Value| {
+            app.admin(sk)
+                .request(reqwest::Method::PUT, "/v1/admin/users/u-9")
+                .json(&body)
+        };
+
+        // A user never seen: the profile is created, the types kept.
+        let r = put(
+            json!({"attributes": {"plan": "team", "seats": 12, "beta": true, "tags": ["a", "b"]}}),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            v["attributes"],
+            json!({"plan": "team", "seats": 12, "beta": true, "tags": ["a", "b"]})
+        );
+        let config = config_json(&app, pk, "user_id=u-9&url=/").await;
+        assert_eq!(config["tours"].as_array().unwrap().len(), 1, "{config}");
+
+        // Merged: null removes, the rest stays.
+        let v: Value = put(json!({"attributes": {"beta": null, "seats": 3}}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            v["attributes"],
+            json!({"plan": "team", "seats": 3, "tags": ["a", "b"]})
+        );
+        let config = config_json(&app, pk, "user_id=u-9&url=/").await;
+        assert_eq!(
+            config["tours"].as_array().unwrap().len(),
+            0,
+            "seats is 3 now"
+        );
+
+        // The latest write wins: the SDK's, then the backend's again.
+        config_json(
+            &app,
+            pk,
+            "user_id=u-9&url=/&attributes=%7B%22seats%22%3A40%7D",
+        )
+        .await;
+        app.state
+            .profiles
+            .flush(std::time::Duration::from_secs(5))
+            .await;
+        let v = a.get_json("/v1/admin/users/u-9").await;
+        assert_eq!(v["attributes"]["seats"], 40);
+        put(json!({"attributes": {"seats": 5}})).await;
+        let v = a.get_json("/v1/admin/users/u-9").await;
+        assert_eq!(v["attributes"]["seats"], 5);
+
+        // Audited by a digest of the id.
+        let audit = a.get_json("/v1/admin/audit?action=user.attributes").await;
+        assert_eq!(audit["items"].as_array().unwrap().len(), 3);
+        assert!(!audit["items"][0]["object_id"]
+            .as_str()
+            .unwrap()
+            .contains("u-9"));
+
+        // Bad input: 422 naming the field, nothing written.
+        let too_many: serde_json::Map<String, Value> =
+            (0..99).map(|i| (format!("a{i}"), json!(i))).collect();
+        for (body, field) in [
+            (json!({"attributes": {"x": {"nested": 1}}}), "attributes"),
+            (json!({"attributes": too_many}), "attributes"),
+            (json!({"attrs": {}}), ""),
+        ] {
+            let r = put(body).await;
+            let (code, err, _) = error_code(r, 422).await;
+            assert_eq!(code, "validation_failed");
+            if !field.is_empty() {
+                assert_eq!(err["error"]["details"]["fields"][0]["path"], field, "{err}");
+            }
+        }
+        let v = a.get_json("/v1/admin/users/u-9").await;
+        assert_eq!(
+            v["attributes"],
+            json!({"plan": "team", "seats": 5, "tags": ["a", "b"]})
+        );
+        let r = app
+            .admin(sk)
+            .request(reqwest::Method::PUT, "/v1/admin/users/anon-nope")
+            .json(&json!({"attributes": {}}))
+            .await;
+        let (_, err, _) = error_code(r, 422).await;
+        assert_eq!(err["error"]["details"]["fields"][0]["path"], "user_id");
+        let r = app
+            .admin(sk)
+            .request(reqwest::Method::PUT, "/v1/admin/users/u-9?environment=nope")
+            .json(&json!({"attributes": {}}))
+            .await;
+        error_code(r, 422).await;
+    }
+);
