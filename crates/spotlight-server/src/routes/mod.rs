@@ -84,6 +84,15 @@ pub fn api() -> ApiRouter {
         .answers::<sdk_events::IngestAnswer>(202)
         .errors(&[E::Unavailable])
         .preflight(sdk::preflight)
+        .tag("events")
+        .post(
+            "/v1/admin/events",
+            sdk_events::track,
+            "Record a batch of at most 100 events from the tenant's backend (secret key): the SDK's schema and idempotency, for the users it names (202 once durable)",
+        )
+        .body::<sdk_events::EventBatch>()
+        .answers::<sdk_events::IngestAnswer>(202)
+        .errors(&[E::Unavailable])
         .tag("auth")
         .post(
             "/v1/auth/login",

@@ -2,11 +2,12 @@
 //! is checked against its schema version and what the environment publishes; the
 //! valid ones are stored (with their outbox rows) by group commit, and `202`
 //! answers only once they are committed. Resent events (same `event_id`) are
-//! recognised and not counted twice.
+//! recognised and not counted twice. `POST /v1/admin/events` takes the same
+//! batch from the tenant's backend.
 
-use crate::auth::SdkClient;
-use crate::delivery::Bundle;
-use crate::error::{ApiError, ErrorCode};
+use crate::auth::{AdminActor, AdminRole, SdkClient};
+use crate::delivery::{Bundle, TenantView};
+use crate::error::{ApiError, AppQuery, ErrorCode};
 use crate::ingest::IngestError;
 use crate::metrics::{ReasonLabels, ResultLabels};
 use crate::routes::sdk::{verify_token, would_refuse_for, TokenCheck};
@@ -20,9 +21,10 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 use spotlight_domain::events::{self, Event, ParseContext, Rejection};
-use spotlight_domain::{ObjectKind, ValidationErrors};
+use spotlight_domain::{EnvironmentId, ObjectKind, TenantId, ValidationErrors};
 use spotlight_store::IngestBatch;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// What became of a batch.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -136,6 +138,24 @@ fn unpack(body: &[u8]) -> Result<(Vec<Value>, Option<String>), ApiError> {
     Ok((list, user))
 }
 
+/// Where a batch goes: a tenant's environment, with the tenant's sinks.
+struct Destination<'a> {
+    tenant_id: TenantId,
+    environment_id: EnvironmentId,
+    environment: &'a str,
+    tenant: &'a Arc<TenantView>,
+}
+
+fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
+        } else {
+            ApiError::new(ErrorCode::BadRequest, e.body_text())
+        }
+    })
+}
+
 /// `POST /v1/sdk/events`: unpack → parse → vouch → check references →
 /// submit; each event refused on the way is named in the answer.
 pub async fn ingest(
@@ -144,13 +164,7 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
-        } else {
-            ApiError::new(ErrorCode::BadRequest, e.body_text())
-        }
-    })?;
+    let body = read_body(body)?;
     let (list, batch_user) = unpack(&body)?;
     let token = verify_token(&state, &client, &headers).await?;
     let subject = token.verified.as_ref().map(|v| v.subject.clone());
@@ -161,11 +175,69 @@ pub async fn ingest(
     };
     let parsed = parse(&list, &cx, &mut rejected);
     let vouched = vouch(&state, &token, subject.as_deref(), parsed, &mut rejected);
-    let bundle = state
+    let to = Destination {
+        tenant_id: client.tenant_id,
+        environment_id: client.environment_id,
+        environment: &client.environment,
+        tenant: &client.tenant,
+    };
+    store(&state, &to, vouched, rejected).await
+}
+
+/// `?environment=` of events sent from the tenant's backend.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TrackQuery {
+    /// Environment name (default production).
+    #[param(example = "production")]
+    environment: Option<String>,
+}
+
+/// `POST /v1/admin/events`: the same batch from the tenant's backend (secret
+/// key): unpack → parse → check references → submit. The backend is trusted
+/// for the users it names, so no end-user token is asked for.
+pub async fn track(
+    State(state): State<AppState>,
+    actor: AdminActor<AdminRole>,
+    AppQuery(q): AppQuery<TrackQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = read_body(body)?;
+    let (list, batch_user) = unpack(&body)?;
+    let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
+    let env =
+        crate::routes::environment_named(&state, actor.tenant_id, &env_name, "environment").await?;
+    let tenant = state
         .caches
-        .bundle(&client.tenant, client.environment_id)
-        .await?;
-    let kept = check_references(&state, &client, &bundle, vouched, &mut rejected).await?;
+        .tenant(actor.tenant_id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let mut rejected = Vec::new();
+    let cx = ParseContext {
+        now_millis: state.clock.now().millis(),
+        default_user: batch_user.as_deref(),
+    };
+    let parsed = parse(&list, &cx, &mut rejected);
+    let to = Destination {
+        tenant_id: actor.tenant_id,
+        environment_id: env.id,
+        environment: &env.name,
+        tenant: &tenant,
+    };
+    store(&state, &to, parsed, rejected).await
+}
+
+/// Checks what the events name and submits those kept: 202 with what became
+/// of each, or 422 naming each when every one was refused.
+async fn store(
+    state: &AppState,
+    to: &Destination<'_>,
+    parsed: Numbered,
+    mut rejected: Vec<Rejection>,
+) -> Result<Response, ApiError> {
+    let bundle = state.caches.bundle(to.tenant, to.environment_id).await?;
+    let kept = check_references(state, to.tenant_id, &bundle, parsed, &mut rejected).await?;
     rejected.sort_by_key(|r| r.index);
     for r in &rejected {
         state
@@ -177,7 +249,7 @@ pub async fn ingest(
     if kept.is_empty() {
         return Err(all_refused(&rejected));
     }
-    let (accepted, duplicates) = submit(&state, &client, &bundle, kept).await?;
+    let (accepted, duplicates) = submit(state, to, &bundle, kept).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(IngestAnswer {
@@ -263,7 +335,7 @@ fn vouch(
 /// being previewed (looked up in the store, once per batch).
 async fn check_references(
     state: &AppState,
-    client: &SdkClient,
+    tenant: TenantId,
     bundle: &Bundle,
     vouched: Numbered,
     rejected: &mut Vec<Rejection>,
@@ -286,7 +358,7 @@ async fn check_references(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let found = state.store.existing_objects(client.tenant_id, &ids).await?;
+    let found = state.store.existing_objects(tenant, &ids).await?;
     for (i, e) in unknown {
         let id = e.object_id.clone().unwrap_or_default();
         let kind_ok = found.get(&id).is_some_and(|k| match e.object_kind {
@@ -328,7 +400,7 @@ fn all_refused(rejected: &[Rejection]) -> ApiError {
 /// many already stored.
 async fn submit(
     state: &AppState,
-    client: &SdkClient,
+    to: &Destination<'_>,
     bundle: &Bundle,
     mut kept: Numbered,
 ) -> Result<(usize, usize), ApiError> {
@@ -337,12 +409,12 @@ async fn submit(
     let total = events.len();
     let users: HashSet<String> = events.iter().map(|e| e.user_id.clone()).collect();
     let batch = IngestBatch::new(
-        client.tenant_id,
-        client.environment_id,
-        client.environment.clone(),
+        to.tenant_id,
+        to.environment_id,
+        to.environment.to_owned(),
         events,
         bundle.catalog.clone(),
-        client.tenant.sinks(client.environment_id),
+        to.tenant.sinks(to.environment_id),
     );
     let stored = state.ingest.submit(batch).await.map_err(|e| match e {
         IngestError::Busy => {
@@ -357,7 +429,7 @@ async fn submit(
     })?;
     // This node's view of these users is now behind.
     for u in users {
-        state.caches.users.forget(&(client.environment_id, u)).await;
+        state.caches.users.forget(&(to.environment_id, u)).await;
     }
     let accepted = stored.new.len();
     let duplicates = total - accepted;
@@ -369,8 +441,8 @@ async fn submit(
     })
     .inc_by(duplicates as u64);
     state.metrics.usage.used(
-        client.tenant_id,
-        client.environment_id,
+        to.tenant_id,
+        to.environment_id,
         crate::usage::What::Events(accepted as u64),
     );
     Ok((accepted, duplicates))

@@ -1,5 +1,7 @@
-//! Privacy: `GET /v1/admin/users/{id}/export` gathers everything stored about
-//! one person, in every environment, and nothing about anyone else.
+//! End users' data from the tenant's backend and out to the person:
+//! `PUT /v1/admin/users/{id}` (attributes), `POST /v1/admin/events` (track),
+//! and `GET /v1/admin/users/{id}/export`, which gathers everything stored
+//! about one person, in every environment, and nothing about anyone else.
 
 use crate::both_stores;
 use crate::events::post_ok;
@@ -233,5 +235,59 @@ both_stores!(
             .json(&json!({"attributes": {}}))
             .await;
         error_code(r, 422).await;
+    }
+);
+
+both_stores!(
+    the_backend_tracks_events_with_the_sdks_schema_and_idempotency,
+    |app: TestApp| async move {
+        let t = app.tenant("acme", &[]).await;
+        let (pk, sk) = prod(&t);
+        let a = admin(&app, &t);
+        let tour = a
+            .publish(
+                "tours",
+                json!({"name": "Tour", "steps": [{"kind": "modal", "title": "Hi"}]}),
+            )
+            .await;
+        let batch = json!({"user_id": "u-5", "events": [
+            event("tour_started", "u-5", json!({"tour_id": tour})),
+            event("export", "u-5", json!({"rows": 10})),
+            event("tour_started", "u-5", json!({"tour_id": uuid::Uuid::now_v7().to_string()})),
+        ]});
+        let track = |body: &Value| app.admin(sk).post("/v1/admin/events").json(body);
+        let r = track(&batch).await;
+        assert_eq!(r.status(), 202);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            (v["accepted"].as_u64(), v["duplicates"].as_u64()),
+            (Some(2), Some(0)),
+            "{v}"
+        );
+        assert_eq!(v["rejected"][0]["index"], 2);
+        assert_eq!(v["rejected"][0]["code"], "unknown_object");
+        // Resent: stored once.
+        let v: Value = track(&batch).await.json().await.unwrap();
+        assert_eq!(
+            (v["accepted"].as_u64(), v["duplicates"].as_u64()),
+            (Some(0), Some(2))
+        );
+        let u = a.get_json("/v1/admin/users/u-5").await;
+        assert_eq!(u["event_counts"]["export"], 1);
+        assert_eq!(u["progress"][&tour]["times_shown"], 1);
+
+        // Every event refused: 422 naming each; an unknown environment: 422;
+        // a publishable key is no secret key: 401.
+        let bad = json!({"events": [event("tour_started", "u-5", json!({}))]});
+        let (code, _, _) = error_code(track(&bad).await, 422).await;
+        assert_eq!(code, "validation_failed");
+        let r = app
+            .admin(sk)
+            .post("/v1/admin/events?environment=nope")
+            .json(&batch)
+            .await;
+        error_code(r, 422).await;
+        let r = app.admin(pk).post("/v1/admin/events").json(&batch).await;
+        error_code(r, 401).await;
     }
 );
