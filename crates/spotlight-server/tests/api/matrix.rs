@@ -1,6 +1,7 @@
 //! Every admin route × every role, and every route that names an object with
-//! another tenant's credentials. The route table here must list every admin
-//! route the server has (a test below checks it against the router's 404s).
+//! another tenant's credentials. The table here gives each admin route a
+//! request that succeeds for the roles allowed; the walk fails when the API
+//! document has an admin operation the table does not walk.
 
 use crate::helpers::*;
 use reqwest::Method;
@@ -9,6 +10,7 @@ use spotlight_domain::Role;
 
 struct Ids {
     tour: String,
+    invitation: String,
     key: String,
     member: String,
     webhook: String,
@@ -101,6 +103,7 @@ async fn seed(app: &TestApp, sk: &str) -> Ids {
         .unwrap();
     Ids {
         tour: by_kind[0].1.clone(),
+        invitation: String::new(),
         key,
         member: String::new(),
         webhook: hook["webhook"]["id"].as_str().unwrap().to_owned(),
@@ -130,6 +133,67 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
             "/v1/admin/users/matrix-user".into(),
             None,
             Role::Viewer,
+        ),
+        (
+            Method::GET,
+            format!("/v1/admin/analytics/surveys/{}/responses", ids.tour),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            format!("/v1/admin/analytics/content/{}", kind_id(ids, "content")),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            format!(
+                "/v1/admin/analytics/checklists/{}",
+                kind_id(ids, "checklists")
+            ),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::POST,
+            "/v1/admin/audiences/matches".into(),
+            Some(json!({"rule": "plan = \"pro\""})),
+            Role::Viewer,
+        ),
+        (
+            Method::PUT,
+            "/v1/admin/settings".into(),
+            Some(json!({"kill_switch": false})),
+            Role::Admin,
+        ),
+        (
+            Method::GET,
+            "/v1/admin/settings/identity-monitor".into(),
+            None,
+            Role::Admin,
+        ),
+        (
+            Method::PUT,
+            "/v1/admin/users/matrix-user".into(),
+            Some(json!({"attributes": {"plan": "pro"}})),
+            Role::Admin,
+        ),
+        (
+            Method::GET,
+            "/v1/admin/users/matrix-user/export".into(),
+            None,
+            Role::Admin,
+        ),
+        (
+            Method::POST,
+            "/v1/admin/events".into(),
+            Some(json!({"user_id": "matrix-user", "events": [{
+                "event_id": uuid::Uuid::new_v4().to_string(), "schema_version": 1,
+                "name": "matrix", "properties": {},
+                "timestamp": time::OffsetDateTime::now_utc().unix_timestamp() * 1000
+            }]})),
+            Role::Admin,
         ),
         (Method::GET, "/v1/admin/settings".into(), None, Role::Admin),
         (
@@ -285,13 +349,40 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
     r
 }
 
+/// An invitation, made by an owner (a secret key acts as admin); its id.
+async fn invite(app: &TestApp, owner: &Session) -> String {
+    let r = owner
+        .client
+        .post(app.url("/v1/admin/members"))
+        .header("x-csrf-token", &owner.csrf)
+        .json(&json!({"email": "invitee@acme.test", "role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    v["invitation"]["id"].as_str().unwrap().to_owned()
+}
+
+fn kind_id<'a>(ids: &'a Ids, collection: &str) -> &'a str {
+    let (_, id) = ids.by_kind.iter().find(|(c, _)| *c == collection).unwrap();
+    id
+}
+
 /// Routes whose effects would spoil the rest of the walk run last and alone.
 fn destructive(ids: &Ids) -> Vec<(Method, String, Role)> {
-    let mut d = vec![(
-        Method::POST,
-        format!("/v1/admin/keys/{}/revoke", ids.key),
-        Role::Admin,
-    )];
+    let mut d = vec![
+        (
+            Method::POST,
+            format!("/v1/admin/keys/{}/revoke", ids.key),
+            Role::Admin,
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/admin/invitations/{}", ids.invitation),
+            Role::Owner,
+        ),
+    ];
     for (collection, id) in &ids.by_kind {
         d.push((
             Method::DELETE,
@@ -327,6 +418,7 @@ async fn walk(db: Db) {
         .as_str()
         .unwrap()
         .to_owned(); // the viewer
+    ids.invitation = invite(&app, &sessions[3].1).await;
     let table = routes(&ids);
     let mut checked = 0;
     for (method, path, body, needs) in &table {
@@ -386,7 +478,46 @@ async fn walk(db: Db) {
             .map(|(_, _, needs)| Role::ALL.iter().filter(|r| !r.allows(*needs)).count() + 1)
             .sum::<usize>();
     assert_eq!(checked, expected);
-    assert!(table.len() >= 90, "the table lists every admin route");
+    // Every admin operation the document lists is walked (a new route needs its row here).
+    let doc = app.anon().get_json("/openapi.json").await;
+    let walked: Vec<(String, String)> = table
+        .iter()
+        .map(|(m, p, _, _)| (m.as_str().to_lowercase(), p.clone()))
+        .chain(
+            destructive(&ids)
+                .into_iter()
+                .map(|(m, p, _)| (m.as_str().to_lowercase(), p)),
+        )
+        .collect();
+    let mut missing = Vec::new();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        if !template.starts_with("/v1/admin/") {
+            continue;
+        }
+        for method in item.as_object().unwrap().keys() {
+            let covered = walked
+                .iter()
+                .any(|(m, p)| m == method && fits(template, p.split('?').next().unwrap_or(p)));
+            // One dead letter's routes need a delivery that ran out of attempts:
+            // relay.rs walks them with a secret key; their extractors are those
+            // of the bulk dead-letter routes walked here.
+            let dead_letter = template == "/v1/admin/dead-letters/{id}"
+                || template == "/v1/admin/dead-letters/{id}/replay";
+            if !covered && !dead_letter {
+                missing.push(format!("{method} {template}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in the role matrix: {missing:#?}");
+}
+
+/// Whether a concrete path fits a template (`/v1/admin/tours/{id}`).
+fn fits(template: &str, path: &str) -> bool {
+    let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len()
+        && t.iter()
+            .zip(&p)
+            .all(|(t, p)| t == p || (t.starts_with('{') && t.ends_with('}') && !p.is_empty()))
 }
 
 #[tokio::test]
@@ -409,7 +540,8 @@ async fn isolation(db: Db) {
     let pw = app.member(&b, "owner@b.test", Role::Owner).await;
     let b_owner = app.login("owner@b.test", &pw).await;
     let mut ids = seed(&app, a_sk).await;
-    app.member(&a, "victim@a.test", Role::Owner).await;
+    let pw = app.member(&a, "victim@a.test", Role::Owner).await;
+    ids.invitation = invite(&app, &app.login("victim@a.test", &pw).await).await;
     let members: Value = app.admin(a_sk).get_json("/v1/admin/members").await;
     ids.member = members["items"][0]["account_id"]
         .as_str()
@@ -420,10 +552,14 @@ async fn isolation(db: Db) {
     let mut checked = 0;
     let with_ids: Vec<(Method, String, Option<Value>)> = routes(&ids)
         .into_iter()
-        // Bulk dead-letter actions name no object: they act on the caller's own.
-        .filter(|(_, p, _, _)| {
+        // Bulk dead-letter actions name no object: they act on the caller's own;
+        // a user id names the caller's own end user (PUT creates one there).
+        .filter(|(m, p, _, _)| {
             p.matches('/').count() > 3
+                && (*m != Method::PUT || !p.starts_with("/v1/admin/users/"))
                 && !p.ends_with("/settings")
+                && !p.contains("/settings/")
+                && !p.ends_with("/audiences/matches")
                 && !p.contains("dead-letters")
                 && !p.ends_with("/analytics/overview")
         })
