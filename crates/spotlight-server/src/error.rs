@@ -260,15 +260,18 @@ async fn body_bytes<S: Send + Sync>(
     state: &S,
 ) -> Result<axum::body::Bytes, ApiError> {
     use axum::extract::FromRequest;
-    axum::body::Bytes::from_request(req, state)
-        .await
-        .map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
-            } else {
-                ApiError::new(ErrorCode::BadRequest, e.body_text())
-            }
-        })
+    Ok(axum::body::Bytes::from_request(req, state).await?)
+}
+
+/// A body that could not be read: over the limit (413), or broken (400).
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    fn from(e: axum::extract::rejection::BytesRejection) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
+        } else {
+            ApiError::new(ErrorCode::BadRequest, e.body_text())
+        }
+    }
 }
 
 /// A JSON body can hold the NUL character only as the escape `\u0000`; where

@@ -146,16 +146,6 @@ struct Destination<'a> {
     tenant: &'a Arc<TenantView>,
 }
 
-fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
-        } else {
-            ApiError::new(ErrorCode::BadRequest, e.body_text())
-        }
-    })
-}
-
 /// `POST /v1/sdk/events`: unpack → parse → vouch → check references →
 /// submit; each event refused on the way is named in the answer.
 pub async fn ingest(
@@ -164,7 +154,7 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = read_body(body)?;
+    let body = body?;
     let (list, batch_user) = unpack(&body)?;
     let token = verify_token(&state, &client, &headers).await?;
     let subject = token.verified.as_ref().map(|v| v.subject.clone());
@@ -203,7 +193,7 @@ pub async fn track(
     AppQuery(q): AppQuery<TrackQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = read_body(body)?;
+    let body = body?;
     let (list, batch_user) = unpack(&body)?;
     let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
     let env =

@@ -243,7 +243,7 @@ pub struct ProfileExport {
     attributes: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct ExportedEvent {
     event_id: String,
     name: String,
@@ -308,16 +308,7 @@ fn environment_records(r: spotlight_store::UserRecords) -> EnvironmentRecords {
     let survey_answers = events
         .iter()
         .filter(|e| e.name == survey)
-        .map(|e| ExportedEvent {
-            event_id: e.event_id.clone(),
-            name: e.name.clone(),
-            session_id: e.session_id.clone(),
-            object_id: e.object_id.clone(),
-            step: e.step,
-            occurred_at: e.occurred_at,
-            received_at: e.received_at,
-            properties: e.properties.clone(),
-        })
+        .cloned()
         .collect();
     EnvironmentRecords {
         profile,
