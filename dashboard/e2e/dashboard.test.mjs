@@ -325,6 +325,17 @@ test('settings: a key is created and its secret shown once, bad origins are refu
   assert.equal(saved.identity_verification.production.hs256_secrets_configured, 1);
   assert.deepEqual(saved.admin_detection, { strategy: 'table', user_ids: ['admin-1', 'admin-2'] });
   assert.ok(!JSON.stringify(saved).includes('s'.repeat(40)), 'the secret is never shown back');
+  // Retention: at most the server's time, refused at the field past it.
+  const keepEvents = page.getByLabel(/Days raw events/);
+  await keepEvents.fill('1000');
+  await page.getByRole('button', { name: 'Save retention' }).click();
+  await page.locator('.settings .error', { hasText: 'retention.events_days' }).waitFor();
+  assert.equal(await keepEvents.getAttribute('aria-invalid'), 'true');
+  await keepEvents.fill('30');
+  await page.getByRole('button', { name: 'Save retention' }).click();
+  await page.getByRole('status').getByText('Retention saved.').waitFor();
+  const kept = await page.evaluate(async () => (await fetch('/v1/admin/settings')).json());
+  assert.deepEqual(kept.retention, { events_days: 30, audit_days: null });
   await page.close();
 });
 
@@ -728,4 +739,83 @@ test('structured editors: pick a target on the demo page, rich text, preview a d
   await page.getByRole('status').getByText('Identity verification saved for production.').waitFor();
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+test('an end user\'s data: exported as one JSON file, erased once the id is typed; then gone', async () => {
+  const visitor = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const app = await visitor.newPage();
+  await app.goto(`${server.base}/demo/`);
+  await app.waitForFunction(() => window.spotlight && !window.spotlight.q);
+  await app.evaluate(() => window.spotlight.track('privacy_probe', { plan: 'pro' }));
+  await app.waitForFunction(() => Object.keys(localStorage).filter((k) => k.endsWith(':queue')).every((k) => localStorage.getItem(k) === '[]'), null, { timeout: 10_000 });
+  const endUser = await app.evaluate(() => localStorage.getItem(Object.keys(localStorage).find((k) => k.endsWith(':anon'))));
+  await visitor.close();
+
+  const { email, password } = server.demoLogin;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'End users' }).click();
+  await page.getByRole('searchbox', { name: 'User id' }).fill(endUser);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Privacy' }).waitFor();
+  // The export: one JSON document with the person's events.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export data' }).click()]);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.equal(exported.user_id, endUser);
+  assert.ok(exported.environments.production.events.some((e) => e.name === 'privacy_probe'), 'the tracked event is in the export');
+  // Erase: only once the id is typed exactly.
+  const erase = page.getByRole('button', { name: 'Erase user' });
+  assert.equal(await erase.isDisabled(), true);
+  await page.getByRole('textbox', { name: /to erase this person/ }).fill(endUser.slice(0, -1));
+  assert.equal(await erase.isDisabled(), true, 'a near miss does not arm it');
+  await page.getByRole('textbox', { name: /to erase this person/ }).fill(endUser);
+  await erase.click();
+  const done = page.getByRole('status');
+  await done.getByText('was erased').waitFor();
+  assert.match(await done.textContent(), /production\d+/);
+  await page.screenshot({ path: `${shots}end-user-erased.png` });
+  assert.deepEqual(await axe(page), [], 'erasure result');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Look up' }).click();
+  await page.getByRole('alert').getByText(/No end user/).waitFor();
+  await page.close();
+});
+
+test('a CSV of users is imported from the end-users page: counts, and the refused rows by line', async () => {
+  const { email, password } = server.demoLogin;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'End users' }).click();
+  await page.getByRole('heading', { name: 'Import users' }).waitFor();
+  const rows = ['user_id,plan,seats,beta'];
+  for (let i = 1; i <= 2000; i++) rows.push(`imp-${i},${i % 3 ? 'team' : 'free'},${i % 50},${i % 2 === 0}`);
+  rows.push('imp-7,team,1,true'); // a duplicate id
+  rows.push('anon-nope,team,1,true'); // an id the SDK keeps for anonymous users
+  rows.push('imp-x,team'); // too few fields
+  await page.getByLabel('File to import').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n') + '\n') });
+  await page.getByRole('button', { name: 'Import into production' }).click();
+  const report = page.getByRole('status');
+  await report.locator('.kpis').waitFor();
+  const kpis = await report.locator('.kpis').textContent();
+  assert.match(kpis, /Rows2003/);
+  assert.match(kpis, /Imported2000/);
+  assert.match(kpis, /Refused3/);
+  const refused = await report.locator('tbody tr').allTextContents();
+  assert.equal(refused.length, 3);
+  assert.match(refused[0], /^2002duplicate id/);
+  assert.match(refused[2], /^2004invalid row/);
+  await page.screenshot({ path: `${shots}users-import.png` });
+  assert.deepEqual(await axe(page), [], 'import report');
+  // The imported attributes are there.
+  await page.getByRole('searchbox', { name: 'User id' }).fill('imp-10');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Attributes' }).waitFor();
+  assert.match(await page.locator('.profile').textContent(), /seats10/);
+  await page.close();
 });

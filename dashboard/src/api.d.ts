@@ -2102,7 +2102,11 @@ export interface paths {
          */
         put: operations["put_v1_admin_users__user_id"];
         post?: never;
-        delete?: never;
+        /**
+         * Erase one person in every environment: profile, attributes, progress, event counts, raw events and survey answers, their events in stored deliveries; unique-user rollups, experiment arms and monthly actives keep their counts under a token; sinks get a `user.erased` event; events from before the erasure that still arrive (an SDK's stored queue, a request in flight) are dropped for 30 days (audited by a digest of the id)
+         * @description Needs the `admin` role (a secret key acts as `admin`).
+         */
+        delete: operations["delete_v1_admin_users__user_id"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2122,6 +2126,26 @@ export interface paths {
         get: operations["get_v1_admin_users__user_id__export"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set attributes of many end users from the tenant's backend: NDJSON (`{"user_id": …, "attributes": {…}}` per line) or CSV (a `user_id` column, one per attribute), up to 1,000,000 rows and 512 MiB, read as it arrives; bad rows are reported by line and skipped, the valid ones kept
+         * @description Needs the `admin` role (a secret key acts as `admin`).
+         */
+        post: operations["post_v1_admin_users_import"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2827,6 +2851,45 @@ export interface components {
         EnvironmentView: {
             environment_id: components["schemas"]["EnvironmentId"];
         };
+        ErasedView: {
+            /**
+             * Format: int64
+             * @description Stored deliveries the user's events were taken out of.
+             */
+            deliveries_scrubbed: number;
+            /** Format: int64 */
+            event_counts: number;
+            /** Format: int64 */
+            events: number;
+            profile: boolean;
+            /** Format: int64 */
+            progress: number;
+            /**
+             * Format: int64
+             * @description Experiment exposures, unique-user rollups and monthly active users now
+             *     kept under a token instead of the id (counts stay right).
+             */
+            pseudonymised: number;
+            /**
+             * Format: int64
+             * @description Sinks sent a `user.erased` event.
+             */
+            sinks_notified: number;
+        };
+        /** @description What an erasure removed, per environment where something was stored. */
+        ErasureReport: {
+            environments: {
+                [key: string]: components["schemas"]["ErasedView"];
+            };
+            erased_at: components["schemas"]["Timestamp"];
+            /**
+             * @description Until then, events from before the erasure still arriving for this id
+             *     (an SDK's stored queue, a request in flight) are dropped; what the
+             *     person does after it is new and kept.
+             */
+            tombstone_until: components["schemas"]["Timestamp"];
+            user_id: string;
+        };
         Error: {
             error: {
                 /** @enum {string} */
@@ -2962,6 +3025,35 @@ export interface components {
             issuer?: string | null;
             method: components["schemas"]["VerificationMethod"];
             mode: components["schemas"]["VerificationMode"];
+        };
+        /** @enum {string} */
+        ImportFormat: "ndjson" | "csv";
+        /** @description What an import did. */
+        ImportReport: {
+            /** Format: int64 */
+            created: number;
+            /** Format: int64 */
+            duration_ms: number;
+            environment: string;
+            errors: components["schemas"]["RowError"][];
+            /**
+             * Format: int64
+             * @description Rows refused; the first 1,000 are listed.
+             */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Rows written: profiles created and updated.
+             */
+            imported: number;
+            /**
+             * Format: int64
+             * @description Rows read (the header of a CSV file is no row).
+             */
+            rows: number;
+            stopped?: null | components["schemas"]["Stopped"];
+            /** Format: int64 */
+            updated: number;
         };
         /** @description What became of a batch. */
         IngestAnswer: {
@@ -3343,6 +3435,12 @@ export interface components {
             index: number;
             message: string;
         };
+        RetentionLimits: {
+            /** Format: int64 */
+            audit_days: number;
+            /** Format: int64 */
+            events_days: number;
+        };
         /** @enum {string} */
         Role: "viewer" | "editor" | "admin" | "owner";
         RollbackBody: {
@@ -3371,6 +3469,17 @@ export interface components {
              * @description How long the old key keeps working; 0 (default) revokes it at once.
              */
             grace_seconds?: number;
+        };
+        /** @description One refused row. */
+        RowError: {
+            /** @description `invalid_json`, `invalid_row`, `invalid_user_id`, `invalid_attributes`, `duplicate_id`. */
+            code: string;
+            /**
+             * Format: int64
+             * @description Where the row starts in the file (1 is the first line).
+             */
+            line: number;
+            message: string;
         };
         /** @description Times as RFC 3339 strings; either end may be open. */
         Schedule: {
@@ -3455,6 +3564,7 @@ export interface components {
             } | null;
             kill_switch?: boolean | null;
             rate_limits?: null | components["schemas"]["RateLimits"];
+            retention?: null | components["schemas"]["TenantRetention"];
         };
         SettingsView: {
             admin_detection: components["schemas"]["AdminDetection"];
@@ -3465,6 +3575,10 @@ export interface components {
             };
             kill_switch: boolean;
             rate_limits: components["schemas"]["RateLimits"];
+            /** @description This tenant's keeping times (`null`: the server's). */
+            retention: components["schemas"]["TenantRetention"];
+            /** @description The server's keeping times: the longest a tenant may choose. */
+            retention_limits: components["schemas"]["RetentionLimits"];
         };
         SettleBody: {
             /** @description These dead letters; omitted: every dead letter (of `sink`, when given). */
@@ -3502,6 +3616,14 @@ export interface components {
             /** @description Button labels, in the order of the step's buttons. */
             buttons?: string[];
             title?: string | null;
+        };
+        /** @description Why an import stopped before the end of its file (the rows before stay). */
+        Stopped: {
+            /** @description `too_many_rows`, `line_too_long`, `too_large`, `unreadable`. */
+            code: string;
+            /** Format: int64 */
+            line: number;
+            message: string;
         };
         Survey: {
             choices?: string[];
@@ -3574,6 +3696,22 @@ export interface components {
         TenantPage: {
             items: components["schemas"]["TenantView"][];
             next_cursor?: string | null;
+        };
+        /**
+         * @description How long this tenant's data is kept, in days; `None`: the server's time.
+         *     Never longer than the server's (the operator's maximum).
+         */
+        TenantRetention: {
+            /**
+             * Format: int32
+             * @description The audit log.
+             */
+            audit_days?: number | null;
+            /**
+             * Format: int32
+             * @description Raw interaction events (survey answers included).
+             */
+            events_days?: number | null;
         };
         TenantUsage: {
             environments: components["schemas"]["EnvironmentUsage"][];
@@ -17935,6 +18073,127 @@ export interface operations {
             };
         };
     };
+    delete_v1_admin_users__user_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureReport"];
+                };
+            };
+            /** @description Error codes: bad_request, invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_v1_admin_users__user_id__export: {
         parameters: {
             query?: never;
@@ -17984,6 +18243,135 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_admin_users_import: {
+        parameters: {
+            query?: {
+                /** @description Environment name (default production). */
+                environment?: string;
+                /** @description `ndjson` or `csv`; by default from the Content-Type (`text/csv` is CSV). */
+                format?: components["schemas"]["ImportFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-ndjson": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description Error codes: invalid_query, invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

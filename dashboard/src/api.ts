@@ -40,6 +40,30 @@ export async function call<T>(method: string, path: string, body?: unknown, extr
   return json as T;
 }
 
+/**
+ * Sends a file as the body of a POST, reporting the share sent so far (the
+ * server reads an import as it arrives, so this is its progress too).
+ */
+export function upload<T>(path: string, file: Blob, contentType: string, progress: (sent: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', path);
+    x.withCredentials = true;
+    x.setRequestHeader('content-type', contentType);
+    if (csrf) x.setRequestHeader('x-csrf-token', csrf);
+    x.upload.onprogress = (e) => { if (e.lengthComputable && e.total) progress(e.loaded / e.total); };
+    x.onerror = () => reject(new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.'));
+    x.onload = () => {
+      const json = x.responseText ? safeJson(x.responseText) : null;
+      if (x.status >= 200 && x.status < 300) { resolve(json as T); return; }
+      const e = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
+      if (x.status === 401) onUnauthenticated();
+      reject(new ApiError(x.status, e?.code ?? 'http_error', e?.message ?? `The server answered ${x.status}.`, e?.details));
+    };
+    x.send(file);
+  });
+}
+
 function safeJson(text: string): unknown {
   try { return JSON.parse(text); } catch { return null; }
 }

@@ -29,7 +29,7 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path.startsWith('/app/analytics')) return <Analytics />;
   if (path.startsWith('/app/surveys')) return <SurveysPage />;
   if (path.startsWith('/app/experiments')) return <ExperimentsPage />;
-  if (path.startsWith('/app/users')) return <Users />;
+  if (path.startsWith('/app/users')) return <Users canAdmin={me.role === 'admin' || me.role === 'owner'} />;
   if (path === '/app/' || path === '/app/overview') return <OverviewPage />;
   const admin = me.role === 'admin' || me.role === 'owner';
   if (path.startsWith('/app/webhooks') && admin) return <Webhooks />;

@@ -120,3 +120,43 @@ test('the kill switch removes everything the SDK shows', async () => {
   assert.deepEqual(await page.evaluate(() => window.__errors), []);
   await page.close();
 });
+
+test('opt-out: what is shown goes, queued and later events are never sent, it outlives a reload; opt-in resumes', async () => {
+  const admin = await createTenant(server, [host.origin]);
+  await admin.publish('tours', {
+    name: 'Privacy', frequency: { type: 'every_session' },
+    steps: [{ kind: 'tooltip', title: 'Hello there', body: 'x', target: { selectors: ['#save'] } }],
+  });
+  const url = host.page('/optout', hostPage({ api: server.base, key: admin.pk, userId: 'u-opt', body: '<button id="save">Save</button>' }));
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const sdkCalls = [];
+  page.on('request', (r) => { if (r.url().includes('/v1/sdk/')) sdkCalls.push(new URL(r.url()).pathname); });
+  await page.goto(url);
+  await sl(page).locator('.card').getByText('Hello there').waitFor();
+  await eventually(async () => (await admin.user('u-opt')).event_counts.tour_started === 1, 15_000, 'the start to arrive');
+  // Queued but not yet sent when the user opts out: dropped.
+  await page.evaluate(() => { window.spotlight.track('before_optout'); window.spotlight.optOut(); });
+  await sl(page).locator('.card').waitFor({ state: 'detached' });
+  sdkCalls.length = 0;
+  await page.evaluate(() => { window.spotlight.track('while_out'); history.pushState({}, '', '/optout?again'); });
+  await page.reload();
+  await page.waitForFunction(() => window.spotlight && !window.spotlight.q);
+  await page.evaluate(() => window.spotlight.track('after_reload'));
+  await page.waitForTimeout(2500);
+  assert.deepEqual(sdkCalls, [], 'no config asked for and no event sent while opted out');
+  assert.equal(await sl(page).locator('.card').count(), 0);
+  assert.ok(await page.evaluate(() => Object.keys(localStorage).some((k) => k.endsWith(':optout'))), 'remembered on the device');
+  let counts = (await admin.user('u-opt')).event_counts;
+  assert.equal(counts.before_optout, undefined);
+  assert.equal(counts.while_out, undefined);
+  assert.equal(counts.after_reload, undefined);
+  // Back in: content and events resume.
+  await page.evaluate(() => { window.spotlight.optIn(); window.spotlight.track('back_in'); });
+  await sl(page).locator('.card').getByText('Hello there').waitFor();
+  await eventually(async () => (await admin.user('u-opt')).event_counts.back_in === 1, 15_000, 'events after opting in');
+  counts = (await admin.user('u-opt')).event_counts;
+  assert.equal(counts.while_out, undefined);
+  assert.deepEqual(await page.evaluate(() => window.__errors), []);
+  await context.close();
+});

@@ -21,6 +21,8 @@ export interface SpotlightApi {
   stop(): void;
   reset(): void;
   on(event: string, handler: (detail: Record<string, unknown>) => void): () => void;
+  optOut(): void;
+  optIn(): void;
 }
 
 function storage(kind: 'localStorage' | 'sessionStorage'): KV {
@@ -81,7 +83,7 @@ export class Spotlight implements Host, SpotlightApi {
       if (/[?&]spotlight_preview=1/.test(location.search)) this.session.set('spotlight:preview', '1');
       if (this.session.get('spotlight:preview') === '1') this.#opts.preview = true;
       if (options.apiUrl) this.#api = options.apiUrl.replace(/\/$/, '');
-      const scope = `spotlight:${options.key.slice(-8)}`;
+      const scope = this.#scope();
       // The anonymous id is made only if nobody identifies the user before the first request.
       this.#user = options.userId || '';
       const wait = options.waitForIdentify;
@@ -89,7 +91,8 @@ export class Spotlight implements Host, SpotlightApi {
       if (typeof wait === 'number') setTimeout(() => { if (this.#held) { this.#held = false; this.#schedule(0); } }, wait);
       this.#sessionId = this.session.get('spotlight:session') ?? uuidv4();
       this.session.set('spotlight:session', this.#sessionId);
-      this.#queue = new EventQueue({
+      // Opted out: no queue, so no event is kept or sent.
+      this.#queue = this.#out() ? null : new EventQueue({
         send: (body, keepalive) => this.#post(body, keepalive),
         beacon: (body) => {
           try {
@@ -148,7 +151,7 @@ export class Spotlight implements Host, SpotlightApi {
   reset(): void {
     this.guard(() => {
       if (!this.#opts) return;
-      const scope = `spotlight:${this.#opts.key.slice(-8)}`;
+      const scope = this.#scope();
       this.localKV.remove(`${scope}:anon`);
       this.localKV.remove(`${scope}:config`);
       this.session.remove(RESUME_KEY);
@@ -156,6 +159,32 @@ export class Spotlight implements Host, SpotlightApi {
       this.init(opts);
     })();
   }
+
+  /**
+   * The user opts out (remembered on this device): what is on screen goes,
+   * queued events are dropped, and no config is asked for and no event sent
+   * until `optIn()`.
+   */
+  optOut(): void { this.#opt(true); }
+
+  /** The user opts back in: content and events resume. */
+  optIn(): void { this.#opt(false); }
+
+  #out(): boolean { return this.localKV.get(`${this.#scope()}:optout`) === '1'; }
+
+  #opt(out: boolean): void {
+    this.guard(() => {
+      const opts = this.#opts;
+      if (!opts || out === this.#out()) return;
+      const k = `${this.#scope()}:optout`;
+      if (out) this.localKV.set(k, '1'); else this.localKV.remove(k);
+      // Nothing queued is sent; starting over shows nothing while opted out.
+      this.#queue?.clear();
+      this.init(opts);
+    })();
+  }
+
+  #scope(): string { return `spotlight:${this.#opts?.key.slice(-8)}`; }
 
   on(event: string, handler: (detail: Record<string, unknown>) => void): () => void {
     if (typeof handler !== 'function') return () => {};
@@ -267,7 +296,7 @@ export class Spotlight implements Host, SpotlightApi {
   // ---- internals ----
 
   #uid(): string {
-    return this.#user ||= this.#anonymousId(`spotlight:${this.#opts?.key.slice(-8)}`);
+    return this.#user ||= this.#anonymousId(this.#scope());
   }
 
   /**
@@ -318,7 +347,7 @@ export class Spotlight implements Host, SpotlightApi {
 
   #cached(): Cached[] {
     try {
-      const v: unknown = JSON.parse(this.localKV.get(`spotlight:${this.#opts?.key.slice(-8)}:config`) ?? '[]');
+      const v: unknown = JSON.parse(this.localKV.get(`${this.#scope()}:config`) ?? '[]');
       return Array.isArray(v) ? (v as Cached[]) : [];
     } catch { return []; }
   }
@@ -326,7 +355,7 @@ export class Spotlight implements Host, SpotlightApi {
   /** Fetches the config for this user and page, then shows what it says. */
   async load(): Promise<void> {
     const opts = this.#opts;
-    if (!opts) return;
+    if (!opts || this.#out()) return;
     clearTimeout(this.#due);
     this.#asks++;
     this.#uid();
@@ -354,7 +383,7 @@ export class Spotlight implements Host, SpotlightApi {
       if (r.ok) {
         config = (await r.json()) as Config;
         const next = [{ k, config }, ...cache.filter((c) => c.k !== k)].slice(0, MAX_CACHED);
-        this.localKV.set(`spotlight:${opts.key.slice(-8)}:config`, JSON.stringify(next));
+        this.localKV.set(`${this.#scope()}:config`, JSON.stringify(next));
       } else if (r.status >= 500 || r.status === 429) {
         config = hit?.config ?? null; // the last good config, while the API struggles
       } else {

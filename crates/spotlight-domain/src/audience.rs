@@ -9,10 +9,14 @@
 //! test    := operand ( cmp value | ["not"] "in" list | "contains" value
 //!                    | "starts" "with" value | "exists" )
 //! operand := ident ("." ident)* | "event" "(" string ")"
+//!          | "account" "." ident ("." ident)* | "account" "." "event" "(" string ")"
 //! cmp     := "=" | "!=" | "<" | "<=" | ">" | ">="
 //! value   := string | number | "true" | "false"
 //! list    := "[" [value ("," value)*] "]"
 //! ```
+//! `account.…` reaches the attributes and event counts of the user's active
+//! account (B2B: the company they belong to); a user with no account matches
+//! no `account.…` test.
 //! Rules are parsed on save (errors carry a position) and evaluated server-side.
 //! Evaluation is total: a missing attribute or a type mismatch makes a test false,
 //! and `!=` / `not in` are the negations of `=` / `in`.
@@ -40,6 +44,10 @@ pub enum Operand {
     Attr(String),
     /// How many times the user tracked an event: `event("export")`.
     Event(String),
+    /// An attribute of the user's account: `account.plan`.
+    AccountAttr(String),
+    /// How many times anyone in the user's account tracked an event: `account.event("sso_connected")`.
+    AccountEvent(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -375,7 +383,8 @@ impl<'a> Parser<'a> {
         }
         let start = self.at;
         self.bump()?;
-        if first == "event" && self.tok == Tok::LParen {
+        let account = first == "account.event";
+        if (first == "event" || account) && self.tok == Tok::LParen {
             self.bump()?;
             let Tok::Str(name) = self.tok.clone() else {
                 return Err(self.expected("an event name in quotes"));
@@ -388,7 +397,11 @@ impl<'a> Parser<'a> {
                 return Err(self.expected("`)`"));
             }
             self.bump()?;
-            return Ok(Operand::Event(name));
+            return Ok(if account {
+                Operand::AccountEvent(name)
+            } else {
+                Operand::Event(name)
+            });
         }
         let path = first;
         if path.len() > 200 {
@@ -396,7 +409,10 @@ impl<'a> Parser<'a> {
                 .lex
                 .error(start, "attribute paths are at most 200 bytes"));
         }
-        Ok(Operand::Attr(path))
+        Ok(match path.strip_prefix("account.") {
+            Some(rest) => Operand::AccountAttr(rest.to_owned()),
+            None => Operand::Attr(path),
+        })
     }
 
     fn literal(&mut self) -> Result<Literal, ParseError> {
@@ -538,6 +554,12 @@ impl fmt::Display for Operand {
                 write_str_lit(f, e)?;
                 f.write_str(")")
             }
+            Operand::AccountAttr(a) => write!(f, "account.{a}"),
+            Operand::AccountEvent(e) => {
+                f.write_str("account.event(")?;
+                write_str_lit(f, e)?;
+                f.write_str(")")
+            }
         }
     }
 }
@@ -614,42 +636,67 @@ impl fmt::Display for Expr {
 
 // ---------------------------------------------------------------- evaluation
 
+fn count<'a>(counts: &HashMap<String, u64>, name: &str) -> Cow<'a, Json> {
+    Cow::Owned(Json::from(counts.get(name).copied().unwrap_or(0)))
+}
+
 /// What a rule is evaluated against: the end user's attributes, their tracked
 /// event counts, and the time (for `*_days_ago` attributes derived from `*_at`).
 pub struct Subject<'a> {
     pub attributes: &'a serde_json::Map<String, Json>,
     pub event_counts: &'a HashMap<String, u64>,
     pub now_millis: i64,
+    /// The user's active account, when they have one.
+    pub account: Option<AccountSubject<'a>>,
+}
+
+/// An account as rules see it: its attributes and its members' event counts.
+#[derive(Clone, Copy)]
+pub struct AccountSubject<'a> {
+    pub attributes: &'a serde_json::Map<String, Json>,
+    pub event_counts: &'a HashMap<String, u64>,
 }
 
 impl Subject<'_> {
     /// The operand's value; borrowed when it is an attribute as stored.
     fn lookup(&self, operand: &Operand) -> Option<Cow<'_, Json>> {
         match operand {
-            Operand::Event(name) => Some(Cow::Owned(Json::from(
-                self.event_counts.get(name).copied().unwrap_or(0),
-            ))),
-            Operand::Attr(path) => {
-                let mut cur: Option<&Json> = None;
-                for (i, seg) in path.split('.').enumerate() {
-                    cur = if i == 0 {
-                        self.attributes.get(seg)
-                    } else {
-                        cur.and_then(|c| c.get(seg))
-                    };
-                }
-                match cur {
-                    Some(Json::Null) | None => self.derived_days_ago(path).map(Cow::Owned),
-                    Some(v) => Some(Cow::Borrowed(v)),
-                }
-            }
+            Operand::Event(name) => Some(count(self.event_counts, name)),
+            Operand::Attr(path) => self.attribute(self.attributes, path),
+            Operand::AccountEvent(name) => self.account.map(|a| count(a.event_counts, name)),
+            Operand::AccountAttr(path) => self
+                .account
+                .and_then(|a| self.attribute(a.attributes, path)),
+        }
+    }
+
+    fn attribute<'b>(
+        &self,
+        attributes: &'b serde_json::Map<String, Json>,
+        path: &str,
+    ) -> Option<Cow<'b, Json>> {
+        let mut cur: Option<&Json> = None;
+        for (i, seg) in path.split('.').enumerate() {
+            cur = if i == 0 {
+                attributes.get(seg)
+            } else {
+                cur.and_then(|c| c.get(seg))
+            };
+        }
+        match cur {
+            Some(Json::Null) | None => self.derived_days_ago(attributes, path).map(Cow::Owned),
+            Some(v) => Some(Cow::Borrowed(v)),
         }
     }
 
     /// `signed_up_days_ago` from `signed_up_at` (RFC 3339, or Unix seconds).
-    fn derived_days_ago(&self, path: &str) -> Option<Json> {
+    fn derived_days_ago(
+        &self,
+        attributes: &serde_json::Map<String, Json>,
+        path: &str,
+    ) -> Option<Json> {
         let base = path.strip_suffix("_days_ago")?;
-        let at = self.attributes.get(&format!("{base}_at"))?;
+        let at = attributes.get(&format!("{base}_at"))?;
         let millis = match at {
             Json::Number(n) => n.as_f64().map(|s| (s * 1000.0) as i64)?,
             Json::String(s) => crate::Timestamp::parse_rfc3339(s)?.millis(),
@@ -722,22 +769,45 @@ impl Expr {
         }
     }
 
-    /// Event names the rule counts, so the caller loads only those counts.
+    /// Event names the rule counts for the user, so the caller loads only those counts.
     pub fn events(&self) -> Vec<&str> {
+        self.events_of(false)
+    }
+
+    /// Event names the rule counts for the user's account.
+    pub fn account_events(&self) -> Vec<&str> {
+        self.events_of(true)
+    }
+
+    /// Whether the rule reads the user's account at all.
+    pub fn reads_account(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |o| {
+            found |= matches!(o, Operand::AccountAttr(_) | Operand::AccountEvent(_))
+        });
+        found
+    }
+
+    fn events_of(&self, account: bool) -> Vec<&str> {
         let mut out = Vec::new();
-        self.collect_events(&mut out);
+        self.visit(&mut |o| match o {
+            Operand::Event(name) if !account => out.push(name.as_str()),
+            Operand::AccountEvent(name) if account => out.push(name.as_str()),
+            _ => {}
+        });
         out.sort_unstable();
         out.dedup();
         out
     }
 
-    fn collect_events<'a>(&'a self, out: &mut Vec<&'a str>) {
+    /// Calls `f` with every operand of the rule.
+    fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Operand)) {
         match self {
             Expr::Or(l, r) | Expr::And(l, r) => {
-                l.collect_events(out);
-                r.collect_events(out);
+                l.visit(f);
+                r.visit(f);
             }
-            Expr::Not(e) => e.collect_events(out),
+            Expr::Not(e) => e.visit(f),
             Expr::Test(t) => {
                 let o = match t {
                     Test::Cmp(o, ..)
@@ -746,9 +816,7 @@ impl Expr {
                     | Test::StartsWith(o, _)
                     | Test::Exists(o) => o,
                 };
-                if let Operand::Event(name) = o {
-                    out.push(name);
-                }
+                f(o);
             }
         }
     }
@@ -758,6 +826,52 @@ impl Expr {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn account_operands_read_the_users_account() {
+        let rule = parse(r#"account.plan = "team" and account.event("sso_connected") = 0 and event("export") > 0"#).unwrap();
+        assert_eq!(rule.events(), ["export"]);
+        assert_eq!(rule.account_events(), ["sso_connected"]);
+        assert!(rule.reads_account());
+        assert!(!parse("plan = \"team\"").unwrap().reads_account());
+        assert_eq!(
+            rule.to_string(),
+            r#"account.plan = "team" and account.event("sso_connected") = 0 and event("export") > 0"#
+        );
+        let attributes = serde_json::Map::new();
+        let counts = HashMap::from([("export".to_owned(), 2u64)]);
+        let team: serde_json::Map<String, Json> =
+            serde_json::from_str(r#"{"plan": "team", "seats": 12}"#).unwrap();
+        let (none, sso) = (
+            HashMap::new(),
+            HashMap::from([("sso_connected".to_owned(), 1u64)]),
+        );
+        let with = |account: Option<AccountSubject<'_>>| {
+            rule.eval(&Subject {
+                attributes: &attributes,
+                event_counts: &counts,
+                now_millis: 0,
+                account,
+            })
+        };
+        assert!(with(Some(AccountSubject {
+            attributes: &team,
+            event_counts: &none
+        })));
+        assert!(
+            !with(Some(AccountSubject {
+                attributes: &team,
+                event_counts: &sso
+            })),
+            "SSO connected"
+        );
+        assert!(!with(None), "no account: no account test holds");
+        // `account` alone is a user attribute like any other.
+        assert_eq!(
+            parse("account exists").unwrap().to_string(),
+            "account exists"
+        );
+    }
     use serde_json::json;
 
     fn subject_eval(rule: &str, attrs: Json, events: &[(&str, u64)]) -> bool {
@@ -770,6 +884,7 @@ mod tests {
             attributes: &attributes,
             event_counts: &counts,
             now_millis: 1_700_000_000_000,
+            account: None,
         };
         parse(rule).unwrap().eval(&s)
     }
@@ -889,12 +1004,16 @@ mod tests {
     }
 
     fn operand() -> impl Strategy<Value = Operand> {
-        let ident = "[a-z_][a-z0-9_]{0,8}".prop_filter("not a keyword", |s| {
-            !KEYWORDS.contains(&s.as_str()) && s != "event"
-        });
+        let ident = || {
+            "[a-z_][a-z0-9_]{0,8}".prop_filter("not a keyword", |s| {
+                !KEYWORDS.contains(&s.as_str()) && s != "event" && s != "account"
+            })
+        };
         prop_oneof![
-            prop::collection::vec(ident, 1..3).prop_map(|p| Operand::Attr(p.join("."))),
+            prop::collection::vec(ident(), 1..3).prop_map(|p| Operand::Attr(p.join("."))),
             ".{1,10}".prop_map(Operand::Event),
+            prop::collection::vec(ident(), 1..3).prop_map(|p| Operand::AccountAttr(p.join("."))),
+            ".{1,10}".prop_map(Operand::AccountEvent),
         ]
     }
 
@@ -967,7 +1086,7 @@ mod tests {
         fn evaluation_is_total(e in expr_strategy(), attrs in prop::collection::hash_map("[a-z_]{1,6}", json_strategy(), 0..6), now in any::<i64>()) {
             let attributes: serde_json::Map<String, Json> = attrs.into_iter().collect();
             let counts = HashMap::new();
-            let s = Subject { attributes: &attributes, event_counts: &counts, now_millis: now };
+            let s = Subject { attributes: &attributes, event_counts: &counts, now_millis: now, account: None };
             let _ = e.eval(&s);
         }
     }

@@ -62,6 +62,8 @@ pub struct Viewer<'a> {
     pub locale: Option<&'a str>,
     pub session_id: Option<&'a str>,
     pub now_millis: i64,
+    /// The user's active account (B2B), for `account.…` rules.
+    pub account: Option<crate::audience::AccountSubject<'a>>,
 }
 
 fn millis(s: &Option<String>) -> Option<i64> {
@@ -242,6 +244,7 @@ pub fn evaluate_by<'p, T>(
         attributes: v.attributes,
         event_counts: v.event_counts,
         now_millis: v.now_millis,
+        account: v.account,
     };
     let page = v.page;
     let mut out: Vec<&T> = items
@@ -615,6 +618,7 @@ mod tests {
                 locale: None,
                 session_id: c.session,
                 now_millis: NOW,
+                account: None,
             };
             assert_eq!(
                 evaluate(&p, &HashMap::new(), &v).len() == 1,
@@ -639,6 +643,7 @@ mod tests {
                 locale: None,
                 session_id: None,
                 now_millis: 0,
+                account: None,
             };
             prepared("t1", json!({})).resume_only(&v)
         };
@@ -674,6 +679,7 @@ mod tests {
                 locale: None,
                 session_id: Some(session),
                 now_millis: 0,
+                account: None,
             };
             (
                 !evaluate(std::slice::from_ref(&banner), &HashMap::new(), &v).is_empty(),
@@ -710,6 +716,7 @@ mod tests {
             locale: None,
             session_id: None,
             now_millis: NOW,
+            account: None,
         };
         let ids: Vec<&str> = evaluate(&all, &audiences, &v)
             .iter()

@@ -78,3 +78,68 @@ mod tests {
         assert!(check_attributes(&nested).is_err());
     }
 }
+
+/// A CSV cell as an attribute value: empty is no value (the attribute is left
+/// as it is), `true`/`false` are booleans, numbers written plainly (no leading
+/// zeros, no `+`, no exponent: `007` stays a string) are numbers, the rest is
+/// text as written. A cell that looks like a spreadsheet formula stays text
+/// here; CSV exports defuse such cells.
+pub fn csv_value(cell: &str) -> Option<Value> {
+    if cell.is_empty() {
+        return None;
+    }
+    match cell {
+        "true" => return Some(Value::Bool(true)),
+        "false" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    let (whole, frac) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let plain = !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && (whole == "0" || !whole.starts_with('0'))
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    if plain {
+        if frac.is_none() {
+            if let Ok(n) = cell.parse::<i64>() {
+                return Some(Value::from(n));
+            }
+        } else if let Some(n) = cell
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+        {
+            return Some(Value::Number(n));
+        }
+    }
+    Some(Value::String(cell.to_owned()))
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cells_are_typed_only_when_written_plainly() {
+        assert_eq!(csv_value(""), None);
+        assert_eq!(csv_value("true"), Some(json!(true)));
+        assert_eq!(csv_value("12"), Some(json!(12)));
+        assert_eq!(csv_value("-3.5"), Some(json!(-3.5)));
+        for text in [
+            "007",
+            "1e5",
+            "+1",
+            "1.",
+            ".5",
+            "True",
+            "=HYPERLINK(\"x\")",
+            "12 seats",
+        ] {
+            assert_eq!(csv_value(text), Some(json!(text)), "{text}");
+        }
+    }
+}

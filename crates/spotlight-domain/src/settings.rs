@@ -161,6 +161,41 @@ pub struct TenantSettings {
     /// The theme used where a tour or announcement names none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_theme_id: Option<String>,
+    /// Shorter keeping times than the server's, for this tenant's data.
+    #[serde(default)]
+    pub retention: TenantRetention,
+}
+
+/// How long this tenant's data is kept, in days; `None`: the server's time.
+/// Never longer than the server's (the operator's maximum).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantRetention {
+    /// Raw interaction events (survey answers included).
+    #[serde(default)]
+    pub events_days: Option<u32>,
+    /// The audit log.
+    #[serde(default)]
+    pub audit_days: Option<u32>,
+}
+
+impl TenantRetention {
+    /// Problems with these days under the operator's maximums (in days).
+    pub fn check(&self, e: &mut ValidationErrors, events_max: u64, audit_max: u64) {
+        for (field, days, max) in [
+            ("retention.events_days", self.events_days, events_max),
+            ("retention.audit_days", self.audit_days, audit_max),
+        ] {
+            if let Some(d) = days {
+                if d == 0 || u64::from(d) > max {
+                    e.add(
+                        field,
+                        format!("must be between 1 and {max} days (the server's keeping time)"),
+                    );
+                }
+            }
+        }
+    }
 }
 
 fn check_identity(e: &mut ValidationErrors, path: &str, iv: &IdentityVerification) {

@@ -378,9 +378,23 @@ impl Caches {
         env: EnvironmentId,
         user_id: &str,
     ) -> Result<Arc<UserState>, Unavailable> {
+        self.user_at(tenant, env, user_id, self.generations.tenant(tenant))
+            .await
+    }
+
+    /// The user's state as of the tenant's `generation` (read by the caller
+    /// beforehand, so what it puts back after is filed under the same one):
+    /// an erasure reaches every node's copy.
+    pub async fn user_at(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        user_id: &str,
+        generation: u64,
+    ) -> Result<Arc<UserState>, Unavailable> {
         let state = self
             .users
-            .get((env, user_id.to_owned()), 0, || {
+            .get((env, user_id.to_owned()), generation, || {
                 let (store, u) = (self.store.clone(), user_id.to_owned());
                 async move { store.user_state(tenant, env, &u).await.map(Some) }
             })

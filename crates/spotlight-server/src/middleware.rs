@@ -104,6 +104,17 @@ pub async fn catch_panic(req: Request, next: Next) -> Response {
     }
 }
 
+/// How long a route that reads its body as it arrives (an import) may take.
+const STREAMED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// Whether the request's route reads its (large) body as it arrives and
+/// bounds it itself: [`crate::routes::import`].
+fn reads_as_it_arrives(req: &Request) -> bool {
+    req.extensions()
+        .get::<axum::extract::MatchedPath>()
+        .is_some_and(|p| p.as_str() == crate::routes::import::PATH)
+}
+
 /// Reads every request body before its route runs, bounded by the body limit:
 /// a declared `Content-Length` over the limit is refused at once (413, not a
 /// wait for bytes that will not be read), and a route that ignores its body
@@ -112,6 +123,9 @@ pub async fn catch_panic(req: Request, next: Next) -> Response {
 /// connection.
 pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
     use http_body_util::BodyExt;
+    if reads_as_it_arrives(&req) {
+        return next.run(req).await;
+    }
     let limit = state.config.http.body_limit_bytes;
     let declared = req
         .headers()
@@ -154,7 +168,12 @@ pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) 
 
 /// Bounds the time a request may take once its headers are read.
 pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.config.http.request_timeout, next.run(req)).await {
+    let limit = if reads_as_it_arrives(&req) {
+        STREAMED_TIMEOUT
+    } else {
+        state.config.http.request_timeout
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => ApiError::new(ErrorCode::Timeout, "the request took too long").into_response(),
     }

@@ -57,6 +57,8 @@ pub struct Operation {
     query: Vec<Parameter>,
     /// The body's schema and whether it must be present.
     body: Option<(RefOr<Schema>, bool)>,
+    /// The body's media types (none: JSON).
+    body_types: &'static [&'static str],
     /// Status and body of the success answer.
     success: Option<(u16, Option<RefOr<Schema>>)>,
     /// Errors this operation meets beyond those its shape implies.
@@ -78,6 +80,7 @@ impl Operation {
             auth: Auth::None,
             query: Vec::new(),
             body: None,
+            body_types: &[],
             success: None,
             errors: Vec::new(),
         }
@@ -155,6 +158,7 @@ impl Extracts for State<AppState> {}
 impl Extracts for RequestMeta {}
 impl Extracts for HeaderMap {}
 impl Extracts for Request {}
+impl Extracts for axum::body::Body {}
 impl<T> Extracts for ConnectInfo<T> {}
 impl<T, E> Extracts for Result<T, E> {}
 
@@ -357,6 +361,20 @@ impl ApiRouter {
         self.amend(|op| op.body = Some((body, true)))
     }
 
+    /// The last route's body: text (a file) of these media types, for a
+    /// handler that reads it as it arrives.
+    pub fn body_text(self, types: &'static [&'static str]) -> ApiRouter {
+        let text = RefOr::T(Schema::Object(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::Type::String)
+                .build(),
+        ));
+        self.amend(|op| {
+            op.body = Some((text, true));
+            op.body_types = types;
+        })
+    }
+
     /// The last route's query, for a handler that parses it itself.
     pub fn query<T: IntoParams>(self) -> ApiRouter {
         self.amend(|op| op.query.extend(T::into_params(|| Some(ParameterIn::Query))))
@@ -557,7 +575,14 @@ fn operation(o: Operation) -> utoipa::openapi::path::Operation {
         b = b.parameter(p);
     }
     if let Some((schema, required)) = o.body {
-        let body = RequestBodyBuilder::new().content("application/json", json(schema));
+        let types: &[&str] = if o.body_types.is_empty() {
+            &["application/json"]
+        } else {
+            o.body_types
+        };
+        let body = types.iter().fold(RequestBodyBuilder::new(), |b, t| {
+            b.content(*t, json(schema.clone()))
+        });
         let body = if required {
             body.required(Some(utoipa::openapi::Required::True))
         } else {

@@ -304,6 +304,16 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
             ("user_id", Text),
         ],
     ),
+    (
+        "erasures",
+        &[
+            ("environment_id", Text),
+            ("user_digest", Text),
+            ("tenant_id", Text),
+            ("erased_at", Int),
+            ("until", Int),
+        ],
+    ),
 ];
 
 const FORMAT: &str = "spotlight-backup/1";

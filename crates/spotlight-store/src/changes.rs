@@ -107,6 +107,14 @@ impl Store {
         Ok(())
     }
 
+    /// Announces that `tenant` changed (every node's caches of it start over),
+    /// for a change committed in parts, such as an import.
+    #[tracing::instrument(name = "store.announce_change", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn announce_change(&self, tenant: TenantId) -> Result<(), StoreError> {
+        let tx = self.begin().await?;
+        self.commit_change(tx, tenant).await
+    }
+
     pub(crate) fn announce(&self, change: Change) {
         self.changes.apply(change);
     }

@@ -11,7 +11,7 @@
 //! file, synchronously on the caller's thread (the server's ingest writer has a
 //! thread of its own).
 
-use crate::write::{Cells, Col, Exec, V};
+use crate::write::{chunks, values, Cells, Col, Exec, V};
 use crate::{Backend, Store, StoreError};
 use serde_json::value::RawValue;
 use spotlight_domain::events::Catalog;
@@ -30,7 +30,7 @@ pub struct SinkTarget {
 }
 
 impl SinkTarget {
-    fn wants(&self, name: &str) -> bool {
+    pub(crate) fn wants(&self, name: &str) -> bool {
         self.events.is_empty() || self.events.iter().any(|e| e == name || e == "*")
     }
 }
@@ -115,50 +115,6 @@ fn wire(e: &Event) -> Box<RawValue> {
 #[derive(Debug, Clone, Default)]
 pub struct Ingested {
     pub new: HashSet<uuid::Uuid>,
-}
-
-/// Largest chunk of rows in one statement (SQLite allows 32766 parameters).
-const MAX_CHUNK: usize = 256;
-
-/// Splits `n` rows into power-of-two chunks, largest first.
-fn chunks(mut n: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    while n > 0 {
-        let mut c = MAX_CHUNK;
-        while c > n {
-            c /= 2;
-        }
-        out.push(c);
-        n -= c;
-    }
-    out
-}
-
-/// `($1, $2, $3), ($4, $5, $6), …` — or, for SQLite, `(?, ?, ?), …`: SQLite
-/// looks a named parameter up by a linear scan, so binding thousands of `$N`
-/// costs quadratic time, while anonymous ones bind in order.
-fn values(rows: usize, cols: usize, backend: Backend) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            match backend {
-                Backend::Sqlite => s.push('?'),
-                Backend::Postgres => {
-                    s.push('$');
-                    s.push_str(&(r * cols + c + 1).to_string());
-                }
-            }
-        }
-        s.push(')');
-    }
-    s
 }
 
 /// What [`insert_rows`] wants back.
@@ -263,6 +219,28 @@ impl Store {
     ) -> Result<Option<Vec<Ingested>>, StoreError> {
         let now = self.clock.now().millis();
 
+        // 0. Users erased moments ago: what still arrives for them is dropped.
+        let envs: Vec<String> = batches
+            .iter()
+            .map(|b| b.environment.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        crate::tombstones::lock_environments(self.backend, tx, &envs, false).await?;
+        let users = batches.iter().flat_map(|b| {
+            let env = b.environment.to_string();
+            b.events
+                .iter()
+                .map(move |e| (env.clone(), e.user_id.clone()))
+        });
+        let erased = crate::tombstones::tombstones(self.backend, tx, users.collect()).await?;
+        let dropped = |env: &str, e: &Event| {
+            !erased.is_empty()
+                && erased
+                    .get(&(env.to_owned(), e.user_id.clone()))
+                    .is_some_and(|at| crate::tombstones::before_erasure(e.occurred_at, *at))
+        };
+
         // 1. The events; resent ones are skipped by their key.
         // In key order: concurrent writers (PostgreSQL) then take index locks in
         // the same order, so two groups resending the same events cannot deadlock.
@@ -274,6 +252,7 @@ impl Store {
                     .iter()
                     .map(move |e| (env.clone(), e.event_id.to_string(), b, e))
             })
+            .filter(|(env, _, _, e)| !dropped(env, e))
             .collect();
         keyed.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
         let mut rows = Vec::with_capacity(keyed.len());
@@ -355,6 +334,9 @@ impl Store {
             let mut ingested = Ingested::default();
             let mut kept = Vec::with_capacity(b.events.len());
             for (n, e) in b.events.iter().enumerate() {
+                if dropped(&env, e) {
+                    continue;
+                }
                 let is_new = match &mut new {
                     None => true,
                     Some(new) => new.remove(&(env.clone(), e.event_id.to_string())),

@@ -19,6 +19,7 @@ mod objects;
 mod privacy;
 mod retention;
 mod tenants;
+mod tombstones;
 mod usage;
 mod users;
 mod webhooks;
@@ -36,11 +37,17 @@ pub use invitations::{Invitation, NewInvitation};
 pub use keys::{ApiKey, AuthKey, NewKey};
 pub use monitor::MonitorTally;
 pub use objects::{ObjectFilter, ObjectRecord, Publication, VersionRecord};
-pub use privacy::{CarriedDelivery, Exposure, UserEvent, UserRecords};
+pub use privacy::{
+    CarriedDelivery, Erased, ErasureScope, Exposure, UserEvent, UserRecords, ERASED_EVENT,
+    TOMBSTONE_MS,
+};
 pub use retention::Purge;
 pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
+pub use tombstones::user_digest;
 pub use usage::{UsageCounts, UsageRow};
-pub use users::{AudienceSubject, EndUser, ProfileWrite, RecentEvent, UserState};
+pub use users::{
+    AudienceSubject, EndUser, ImportOutcome, ImportRow, ProfileWrite, RecentEvent, UserState,
+};
 pub use webhooks::{
     AttemptRecord, Backlog, Claimed, OutboxRecord, Outcome, WebhookRecord, WebhookWrite,
 };

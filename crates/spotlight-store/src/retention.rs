@@ -17,15 +17,18 @@ pub enum Purge {
     DeadLetters,
     /// The audit log.
     Audit,
+    /// Erased users' tombstones, once they end.
+    Erasures,
 }
 
 impl Purge {
-    pub const ALL: [Purge; 5] = [
+    pub const ALL: [Purge; 6] = [
         Purge::Events,
         Purge::Outbox,
         Purge::DeliveryAttempts,
         Purge::DeadLetters,
         Purge::Audit,
+        Purge::Erasures,
     ];
 
     pub fn table(self) -> &'static str {
@@ -35,6 +38,7 @@ impl Purge {
             Purge::DeliveryAttempts => "delivery_attempts",
             Purge::DeadLetters => "dead_letters",
             Purge::Audit => "audit_log",
+            Purge::Erasures => "erasures",
         }
     }
 
@@ -59,11 +63,68 @@ impl Purge {
             Purge::Audit => {
                 "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 LIMIT $2)"
             }
+            // `until` is when a tombstone ends: kept for no time past it.
+            Purge::Erasures => {
+                "DELETE FROM erasures WHERE (environment_id, user_digest) IN \
+                 (SELECT environment_id, user_digest FROM erasures WHERE until < $1 LIMIT $2)"
+            }
         }
     }
 }
 
 impl Store {
+    /// Removes up to `limit` of one tenant's events (`Purge::Events`) or audit
+    /// entries (`Purge::Audit`) older than `before`, for a tenant that keeps
+    /// them for less than the server; returns how many. Other kinds: none.
+    #[tracing::instrument(name = "store.purge_tenant", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn purge_tenant(
+        &self,
+        what: Purge,
+        tenant: spotlight_domain::TenantId,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        // Events by arrival (the index retention already reads), this tenant's among them.
+        let sql = match what {
+            Purge::Events => {
+                "DELETE FROM events WHERE (environment_id, event_id) IN \
+                 (SELECT environment_id, event_id FROM events \
+                  WHERE received_at < $1 AND tenant_id = $3 LIMIT $2)"
+            }
+            Purge::Audit => {
+                "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log \
+                 WHERE tenant_id = $3 AND at < $1 LIMIT $2)"
+            }
+            _ => return Ok(0),
+        };
+        Ok(sqlx::query(sql)
+            .bind(before.millis())
+            .bind(i64::from(limit))
+            .bind(tenant.to_string())
+            .execute(&self.write)
+            .await?
+            .rows_affected())
+    }
+
+    /// Every tenant's settings (JSON), for the retention job.
+    #[tracing::instrument(name = "store.all_tenant_settings", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn all_tenant_settings(
+        &self,
+    ) -> Result<Vec<(spotlight_domain::TenantId, String)>, StoreError> {
+        sqlx::query("SELECT id, settings FROM tenants ORDER BY id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                let id = id
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("tenant id {id}")))?;
+                Ok((id, r.try_get(1)?))
+            })
+            .collect()
+    }
+
     /// Removes up to `limit` rows of `what` older than `before`; returns how many.
     /// Deliveries go with their payloads.
     #[tracing::instrument(name = "store.purge", level = "debug", skip_all, fields(otel.kind = "client"))]

@@ -31,6 +31,24 @@ pub struct EndUser {
     pub state: UserState,
 }
 
+/// One row of a user import: the line it came from, the user, the attributes
+/// to merge (`null` removes one).
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub line: u64,
+    pub user_id: String,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What one [`Store::import_users`] call wrote.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOutcome {
+    pub created: u64,
+    pub updated: u64,
+    /// Rows refused after the merge: their line and why.
+    pub refused: Vec<(u64, String)>,
+}
+
 /// One profile upsert: created on first sight, attributes replaced, last seen advanced.
 #[derive(Debug, Clone)]
 pub struct ProfileWrite {
@@ -212,6 +230,96 @@ impl Store {
         Ok(Ok(after))
     }
 
+    /// Merges attributes into many users' profiles (an import), in one
+    /// transaction: each row as [`Store::merge_user_attributes`] would, read
+    /// and written a chunk at a time. A row whose result `check` refuses is
+    /// skipped, with its message; the rest are written. Tells how many
+    /// profiles were created and updated.
+    #[tracing::instrument(name = "store.import_users", level = "debug", skip_all, fields(otel.kind = "client", rows = rows.len()))]
+    pub async fn import_users(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        rows: &[ImportRow],
+        check: impl Fn(&serde_json::Map<String, serde_json::Value>) -> Result<(), String>,
+    ) -> Result<ImportOutcome, StoreError> {
+        let now = self.clock.now().millis();
+        let (t, e) = (tenant.to_string(), env.to_string());
+        let mut out = ImportOutcome::default();
+        let mut tx = self.begin().await?;
+        let lock = match self.backend {
+            crate::Backend::Sqlite => "",
+            crate::Backend::Postgres => " FOR UPDATE",
+        };
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+        for chunk in rows.chunks(500) {
+            // The profiles there are (a user of another tenant's environment is none of ours).
+            let list = (0..chunk.len())
+                .map(|i| format!("${}", i + 3))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT user_id, attributes, tenant_id FROM end_users \
+                 WHERE environment_id = $1 AND tenant_id = $2 AND user_id IN ({list}){lock}"
+            );
+            let mut q = sqlx::query(&sql).bind(&e).bind(&t);
+            for r in chunk {
+                q = q.bind(&r.user_id);
+            }
+            let mut existing: HashMap<String, serde_json::Map<String, serde_json::Value>> =
+                HashMap::with_capacity(chunk.len());
+            for row in q.fetch_all(&mut *tx).await? {
+                let text: String = row.try_get("attributes")?;
+                existing.insert(
+                    row.try_get("user_id")?,
+                    serde_json::from_str(&text).map_err(corrupt)?,
+                );
+            }
+            let mut writes: Vec<(&str, String)> = Vec::with_capacity(chunk.len());
+            for r in chunk {
+                let before = existing.get(&r.user_id);
+                let mut after = before.cloned().unwrap_or_default();
+                for (k, v) in &r.attributes {
+                    if v.is_null() {
+                        after.remove(k);
+                    } else {
+                        after.insert(k.clone(), v.clone());
+                    }
+                }
+                if let Err(message) = check(&after) {
+                    out.refused.push((r.line, message));
+                    continue;
+                }
+                if before.is_some() {
+                    out.updated += 1;
+                } else {
+                    out.created += 1;
+                }
+                writes.push((&r.user_id, serde_json::to_string(&after).map_err(corrupt)?));
+            }
+            if writes.is_empty() {
+                continue;
+            }
+            let values = (0..writes.len())
+                .map(|i| format!("($1, ${}, $2, ${}, 0, $3, $3)", 2 * i + 4, 2 * i + 5))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO end_users (environment_id, user_id, tenant_id, attributes, verified, first_seen, last_seen) \
+                 VALUES {values} ON CONFLICT (environment_id, user_id) DO UPDATE SET \
+                 attributes = excluded.attributes WHERE end_users.tenant_id = excluded.tenant_id"
+            );
+            let mut q = sqlx::query(&sql).bind(&e).bind(&t).bind(now);
+            for (user, attributes) in &writes {
+                q = q.bind(*user).bind(attributes);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        // Caches learn of it from the caller, once per import ([`Store::announce_change`]).
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Writes a batch of profiles in one transaction.
     #[tracing::instrument(name = "store.upsert_profiles", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn upsert_profiles(&self, batch: &[ProfileWrite]) -> Result<(), StoreError> {
@@ -219,7 +327,25 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.begin().await?;
+        // Users erased moments ago are not brought back by a late request.
+        let envs: Vec<String> = batch
+            .iter()
+            .map(|p| p.environment.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        crate::tombstones::lock_environments(self.backend, &mut *tx, &envs, false).await?;
+        let users = batch
+            .iter()
+            .map(|p| (p.environment.to_string(), p.user_id.clone()))
+            .collect();
+        let erased = crate::tombstones::tombstones(self.backend, &mut *tx, users).await?;
         for p in batch {
+            // A request answered before the erasure, written after it.
+            let key = (p.environment.to_string(), p.user_id.clone());
+            if erased.get(&key).is_some_and(|at| p.seen_at.millis() <= *at) {
+                continue;
+            }
             sqlx::query(
                 "INSERT INTO end_users (environment_id, user_id, tenant_id, attributes, verified, first_seen, last_seen) \
                  SELECT $1, $2, $3, $4, $5, $6, $6 \

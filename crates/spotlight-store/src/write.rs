@@ -512,3 +512,47 @@ pub(crate) async fn sqlite_writer(
             .max(1),
     }))
 }
+
+/// Largest chunk of rows in one statement (SQLite allows 32766 parameters).
+const MAX_CHUNK: usize = 256;
+
+/// Splits `n` rows into power-of-two chunks, largest first.
+pub(crate) fn chunks(mut n: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    while n > 0 {
+        let mut c = MAX_CHUNK;
+        while c > n {
+            c /= 2;
+        }
+        out.push(c);
+        n -= c;
+    }
+    out
+}
+
+/// `($1, $2, $3), ($4, $5, $6), …` — or, for SQLite, `(?, ?, ?), …`: SQLite
+/// looks a named parameter up by a linear scan, so binding thousands of `$N`
+/// costs quadratic time, while anonymous ones bind in order.
+pub(crate) fn values(rows: usize, cols: usize, backend: crate::Backend) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            match backend {
+                crate::Backend::Sqlite => s.push('?'),
+                crate::Backend::Postgres => {
+                    s.push('$');
+                    s.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
+        }
+        s.push(')');
+    }
+    s
+}

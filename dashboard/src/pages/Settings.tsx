@@ -127,6 +127,9 @@ export function SettingsPage({ canAdmin }: { canAdmin: boolean }) {
           <h2>Rate limits</h2>
           <RateLimits key={`${settings.rate_limits.sdk_per_minute}-${settings.rate_limits.admin_per_minute}`} limits={settings.rate_limits} errors={fieldErrors}
             save={(rate_limits) => run('Rate limits saved.', () => call('PATCH', '/v1/admin/settings', { rate_limits }))} />
+          <h2>Data retention</h2>
+          <Retention key={JSON.stringify(settings.retention)} settings={settings} errors={fieldErrors}
+            save={(retention) => run('Retention saved.', () => call('PATCH', '/v1/admin/settings', { retention }))} />
         </>
       )}
     </section>
@@ -146,6 +149,27 @@ function RateLimits({ limits, errors, save }: { limits: Settings['rate_limits'];
       <input id="rl-admin" type="number" min={1} value={admin} aria-invalid={err('admin_per_minute').length ? 'true' : undefined} onInput={(e) => setAdmin((e.target as HTMLInputElement).value)} />
       {err('admin_per_minute').map((f) => <p class="error">{f.path}: {f.message}</p>)}
       <button type="submit" class="primary">Save rate limits</button>
+    </form>
+  );
+}
+
+/** How long this tenant's events and audit entries are kept: the server's time, or less. */
+function Retention({ settings, errors, save }: { settings: Settings; errors: FieldError[]; save: (r: Settings['retention']) => void }) {
+  const { retention, retention_limits: max } = settings;
+  const [events, setEvents] = useState(retention.events_days == null ? '' : String(retention.events_days));
+  const [audit, setAudit] = useState(retention.audit_days == null ? '' : String(retention.audit_days));
+  const err = (p: string) => errors.filter((e) => e.path === `retention.${p}`);
+  const days = (v: string) => (v.trim() === '' ? null : Number(v));
+  return (
+    // The server says what is out of range, at the field, with its limit.
+    <form noValidate onSubmit={(e) => { e.preventDefault(); save({ events_days: days(events), audit_days: days(audit) }); }}>
+      <label for="ret-events">Days raw events (survey answers too) are kept; empty for the server's {max.events_days}</label>
+      <input id="ret-events" type="number" min={1} max={max.events_days} placeholder={String(max.events_days)} value={events} aria-invalid={err('events_days').length ? 'true' : undefined} onInput={(e) => setEvents((e.target as HTMLInputElement).value)} />
+      {err('events_days').map((f) => <p class="error">{f.path}: {f.message}</p>)}
+      <label for="ret-audit">Days audit entries are kept; empty for the server's {max.audit_days}</label>
+      <input id="ret-audit" type="number" min={1} max={max.audit_days} placeholder={String(max.audit_days)} value={audit} aria-invalid={err('audit_days').length ? 'true' : undefined} onInput={(e) => setAudit((e.target as HTMLInputElement).value)} />
+      {err('audit_days').map((f) => <p class="error">{f.path}: {f.message}</p>)}
+      <button type="submit" class="primary">Save retention</button>
     </form>
   );
 }

@@ -10,6 +10,8 @@ export interface SpotlightApi {
     stop(): void;
     reset(): void;
     on(event: string, handler: (detail: Record<string, unknown>) => void): () => void;
+    optOut(): void;
+    optIn(): void;
 }
 export declare class Spotlight implements Host, SpotlightApi {
     #private;
@@ -24,6 +26,14 @@ export declare class Spotlight implements Host, SpotlightApi {
     start(tourId: string): boolean;
     stop(): void;
     reset(): void;
+    /**
+     * The user opts out (remembered on this device): what is on screen goes,
+     * queued events are dropped, and no config is asked for and no event sent
+     * until `optIn()`.
+     */
+    optOut(): void;
+    /** The user opts back in: content and events resume. */
+    optIn(): void;
     on(event: string, handler: (detail: Record<string, unknown>) => void): () => void;
     get hostEl(): HTMLElement;
     ui(): HTMLElement;

@@ -113,6 +113,12 @@ export class EventQueue {
     }
   }
 
+  /** Drops everything queued, in memory and in storage (the user opted out). */
+  clear(): void {
+    this.#q = [];
+    this.#save();
+  }
+
   /** The page is going away: hand what is left to the browser. */
   flushOnHide(): void {
     if (!this.#q.length || this.#stopped) return;

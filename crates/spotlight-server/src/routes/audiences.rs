@@ -67,6 +67,7 @@ pub async fn matches(
                 attributes: &s.attributes,
                 event_counts: &s.event_counts,
                 now_millis,
+                account: None,
             };
             if parsed.eval(&subject) {
                 matched += 1;

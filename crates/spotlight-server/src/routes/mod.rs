@@ -7,6 +7,7 @@ pub mod audiences;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod import;
 pub mod members;
 pub mod objects;
 pub mod operator;
@@ -218,6 +219,19 @@ pub fn api() -> ApiRouter {
             users::put,
             "Set or remove some of an end user's attributes from the tenant's backend (creates the profile; the latest write of an attribute wins, a verified token's claims win over all)",
         )
+        .delete(
+            "/v1/admin/users/{user_id}",
+            users::erase,
+            "Erase one person in every environment: profile, attributes, progress, event counts, raw events and survey answers, their events in stored deliveries; unique-user rollups, experiment arms and monthly actives keep their counts under a token; sinks get a `user.erased` event; events from before the erasure that still arrive (an SDK's stored queue, a request in flight) are dropped for 30 days (audited by a digest of the id)",
+        )
+        .post(
+            import::PATH,
+            import::import_users,
+            "Set attributes of many end users from the tenant's backend: NDJSON (`{\"user_id\": …, \"attributes\": {…}}` per line) or CSV (a `user_id` column, one per attribute), up to 1,000,000 rows and 512 MiB, read as it arrives; bad rows are reported by line and skipped, the valid ones kept",
+        )
+        .body_text(&["application/x-ndjson", "text/csv"])
+        .schema::<import::ImportFormat>()
+        .errors(&[E::PayloadTooLarge])
         .get(
             "/v1/admin/users/{user_id}/export",
             users::export,

@@ -590,13 +590,21 @@ pub async fn config(
         let env = client.environment_id;
         state.caches.bundle(&client.tenant, env).await?
     };
+    let generation = state.caches.generations.tenant(client.tenant_id);
     let stored = if user.anonymous && generated_id {
         Arc::new(UserState::default())
     } else {
         let (tenant, env) = (client.tenant_id, client.environment_id);
-        state.caches.user(tenant, env, &user.id).await?
+        state
+            .caches
+            .user_at(tenant, env, &user.id, generation)
+            .await?
     };
-    let attributes = observe(&state, &client, &user, &stored, &q, preview, now).await;
+    let seen = Seen {
+        stored: &stored,
+        generation,
+    };
+    let attributes = observe(&state, &client, &user, seen, &q, preview, now).await;
 
     let empty = HashMap::new();
     let viewer = Viewer {
@@ -607,6 +615,7 @@ pub async fn config(
         locale: q.locale.as_deref(),
         session_id: q.session_id.as_deref(),
         now_millis: now,
+        account: None,
     };
     let matched = evaluate_by(&bundle.items, |i| &i.prepared, &bundle.audiences, &viewer);
     stamp.answer(&bundle.stamp, q.locale.as_deref(), is_admin, preview);
@@ -769,11 +778,12 @@ async fn observe(
     state: &AppState,
     client: &SdkClient,
     user: &EndUser,
-    stored: &Arc<UserState>,
+    seen: Seen<'_>,
     q: &Checked,
     preview: bool,
     now: i64,
 ) -> Option<Map<String, Value>> {
+    let stored = seen.stored;
     let iv = client
         .tenant
         .settings
@@ -827,9 +837,16 @@ async fn observe(
         next.verified = verified;
         next.last_seen_millis = now;
         let key = (environment, user.id.clone());
-        state.caches.users.put(key, 0, next).await;
+        state.caches.users.put(key, seen.generation, next).await;
     }
     attributes
+}
+
+/// The user's state as this request loaded it, and the tenant's generation then.
+#[derive(Clone, Copy)]
+struct Seen<'a> {
+    stored: &'a Arc<UserState>,
+    generation: u64,
 }
 
 /// The matched items this user is shown, each with its arm (hold-out arms

@@ -10,8 +10,8 @@ use crate::tenants::parse_origins;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::settings::{
-    AdminDetection, IdentityVerification, RateLimits, TenantSettings, VerificationMethod,
-    VerificationMode,
+    AdminDetection, IdentityVerification, RateLimits, TenantRetention, TenantSettings,
+    VerificationMethod, VerificationMode,
 };
 use std::collections::BTreeMap;
 
@@ -36,10 +36,26 @@ pub struct SettingsView {
     admin_detection: AdminDetection,
     identity_verification: BTreeMap<String, IdentityView>,
     default_theme_id: Option<String>,
+    /// This tenant's keeping times (`null`: the server's).
+    retention: TenantRetention,
+    /// The server's keeping times: the longest a tenant may choose.
+    retention_limits: RetentionLimits,
 }
 
-fn view(settings: TenantSettings, allowed_origins: Vec<String>) -> SettingsView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RetentionLimits {
+    events_days: u64,
+    audit_days: u64,
+}
+
+fn view(
+    settings: TenantSettings,
+    allowed_origins: Vec<String>,
+    limits: RetentionLimits,
+) -> SettingsView {
     SettingsView {
+        retention: settings.retention,
+        retention_limits: limits,
         allowed_origins,
         kill_switch: settings.kill_switch,
         rate_limits: settings.rate_limits,
@@ -91,6 +107,17 @@ pub struct SettingsPatch {
     identity_verification: Option<BTreeMap<String, IdentityPatch>>,
     /// A theme of this tenant, or "" to clear.
     default_theme_id: Option<String>,
+    /// Keeping times in days, at most the server's; `null` for the server's.
+    retention: Option<TenantRetention>,
+}
+
+/// The server's keeping times, in days.
+fn limits(state: &AppState) -> RetentionLimits {
+    let days = |d: std::time::Duration| d.as_secs() / 86_400;
+    RetentionLimits {
+        events_days: days(state.config.retention.events),
+        audit_days: days(state.config.retention.audit),
+    }
 }
 
 async fn load(
@@ -107,7 +134,7 @@ pub async fn get(
     State(state): State<AppState>,
 ) -> ApiResult<AppJson<SettingsView>> {
     let (settings, allowed_origins) = load(&state, &actor).await?;
-    Ok(AppJson(view(settings, allowed_origins)))
+    Ok(AppJson(view(settings, allowed_origins, limits(&state))))
 }
 
 pub async fn patch(
@@ -179,7 +206,15 @@ pub async fn patch(
             iv.hs256_secrets = secrets.iter().map(|s| state.secrets.seal(s)).collect();
         }
     }
-    settings.validate().map_err(ApiError::validation)?;
+    if let Some(r) = p.retention {
+        settings.retention = r;
+    }
+    let max = limits(&state);
+    let mut problems = settings.validate().err().unwrap_or_default();
+    settings
+        .retention
+        .check(&mut problems, max.events_days, max.audit_days);
+    problems.into_result().map_err(ApiError::validation)?;
     for (env, iv) in &settings.identity_verification {
         if let spotlight_domain::settings::VerificationMethod::Jwks { url } = &iv.method {
             if let Err(refused) = state.outbound.check_url(url) {
@@ -202,7 +237,7 @@ pub async fn patch(
         .store
         .update_tenant_settings(actor.tenant_id, &json, &origins, entry)
         .await?;
-    Ok(AppJson(view(settings, origins)))
+    Ok(AppJson(view(settings, origins, limits(&state))))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

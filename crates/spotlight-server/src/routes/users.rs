@@ -342,10 +342,100 @@ fn environment_records(r: spotlight_store::UserRecords) -> EnvironmentRecords {
 }
 
 /// The audit log names a person by a digest of their id, not the id.
-pub fn user_digest(user_id: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(user_id.as_bytes());
-    format!("sha256:{}", hex::encode(&digest[..12]))
+pub use spotlight_store::user_digest;
+
+/// What an erasure removed, per environment where something was stored.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErasureReport {
+    user_id: String,
+    erased_at: Timestamp,
+    /// Until then, events from before the erasure still arriving for this id
+    /// (an SDK's stored queue, a request in flight) are dropped; what the
+    /// person does after it is new and kept.
+    tombstone_until: Timestamp,
+    environments: BTreeMap<String, ErasedView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErasedView {
+    profile: bool,
+    events: u64,
+    progress: u64,
+    event_counts: u64,
+    /// Experiment exposures, unique-user rollups and monthly active users now
+    /// kept under a token instead of the id (counts stay right).
+    pseudonymised: u64,
+    /// Stored deliveries the user's events were taken out of.
+    deliveries_scrubbed: u64,
+    /// Sinks sent a `user.erased` event.
+    sinks_notified: u64,
+}
+
+/// `DELETE /v1/admin/users/{user_id}`: erases one person in every environment
+/// (see `spotlight_store::privacy`); audited by a digest of the id, with what
+/// was removed. 404 when nothing is stored.
+pub async fn erase(
+    State(state): State<AppState>,
+    actor: AdminActor<AdminRole>,
+    meta: RequestMeta,
+    AppPath(user_id): AppPath<String>,
+) -> ApiResult<AppJson<ErasureReport>> {
+    if crate::routes::sdk::check_user_id(&user_id).is_err() {
+        return Err(ApiError::not_found());
+    }
+    let tenant = state
+        .caches
+        .tenant(actor.tenant_id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let environments = state.store.environments(actor.tenant_id).await?;
+    let scopes: Vec<spotlight_store::ErasureScope> = environments
+        .iter()
+        .map(|env| spotlight_store::ErasureScope {
+            environment: env.id,
+            environment_name: env.name.clone(),
+            sinks: tenant.sinks(env.id).as_ref().clone(),
+        })
+        .collect();
+    let entry = crate::routes::audit_entry(
+        &actor,
+        &meta,
+        "user.erase",
+        "end_user",
+        user_digest(&user_id),
+    );
+    let (erased_at, erased) = state
+        .store
+        .erase_user(actor.tenant_id, &user_id, &scopes, entry)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    for env in &environments {
+        state.caches.users.forget(&(env.id, user_id.clone())).await;
+    }
+    state.relay_wake.notify_one();
+    let environments = environments
+        .into_iter()
+        .zip(erased)
+        .filter(|(_, e)| *e != spotlight_store::Erased::default())
+        .map(|(env, e)| {
+            let view = ErasedView {
+                profile: e.profile,
+                events: e.events,
+                progress: e.progress,
+                event_counts: e.event_counts,
+                pseudonymised: e.pseudonymised,
+                deliveries_scrubbed: e.deliveries_scrubbed,
+                sinks_notified: e.sinks_notified,
+            };
+            (env.name, view)
+        })
+        .collect();
+    Ok(AppJson(ErasureReport {
+        user_id,
+        erased_at,
+        tombstone_until: Timestamp(erased_at.millis() + spotlight_store::TOMBSTONE_MS),
+        environments,
+    }))
 }
 
 /// `GET /v1/admin/users/{user_id}/export`: every environment's records of one

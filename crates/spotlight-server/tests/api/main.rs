@@ -13,6 +13,7 @@ mod delivery;
 mod errors;
 mod events;
 mod hardening;
+mod import;
 mod keys;
 mod matrix;
 mod objects;

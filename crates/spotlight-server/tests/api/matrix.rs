@@ -187,6 +187,12 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
         ),
         (
             Method::POST,
+            "/v1/admin/users/import".into(),
+            Some(json!({"user_id": "matrix-import", "attributes": {"plan": "pro"}})),
+            Role::Admin,
+        ),
+        (
+            Method::POST,
             "/v1/admin/events".into(),
             Some(json!({"user_id": "matrix-user", "events": [{
                 "event_id": uuid::Uuid::new_v4().to_string(), "schema_version": 1,
@@ -395,6 +401,12 @@ fn destructive(ids: &Ids) -> Vec<(Method, String, Role)> {
         format!("/v1/admin/webhooks/{}", ids.webhook),
         Role::Admin,
     ));
+    // The person the PUT row wrote, erased.
+    d.push((
+        Method::DELETE,
+        "/v1/admin/users/matrix-user".into(),
+        Role::Admin,
+    ));
     d.push((
         Method::DELETE,
         format!("/v1/admin/members/{}", ids.member),
@@ -557,6 +569,7 @@ async fn isolation(db: Db) {
         .filter(|(m, p, _, _)| {
             p.matches('/').count() > 3
                 && (*m != Method::PUT || !p.starts_with("/v1/admin/users/"))
+                && !p.ends_with("/users/import")
                 && !p.ends_with("/settings")
                 && !p.contains("/settings/")
                 && !p.ends_with("/audiences/matches")

@@ -25,6 +25,8 @@ export declare class EventQueue {
     push(e: Omit<QueuedEvent, 'event_id' | 'schema_version' | 'timestamp'>, now?: number): QueuedEvent;
     /** Sends everything queued, a batch at a time. */
     flush(): Promise<void>;
+    /** Drops everything queued, in memory and in storage (the user opted out). */
+    clear(): void;
     /** The page is going away: hand what is left to the browser. */
     flushOnHide(): void;
 }
