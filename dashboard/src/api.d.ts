@@ -68,6 +68,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/accounts/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One B2B account (a company end users belong to) in an environment: attributes, its members' event counts, its members
+         * @description Needs the `viewer` role (a secret key acts as `admin`).
+         */
+        get: operations["get_v1_admin_accounts__account_id"];
+        /**
+         * Set or remove some of an account's attributes from the tenant's backend (creates the account; the latest write of an attribute wins)
+         * @description Needs the `admin` role (a secret key acts as `admin`).
+         */
+        put: operations["put_v1_admin_accounts__account_id"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/analytics/checklists/{id}": {
         parameters: {
             query?: never;
@@ -2450,6 +2474,26 @@ export interface components {
         };
         /** Format: uuid */
         AccountId: string;
+        AccountMemberView: {
+            joined_at: components["schemas"]["Timestamp"];
+            last_seen: components["schemas"]["Timestamp"];
+            user_id: string;
+        };
+        AccountView: {
+            account_id: string;
+            attributes: Record<string, never>;
+            environment: string;
+            /** @description Its members' tracked events, summed (what `account.event("…")` reads). */
+            event_counts: {
+                [key: string]: number;
+            };
+            first_seen: components["schemas"]["Timestamp"];
+            last_seen: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            member_count: number;
+            /** @description The most recently seen first, at most 200. */
+            members: components["schemas"]["AccountMemberView"][];
+        };
         AddMember: {
             email: string;
             role: components["schemas"]["Role"];
@@ -4066,6 +4110,237 @@ export interface operations {
                 };
             };
             /** @description Error codes: unavailable, timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_admin_accounts__account_id: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description Error codes: bad_request, invalid_query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_v1_admin_accounts__account_id: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttributesPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountView"];
+                };
+            };
+            /** @description Error codes: bad_request, invalid_query, invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -19907,6 +20182,10 @@ export interface operations {
     get_v1_sdk_config: {
         parameters: {
             query?: {
+                /** @description The account's attributes as a JSON object (merged into the stored ones). */
+                account_attributes?: string;
+                /** @description The user's active account (B2B: their company), for `account.…` rules. */
+                account_id?: string;
                 /** @description End-user attributes as a JSON object (at most 16 KiB, 100 names). */
                 attributes?: string;
                 /** @description The publishable key, instead of the X-Spotlight-Key header (the SDK sends it here so its request needs no CORS preflight). */

@@ -160,3 +160,31 @@ test('opt-out: what is shown goes, queued and later events are never sent, it ou
   assert.deepEqual(await page.evaluate(() => window.__errors), []);
   await context.close();
 });
+
+test('accounts: init names the user\'s company, account rules decide, group() switches it', async () => {
+  const admin = await createTenant(server, [host.origin]);
+  await admin.publish('tours', {
+    name: 'Team plan', frequency: { type: 'every_session' }, audience: 'account.plan = "team"',
+    steps: [{ kind: 'tooltip', title: 'For teams', body: 'x', target: { selectors: ['#save'] } }],
+  });
+  const url = host.page('/acct', hostPage({
+    api: server.base, key: admin.pk, userId: 'u-acct', body: '<button id="save">Save</button>',
+    init: { account: { id: 'acct-free', attributes: { plan: 'free' } } },
+  }));
+  const page = await browser.newPage();
+  const asked = [];
+  page.on('request', (r) => { if (r.url().includes('/v1/sdk/config')) asked.push(new URL(r.url()).searchParams); });
+  await page.goto(url);
+  await page.waitForFunction(() => window.spotlight && !window.spotlight.q);
+  await eventually(async () => asked.length > 0, 10_000, 'a config request');
+  assert.equal(asked[0].get('account_id'), 'acct-free');
+  assert.deepEqual(JSON.parse(asked[0].get('account_attributes')), { plan: 'free' });
+  await page.waitForTimeout(500);
+  assert.equal(await sl(page).locator('.card').count(), 0, 'a free account sees nothing');
+  // The user switches to their team workspace.
+  await page.evaluate(() => window.spotlight.group('acct-team', { plan: 'team' }));
+  await sl(page).locator('.card').getByText('For teams').waitFor();
+  assert.equal(asked.at(-1).get('account_id'), 'acct-team');
+  assert.deepEqual(await page.evaluate(() => window.__errors), []);
+  await page.close();
+});

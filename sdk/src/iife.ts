@@ -12,7 +12,7 @@ type Queued = { q?: [string, ArrayLike<unknown>][] };
   let api: string | undefined;
   try { api = script?.src ? new URL(script.src).origin : undefined; } catch { /* inline */ }
   const sl = new Spotlight(api);
-  const methods = ['init', 'identify', 'track', 'start', 'stop', 'reset', 'on', 'optOut', 'optIn'] as const;
+  const methods = ['init', 'identify', 'group', 'track', 'start', 'stop', 'reset', 'on', 'optOut', 'optIn'] as const;
   const pending = w.spotlight?.q ?? [];
   const apiObj: Record<string, unknown> = {};
   for (const m of methods) apiObj[m] = (sl[m] as (...a: unknown[]) => unknown).bind(sl);

@@ -28,7 +28,7 @@ function deferred(sdk: SpotlightApi) {
     return (sdk[m] as (...x: unknown[]) => unknown)(...a);
   };
   const api = {} as SpotlightApi;
-  for (const m of ['init', 'identify', 'track', 'start', 'stop', 'reset', 'on', 'optOut', 'optIn'] as const) {
+  for (const m of ['init', 'identify', 'group', 'track', 'start', 'stop', 'reset', 'on', 'optOut', 'optIn'] as const) {
     (api as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => call(m, a);
   }
   let key = '';

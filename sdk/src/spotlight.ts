@@ -16,6 +16,7 @@ import type { Host, KV } from './dom/host';
 export interface SpotlightApi {
   init(options: InitOptions): void;
   identify(userId: string, attributes?: Record<string, unknown>, userToken?: string): void;
+  group(accountId: string, attributes?: Record<string, unknown>): void;
   track(name: string, properties?: Record<string, unknown>): void;
   start(tourId: string): boolean;
   stop(): void;
@@ -121,6 +122,16 @@ export class Spotlight implements Host, SpotlightApi {
         if (this.#config) this.#removeAll();
         this.#schedule(0);
       }
+    })();
+  }
+
+  /** The user's active account (their company); its attributes merge into the stored ones. */
+  group(accountId: string, attributes?: Record<string, unknown>): void {
+    this.guard(() => {
+      const o = this.#opts;
+      if (!o || !accountId) return;
+      o.account = { id: accountId, attributes };
+      this.#schedule(0);
     })();
   }
 
@@ -369,6 +380,11 @@ export class Spotlight implements Host, SpotlightApi {
     const locale = opts.locale ?? navigator.language;
     if (locale) q.set('locale', locale);
     if (opts.attributes) q.set('attributes', JSON.stringify(opts.attributes));
+    const acct = opts.account;
+    if (acct) {
+      q.set('account_id', acct.id);
+      if (acct.attributes) q.set('account_attributes', JSON.stringify(acct.attributes));
+    }
     if (opts.preview) q.set('preview', 'true');
     const k = `${this.#user}|${location.pathname}|${locale}`;
     const cache = this.#cached();

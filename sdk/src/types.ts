@@ -178,6 +178,8 @@ export interface InitOptions {
   /** A JWT from the tenant's identity provider, proving `userId`. */
   userToken?: string;
   attributes?: Record<string, unknown>;
+  /** The user's active account (B2B: their company), for `account.…` audience rules. */
+  account?: { id: string; attributes?: Record<string, unknown> };
   locale?: string;
   /** Log warnings (unknown step kinds, missing targets, bad themes) to the console. */
   debug?: boolean;

@@ -20,6 +20,14 @@ pub fn check_user_id(id: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Account ids (B2B: the company a user belongs to): 1–256 printable characters.
+pub fn check_account_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
+        return Err("must be 1 to 256 printable characters");
+    }
+    Ok(())
+}
+
 /// Attributes: at most 100, names of 1–100 characters, scalar values or flat lists.
 pub fn check_attributes(map: &Map<String, Value>) -> Result<(), &'static str> {
     if map.len() > MAX_ATTRIBUTES {

@@ -21,7 +21,8 @@ use spotlight_domain::tour::Tour;
 use spotlight_domain::{AllowedOrigin, Clock, EnvironmentId, KeyHash, ObjectKind, TenantId};
 use spotlight_pipeline::relay::NATS_SINK;
 use spotlight_store::{
-    AuthKey, Backend, BundleRow, Generations, SinkTarget, Store, StoreError, UserState,
+    AccountState, AuthKey, Backend, BundleRow, Generations, SinkTarget, Store, StoreError,
+    UserState,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -56,6 +57,17 @@ impl Weigh for TenantView {
 impl Weigh for AuthKey {
     fn weigh(&self) -> usize {
         256
+    }
+}
+
+impl Weigh for AccountState {
+    fn weigh(&self) -> usize {
+        let attrs: usize = self
+            .attributes
+            .iter()
+            .map(|(k, v)| k.len() + v.to_string().len())
+            .sum();
+        96 + attrs + self.event_counts.len() * 48
     }
 }
 
@@ -263,6 +275,8 @@ pub struct Caches {
     pub tenants: Cached<TenantId, TenantView>,
     pub bundles: Cached<EnvironmentId, Bundle>,
     pub users: Cached<(EnvironmentId, String), UserState>,
+    /// B2B accounts, as rules read them.
+    pub accounts: Cached<(EnvironmentId, String), AccountState>,
     /// Recent config answers by request, so a revalidation that would get the
     /// same ETag is answered 304 without evaluating again (see routes::sdk).
     pub answers: SyncCache<u64, Arc<EtagMemo>, crate::cache::KeyHasher>,
@@ -314,6 +328,7 @@ impl Caches {
             tenants: cache!("tenant_settings", minute, 32 << 20),
             bundles: cache!("bundles", minute, 256 << 20),
             users: cache!("end_users", minute, 128 << 20),
+            accounts: cache!("accounts", minute, 32 << 20),
             answers: SyncCache::builder()
                 .max_capacity(200_000)
                 .time_to_live(Duration::from_secs(10))
@@ -397,6 +412,26 @@ impl Caches {
             .get((env, user_id.to_owned()), generation, || {
                 let (store, u) = (self.store.clone(), user_id.to_owned());
                 async move { store.user_state(tenant, env, &u).await.map(Some) }
+            })
+            .await?;
+        Ok(state.unwrap_or_default())
+    }
+}
+
+impl Caches {
+    /// An account's state as of the tenant's `generation` (default: none known).
+    pub async fn account_at(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        account_id: &str,
+        generation: u64,
+    ) -> Result<Arc<AccountState>, Unavailable> {
+        let state = self
+            .accounts
+            .get((env, account_id.to_owned()), generation, || {
+                let (store, a) = (self.store.clone(), account_id.to_owned());
+                async move { store.account_state(tenant, env, &a).await.map(Some) }
             })
             .await?;
         Ok(state.unwrap_or_default())

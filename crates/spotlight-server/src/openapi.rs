@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 use spotlight_domain::Role;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItemBuilder,
@@ -89,20 +89,38 @@ impl Operation {
 
 /// The components the document's operations refer to.
 #[derive(Default)]
-pub struct Schemas(BTreeMap<String, RefOr<Schema>>);
+pub struct Schemas(BTreeMap<String, RefOr<Schema>>, BTreeSet<String>);
 
 impl Schemas {
     /// A reference to `T`, registering it and every schema it uses.
     pub fn of<T: ToSchema>(&mut self) -> RefOr<Schema> {
         let name = T::name().into_owned();
-        if !self.0.contains_key(&name) {
+        let schema = <T as utoipa::PartialSchema>::schema();
+        if self.0.contains_key(&name) {
+            self.add(name.clone(), schema);
+        } else {
             let mut found = Vec::new();
             T::schemas(&mut found);
-            self.0
-                .insert(name.clone(), <T as utoipa::PartialSchema>::schema());
-            self.0.extend(found);
+            self.add(name.clone(), schema);
+            for (n, schema) in found {
+                self.add(n, schema);
+            }
         }
         schema_ref(&name)
+    }
+
+    /// Registers a schema by name; two different ones under one name (two
+    /// types named alike in different modules) are a collision.
+    fn add(&mut self, name: String, schema: RefOr<Schema>) {
+        match self.0.get(&name) {
+            Some(known) if *known != schema => {
+                self.1.insert(name);
+            }
+            Some(_) => {}
+            None => {
+                self.0.insert(name, schema);
+            }
+        }
     }
 
     /// `{items: [T], next_cursor}`, named `KeyPage` for `KeyView`.
@@ -411,8 +429,16 @@ impl ApiRouter {
     pub fn merge(mut self, other: ApiRouter) -> ApiRouter {
         self.router = self.router.merge(other.router);
         self.operations.extend(other.operations);
-        self.schemas.0.extend(other.schemas.0);
+        for (name, schema) in other.schemas.0 {
+            self.schemas.add(name, schema);
+        }
+        self.schemas.1.extend(other.schemas.1);
         self
+    }
+
+    /// Schema names two different types registered (each must be renamed).
+    pub fn schema_collisions(&self) -> Vec<String> {
+        self.schemas.1.iter().cloned().collect()
     }
 
     pub fn operations(&self) -> &[Operation] {
@@ -705,6 +731,33 @@ fn build(operations: Vec<Operation>, schemas: Schemas) -> OpenApi {
 
 #[cfg(test)]
 mod tests {
+    #[allow(dead_code)]
+    mod one {
+        #[derive(utoipa::ToSchema)]
+        pub struct Twin {
+            pub a: u32,
+        }
+    }
+    #[allow(dead_code)]
+    mod two {
+        #[derive(utoipa::ToSchema)]
+        pub struct Twin {
+            pub b: String,
+        }
+    }
+
+    #[test]
+    fn two_types_under_one_schema_name_are_a_collision() {
+        let mut s = super::Schemas::default();
+        s.of::<one::Twin>();
+        s.of::<one::Twin>();
+        assert!(s.1.is_empty(), "the same type twice is no collision");
+        s.of::<two::Twin>();
+        let mut r = super::ApiRouter::new();
+        r.schemas = s;
+        assert_eq!(r.schema_collisions(), ["Twin"]);
+    }
+
     #[test]
     fn every_operation_says_what_it_answers_and_who_may_call_it() {
         let api = crate::routes::api();

@@ -305,6 +305,39 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
         ],
     ),
     (
+        "account_profiles",
+        &[
+            ("environment_id", Text),
+            ("account_id", Text),
+            ("tenant_id", Text),
+            ("attributes", Text),
+            ("first_seen", Int),
+            ("last_seen", Int),
+        ],
+    ),
+    (
+        "account_members",
+        &[
+            ("environment_id", Text),
+            ("account_id", Text),
+            ("user_id", Text),
+            ("tenant_id", Text),
+            ("joined_at", Int),
+            ("last_seen", Int),
+        ],
+    ),
+    (
+        "account_event_counts",
+        &[
+            ("environment_id", Text),
+            ("account_id", Text),
+            ("event", Text),
+            ("tenant_id", Text),
+            ("count", Int),
+            ("last_at", Int),
+        ],
+    ),
+    (
         "erasures",
         &[
             ("environment_id", Text),

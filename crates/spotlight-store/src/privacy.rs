@@ -288,10 +288,16 @@ impl Store {
         for scope in scopes {
             let e = scope.environment.to_string();
             let mut done = Erased::default();
-            let mut removed = [0u64; 4];
-            for (n, table) in ["end_users", "user_progress", "user_event_counts", "events"]
-                .into_iter()
-                .enumerate()
+            let mut removed = [0u64; 5];
+            for (n, table) in [
+                "end_users",
+                "user_progress",
+                "user_event_counts",
+                "events",
+                "account_members",
+            ]
+            .into_iter()
+            .enumerate()
             {
                 removed[n] = sqlx::query(&format!(
                     "DELETE FROM {table} WHERE environment_id = $1 AND user_id = $2 AND tenant_id = $3"
@@ -303,7 +309,8 @@ impl Store {
                 .await?
                 .rows_affected();
             }
-            done.profile = removed[0] > 0;
+            // Membership of an account is the person's too (the account stays).
+            done.profile = removed[0] > 0 || removed[4] > 0;
             (done.progress, done.event_counts, done.events) = (removed[1], removed[2], removed[3]);
             for table in ["experiment_exposures", "rollup_users"] {
                 done.pseudonymised += sqlx::query(&format!(

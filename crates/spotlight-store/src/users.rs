@@ -59,6 +59,9 @@ pub struct ProfileWrite {
     pub attributes: String,
     pub verified: bool,
     pub seen_at: Timestamp,
+    /// The account the user named, and its attributes after this request's
+    /// (`None`: none were sent; the stored ones stay).
+    pub account: Option<(String, Option<String>)>,
 }
 
 impl Store {
@@ -247,28 +250,36 @@ impl Store {
         let (t, e) = (tenant.to_string(), env.to_string());
         let mut out = ImportOutcome::default();
         let mut tx = self.begin().await?;
-        let lock = match self.backend {
-            crate::Backend::Sqlite => "",
-            crate::Backend::Postgres => " FOR UPDATE",
-        };
         let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
         for chunk in rows.chunks(500) {
-            // The profiles there are (a user of another tenant's environment is none of ours).
-            let list = (0..chunk.len())
-                .map(|i| format!("${}", i + 3))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "SELECT user_id, attributes, tenant_id FROM end_users \
-                 WHERE environment_id = $1 AND tenant_id = $2 AND user_id IN ({list}){lock}"
-            );
-            let mut q = sqlx::query(&sql).bind(&e).bind(&t);
-            for r in chunk {
-                q = q.bind(&r.user_id);
-            }
+            // The profiles there are, joined by their key from a JSON list of
+            // ids: one parameter, and a lookup per id whatever the planner
+            // thinks of the table (an `IN (…)` list let PostgreSQL, its
+            // statistics taken while the table was empty, read the whole
+            // environment per chunk). The tenant is checked on each row.
+            let ids = serde_json::to_string(&chunk.iter().map(|r| &r.user_id).collect::<Vec<_>>())
+                .map_err(corrupt)?;
+            let sql = match self.backend {
+                crate::Backend::Sqlite => {
+                    // CROSS JOIN: SQLite keeps its left side as the outer
+                    // loop (it put the ids inside a scan of the environment).
+                    "SELECT e.user_id, e.attributes, e.tenant_id FROM json_each($2) AS u \
+                     CROSS JOIN end_users e WHERE e.environment_id = $1 AND e.user_id = u.value"
+                }
+                crate::Backend::Postgres => {
+                    "SELECT e.user_id, e.attributes, e.tenant_id \
+                     FROM json_array_elements_text($2::json) AS u(id) \
+                     JOIN end_users e ON e.environment_id = $1 AND e.user_id = u.id \
+                     FOR UPDATE OF e"
+                }
+            };
+            let q = sqlx::query(sql).bind(&e).bind(&ids);
             let mut existing: HashMap<String, serde_json::Map<String, serde_json::Value>> =
                 HashMap::with_capacity(chunk.len());
             for row in q.fetch_all(&mut *tx).await? {
+                if row.try_get::<String, _>("tenant_id")? != t {
+                    return Err(StoreError::NotFound);
+                }
                 let text: String = row.try_get("attributes")?;
                 existing.insert(
                     row.try_get("user_id")?,
@@ -364,6 +375,45 @@ impl Store {
             .bind(p.seen_at.millis())
             .execute(&mut *tx)
             .await?;
+            if let Some((account, attributes)) = &p.account {
+                let (e, t, at) = (
+                    p.environment.to_string(),
+                    p.tenant.to_string(),
+                    p.seen_at.millis(),
+                );
+                sqlx::query(
+                    "INSERT INTO account_profiles (environment_id, account_id, tenant_id, attributes, first_seen, last_seen) \
+                     SELECT $1, $2, $3, COALESCE($4, '{}'), $5, $5 \
+                     WHERE EXISTS (SELECT 1 FROM environments WHERE id = $1 AND tenant_id = $3) \
+                     ON CONFLICT (environment_id, account_id) DO UPDATE SET \
+                     attributes = COALESCE($4, account_profiles.attributes), \
+                     last_seen = CASE WHEN excluded.last_seen > account_profiles.last_seen \
+                                 THEN excluded.last_seen ELSE account_profiles.last_seen END \
+                     WHERE account_profiles.tenant_id = excluded.tenant_id",
+                )
+                .bind(&e)
+                .bind(account)
+                .bind(&t)
+                .bind(attributes.as_deref())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO account_members (environment_id, account_id, user_id, tenant_id, joined_at, last_seen) \
+                     SELECT $1, $2, $3, $4, $5, $5 \
+                     WHERE EXISTS (SELECT 1 FROM environments WHERE id = $1 AND tenant_id = $4) \
+                     ON CONFLICT (environment_id, account_id, user_id) DO UPDATE SET \
+                     last_seen = excluded.last_seen \
+                     WHERE account_members.tenant_id = excluded.tenant_id",
+                )
+                .bind(&e)
+                .bind(account)
+                .bind(&p.user_id)
+                .bind(&t)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
             // Active in this month (usage): every profile write of a month names its user.
             let month = p.seen_at.to_rfc3339();
             sqlx::query(

@@ -5,6 +5,7 @@ import type { Host, KV } from './dom/host';
 export interface SpotlightApi {
     init(options: InitOptions): void;
     identify(userId: string, attributes?: Record<string, unknown>, userToken?: string): void;
+    group(accountId: string, attributes?: Record<string, unknown>): void;
     track(name: string, properties?: Record<string, unknown>): void;
     start(tourId: string): boolean;
     stop(): void;
@@ -22,6 +23,8 @@ export declare class Spotlight implements Host, SpotlightApi {
     constructor(defaultApi?: string);
     init(options: InitOptions): void;
     identify(userId: string, attributes?: Record<string, unknown>, userToken?: string): void;
+    /** The user's active account (their company); its attributes merge into the stored ones. */
+    group(accountId: string, attributes?: Record<string, unknown>): void;
     track(name: string, properties?: Record<string, unknown>): void;
     start(tourId: string): boolean;
     stop(): void;

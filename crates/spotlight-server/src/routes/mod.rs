@@ -1,6 +1,7 @@
 //! Routes, one file per area; each reads top to bottom: extractor, store, domain,
 //! response.
 
+pub mod accounts;
 pub mod admin_keys;
 pub mod analytics;
 pub mod audiences;
@@ -236,6 +237,16 @@ pub fn api() -> ApiRouter {
             "/v1/admin/users/{user_id}/export",
             users::export,
             "Everything stored about one person, in every environment: profile, attributes, progress, event counts, raw events, survey answers, experiment arms and the deliveries that carried their events (a data-subject access request; audited by a digest of the id)",
+        )
+        .get(
+            "/v1/admin/accounts/{account_id}",
+            accounts::get,
+            "One B2B account (a company end users belong to) in an environment: attributes, its members' event counts, its members",
+        )
+        .put(
+            "/v1/admin/accounts/{account_id}",
+            accounts::put,
+            "Set or remove some of an account's attributes from the tenant's backend (creates the account; the latest write of an attribute wins)",
         )
         .tag("settings")
         .get("/v1/admin/settings", settings::get, "Tenant settings")

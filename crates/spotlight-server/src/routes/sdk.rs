@@ -18,12 +18,13 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use spotlight_domain::audience::AccountSubject;
 use spotlight_domain::delivery::{evaluate_by, Progress as ObjectProgress, Viewer};
 use spotlight_domain::page::PageUrl;
 use spotlight_domain::settings::{IdentityVerification, VerificationMode};
 use spotlight_domain::validation::ValidationErrors;
 use spotlight_domain::{EnvironmentId, ObjectKind, TenantId};
-use spotlight_store::{ProfileWrite, UserState};
+use spotlight_store::{AccountState, ProfileWrite, UserState};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tracing::Instrument;
@@ -109,6 +110,10 @@ pub struct ConfigQuery {
     pub session_id: Option<String>,
     /// In-app admins: evaluate drafts instead of published versions.
     pub preview: Option<bool>,
+    /// The user's active account (B2B: their company), for `account.…` rules.
+    pub account_id: Option<String>,
+    /// The account's attributes as a JSON object (merged into the stored ones).
+    pub account_attributes: Option<String>,
 }
 
 const MAX_URL: usize = 2048;
@@ -123,6 +128,8 @@ pub struct Checked {
     pub attributes: Option<Map<String, Value>>,
     pub session_id: Option<String>,
     pub preview: bool,
+    pub account_id: Option<String>,
+    pub account_attributes: Option<Map<String, Value>>,
 }
 
 pub use spotlight_domain::end_user::check_user_id;
@@ -181,6 +188,22 @@ impl ConfigQuery {
                 errors.add("session_id", "must be 1 to 100 printable characters");
             }
         }
+        if let Some(a) = &self.account_id {
+            if let Err(m) = spotlight_domain::end_user::check_account_id(a) {
+                errors.add("account_id", m);
+            }
+        }
+        let account_attributes = match self.account_attributes.as_deref().map(check_attributes) {
+            Some(Ok(m)) => Some(m),
+            Some(Err(m)) => {
+                errors.add("account_attributes", m);
+                None
+            }
+            None => None,
+        };
+        if account_attributes.is_some() && self.account_id.is_none() {
+            errors.add("account_attributes", "name the account with account_id");
+        }
         errors.into_result().map_err(ApiError::validation)?;
         let Some(page) = page else {
             return Err(ApiError::internal("a page URL passed its check unparsed"));
@@ -192,6 +215,8 @@ impl ConfigQuery {
             attributes,
             session_id: self.session_id,
             preview: self.preview.unwrap_or(false),
+            account_id: self.account_id,
+            account_attributes,
         })
     }
 }
@@ -600,9 +625,23 @@ pub async fn config(
             .user_at(tenant, env, &user.id, generation)
             .await?
     };
+    let account = match &q.account_id {
+        Some(id) => {
+            let (tenant, env) = (client.tenant_id, client.environment_id);
+            let stored = state.caches.account_at(tenant, env, id, generation).await?;
+            let merged = q.account_attributes.as_ref().map(|a| {
+                let mut merged = stored.attributes.clone();
+                merged.extend(a.iter().map(|(k, v)| (k.clone(), v.clone())));
+                merged
+            });
+            Some(NamedAccount { stored, merged })
+        }
+        None => None,
+    };
     let seen = Seen {
         stored: &stored,
         generation,
+        account: account.as_ref(),
     };
     let attributes = observe(&state, &client, &user, seen, &q, preview, now).await;
 
@@ -615,7 +654,14 @@ pub async fn config(
         locale: q.locale.as_deref(),
         session_id: q.session_id.as_deref(),
         now_millis: now,
-        account: None,
+        // An account never described (by the backend or an SDK) matches no account rule.
+        account: account
+            .as_ref()
+            .filter(|a| a.stored.known || a.merged.is_some())
+            .map(|a| AccountSubject {
+                attributes: a.merged.as_ref().unwrap_or(&a.stored.attributes),
+                event_counts: &a.stored.event_counts,
+            }),
     };
     let matched = evaluate_by(&bundle.items, |i| &i.prepared, &bundle.audiences, &viewer);
     stamp.answer(&bundle.stamp, q.locale.as_deref(), is_admin, preview);
@@ -783,7 +829,7 @@ async fn observe(
     preview: bool,
     now: i64,
 ) -> Option<Map<String, Value>> {
-    let stored = seen.stored;
+    let (stored, account) = (seen.stored, seen.account);
     let iv = client
         .tenant
         .settings
@@ -809,9 +855,14 @@ async fn observe(
     };
     let attrs = attributes.as_ref().unwrap_or(&stored.attributes);
     let verified = user.verified.is_some();
+    // A new account, or new attributes of one, are written at once too.
+    let account_changed = account.is_some_and(|a| {
+        !a.stored.known || a.merged.as_ref().is_some_and(|m| *m != a.stored.attributes)
+    });
     let changed = !stored.known
         || attributes.as_ref().is_some_and(|a| *a != stored.attributes)
-        || stored.verified != verified;
+        || stored.verified != verified
+        || account_changed;
     let (tenant, environment) = (client.tenant_id, client.environment_id);
     state.profiles.saw(
         environment,
@@ -827,6 +878,13 @@ async fn observe(
                 attributes: serde_json::to_string(attrs).ok()?,
                 verified,
                 seen_at: spotlight_domain::Timestamp(now),
+                account: q.account_id.as_ref().map(|id| {
+                    let merged = account.and_then(|a| a.merged.as_ref());
+                    (
+                        id.clone(),
+                        merged.and_then(|m| serde_json::to_string(m).ok()),
+                    )
+                }),
             })
         },
     );
@@ -842,11 +900,20 @@ async fn observe(
     attributes
 }
 
-/// The user's state as this request loaded it, and the tenant's generation then.
+/// The user's state as this request loaded it, the tenant's generation then,
+/// and the account the request named.
 #[derive(Clone, Copy)]
 struct Seen<'a> {
     stored: &'a Arc<UserState>,
     generation: u64,
+    account: Option<&'a NamedAccount>,
+}
+
+/// The account a config request named: as stored, and with the request's
+/// attributes merged in (`None`: it sent none).
+struct NamedAccount {
+    stored: Arc<AccountState>,
+    merged: Option<Map<String, Value>>,
 }
 
 /// The matched items this user is shown, each with its arm (hold-out arms

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 pub struct UserQuery {
     /// Environment name (default production).
     #[param(example = "production")]
-    environment: Option<String>,
+    pub(crate) environment: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -82,7 +82,7 @@ pub struct AttributesPatch {
     /// Attributes to set (strings, numbers, booleans or flat lists, kept as
     /// given); `null` removes one; those not named stay.
     #[schema(value_type = Object)]
-    attributes: serde_json::Map<String, serde_json::Value>,
+    pub(crate) attributes: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `PUT /v1/admin/users/{user_id}`: the tenant's backend sets attributes

@@ -5,6 +5,7 @@
 mod helpers;
 mod identity;
 
+mod accounts;
 mod analytics;
 mod assets;
 mod auth;

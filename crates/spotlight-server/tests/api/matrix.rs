@@ -186,6 +186,18 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
             Role::Admin,
         ),
         (
+            Method::PUT,
+            "/v1/admin/accounts/matrix-acct".into(),
+            Some(json!({"attributes": {"plan": "pro"}})),
+            Role::Admin,
+        ),
+        (
+            Method::GET,
+            "/v1/admin/accounts/matrix-acct".into(),
+            None,
+            Role::Viewer,
+        ),
+        (
             Method::POST,
             "/v1/admin/users/import".into(),
             Some(json!({"user_id": "matrix-import", "attributes": {"plan": "pro"}})),
@@ -568,7 +580,8 @@ async fn isolation(db: Db) {
         // a user id names the caller's own end user (PUT creates one there).
         .filter(|(m, p, _, _)| {
             p.matches('/').count() > 3
-                && (*m != Method::PUT || !p.starts_with("/v1/admin/users/"))
+                && (*m != Method::PUT
+                    || !(p.starts_with("/v1/admin/users/") || p.starts_with("/v1/admin/accounts/")))
                 && !p.ends_with("/users/import")
                 && !p.ends_with("/settings")
                 && !p.contains("/settings/")

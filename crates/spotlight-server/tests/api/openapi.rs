@@ -60,6 +60,12 @@ fn refs(v: &Value, out: &mut Vec<String>) {
 
 #[tokio::test]
 async fn openapi_documents_every_route() {
+    // Two types under one schema name would describe one of them wrongly.
+    let collisions = spotlight_server::routes::api().schema_collisions();
+    assert!(
+        collisions.is_empty(),
+        "schema names used by two types: {collisions:?}"
+    );
     let app = TestApp::spawn(Db::Sqlite).await;
     let t = app.tenant("Acme", &[]).await;
     let (_, sk) = prod(&t);

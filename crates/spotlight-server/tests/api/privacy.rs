@@ -484,6 +484,7 @@ both_stores!(
             attributes: r#"{"plan":"pro"}"#.to_owned(),
             verified: false,
             seen_at: spotlight_domain::Timestamp(seen_at),
+            account: None,
         };
         let store = app.store();
         store

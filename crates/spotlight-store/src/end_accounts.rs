@@ -1,0 +1,228 @@
+//! B2B accounts: the companies end users belong to (per environment), their
+//! attributes and members, and what audience rules read of them.
+
+use crate::{AuditEntry, Store, StoreError};
+use spotlight_domain::{EnvironmentId, TenantId, Timestamp};
+use sqlx::Row;
+use std::collections::HashMap;
+
+type Attributes = serde_json::Map<String, serde_json::Value>;
+
+/// What audience rules read of an account.
+#[derive(Debug, Clone, Default)]
+pub struct AccountState {
+    pub known: bool,
+    pub attributes: Attributes,
+    /// Its members' tracked events, summed.
+    pub event_counts: HashMap<String, u64>,
+}
+
+/// One member of an account.
+#[derive(Debug, Clone)]
+pub struct AccountMember {
+    pub user_id: String,
+    pub joined_at: Timestamp,
+    pub last_seen: Timestamp,
+}
+
+/// An account as the tenant's team sees it.
+#[derive(Debug, Clone)]
+pub struct EndAccount {
+    pub account_id: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub state: AccountState,
+    /// The most recently seen members first.
+    pub members: Vec<AccountMember>,
+    /// How many members it has (the list may be cut).
+    pub member_count: u64,
+}
+
+fn corrupt(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+impl Store {
+    /// What rules read of an account (`known: false` when there is none).
+    #[tracing::instrument(name = "store.account_state", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn account_state(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        account_id: &str,
+    ) -> Result<AccountState, StoreError> {
+        let (t, e) = (tenant.to_string(), env.to_string());
+        let Some(row) = sqlx::query(
+            "SELECT attributes FROM account_profiles \
+             WHERE environment_id = $1 AND account_id = $2 AND tenant_id = $3",
+        )
+        .bind(&e)
+        .bind(account_id)
+        .bind(&t)
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(AccountState::default());
+        };
+        let attributes: Attributes =
+            serde_json::from_str(&row.try_get::<String, _>(0)?).map_err(corrupt)?;
+        let mut event_counts = HashMap::new();
+        for r in sqlx::query(
+            "SELECT event, count FROM account_event_counts \
+             WHERE environment_id = $1 AND account_id = $2 AND tenant_id = $3",
+        )
+        .bind(&e)
+        .bind(account_id)
+        .bind(&t)
+        .fetch_all(&self.read)
+        .await?
+        {
+            let n: i64 = r.try_get(1)?;
+            event_counts.insert(r.try_get(0)?, u64::try_from(n).unwrap_or(0));
+        }
+        Ok(AccountState {
+            known: true,
+            attributes,
+            event_counts,
+        })
+    }
+
+    /// One account with up to `limit` of its members; `None` when unknown.
+    #[tracing::instrument(name = "store.end_account", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn end_account(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        account_id: &str,
+        limit: u32,
+    ) -> Result<Option<EndAccount>, StoreError> {
+        let (t, e) = (tenant.to_string(), env.to_string());
+        let Some(row) = sqlx::query(
+            "SELECT first_seen, last_seen FROM account_profiles \
+             WHERE environment_id = $1 AND account_id = $2 AND tenant_id = $3",
+        )
+        .bind(&e)
+        .bind(account_id)
+        .bind(&t)
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let (first_seen, last_seen): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        let state = self.account_state(tenant, env, account_id).await?;
+        let members = sqlx::query(
+            "SELECT user_id, joined_at, last_seen FROM account_members \
+             WHERE environment_id = $1 AND account_id = $2 AND tenant_id = $3 \
+             ORDER BY last_seen DESC, user_id LIMIT $4",
+        )
+        .bind(&e)
+        .bind(account_id)
+        .bind(&t)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AccountMember {
+                user_id: r.try_get(0)?,
+                joined_at: Timestamp(r.try_get(1)?),
+                last_seen: Timestamp(r.try_get(2)?),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM account_members \
+             WHERE environment_id = $1 AND account_id = $2 AND tenant_id = $3",
+        )
+        .bind(&e)
+        .bind(account_id)
+        .bind(&t)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(Some(EndAccount {
+            account_id: account_id.to_owned(),
+            first_seen: Timestamp(first_seen),
+            last_seen: Timestamp(last_seen),
+            state,
+            members,
+            member_count: u64::try_from(count).unwrap_or(0),
+        }))
+    }
+
+    /// Merges `patch` into an account's attributes (`null` removes one),
+    /// creating the account when there is none, in one audited transaction;
+    /// the attributes after, or `check`'s refusal (nothing written).
+    #[tracing::instrument(name = "store.merge_account_attributes", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn merge_account_attributes(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        account_id: &str,
+        patch: &Attributes,
+        check: impl FnOnce(&Attributes) -> Result<(), String>,
+        mut audit: AuditEntry,
+    ) -> Result<Result<Attributes, String>, StoreError> {
+        let now = self.clock.now();
+        let (t, e) = (tenant.to_string(), env.to_string());
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO account_profiles (environment_id, account_id, tenant_id, attributes, first_seen, last_seen) \
+             VALUES ($1, $2, $3, '{}', $4, $4) ON CONFLICT (environment_id, account_id) DO NOTHING",
+        )
+        .bind(&e)
+        .bind(account_id)
+        .bind(&t)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+        let lock = match self.backend {
+            crate::Backend::Sqlite => "",
+            crate::Backend::Postgres => " FOR UPDATE",
+        };
+        let row = sqlx::query(&format!(
+            "SELECT attributes FROM account_profiles \
+             WHERE environment_id = $1 AND account_id = $2 AND tenant_id = $3{lock}"
+        ))
+        .bind(&e)
+        .bind(account_id)
+        .bind(&t)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let before: Attributes =
+            serde_json::from_str(&row.try_get::<String, _>(0)?).map_err(corrupt)?;
+        let after = merged(&before, patch);
+        if let Err(message) = check(&after) {
+            return Ok(Err(message));
+        }
+        let text = serde_json::to_string(&after).map_err(corrupt)?;
+        sqlx::query(
+            "UPDATE account_profiles SET attributes = $1 WHERE environment_id = $2 AND account_id = $3",
+        )
+        .bind(&text)
+        .bind(&e)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        audit.before = Some(serde_json::to_string(&before).map_err(corrupt)?);
+        audit.after = Some(text);
+        crate::audit::insert_audit(&mut tx, tenant, &audit, now).await?;
+        // Every node's cached account state starts over.
+        self.commit_change(tx, tenant).await?;
+        Ok(Ok(after))
+    }
+}
+
+/// `before` with `patch` applied: `null` removes an attribute, others set it.
+pub(crate) fn merged(before: &Attributes, patch: &Attributes) -> Attributes {
+    let mut after = before.clone();
+    for (k, v) in patch {
+        if v.is_null() {
+            after.remove(k);
+        } else {
+            after.insert(k.clone(), v.clone());
+        }
+    }
+    after
+}
