@@ -2848,6 +2848,8 @@ export interface components {
         /** Format: uuid */
         EnvironmentId: string;
         EnvironmentRecords: {
+            /** @description The accounts (companies) the user belongs to. */
+            accounts: string[];
             /** @description Webhook and NATS deliveries whose payload carried the user's events. */
             deliveries: components["schemas"]["DeliveryExport"][];
             event_counts: {

@@ -106,6 +106,8 @@ pub struct CarriedDelivery {
 #[derive(Debug, Clone, Default)]
 pub struct UserRecords {
     pub profile: Option<EndUser>,
+    /// The accounts (B2B) the user belongs to.
+    pub accounts: Vec<String>,
     pub events: Vec<UserEvent>,
     pub exposures: Vec<Exposure>,
     pub deliveries: Vec<CarriedDelivery>,
@@ -114,6 +116,7 @@ pub struct UserRecords {
 impl UserRecords {
     pub fn is_empty(&self) -> bool {
         self.profile.is_none()
+            && self.accounts.is_empty()
             && self.events.is_empty()
             && self.exposures.is_empty()
             && self.deliveries.is_empty()
@@ -209,6 +212,15 @@ impl Store {
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let accounts = sqlx::query_scalar::<_, String>(
+            "SELECT account_id FROM account_members \
+             WHERE environment_id = $1 AND tenant_id = $2 AND user_id = $3 ORDER BY account_id",
+        )
+        .bind(&e)
+        .bind(&t)
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
         let pattern = payload_pattern(user_id)?;
         let deliveries = sqlx::query(
             "SELECT o.id, o.sink, o.status, o.created_at, o.finished_at, p.payload \
@@ -239,6 +251,7 @@ impl Store {
         .collect();
         Ok(UserRecords {
             profile,
+            accounts,
             events,
             exposures,
             deliveries,

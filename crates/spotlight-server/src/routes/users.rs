@@ -222,6 +222,8 @@ pub struct UserExport {
 pub struct EnvironmentRecords {
     /// Absent when no profile was written (only events or progress).
     profile: Option<ProfileExport>,
+    /// The accounts (companies) the user belongs to.
+    accounts: Vec<String>,
     /// By tour, announcement or checklist id.
     progress: BTreeMap<String, ProgressEntry>,
     event_counts: BTreeMap<String, u64>,
@@ -312,6 +314,7 @@ fn environment_records(r: spotlight_store::UserRecords) -> EnvironmentRecords {
         .collect();
     EnvironmentRecords {
         profile,
+        accounts: r.accounts,
         progress,
         event_counts,
         events,

@@ -84,6 +84,20 @@ both_stores!(
             .map(|m| m["user_id"].as_str().unwrap())
             .collect();
         assert_eq!(members, ["u-1"], "{v}");
+        // The person's export names their account; their erasure ends the membership.
+        let export = a.get_json("/v1/admin/users/u-1/export").await;
+        assert_eq!(
+            export["environments"]["production"]["accounts"],
+            json!(["acct-1"])
+        );
+        let r = app
+            .admin(sk)
+            .request(reqwest::Method::DELETE, "/v1/admin/users/u-1")
+            .await;
+        assert_eq!(r.status(), 200);
+        let v = a.get_json("/v1/admin/accounts/acct-1").await;
+        assert_eq!(v["member_count"], 0, "{v}");
+        assert_eq!(v["attributes"]["plan"], "team", "the account stays");
         let v = a.get_json("/v1/admin/accounts/acct-2").await;
         assert_eq!(
             v["attributes"]["plan"], "team",
