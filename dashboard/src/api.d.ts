@@ -68,6 +68,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An environment's B2B accounts by id (optionally those whose id starts with `q`), with their attributes and member counts
+         * @description Needs the `viewer` role (a secret key acts as `admin`).
+         */
+        get: operations["get_v1_admin_accounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/accounts/{account_id}": {
         parameters: {
             query?: never;
@@ -86,6 +106,26 @@ export interface paths {
          */
         put: operations["put_v1_admin_accounts__account_id"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/accounts/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set attributes of many B2B accounts from the tenant's backend: NDJSON (`{"account_id": …, "attributes": {…}}` per line) or CSV (an `account_id` column, one per attribute), up to 1,000,000 rows and 512 MiB, read as it arrives; bad rows are reported by line and skipped, the valid ones kept
+         * @description Needs the `admin` role (a secret key acts as `admin`).
+         */
+        post: operations["post_v1_admin_accounts_import"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2479,6 +2519,19 @@ export interface components {
             last_seen: components["schemas"]["Timestamp"];
             user_id: string;
         };
+        /** @description A page; pass next_cursor as ?cursor= for the next one (null: no more). */
+        AccountSummaryPage: {
+            items: components["schemas"]["AccountSummaryView"][];
+            next_cursor?: string | null;
+        };
+        AccountSummaryView: {
+            account_id: string;
+            attributes: Record<string, never>;
+            first_seen: components["schemas"]["Timestamp"];
+            last_seen: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            member_count: number;
+        };
         AccountView: {
             account_id: string;
             attributes: Record<string, never>;
@@ -2493,6 +2546,13 @@ export interface components {
             member_count: number;
             /** @description The most recently seen first, at most 200. */
             members: components["schemas"]["AccountMemberView"][];
+            /**
+             * @description Times each tour or announcement (by id) was shown to any member
+             *     (what "once per account" reads).
+             */
+            shown: {
+                [key: string]: number;
+            };
         };
         AddMember: {
             email: string;
@@ -2817,6 +2877,8 @@ export interface components {
             status: string;
         };
         EndUserView: {
+            /** @description The B2B accounts they belong to, their active one (seen last) first. */
+            accounts: string[];
             attributes: Record<string, never>;
             environment: string;
             event_counts: {
@@ -2950,6 +3012,8 @@ export interface components {
          *     event gets its own verdict).
          */
         EventBatch: {
+            /** @description The account (B2B) of events that name none. */
+            account_id?: string | null;
             /** @description 1 to 100 events. */
             events: components["schemas"]["EventDoc"][];
             /** @description The user of events that name none. */
@@ -2957,6 +3021,11 @@ export interface components {
         };
         /** @description One interaction event, schema version 1. */
         EventDoc: {
+            /**
+             * @description The account (B2B) it is sent for: counted for `account.event("…")`,
+             *     "once per account" and the account's analytics.
+             */
+            account_id?: string | null;
             /** @description A UUID; resending an event with the same id stores it once. */
             event_id: string;
             /**
@@ -2978,6 +3047,7 @@ export interface components {
             session_id?: string | null;
             /** @description RFC 3339, or Unix milliseconds; at most 5 minutes ahead, 30 days behind. */
             timestamp: string;
+            /** @description The user; from the tenant's backend an event may name an account alone. */
             user_id?: string | null;
         };
         Experiment: {
@@ -2994,6 +3064,8 @@ export interface components {
             object_id: string;
         };
         ExportedEvent: {
+            /** @description The account it was sent for. */
+            account_id?: string | null;
             event_id: string;
             name: string;
             object_id?: string | null;
@@ -3013,6 +3085,9 @@ export interface components {
         Frequency: {
             /** @enum {string} */
             type: "once";
+        } | {
+            /** @enum {string} */
+            type: "once_per_account";
         } | {
             /** @enum {string} */
             type: "until_completed";
@@ -3244,6 +3319,11 @@ export interface components {
             rule: string;
         };
         MatchView: {
+            /**
+             * Format: int64
+             * @description Accounts (B2B) of the matched users: how many companies it reaches.
+             */
+            accounts_matched: number;
             environment: string;
             /**
              * Format: int64
@@ -3518,7 +3598,10 @@ export interface components {
         };
         /** @description One refused row. */
         RowError: {
-            /** @description `invalid_json`, `invalid_row`, `invalid_user_id`, `invalid_attributes`, `duplicate_id`. */
+            /**
+             * @description `invalid_json`, `invalid_row`, `invalid_user_id` (`invalid_account_id`),
+             *     `invalid_attributes`, `duplicate_id`.
+             */
             code: string;
             /**
              * Format: int64
@@ -3964,6 +4047,8 @@ export interface components {
         };
         /** @description What an answer covers. */
         Window: {
+            /** @description The one account these figures are of (its members' and its own events). */
+            account?: string | null;
             environment: string;
             from: components["schemas"]["Timestamp"];
             grain: components["schemas"]["Grain"];
@@ -4112,6 +4197,110 @@ export interface operations {
                 };
             };
             /** @description Error codes: unavailable, timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_admin_accounts: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /**
+                 * @description Environment name (default production).
+                 * @example production
+                 */
+                environment?: string;
+                /** @description Page size (default 50, at most 100). */
+                limit?: number;
+                /** @description Only accounts whose id starts with this. */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountSummaryPage"];
+                };
+            };
+            /** @description Error codes: invalid_query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4353,9 +4542,143 @@ export interface operations {
             };
         };
     };
+    post_v1_admin_accounts_import: {
+        parameters: {
+            query?: {
+                /** @description Environment name (default production). */
+                environment?: string;
+                /** @description `ndjson` or `csv`; by default from the Content-Type (`text/csv` is CSV). */
+                format?: components["schemas"]["ImportFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-ndjson": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description Error codes: invalid_query, invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     get_v1_admin_analytics_checklists__id: {
         parameters: {
             query?: {
+                /**
+                 * @description One account's figures only (at daily grain): its members' progress and
+                 *     the events sent for it.
+                 */
+                account?: string;
                 /**
                  * @description Environment name (default production).
                  * @example production
@@ -4470,6 +4793,11 @@ export interface operations {
         parameters: {
             query?: {
                 /**
+                 * @description One account's figures only (at daily grain): its members' progress and
+                 *     the events sent for it.
+                 */
+                account?: string;
+                /**
                  * @description Environment name (default production).
                  * @example production
                  */
@@ -4582,6 +4910,11 @@ export interface operations {
     get_v1_admin_analytics_experiments__id: {
         parameters: {
             query?: {
+                /**
+                 * @description One account's figures only (at daily grain): its members' progress and
+                 *     the events sent for it.
+                 */
+                account?: string;
                 /**
                  * @description Environment name (default production).
                  * @example production
@@ -4696,6 +5029,11 @@ export interface operations {
         parameters: {
             query?: {
                 /**
+                 * @description One account's figures only (at daily grain): its members' progress and
+                 *     the events sent for it.
+                 */
+                account?: string;
+                /**
                  * @description Environment name (default production).
                  * @example production
                  */
@@ -4806,6 +5144,11 @@ export interface operations {
     get_v1_admin_analytics_surveys__id: {
         parameters: {
             query?: {
+                /**
+                 * @description One account's figures only (at daily grain): its members' progress and
+                 *     the events sent for it.
+                 */
+                account?: string;
                 /**
                  * @description Environment name (default production).
                  * @example production
@@ -4919,6 +5262,8 @@ export interface operations {
     get_v1_admin_analytics_surveys__id__responses: {
         parameters: {
             query?: {
+                /** @description One account's responses only. */
+                account?: string;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
                 /**
@@ -5029,6 +5374,11 @@ export interface operations {
     get_v1_admin_analytics_tours__id: {
         parameters: {
             query?: {
+                /**
+                 * @description One account's figures only (at daily grain): its members' progress and
+                 *     the events sent for it.
+                 */
+                account?: string;
                 /**
                  * @description Environment name (default production).
                  * @example production

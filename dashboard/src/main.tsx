@@ -10,6 +10,7 @@ import { Editor } from './pages/Editor';
 import { Audit } from './pages/Audit';
 import { Analytics } from './pages/Analytics';
 import { Users } from './pages/Users';
+import { Accounts } from './pages/Accounts';
 import { OverviewPage } from './pages/Overview';
 import { SettingsPage } from './pages/Settings';
 import { Webhooks } from './pages/Webhooks';
@@ -29,7 +30,8 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (path.startsWith('/app/analytics')) return <Analytics />;
   if (path.startsWith('/app/surveys')) return <SurveysPage />;
   if (path.startsWith('/app/experiments')) return <ExperimentsPage />;
-  if (path.startsWith('/app/users')) return <Users canAdmin={me.role === 'admin' || me.role === 'owner'} />;
+  if (path.startsWith('/app/users')) return <Users key={location.search} canAdmin={me.role === 'admin' || me.role === 'owner'} />;
+  if (path.startsWith('/app/accounts')) return <Accounts canAdmin={me.role === 'admin' || me.role === 'owner'} />;
   if (path === '/app/' || path === '/app/overview') return <OverviewPage />;
   const admin = me.role === 'admin' || me.role === 'owner';
   if (path.startsWith('/app/webhooks') && admin) return <Webhooks />;
@@ -55,6 +57,7 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
         <Link href="/app/experiments" current={path.startsWith('/app/experiments')}>Experiments</Link>
         <Link href="/app/analytics" current={path.startsWith('/app/analytics')}>Analytics</Link>
         <Link href="/app/users" current={path.startsWith('/app/users')}>End users</Link>
+        <Link href="/app/accounts" current={path.startsWith('/app/accounts')}>Accounts</Link>
         <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>
         {(me.role === 'admin' || me.role === 'owner') && <Link href="/app/settings" current={path.startsWith('/app/settings')}>Settings</Link>}
         {(me.role === 'admin' || me.role === 'owner') && <Link href="/app/webhooks" current={path.startsWith('/app/webhooks')}>Webhooks</Link>}

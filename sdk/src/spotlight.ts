@@ -138,7 +138,7 @@ export class Spotlight implements Host, SpotlightApi {
   track(name: string, properties?: Record<string, unknown>): void {
     this.guard(() => {
       if (!this.#queue || typeof name !== 'string' || !name) return;
-      this.#queue.push({ name: name.slice(0, 64), user_id: this.#uid(), session_id: this.#sessionId, properties: properties ?? {} });
+      this.#queue.push({ name: name.slice(0, 64), user_id: this.#uid(), account_id: this.#opts?.account?.id, session_id: this.#sessionId, properties: properties ?? {} });
       const cfg = this.#config;
       if (!cfg?.enabled) return;
       // Event triggers and checklist items completed by this event.

@@ -655,6 +655,8 @@ pub struct Subject<'a> {
 pub struct AccountSubject<'a> {
     pub attributes: &'a serde_json::Map<String, Json>,
     pub event_counts: &'a HashMap<String, u64>,
+    /// Times each guide (by id) was shown to any member: "once per account".
+    pub shown: &'a HashMap<String, u32>,
 }
 
 impl Subject<'_> {
@@ -856,12 +858,14 @@ mod tests {
         };
         assert!(with(Some(AccountSubject {
             attributes: &team,
-            event_counts: &none
+            event_counts: &none,
+            shown: &HashMap::new(),
         })));
         assert!(
             !with(Some(AccountSubject {
                 attributes: &team,
-                event_counts: &sso
+                event_counts: &sso,
+                shown: &HashMap::new(),
             })),
             "SSO connected"
         );

@@ -210,9 +210,16 @@ impl Prepared {
     }
 
     fn frequency_allows(&self, p: Option<&Progress>, v: &Viewer<'_>) -> bool {
+        if self.frequency == Frequency::OncePerAccount
+            && v.account
+                .is_some_and(|a| a.shown.get(&self.id).is_some_and(|n| *n > 0))
+        {
+            return false;
+        }
         let Some(p) = p else { return true };
         match &self.frequency {
             Frequency::Once => p.times_shown == 0,
+            Frequency::OncePerAccount => p.times_shown == 0,
             Frequency::UntilCompleted => !p.completed && !p.dismissed,
             Frequency::EverySession => {
                 v.session_id.is_none() || p.last_session.as_deref() != v.session_id
@@ -337,6 +344,7 @@ pub fn localize_tour(t: &Tour, locale: Option<&str>) -> Tour {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audience::AccountSubject;
     use serde_json::json;
 
     const NOW: i64 = 1_800_000_000_000; // 2027-01-15
@@ -692,6 +700,62 @@ mod tests {
             (false, false),
             "a new session: once is once"
         );
+    }
+
+    #[test]
+    fn once_per_account_is_for_the_first_member_only() {
+        let banner: Content = serde_json::from_value(
+            json!({"name": "B", "type": "banner", "frequency": {"type": "once_per_account"}}),
+        )
+        .unwrap();
+        let banner = Prepared::new("b1".into(), 1, false, Doc::Content(banner));
+        let (attributes, events) = (serde_json::Map::new(), HashMap::new());
+        let page = PageUrl::parse("https://app.test/");
+        let shown_to_account = HashMap::from([("b1".to_owned(), 1u32)]);
+        let never = HashMap::new();
+        let delivered = |progress: &HashMap<String, Progress>,
+                         session: &str,
+                         shown: Option<&HashMap<String, u32>>| {
+            let v = Viewer {
+                attributes: &attributes,
+                event_counts: &events,
+                progress,
+                page: page.as_ref(),
+                locale: None,
+                session_id: Some(session),
+                now_millis: 0,
+                account: shown.map(|shown| AccountSubject {
+                    attributes: &attributes,
+                    event_counts: &events,
+                    shown,
+                }),
+            };
+            !evaluate(std::slice::from_ref(&banner), &HashMap::new(), &v).is_empty()
+        };
+        let none = HashMap::new();
+        assert!(delivered(&none, "s1", Some(&never)), "the account's first");
+        assert!(
+            !delivered(&none, "s1", Some(&shown_to_account)),
+            "another member, after one saw it"
+        );
+        let mine = HashMap::from([(
+            "b1".to_owned(),
+            Progress {
+                times_shown: 1,
+                last_session: Some("s1".into()),
+                ..Default::default()
+            },
+        )]);
+        assert!(
+            delivered(&mine, "s1", Some(&shown_to_account)),
+            "the member who saw it keeps it through this session's route changes"
+        );
+        assert!(
+            !delivered(&mine, "s2", Some(&shown_to_account)),
+            "not again"
+        );
+        assert!(delivered(&none, "s1", None), "no account: once");
+        assert!(!delivered(&mine, "s2", None), "no account: once is once");
     }
 
     #[test]

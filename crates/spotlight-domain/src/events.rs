@@ -143,7 +143,10 @@ pub struct Event {
     pub kind: Kind,
     /// The built-in kind's name, or the custom event's.
     pub name: String,
+    /// Empty only for an event the tenant's backend sent for an account alone.
     pub user_id: String,
+    /// The account (B2B) the event was sent for.
+    pub account_id: Option<String>,
     pub session_id: Option<String>,
     pub occurred_at: i64,
     pub object_id: Option<String>,
@@ -175,6 +178,10 @@ pub struct ParseContext<'a> {
     pub now_millis: i64,
     /// The batch's `user_id`, for events that carry none.
     pub default_user: Option<&'a str>,
+    /// The batch's `account_id`, for events that carry none.
+    pub default_account: Option<&'a str>,
+    /// Whether an event may name an account and no user (the tenant's backend).
+    pub account_only: bool,
 }
 
 type Fail = (&'static str, String);
@@ -241,6 +248,7 @@ const TOP_LEVEL: &[&str] = &[
     "name",
     "timestamp",
     "user_id",
+    "account_id",
     "session_id",
     "properties",
 ];
@@ -316,13 +324,32 @@ fn parse_inner(v: &Value, cx: &ParseContext<'_>) -> Result<Event, Fail> {
             "timestamp is more than 30 days in the past".into(),
         ));
     }
+    let account_id = match string_field(m, "account_id", 256)?.or(cx.default_account) {
+        Some(a) => {
+            crate::end_user::check_account_id(a).map_err(|e| invalid(format!("account_id {e}")))?;
+            Some(a.to_owned())
+        }
+        None => None,
+    };
     let user_id = match string_field(m, "user_id", 256)?.or(cx.default_user) {
         Some(u) => {
             crate::end_user::check_user_id(u).map_err(|e| invalid(format!("user_id {e}")))?;
             u.to_owned()
         }
+        None if cx.account_only && account_id.is_some() => String::new(),
+        None if cx.account_only => {
+            return Err(invalid(
+                "user_id or account_id is required (on the event or the batch)",
+            ))
+        }
         None => return Err(invalid("user_id is required (on the event or the batch)")),
     };
+    if user_id.is_empty() && kind != Kind::Custom {
+        return Err(invalid(format!(
+            "{} is about a user: user_id is required",
+            kind.as_str()
+        )));
+    }
     let session_id = string_field(m, "session_id", 128)?.map(str::to_owned);
     let properties = match m.get("properties") {
         None | Some(Value::Null) => Map::new(),
@@ -342,6 +369,7 @@ fn parse_inner(v: &Value, cx: &ParseContext<'_>) -> Result<Event, Fail> {
         kind,
         name,
         user_id,
+        account_id,
         session_id,
         occurred_at,
         object_id: None,
@@ -739,6 +767,108 @@ pub struct Effects {
     pub conversions: BTreeMap<(String, String), i64>,
     /// user → attributes from `identify` (later events win).
     pub identities: BTreeMap<String, Map<String, Value>>,
+    /// account → (first, last) event time.
+    pub accounts: BTreeMap<String, (i64, i64)>,
+    /// (account, user) → first event time: who the account's events came from.
+    pub account_members: BTreeMap<(String, String), i64>,
+    /// (account, event name) → (count, last time): `account.event("…")`.
+    pub account_counts: BTreeMap<(String, String), (u64, i64)>,
+    /// (account, object) → (times shown, last time): "once per account".
+    pub account_shown: BTreeMap<(String, String), (u32, i64)>,
+    /// (account, daily rollup key) → count: analytics filtered by account.
+    pub account_rollups: BTreeMap<(String, RollupKey), u64>,
+    /// (account, day, object or "", user): the account's users per day.
+    pub account_uniques: BTreeSet<(String, i64, String, String)>,
+}
+
+impl Event {
+    /// The rollup counter this event adds one to at `grain`. One counter per
+    /// event; exposures and ticked items carry the arm or item as detail.
+    fn rollup_key(&self, grain: Grain) -> RollupKey {
+        let detail = self.arm.as_ref().or(self.item_id.as_ref());
+        RollupKey {
+            grain,
+            bucket: grain.bucket(self.occurred_at),
+            object_id: self.object_id.clone().unwrap_or_default(),
+            step: self.step.map_or(-1, i64::from),
+            event: self.name.clone(),
+            detail: detail.cloned().unwrap_or_default(),
+        }
+    }
+
+    /// Survey answers are also counted per answer, under a derived name no
+    /// tracked event can have (`#` is not allowed in names).
+    fn answer_keys(&self, grain: Grain) -> Vec<RollupKey> {
+        let answers: Vec<String> = match &self.answer {
+            Some(Answer::Score(s)) => vec![s.to_string()],
+            Some(Answer::Choices(c)) => c.clone(),
+            _ => return vec![],
+        };
+        answers
+            .into_iter()
+            .map(|detail| RollupKey {
+                event: SURVEY_ANSWER.to_owned(),
+                detail,
+                ..self.rollup_key(grain)
+            })
+            .collect()
+    }
+
+    /// What the event's user is counted among for the day: everyone (""), its
+    /// object's users, and a step's viewers (funnels count people, not views).
+    fn unique_objects(&self) -> Vec<String> {
+        let mut out = vec![String::new()];
+        if let Some(object) = self.object_id.as_deref().filter(|o| !o.is_empty()) {
+            out.push(object.to_owned());
+            if let (Kind::StepViewed, Some(step)) = (self.kind, self.step) {
+                out.push(step_viewers_key(object, i64::from(step)));
+            }
+        }
+        out
+    }
+}
+
+impl Effects {
+    /// What an event sent for an account changes of the account's.
+    fn add_for_account(&mut self, a: &str, e: &Event) {
+        let at = e.occurred_at;
+        let seen = self.accounts.entry(a.to_owned()).or_insert((at, at));
+        seen.0 = seen.0.min(at);
+        seen.1 = seen.1.max(at);
+        if !e.user_id.is_empty() {
+            let first = self
+                .account_members
+                .entry((a.to_owned(), e.user_id.clone()))
+                .or_insert(at);
+            *first = (*first).min(at);
+        }
+        let c = self
+            .account_counts
+            .entry((a.to_owned(), e.name.clone()))
+            .or_insert((0, at));
+        c.0 += 1;
+        c.1 = c.1.max(at);
+        if let (Kind::TourStarted | Kind::ContentViewed, Some(object)) = (e.kind, &e.object_id) {
+            let s = self
+                .account_shown
+                .entry((a.to_owned(), object.clone()))
+                .or_insert((0, at));
+            s.0 += 1;
+            s.1 = s.1.max(at);
+        }
+        let mut keys = e.answer_keys(Grain::Day);
+        keys.push(e.rollup_key(Grain::Day));
+        for key in keys {
+            *self.account_rollups.entry((a.to_owned(), key)).or_default() += 1;
+        }
+        if !e.user_id.is_empty() {
+            let day = Grain::Day.bucket(at);
+            for object in e.unique_objects() {
+                self.account_uniques
+                    .insert((a.to_owned(), day, object, e.user_id.clone()));
+            }
+        }
+    }
 }
 
 fn min_opt(a: Option<i64>, b: i64) -> Option<i64> {
@@ -769,6 +899,16 @@ impl Effects {
     fn add(&mut self, e: &Event, catalog: &Catalog) {
         let at = e.occurred_at;
         let u = &e.user_id;
+        if let Some(a) = &e.account_id {
+            self.add_for_account(a, e);
+        }
+        if u.is_empty() {
+            // Sent by the tenant's backend for an account alone: counted, no one's.
+            for grain in [Grain::Hour, Grain::Day] {
+                *self.rollups.entry(e.rollup_key(grain)).or_default() += 1;
+            }
+            return;
+        }
         let seen = self.users.entry(u.clone()).or_insert((at, at));
         seen.0 = seen.0.min(at);
         seen.1 = seen.1.max(at);
@@ -779,44 +919,15 @@ impl Effects {
         c.0 += 1;
         c.1 = c.1.max(at);
 
-        let object = e.object_id.as_deref().unwrap_or("");
-        let step = e.step.map_or(-1, i64::from);
-        // One counter per event; exposures and ticked items carry the arm or
-        // item as detail. Survey answers are also counted per answer under a
-        // derived name no tracked event can have (`#` is not allowed in names).
-        let detail = e
-            .arm
-            .clone()
-            .or_else(|| e.item_id.clone())
-            .unwrap_or_default();
-        let answers: Vec<String> = match &e.answer {
-            Some(Answer::Score(s)) => vec![s.to_string()],
-            Some(Answer::Choices(c)) => c.clone(),
-            _ => vec![],
-        };
         for grain in [Grain::Hour, Grain::Day] {
-            let key = |event: &str, detail: &str| RollupKey {
-                grain,
-                bucket: grain.bucket(at),
-                object_id: object.to_owned(),
-                step,
-                event: event.to_owned(),
-                detail: detail.to_owned(),
-            };
-            *self.rollups.entry(key(&e.name, &detail)).or_default() += 1;
-            for a in &answers {
-                *self.rollups.entry(key(SURVEY_ANSWER, a)).or_default() += 1;
+            *self.rollups.entry(e.rollup_key(grain)).or_default() += 1;
+            for key in e.answer_keys(grain) {
+                *self.rollups.entry(key).or_default() += 1;
             }
         }
         let day = Grain::Day.bucket(at);
-        self.uniques.insert((day, String::new(), u.clone()));
-        if !object.is_empty() {
-            self.uniques.insert((day, object.to_owned(), u.clone()));
-            // Viewers per step, for funnels counted per person, not per view.
-            if e.kind == Kind::StepViewed && step >= 0 {
-                self.uniques
-                    .insert((day, step_viewers_key(object, step), u.clone()));
-            }
+        for object in e.unique_objects() {
+            self.uniques.insert((day, object, u.clone()));
         }
 
         if let Some(id) = &e.object_id {

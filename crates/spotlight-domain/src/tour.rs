@@ -220,6 +220,9 @@ pub enum Trigger {
 pub enum Frequency {
     #[default]
     Once,
+    /// Once for the whole account: shown to the first of its members only
+    /// (for a user with no account, once).
+    OncePerAccount,
     UntilCompleted,
     EverySession,
     EveryNDays {

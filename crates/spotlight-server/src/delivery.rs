@@ -257,6 +257,8 @@ pub struct EtagMemo {
     pub generation: u64,
     pub user_id: String,
     pub user: Arc<UserState>,
+    /// The account the answer was evaluated with, as then cached.
+    pub account: Option<(String, Arc<AccountState>)>,
     pub valid_until: i64,
 }
 

@@ -112,7 +112,10 @@ const STREAMED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30 
 fn reads_as_it_arrives(req: &Request) -> bool {
     req.extensions()
         .get::<axum::extract::MatchedPath>()
-        .is_some_and(|p| p.as_str() == crate::routes::import::PATH)
+        .is_some_and(|p| {
+            let p = p.as_str();
+            p == crate::routes::import::PATH || p == crate::routes::import::ACCOUNTS_PATH
+        })
 }
 
 /// Reads every request body before its route runs, bounded by the body limit:

@@ -50,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let batches = (0..per_group)
             .map(|b| {
                 let user = format!("user-{}", (g * per_group + b) * 7919 % 10_000);
-                let cx = ParseContext { now_millis: now, default_user: Some(&user) };
+                let cx = ParseContext { now_millis: now, default_user: Some(&user), default_account: None, account_only: false };
                 let events = (0..20)
                     .map(|n| {
                         let v = json!({"event_id": uuid::Uuid::now_v7().to_string(), "schema_version": 1,

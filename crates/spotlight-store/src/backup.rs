@@ -201,6 +201,7 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
             ("received_at", Int),
             ("schema_version", Int),
             ("properties", Text),
+            ("account_id", Text),
         ],
     ),
     (
@@ -335,6 +336,42 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
             ("tenant_id", Text),
             ("count", Int),
             ("last_at", Int),
+        ],
+    ),
+    (
+        "account_progress",
+        &[
+            ("environment_id", Text),
+            ("account_id", Text),
+            ("object_id", Text),
+            ("tenant_id", Text),
+            ("times_shown", Int),
+            ("last_shown_at", Int),
+        ],
+    ),
+    (
+        "account_rollups",
+        &[
+            ("environment_id", Text),
+            ("account_id", Text),
+            ("bucket", Int),
+            ("object_id", Text),
+            ("step", Int),
+            ("event", Text),
+            ("detail", Text),
+            ("tenant_id", Text),
+            ("count", Int),
+        ],
+    ),
+    (
+        "account_rollup_users",
+        &[
+            ("environment_id", Text),
+            ("account_id", Text),
+            ("day", Int),
+            ("object_id", Text),
+            ("user_id", Text),
+            ("tenant_id", Text),
         ],
     ),
     (

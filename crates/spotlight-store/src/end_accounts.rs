@@ -15,6 +15,8 @@ pub struct AccountState {
     pub attributes: Attributes,
     /// Its members' tracked events, summed.
     pub event_counts: HashMap<String, u64>,
+    /// Times each guide (by id) was shown to any of its members.
+    pub shown: HashMap<String, u32>,
 }
 
 /// One member of an account.
@@ -23,6 +25,16 @@ pub struct AccountMember {
     pub user_id: String,
     pub joined_at: Timestamp,
     pub last_seen: Timestamp,
+}
+
+/// An account in a list.
+#[derive(Debug, Clone)]
+pub struct AccountSummary {
+    pub account_id: String,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub attributes: Attributes,
+    pub member_count: u64,
 }
 
 /// An account as the tenant's team sees it.
@@ -80,11 +92,170 @@ impl Store {
             let n: i64 = r.try_get(1)?;
             event_counts.insert(r.try_get(0)?, u64::try_from(n).unwrap_or(0));
         }
+        let mut shown = HashMap::new();
+        for r in sqlx::query(
+            "SELECT object_id, times_shown FROM account_progress \
+             WHERE environment_id = $1 AND account_id = $2 AND tenant_id = $3",
+        )
+        .bind(&e)
+        .bind(account_id)
+        .bind(&t)
+        .fetch_all(&self.read)
+        .await?
+        {
+            let n: i64 = r.try_get(1)?;
+            shown.insert(r.try_get(0)?, u32::try_from(n).unwrap_or(u32::MAX));
+        }
         Ok(AccountState {
             known: true,
             attributes,
             event_counts,
+            shown,
         })
+    }
+
+    /// Up to `limit` accounts after `after` (by id), those whose id starts
+    /// with `prefix` when given, with their member counts (two queries).
+    #[tracing::instrument(name = "store.list_accounts", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn list_accounts(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        prefix: Option<&str>,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<AccountSummary>, StoreError> {
+        let (t, e) = (tenant.to_string(), env.to_string());
+        let filter = if prefix.is_some() {
+            " AND account_id LIKE $5 ESCAPE '\\'"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT account_id, first_seen, last_seen, attributes FROM account_profiles \
+             WHERE environment_id = $1 AND tenant_id = $2 AND account_id > $3{filter} \
+             ORDER BY account_id LIMIT $4"
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(&e)
+            .bind(&t)
+            .bind(after)
+            .bind(i64::from(limit.clamp(1, 100)));
+        if let Some(p) = prefix {
+            q = q.bind(format!("{}%", crate::objects::like_escape(p)));
+        }
+        let mut out = Vec::new();
+        for r in q.fetch_all(&self.read).await? {
+            out.push(AccountSummary {
+                account_id: r.try_get(0)?,
+                first_seen: Timestamp(r.try_get(1)?),
+                last_seen: Timestamp(r.try_get(2)?),
+                attributes: serde_json::from_str(&r.try_get::<String, _>(3)?).map_err(corrupt)?,
+                member_count: 0,
+            });
+        }
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "SELECT account_id, count(*) FROM account_members WHERE environment_id = $1 \
+             AND tenant_id = $2 AND account_id IN ({}) GROUP BY account_id",
+            crate::objects::placeholders(3, out.len())
+        );
+        let mut q = sqlx::query(&sql).bind(&e).bind(&t);
+        for a in &out {
+            q = q.bind(a.account_id.as_str());
+        }
+        let counts: HashMap<String, i64> = q
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        for a in &mut out {
+            a.member_count = counts
+                .get(&a.account_id)
+                .map_or(0, |n| u64::try_from(*n).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
+    /// The accounts a user belongs to, the one they were seen in last (their
+    /// active account) first.
+    #[tracing::instrument(name = "store.user_accounts", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn user_accounts(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        user_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar::<_, String>(
+            "SELECT account_id FROM account_members \
+             WHERE environment_id = $1 AND tenant_id = $2 AND user_id = $3 \
+             ORDER BY last_seen DESC, account_id",
+        )
+        .bind(env.to_string())
+        .bind(tenant.to_string())
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// What rules read of each of `ids` that exists (three queries).
+    #[tracing::instrument(name = "store.account_states", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn account_states(
+        &self,
+        tenant: TenantId,
+        env: EnvironmentId,
+        ids: &[String],
+    ) -> Result<HashMap<String, AccountState>, StoreError> {
+        let mut out: HashMap<String, AccountState> = HashMap::new();
+        for part in ids.chunks(500) {
+            let list = crate::objects::placeholders(3, part.len());
+            fn bind<'q>(
+                sql: &'q str,
+                env: EnvironmentId,
+                tenant: TenantId,
+                ids: &'q [String],
+            ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+                let mut q = sqlx::query(sql)
+                    .bind(env.to_string())
+                    .bind(tenant.to_string());
+                for id in ids {
+                    q = q.bind(id.as_str());
+                }
+                q
+            }
+            let sql = format!(
+                "SELECT account_id, attributes FROM account_profiles \
+                 WHERE environment_id = $1 AND tenant_id = $2 AND account_id IN ({list})"
+            );
+            for r in bind(&sql, env, tenant, part).fetch_all(&self.read).await? {
+                let attributes: Attributes =
+                    serde_json::from_str(&r.try_get::<String, _>(1)?).map_err(corrupt)?;
+                out.insert(
+                    r.try_get(0)?,
+                    AccountState {
+                        known: true,
+                        attributes,
+                        ..AccountState::default()
+                    },
+                );
+            }
+            let sql = format!(
+                "SELECT account_id, event, count FROM account_event_counts \
+                 WHERE environment_id = $1 AND tenant_id = $2 AND account_id IN ({list})"
+            );
+            for r in bind(&sql, env, tenant, part).fetch_all(&self.read).await? {
+                let id: String = r.try_get(0)?;
+                let n: i64 = r.try_get(2)?;
+                if let Some(a) = out.get_mut(&id) {
+                    a.event_counts
+                        .insert(r.try_get(1)?, u64::try_from(n).unwrap_or(0));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// One account with up to `limit` of its members; `None` when unknown.

@@ -81,7 +81,10 @@ fn wire(e: &Event) -> Box<RawValue> {
     struct Out<'a> {
         event_id: uuid::Uuid,
         name: &'a str,
+        #[serde(skip_serializing_if = "str::is_empty")]
         user_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        account_id: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         session_id: Option<&'a str>,
         timestamp: String,
@@ -102,6 +105,7 @@ fn wire(e: &Event) -> Box<RawValue> {
         event_id: e.event_id,
         name: &e.name,
         user_id: &e.user_id,
+        account_id: e.account_id.as_deref(),
         session_id: e.session_id.as_deref(),
         timestamp: spotlight_domain::Timestamp(e.occurred_at).to_rfc3339(),
         schema_version: e.schema_version,
@@ -272,6 +276,7 @@ impl Store {
                     V::I(now),
                     V::count(e.schema_version),
                     V::T(e.properties_json.clone()),
+                    V::OT(e.account_id.clone()),
                 ]);
             }
         }
@@ -280,7 +285,7 @@ impl Store {
             self.backend,
             tx,
             "INSERT INTO events (environment_id, event_id, tenant_id, name, user_id, session_id, \
-             object_id, step, occurred_at, received_at, schema_version, properties)",
+             object_id, step, occurred_at, received_at, schema_version, properties, account_id)",
             match (returning, self.backend) {
                 // For ON CONFLICT, PostgreSQL looks each row's key up before
                 // inserting it (for events, a tenth of its time under
@@ -577,6 +582,172 @@ impl Store {
         for (u, attrs) in &fx.identities {
             self.merge_identity(conn, env, u, attrs).await?;
         }
+        if !fx.accounts.is_empty() {
+            self.apply_account_effects(conn, tenant, env, &fx).await?;
+        }
+        Ok(())
+    }
+
+    /// What events sent for accounts change: the accounts (made known),
+    /// who their events came from, their event counts, what they were shown,
+    /// and their daily rollups and users.
+    async fn apply_account_effects(
+        &self,
+        conn: &mut impl Exec,
+        tenant: &str,
+        env: &str,
+        fx: &Effects,
+    ) -> Result<(), StoreError> {
+        let t = || V::T(tenant.to_owned());
+        let e = || V::T(env.to_owned());
+        let accounts = fx
+            .accounts
+            .iter()
+            .map(|(a, (first, last))| {
+                vec![
+                    e(),
+                    V::T(a.clone()),
+                    t(),
+                    V::T("{}".into()),
+                    V::I(*first),
+                    V::I(*last),
+                ]
+            })
+            .collect();
+        insert_rows(
+            self.backend,
+            conn,
+            "INSERT INTO account_profiles (environment_id, account_id, tenant_id, attributes, first_seen, last_seen)",
+            "ON CONFLICT (environment_id, account_id) DO NOTHING",
+            accounts,
+            &[],
+        )
+        .await?;
+        let members = fx
+            .account_members
+            .iter()
+            .map(|((a, u), at)| {
+                vec![
+                    e(),
+                    V::T(a.clone()),
+                    V::T(u.clone()),
+                    t(),
+                    V::I(*at),
+                    V::I(*at),
+                ]
+            })
+            .collect();
+        insert_rows(
+            self.backend,
+            conn,
+            "INSERT INTO account_members (environment_id, account_id, user_id, tenant_id, joined_at, last_seen)",
+            "ON CONFLICT (environment_id, account_id, user_id) DO NOTHING",
+            members,
+            &[],
+        )
+        .await?;
+        let counts = fx
+            .account_counts
+            .iter()
+            .map(|((a, name), (n, last))| {
+                vec![
+                    e(),
+                    V::T(a.clone()),
+                    V::T(name.clone()),
+                    t(),
+                    V::count(*n),
+                    V::I(*last),
+                ]
+            })
+            .collect();
+        insert_rows(
+            self.backend,
+            conn,
+            "INSERT INTO account_event_counts (environment_id, account_id, event, tenant_id, count, last_at)",
+            "ON CONFLICT (environment_id, account_id, event) DO UPDATE SET \
+             count = account_event_counts.count + excluded.count, last_at = \
+             CASE WHEN excluded.last_at > account_event_counts.last_at THEN excluded.last_at \
+             ELSE account_event_counts.last_at END",
+            counts,
+            &[],
+        )
+        .await?;
+        let shown = fx
+            .account_shown
+            .iter()
+            .map(|((a, object), (n, last))| {
+                vec![
+                    e(),
+                    V::T(a.clone()),
+                    V::T(object.clone()),
+                    t(),
+                    V::I(i64::from(*n)),
+                    V::I(*last),
+                ]
+            })
+            .collect();
+        insert_rows(
+            self.backend,
+            conn,
+            "INSERT INTO account_progress (environment_id, account_id, object_id, tenant_id, times_shown, last_shown_at)",
+            "ON CONFLICT (environment_id, account_id, object_id) DO UPDATE SET \
+             times_shown = account_progress.times_shown + excluded.times_shown, last_shown_at = \
+             CASE WHEN excluded.last_shown_at > account_progress.last_shown_at \
+             THEN excluded.last_shown_at ELSE account_progress.last_shown_at END",
+            shown,
+            &[],
+        )
+        .await?;
+        let rollups = fx
+            .account_rollups
+            .iter()
+            .map(|((a, k), n)| {
+                vec![
+                    e(),
+                    V::T(a.clone()),
+                    V::I(k.bucket),
+                    V::T(k.object_id.clone()),
+                    V::I(k.step),
+                    V::T(k.event.clone()),
+                    V::T(k.detail.clone()),
+                    t(),
+                    V::count(*n),
+                ]
+            })
+            .collect();
+        insert_rows(
+            self.backend,
+            conn,
+            "INSERT INTO account_rollups (environment_id, account_id, bucket, object_id, step, event, detail, tenant_id, count)",
+            "ON CONFLICT (environment_id, account_id, bucket, object_id, step, event, detail) \
+             DO UPDATE SET count = account_rollups.count + excluded.count",
+            rollups,
+            &[],
+        )
+        .await?;
+        let uniques = fx
+            .account_uniques
+            .iter()
+            .map(|(a, day, object, u)| {
+                vec![
+                    e(),
+                    V::T(a.clone()),
+                    V::I(*day),
+                    V::T(object.clone()),
+                    V::T(u.clone()),
+                    t(),
+                ]
+            })
+            .collect();
+        insert_rows(
+            self.backend,
+            conn,
+            "INSERT INTO account_rollup_users (environment_id, account_id, day, object_id, user_id, tenant_id)",
+            "ON CONFLICT (environment_id, account_id, day, object_id, user_id) DO NOTHING",
+            uniques,
+            &[],
+        )
+        .await?;
         Ok(())
     }
 

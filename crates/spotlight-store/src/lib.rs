@@ -27,12 +27,12 @@ mod webhooks;
 mod write;
 
 pub use accounts::{Account, Member, Membership, NewSession, SessionRecord};
-pub use analytics::Cell;
+pub use analytics::{Cell, Slice};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use backup::{BackupSummary, TableSummary};
 pub use changes::{Change, Generations};
 pub use delivery::BundleRow;
-pub use end_accounts::{AccountMember, AccountState, EndAccount};
+pub use end_accounts::{AccountMember, AccountState, AccountSummary, EndAccount};
 pub use error::StoreError;
 pub use events::{IngestBatch, Ingested, SinkTarget};
 pub use invitations::{Invitation, NewInvitation};
@@ -48,7 +48,8 @@ pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
 pub use tombstones::user_digest;
 pub use usage::{UsageCounts, UsageRow};
 pub use users::{
-    AudienceSubject, EndUser, ImportOutcome, ImportRow, ProfileWrite, RecentEvent, UserState,
+    AudienceSubject, EndUser, ImportOutcome, ImportRow, ProfileWrite, Profiles, RecentEvent,
+    UserState,
 };
 pub use webhooks::{
     AttemptRecord, Backlog, Claimed, OutboxRecord, Outcome, WebhookRecord, WebhookWrite,

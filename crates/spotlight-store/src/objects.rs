@@ -89,14 +89,18 @@ pub(crate) fn placeholders(from: usize, n: usize) -> String {
 
 /// `LIKE` pattern for a substring, with `%`, `_` and `\` escaped.
 fn like_pattern(s: &str) -> String {
-    let mut out = String::from("%");
-    for c in s.to_lowercase().chars() {
+    format!("%{}%", like_escape(&s.to_lowercase()))
+}
+
+/// `s` with `LIKE`'s wildcards (`%`, `_`) and escape (`\`) escaped.
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }
         out.push(c);
     }
-    out.push('%');
     out
 }
 

@@ -79,6 +79,7 @@ pub struct UserEvent {
     pub received_at: i64,
     /// A JSON object.
     pub properties: String,
+    pub account_id: Option<String>,
 }
 
 /// The user's arm in one experiment.
@@ -171,7 +172,7 @@ impl Store {
         let (t, e) = (tenant.to_string(), env.to_string());
         let events = sqlx::query(
             "SELECT event_id, name, session_id, object_id, step, occurred_at, received_at, \
-             properties FROM events WHERE environment_id = $1 AND tenant_id = $2 AND user_id = $3 \
+             properties, account_id FROM events WHERE environment_id = $1 AND tenant_id = $2 AND user_id = $3 \
              ORDER BY occurred_at, event_id",
         )
         .bind(&e)
@@ -190,6 +191,7 @@ impl Store {
                 occurred_at: r.try_get("occurred_at")?,
                 received_at: r.try_get("received_at")?,
                 properties: r.try_get("properties")?,
+                account_id: r.try_get("account_id")?,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -212,15 +214,7 @@ impl Store {
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        let accounts = sqlx::query_scalar::<_, String>(
-            "SELECT account_id FROM account_members \
-             WHERE environment_id = $1 AND tenant_id = $2 AND user_id = $3 ORDER BY account_id",
-        )
-        .bind(&e)
-        .bind(&t)
-        .bind(user_id)
-        .fetch_all(&self.read)
-        .await?;
+        let accounts = self.user_accounts(tenant, env, user_id).await?;
         let pattern = payload_pattern(user_id)?;
         let deliveries = sqlx::query(
             "SELECT o.id, o.sink, o.status, o.created_at, o.finished_at, p.payload \
@@ -325,7 +319,11 @@ impl Store {
             // Membership of an account is the person's too (the account stays).
             done.profile = removed[0] > 0 || removed[4] > 0;
             (done.progress, done.event_counts, done.events) = (removed[1], removed[2], removed[3]);
-            for table in ["experiment_exposures", "rollup_users"] {
+            for table in [
+                "experiment_exposures",
+                "rollup_users",
+                "account_rollup_users",
+            ] {
                 done.pseudonymised += sqlx::query(&format!(
                     "UPDATE {table} SET user_id = $4 WHERE environment_id = $1 AND user_id = $2 AND tenant_id = $3"
                 ))

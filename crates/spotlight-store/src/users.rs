@@ -31,13 +31,45 @@ pub struct EndUser {
     pub state: UserState,
 }
 
-/// One row of a user import: the line it came from, the user, the attributes
-/// to merge (`null` removes one).
+/// One row of an import: the line it came from, the user's or account's id,
+/// the attributes to merge (`null` removes one).
 #[derive(Debug, Clone)]
 pub struct ImportRow {
     pub line: u64,
-    pub user_id: String,
+    pub id: String,
     pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What an import writes: end users' profiles or accounts'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profiles {
+    Users,
+    Accounts,
+}
+
+impl Profiles {
+    /// The table and its id column.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Profiles::Users => ("end_users", "user_id"),
+            Profiles::Accounts => ("account_profiles", "account_id"),
+        }
+    }
+
+    /// The columns written, and one row's values: `$1` environment, `$2`
+    /// tenant, `$3` now, then `${id}` and `${attributes}`.
+    fn insert(self, id: usize, attributes: usize) -> (&'static str, String) {
+        match self {
+            Profiles::Users => (
+                "environment_id, user_id, tenant_id, attributes, verified, first_seen, last_seen",
+                format!("($1, ${id}, $2, ${attributes}, 0, $3, $3)"),
+            ),
+            Profiles::Accounts => (
+                "environment_id, account_id, tenant_id, attributes, first_seen, last_seen",
+                format!("($1, ${id}, $2, ${attributes}, $3, $3)"),
+            ),
+        }
+    }
 }
 
 /// What one [`Store::import_users`] call wrote.
@@ -233,16 +265,16 @@ impl Store {
         Ok(Ok(after))
     }
 
-    /// Merges attributes into many users' profiles (an import), in one
-    /// transaction: each row as [`Store::merge_user_attributes`] would, read
-    /// and written a chunk at a time. A row whose result `check` refuses is
-    /// skipped, with its message; the rest are written. Tells how many
+    /// Merges attributes into many users' or accounts' profiles (an import),
+    /// in one transaction: each row as [`Store::merge_user_attributes`] would,
+    /// read and written a chunk at a time. A row whose result `check` refuses
+    /// is skipped, with its message; the rest are written. Tells how many
     /// profiles were created and updated.
-    #[tracing::instrument(name = "store.import_users", level = "debug", skip_all, fields(otel.kind = "client", rows = rows.len()))]
-    pub async fn import_users(
+    #[tracing::instrument(name = "store.import_profiles", level = "debug", skip_all, fields(otel.kind = "client", rows = rows.len()))]
+    pub async fn import_profiles(
         &self,
-        tenant: TenantId,
-        env: EnvironmentId,
+        target: Profiles,
+        (tenant, env): (TenantId, EnvironmentId),
         rows: &[ImportRow],
         check: impl Fn(&serde_json::Map<String, serde_json::Value>) -> Result<(), String>,
     ) -> Result<ImportOutcome, StoreError> {
@@ -257,23 +289,26 @@ impl Store {
             // thinks of the table (an `IN (…)` list let PostgreSQL, its
             // statistics taken while the table was empty, read the whole
             // environment per chunk). The tenant is checked on each row.
-            let ids = serde_json::to_string(&chunk.iter().map(|r| &r.user_id).collect::<Vec<_>>())
+            let ids = serde_json::to_string(&chunk.iter().map(|r| &r.id).collect::<Vec<_>>())
                 .map_err(corrupt)?;
+            let (table, id) = target.table();
             let sql = match self.backend {
                 crate::Backend::Sqlite => {
                     // CROSS JOIN: SQLite keeps its left side as the outer
                     // loop (it put the ids inside a scan of the environment).
-                    "SELECT e.user_id, e.attributes, e.tenant_id FROM json_each($2) AS u \
-                     CROSS JOIN end_users e WHERE e.environment_id = $1 AND e.user_id = u.value"
+                    format!(
+                        "SELECT e.{id} AS id, e.attributes, e.tenant_id FROM json_each($2) AS u \
+                         CROSS JOIN {table} e WHERE e.environment_id = $1 AND e.{id} = u.value"
+                    )
                 }
-                crate::Backend::Postgres => {
-                    "SELECT e.user_id, e.attributes, e.tenant_id \
+                crate::Backend::Postgres => format!(
+                    "SELECT e.{id} AS id, e.attributes, e.tenant_id \
                      FROM json_array_elements_text($2::json) AS u(id) \
-                     JOIN end_users e ON e.environment_id = $1 AND e.user_id = u.id \
+                     JOIN {table} e ON e.environment_id = $1 AND e.{id} = u.id \
                      FOR UPDATE OF e"
-                }
+                ),
             };
-            let q = sqlx::query(sql).bind(&e).bind(&ids);
+            let q = sqlx::query(&sql).bind(&e).bind(&ids);
             let mut existing: HashMap<String, serde_json::Map<String, serde_json::Value>> =
                 HashMap::with_capacity(chunk.len());
             for row in q.fetch_all(&mut *tx).await? {
@@ -282,13 +317,13 @@ impl Store {
                 }
                 let text: String = row.try_get("attributes")?;
                 existing.insert(
-                    row.try_get("user_id")?,
+                    row.try_get("id")?,
                     serde_json::from_str(&text).map_err(corrupt)?,
                 );
             }
             let mut writes: Vec<(&str, String)> = Vec::with_capacity(chunk.len());
             for r in chunk {
-                let before = existing.get(&r.user_id);
+                let before = existing.get(&r.id);
                 let mut after = before.cloned().unwrap_or_default();
                 for (k, v) in &r.attributes {
                     if v.is_null() {
@@ -306,19 +341,20 @@ impl Store {
                 } else {
                     out.created += 1;
                 }
-                writes.push((&r.user_id, serde_json::to_string(&after).map_err(corrupt)?));
+                writes.push((&r.id, serde_json::to_string(&after).map_err(corrupt)?));
             }
             if writes.is_empty() {
                 continue;
             }
+            let columns = target.insert(0, 0).0;
             let values = (0..writes.len())
-                .map(|i| format!("($1, ${}, $2, ${}, 0, $3, $3)", 2 * i + 4, 2 * i + 5))
+                .map(|i| target.insert(2 * i + 4, 2 * i + 5).1)
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
-                "INSERT INTO end_users (environment_id, user_id, tenant_id, attributes, verified, first_seen, last_seen) \
-                 VALUES {values} ON CONFLICT (environment_id, user_id) DO UPDATE SET \
-                 attributes = excluded.attributes WHERE end_users.tenant_id = excluded.tenant_id"
+                "INSERT INTO {table} ({columns}) \
+                 VALUES {values} ON CONFLICT (environment_id, {id}) DO UPDATE SET \
+                 attributes = excluded.attributes WHERE {table}.tenant_id = excluded.tenant_id"
             );
             let mut q = sqlx::query(&sql).bind(&e).bind(&t).bind(now);
             for (user, attributes) in &writes {
@@ -528,6 +564,8 @@ pub struct AudienceSubject {
     pub user_id: String,
     pub attributes: serde_json::Map<String, serde_json::Value>,
     pub event_counts: HashMap<String, u64>,
+    /// The account they were last seen in, when they belong to one.
+    pub account_id: Option<String>,
 }
 
 impl Store {
@@ -559,11 +597,24 @@ impl Store {
                 user_id: r.try_get("user_id")?,
                 attributes: serde_json::from_str(&attrs).unwrap_or_default(),
                 event_counts: HashMap::new(),
+                account_id: None,
             });
         }
         let Some(last) = out.last().map(|s| s.user_id.clone()) else {
             return Ok(out);
         };
+        // Each user's account: the membership seen last (ties: the least id).
+        let members = sqlx::query(
+            "SELECT user_id, account_id FROM account_members WHERE environment_id = $1 \
+             AND tenant_id = $2 AND user_id > $3 AND user_id <= $4 \
+             ORDER BY user_id, last_seen DESC, account_id",
+        )
+        .bind(&e)
+        .bind(&t)
+        .bind(after)
+        .bind(&last)
+        .fetch_all(&self.read)
+        .await?;
         let counts = sqlx::query(
             "SELECT user_id, event, count FROM user_event_counts WHERE environment_id = $1 \
              AND tenant_id = $2 AND user_id > $3 AND user_id <= $4",
@@ -586,6 +637,14 @@ impl Store {
                 out[i]
                     .event_counts
                     .insert(r.try_get("event")?, u64::try_from(n).unwrap_or(0));
+            }
+        }
+        for r in &members {
+            let user: String = r.try_get("user_id")?;
+            if let Some(&i) = index.get(&user) {
+                if out[i].account_id.is_none() {
+                    out[i].account_id = Some(r.try_get("account_id")?);
+                }
             }
         }
         Ok(out)

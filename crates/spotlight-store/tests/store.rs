@@ -188,6 +188,8 @@ async fn tenant_batches(
         let cx = events::ParseContext {
             now_millis: now,
             default_user: Some(&user),
+            default_account: None,
+            account_only: false,
         };
         let events = (0..n)
             .map(|i| {

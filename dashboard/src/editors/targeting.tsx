@@ -55,7 +55,7 @@ export function Targeting<D extends Targeted>({ doc, change, err, ro, refs, part
       {parts.frequency && (
         <div class="row">
           <Choice label="Frequency" id="f-frequency" value={frequency} ro={ro} errors={err('frequency').filter((e) => e.path === 'frequency')}
-            options={[['once', 'Once'], ['until_completed', 'Until completed'], ['every_session', 'Every session'], ['every_n_days', 'Every few days']]}
+            options={[['once', 'Once'], ['once_per_account', 'Once per account'], ['until_completed', 'Until completed'], ['every_session', 'Every session'], ['every_n_days', 'Every few days']]}
             onChange={(v) => set({ frequency: v === 'every_n_days' ? { type: v, days: 7 } : { type: v } })} />
           {frequency === 'every_n_days' && <Num label="Days" id="f-days" min={1} max={365} value={Number(doc.frequency?.days ?? 7)} ro={ro} errors={err('frequency.days')}
             onChange={(days) => set({ frequency: { type: 'every_n_days', days: days ?? 1 } })} />}

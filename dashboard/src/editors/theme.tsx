@@ -97,7 +97,7 @@ export function AudienceEditor({ doc, change, err, ro }: EditorProps<AudienceDoc
         <label for="a-env">Count end users in</label>
         <select id="a-env" value={env} onChange={(e) => setEnv(val(e))}><option value="production">production</option><option value="staging">staging</option></select>
         <p role="status" aria-live="polite">
-          {matches ? <>Matches <strong>{matches.matched}</strong> of {matches.scanned}{matches.truncated ? '+' : ''} end users{matches.sample.length ? <>, e.g. {matches.sample.slice(0, 3).join(', ')}</> : null}.</> : parse.length ? 'Fix the rule to see who matches.' : 'Counting…'}
+          {matches ? <>Matches <strong>{matches.matched}</strong> of {matches.scanned}{matches.truncated ? '+' : ''} end users{matches.accounts_matched ? <> in <strong>{matches.accounts_matched}</strong> account{matches.accounts_matched === 1 ? '' : 's'}</> : null}{matches.sample.length ? <>, e.g. {matches.sample.slice(0, 3).join(', ')}</> : null}.</> : parse.length ? 'Fix the rule to see who matches.' : 'Counting…'}
         </p>
       </div>
     </>

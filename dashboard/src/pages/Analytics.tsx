@@ -35,6 +35,8 @@ export function Analytics() {
 function TourAnalytics({ tabs }: { tabs: preact.ComponentChildren }) {
   const [tours, setTours] = useState<ObjectView[]>([]);
   const [tour, setTour] = useState(new URLSearchParams(location.search).get('tour') ?? '');
+  // One account's figures only (kept by day).
+  const [account, setAccount] = useState(new URLSearchParams(location.search).get('account') ?? '');
   const [days, setDays] = useState(7);
   // Custom range: whole UTC days, `to` included.
   const [from, setFrom] = useState(day(new Date(Date.now() - 13 * 86_400_000)));
@@ -50,13 +52,13 @@ function TourAnalytics({ tabs }: { tabs: preact.ComponentChildren }) {
     }, (e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
   }, []);
   const customDays = Math.max(1, (Date.parse(until) - Date.parse(from)) / 86_400_000 + 1);
-  const grain = (days || customDays) <= 2 ? 'hour' : 'day';
+  const grain = (days || customDays) <= 2 && !account ? 'hour' : 'day';
   const range = () => {
-    if (days === 0) {
-      const to = new Date(Date.parse(until) + 86_400_000);
-      return new URLSearchParams({ from: `${from}T00:00:00Z`, to: to.toISOString(), grain });
-    }
-    return lastDays(days, grain);
+    const q = days === 0
+      ? new URLSearchParams({ from: `${from}T00:00:00Z`, to: new Date(Date.parse(until) + 86_400_000).toISOString(), grain })
+      : lastDays(days, grain);
+    if (account) q.set('account', account);
+    return q;
   };
   useEffect(() => {
     if (!tour) return;
@@ -79,7 +81,7 @@ function TourAnalytics({ tabs }: { tabs: preact.ComponentChildren }) {
       );
     } else setExperiment(null);
     return () => { live = false; };
-  }, [tour, days, tours, from, until]);
+  }, [tour, days, tours, from, until, account]);
   const csv = (table: string) => { const q = range(); q.set('format', 'csv'); q.set('table', table); return `/v1/admin/analytics/tours/${tour}?${q}`; };
   return (
     <section aria-labelledby="analytics-title">
@@ -99,6 +101,8 @@ function TourAnalytics({ tabs }: { tabs: preact.ComponentChildren }) {
             <input id="an-to" type="date" value={until} min={from} onInput={(e) => { const v = (e.target as HTMLInputElement).value; if (v) setUntil(v); }} />
           </>
         )}
+        <input type="search" aria-label="Account" placeholder="All accounts" value={account}
+          onChange={(e) => setAccount((e.target as HTMLInputElement).value.trim())} />
         {tour && <a href={csv('series')} download="tour-series.csv">Export series (CSV)</a>}
         {tour && <a href={csv('funnel')} download="tour-funnel.csv">Export funnel (CSV)</a>}
       </div>

@@ -4,6 +4,7 @@
 // owners, the person's data export and erasure (confirmed by typing the id).
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, upload, type ObjectView, type Page, type Schemas } from '../api';
+import { Link } from '../router';
 
 type EndUser = Schemas['EndUserView'];
 type Erasure = Schemas['ErasureReport'];
@@ -48,7 +49,7 @@ export function Users({ canAdmin = false }: { canAdmin?: boolean }) {
       </form>
       {error && <p class="error" role="alert">{error}</p>}
       {erased && <ErasureDone report={erased} />}
-      {canAdmin && !user && <Import env={env} />}
+      {canAdmin && !user && <Import env={env} of="users" />}
       {user && (
         <div class="profile">
           <dl class="kpis">
@@ -56,6 +57,9 @@ export function Users({ canAdmin = false }: { canAdmin?: boolean }) {
             <div><dt>First seen</dt><dd>{new Date(String(user.first_seen)).toLocaleString()}</dd></div>
             <div><dt>Last seen</dt><dd>{new Date(String(user.last_seen)).toLocaleString()}</dd></div>
             <div><dt>Verified</dt><dd>{user.verified ? 'yes' : 'no'}</dd></div>
+            <div><dt>Account</dt><dd>{user.accounts.length === 0 ? '—' : user.accounts.map((a, i) => (
+              <>{i > 0 && ', '}<Link href={`/app/accounts?id=${encodeURIComponent(a)}`}>{a}</Link></>
+            ))}</dd></div>
           </dl>
           <h2>Attributes</h2>
           {Object.keys(user.attributes).length === 0 ? <p>None.</p> : (
@@ -153,8 +157,9 @@ function ErasureDone({ report }: { report: Erasure }) {
   );
 }
 
-/** A CSV (or NDJSON) file of users and attributes, sent as it is read; the report after. */
-function Import({ env }: { env: string }) {
+/** A CSV (or NDJSON) file of users (or accounts) and attributes, sent as it is read; the report after. */
+export function Import({ env, of }: { env: string; of: 'users' | 'accounts' }) {
+  const id = of === 'users' ? 'user_id' : 'account_id';
   const [file, setFile] = useState<File | null>(null);
   const [sent, setSent] = useState<number | null>(null);
   const [report, setReport] = useState<Imported | null>(null);
@@ -167,15 +172,15 @@ function Import({ env }: { env: string }) {
     setSent(0);
     const csv = !/\.(ndjson|jsonl)$/i.test(file.name);
     try {
-      setReport(await upload<Imported>(`/v1/admin/users/import?environment=${env}`, file, csv ? 'text/csv' : 'application/x-ndjson', setSent));
+      setReport(await upload<Imported>(`/v1/admin/${of}/import?environment=${env}`, file, csv ? 'text/csv' : 'application/x-ndjson', setSent));
     } catch (err) { setError(err instanceof ApiError ? err.message : String(err)); } finally { setSent(null); }
   };
   return (
     <section aria-labelledby="import-title">
-      <h2 id="import-title">Import users</h2>
-      <p>A CSV file with a <code>user_id</code> column and one column per attribute (or NDJSON lines of{' '}
-        <code>{'{"user_id": …, "attributes": {…}}'}</code>), up to 1,000,000 rows. Attributes are merged into each
-        user's; rows with errors are listed by line and skipped.</p>
+      <h2 id="import-title">Import {of}</h2>
+      <p>A CSV file with a <code>{id}</code> column and one column per attribute (or NDJSON lines of{' '}
+        <code>{`{"${id}": …, "attributes": {…}}`}</code>), up to 1,000,000 rows. Attributes are merged into each
+        {of === 'users' ? " user's" : " account's"}; rows with errors are listed by line and skipped.</p>
       <form class="bar" onSubmit={send}>
         <input type="file" aria-label="File to import" accept=".csv,.ndjson,.jsonl,text/csv" onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0] ?? null)} />
         <button type="submit" class="primary" disabled={!file || sent !== null}>Import into {env}</button>
@@ -187,7 +192,7 @@ function Import({ env }: { env: string }) {
           <dl class="kpis">
             <div><dt>Rows</dt><dd>{report.rows}</dd></div>
             <div><dt>Imported</dt><dd>{report.imported}</dd></div>
-            <div><dt>New users</dt><dd>{report.created}</dd></div>
+            <div><dt>New {of}</dt><dd>{report.created}</dd></div>
             <div><dt>Updated</dt><dd>{report.updated}</dd></div>
             <div><dt>Refused</dt><dd>{report.failed}</dd></div>
           </dl>

@@ -12,6 +12,8 @@ export interface QueuedEvent {
   name: string;
   timestamp: number;
   user_id: string;
+  /** The account (B2B) the user acted for, when there is one. */
+  account_id?: string;
   session_id: string;
   properties?: Record<string, unknown>;
 }

@@ -68,6 +68,9 @@ fn is_event(c: &Cell) -> bool {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Window {
     pub environment: String,
+    /// The one account these figures are of (its members' and its own events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub from: Timestamp,
     pub to: Timestamp,
     pub grain: Grain,
@@ -77,6 +80,7 @@ impl Window {
     pub fn new(environment: String, range: &Range) -> Window {
         Window {
             environment,
+            account: None,
             from: Timestamp(range.from),
             to: Timestamp(range.to),
             grain: range.grain,

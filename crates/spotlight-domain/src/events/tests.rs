@@ -10,6 +10,8 @@ fn cx() -> ParseContext<'static> {
     ParseContext {
         now_millis: NOW,
         default_user: Some("u1"),
+        default_account: None,
+        account_only: false,
     }
 }
 
@@ -223,9 +225,119 @@ fn user_comes_from_the_event_or_the_batch() {
     let no_default = ParseContext {
         now_millis: NOW,
         default_user: None,
+        default_account: None,
+        account_only: false,
     };
     let r = parse_event(0, &event("export", json!({})), &no_default).unwrap_err();
     assert_eq!(r.code, "invalid_event");
+}
+
+#[test]
+fn account_comes_from_the_event_or_the_batch() {
+    let v = event("export", json!({}));
+    assert_eq!(parse(&v).unwrap().account_id, None);
+    let batch = ParseContext {
+        default_account: Some("acme"),
+        ..cx()
+    };
+    let e = parse_event(0, &v, &batch).unwrap();
+    assert_eq!(e.account_id.as_deref(), Some("acme"));
+    let e = parse_event(0, &with(v.clone(), "account_id", json!("globex")), &batch).unwrap();
+    assert_eq!(
+        e.account_id.as_deref(),
+        Some("globex"),
+        "the event's own wins"
+    );
+    for bad in [json!(""), json!(7), json!("a\u{7}b")] {
+        let r = parse_event(0, &with(v.clone(), "account_id", bad.clone()), &batch);
+        assert_eq!(r.unwrap_err().code, "invalid_event", "{bad}");
+    }
+    // From the tenant's backend an event may be the account's alone…
+    let backend = ParseContext {
+        now_millis: NOW,
+        default_user: None,
+        default_account: Some("acme"),
+        account_only: true,
+    };
+    let e = parse_event(0, &v, &backend).unwrap();
+    assert_eq!(
+        (e.user_id.as_str(), e.account_id.as_deref()),
+        ("", Some("acme"))
+    );
+    // …but a guide's event is always someone's, and the SDK always names a user.
+    let started = event("tour_started", json!({"tour_id": TOUR}));
+    let r = parse_event(0, &started, &backend).unwrap_err();
+    assert!(r.message.contains("user_id is required"), "{}", r.message);
+    let sdk = ParseContext {
+        account_only: false,
+        ..backend
+    };
+    assert_eq!(parse_event(0, &v, &sdk).unwrap_err().code, "invalid_event");
+    let neither = ParseContext {
+        default_account: None,
+        ..backend
+    };
+    let r = parse_event(0, &v, &neither).unwrap_err();
+    assert!(r.message.contains("user_id or account_id"), "{}", r.message);
+}
+
+#[test]
+fn effects_of_account_events() {
+    let c = catalog();
+    let acme = ParseContext {
+        default_account: Some("acme"),
+        ..cx()
+    };
+    let of = |v: Value, user: Option<&str>| {
+        let v = match user {
+            Some(u) => with(v, "user_id", json!(u)),
+            None => v,
+        };
+        parse_event(0, &v, &acme).unwrap()
+    };
+    let day = Grain::Day.bucket(NOW - 1000);
+    let events = [
+        of(event("sso_connected", json!({})), Some("u1")),
+        of(event("sso_connected", json!({})), Some("u2")),
+        of(
+            event("content_viewed", json!({"content_id": CONTENT})),
+            Some("u2"),
+        ),
+        of(event("export", json!({})), None),
+    ];
+    let mut alone = of(event("seats_changed", json!({})), None);
+    alone.user_id = String::new();
+    let fx = Effects::of(events.iter().chain([&alone]), &c);
+    assert_eq!(
+        fx.account_counts[&("acme".into(), "sso_connected".into())].0,
+        2
+    );
+    assert_eq!(fx.account_shown[&("acme".into(), CONTENT.into())].0, 1);
+    assert_eq!(fx.account_shown.len(), 1, "only what was shown counts");
+    let viewed = fx
+        .account_rollups
+        .iter()
+        .find(|((a, k), _)| a == "acme" && k.event == "content_viewed")
+        .unwrap();
+    assert_eq!((viewed.0 .1.grain, *viewed.1), (Grain::Day, 1));
+    assert!(fx
+        .account_uniques
+        .contains(&("acme".into(), day, CONTENT.into(), "u2".into())));
+    assert!(fx
+        .account_uniques
+        .contains(&("acme".into(), day, String::new(), "u1".into())));
+    // The account's own event: counted for it and in the rollups, for no user.
+    assert_eq!(
+        fx.account_counts[&("acme".into(), "seats_changed".into())].0,
+        1
+    );
+    assert!(fx.counts.keys().all(|(u, _)| !u.is_empty()));
+    assert!(fx.users.keys().all(|u| !u.is_empty()));
+    assert!(fx.uniques.iter().all(|(_, _, u)| !u.is_empty()));
+    assert!(fx
+        .rollups
+        .keys()
+        .any(|k| k.event == "seats_changed" && k.grain == Grain::Hour));
 }
 
 #[test]

@@ -1,13 +1,15 @@
-//! B2B accounts for the tenant's team: one account with its attributes, its
-//! members' event counts and its members (`GET`), and its attributes set from
-//! the tenant's backend (`PUT`, merged; `null` removes one).
+//! B2B accounts for the tenant's team: the list (by id, optionally by id
+//! prefix), one account with its attributes, its members' event counts and
+//! its members (`GET`), and its attributes set from the tenant's backend
+//! (`PUT`, merged; `null` removes one).
 
 use crate::auth::{AdminActor, AdminRole, RequestMeta, ViewerRole};
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery};
 use crate::routes::users::{AttributesPatch, UserQuery};
+use crate::routes::{Page, PageQuery};
 use crate::state::AppState;
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use spotlight_domain::Timestamp;
 use std::collections::BTreeMap;
 
@@ -24,6 +26,9 @@ pub struct AccountView {
     attributes: serde_json::Map<String, serde_json::Value>,
     /// Its members' tracked events, summed (what `account.event("…")` reads).
     event_counts: BTreeMap<String, u64>,
+    /// Times each tour or announcement (by id) was shown to any member
+    /// (what "once per account" reads).
+    shown: BTreeMap<String, u32>,
     member_count: u64,
     /// The most recently seen first, at most 200.
     members: Vec<AccountMemberView>,
@@ -34,6 +39,81 @@ pub struct AccountMemberView {
     user_id: String,
     joined_at: Timestamp,
     last_seen: Timestamp,
+}
+
+/// `?environment=&q=&limit=&cursor=`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListAccounts {
+    /// Environment name (default production).
+    #[param(example = "production")]
+    environment: Option<String>,
+    /// Only accounts whose id starts with this.
+    q: Option<String>,
+    /// Page size (default 50, at most 100).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AccountSummaryView {
+    account_id: String,
+    first_seen: Timestamp,
+    last_seen: Timestamp,
+    #[schema(value_type = Object)]
+    attributes: serde_json::Map<String, serde_json::Value>,
+    member_count: u64,
+}
+
+/// `GET /v1/admin/accounts`: an environment's accounts, by id.
+pub async fn list(
+    State(state): State<AppState>,
+    actor: AdminActor<ViewerRole>,
+    AppQuery(q): AppQuery<ListAccounts>,
+) -> ApiResult<AppJson<Page<AccountSummaryView>>> {
+    if let Some(p) = &q.q {
+        if p.len() > 256 || p.chars().any(char::is_control) {
+            return Err(ApiError::field(
+                "q",
+                "must be at most 256 printable characters",
+            ));
+        }
+    }
+    let after = q.cursor.unwrap_or_default();
+    if after.len() > 256 {
+        return Err(ApiError::field("cursor", "not a cursor from this list"));
+    }
+    let limit = PageQuery {
+        limit: q.limit,
+        cursor: None,
+    }
+    .limit();
+    let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
+    let env =
+        crate::routes::environment_named(&state, actor.tenant_id, &env_name, "environment").await?;
+    let prefix = q.q.as_deref().filter(|p| !p.is_empty());
+    let accounts = state
+        .store
+        .list_accounts(actor.tenant_id, env.id, prefix, &after, limit)
+        .await?;
+    let next_cursor = (accounts.len() == limit as usize)
+        .then(|| accounts.last().map(|a| a.account_id.clone()))
+        .flatten();
+    Ok(AppJson(Page {
+        items: accounts
+            .into_iter()
+            .map(|a| AccountSummaryView {
+                account_id: a.account_id,
+                first_seen: a.first_seen,
+                last_seen: a.last_seen,
+                attributes: a.attributes,
+                member_count: a.member_count,
+            })
+            .collect(),
+        next_cursor,
+    }))
 }
 
 fn check_account_id(id: &str) -> Result<(), &'static str> {
@@ -121,6 +201,7 @@ async fn view(
         last_seen: a.last_seen,
         attributes: a.state.attributes,
         event_counts: a.state.event_counts.into_iter().collect(),
+        shown: a.state.shown.into_iter().collect(),
         member_count: a.member_count,
         members: a
             .members

@@ -22,6 +22,7 @@ use spotlight_domain::content::Checklist;
 use spotlight_domain::events::{step_viewers_key, Grain};
 use spotlight_domain::tour::Tour;
 use spotlight_domain::{EnvironmentId, ObjectId, ObjectKind, TenantId, Timestamp};
+use spotlight_store::Slice;
 use std::collections::{BTreeMap, HashMap};
 
 const DAY_MS: i64 = Timestamp::DAY_MS;
@@ -44,12 +45,16 @@ pub struct AnalyticsQuery {
     format: Option<String>,
     /// CSV of a tour: `series` (default) or `funnel`.
     table: Option<String>,
+    /// One account's figures only (at daily grain): its members' progress and
+    /// the events sent for it.
+    account: Option<String>,
 }
 
 struct Scope {
     tenant: TenantId,
     env: EnvironmentId,
     env_name: String,
+    account: Option<String>,
     range: Range,
     csv: bool,
     table: Option<String>,
@@ -103,10 +108,27 @@ async fn scope(state: &AppState, tenant: TenantId, q: AnalyticsQuery) -> ApiResu
     let range = Range::new(from, to, grain).map_err(|m| ApiError::field("from", m))?;
     let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
     let env = crate::routes::environment_named(state, tenant, &env_name, "environment").await?;
+    if let Some(a) = &q.account {
+        if grain == Grain::Hour {
+            return Err(ApiError::field(
+                "grain",
+                "an account's figures are kept by day: use grain=day",
+            ));
+        }
+        let known = spotlight_domain::end_user::check_account_id(a).is_ok()
+            && state.store.account_state(tenant, env.id, a).await?.known;
+        if !known {
+            return Err(ApiError::field(
+                "account",
+                &format!("no such account in {env_name}"),
+            ));
+        }
+    }
     Ok(Scope {
         tenant,
         env: env.id,
         env_name,
+        account: q.account,
         range,
         csv,
         table: q.table,
@@ -115,15 +137,26 @@ async fn scope(state: &AppState, tenant: TenantId, q: AnalyticsQuery) -> ApiResu
 
 impl Scope {
     fn window(&self) -> Window {
-        Window::new(self.env_name.clone(), &self.range)
+        Window {
+            account: self.account.clone(),
+            ..Window::new(self.env_name.clone(), &self.range)
+        }
+    }
+
+    /// What the store reads: the environment, or the one account.
+    fn at(&self) -> Slice<'_> {
+        Slice {
+            tenant: self.tenant,
+            env: self.env,
+            account: self.account.as_deref(),
+        }
     }
 
     async fn cells(&self, state: &AppState, object: Option<&str>) -> ApiResult<Vec<Cell>> {
         Ok(state
             .store
             .rollup_cells(
-                self.tenant,
-                self.env,
+                self.at(),
                 self.range.grain.as_str(),
                 self.range.from,
                 self.range.to,
@@ -137,7 +170,7 @@ impl Scope {
         let (d0, d1) = self.range.days();
         Ok(state
             .store
-            .distinct_users(self.tenant, self.env, d0, d1, object)
+            .distinct_users(self.at(), d0, d1, object)
             .await?)
     }
 }
@@ -183,7 +216,7 @@ pub async fn overview(
     let (d0, d1) = s.range.days();
     let daily_users: HashMap<i64, u64> = state
         .store
-        .daily_users(s.tenant, s.env, d0, d1, "")
+        .daily_users(s.at(), d0, d1, "")
         .await?
         .into_iter()
         .collect();
@@ -210,7 +243,7 @@ pub async fn overview(
         active_users: s.distinct_users(&state, "").await?,
         new_users: state
             .store
-            .new_users(s.tenant, s.env, s.range.from, s.range.to)
+            .new_users(s.at(), s.range.from, s.range.to)
             .await?,
         top_tours,
     });
@@ -236,7 +269,7 @@ pub async fn tour(
     let (d0, d1) = s.range.days();
     let step_viewers: BTreeMap<String, u64> = state
         .store
-        .distinct_users_of(s.tenant, s.env, d0, d1, &keys)
+        .distinct_users_of(s.at(), d0, d1, &keys)
         .await?
         .into_iter()
         .collect();
@@ -254,7 +287,7 @@ pub async fn tour(
     );
     let completion_times = state
         .store
-        .completion_times(s.tenant, s.env, &id, s.range.from, s.range.to)
+        .completion_times(s.at(), &id, s.range.from, s.range.to)
         .await?;
     let stats = report::tour(report::TourInput {
         id: id.clone(),
@@ -299,7 +332,7 @@ pub async fn checklist(
     let record = object(&state, actor.tenant_id, ObjectKind::Checklist, &id).await?;
     let s = scope(&state, actor.tenant_id, q).await?;
     let doc: Option<Checklist> = serde_json::from_str(&record.draft).ok();
-    let progress = state.store.checklist_progress(s.tenant, s.env, &id).await?;
+    let progress = state.store.checklist_progress(s.at(), &id).await?;
     let items = doc
         .map(|d| d.items)
         .unwrap_or_default()
@@ -335,7 +368,7 @@ pub async fn survey(
     for (n, answers) in report::survey_answers(&cells, asked) {
         let texts = state
             .store
-            .survey_texts(s.tenant, s.env, &id, n, (s.range.from, s.range.to), 100)
+            .survey_texts(s.at(), &id, n, (s.range.from, s.range.to), 100)
             .await?;
         steps.push(report::survey_step(n, survey(n), answers, texts));
     }
@@ -369,6 +402,8 @@ pub struct ResponsesQuery {
     cursor: Option<String>,
     /// `json` (default) or `csv` (every response in the range, up to 100,000).
     format: Option<String>,
+    /// One account's responses only.
+    account: Option<String>,
 }
 
 /// `GET /v1/admin/analytics/surveys/{id}/responses`: every answer, newest first.
@@ -391,6 +426,7 @@ pub async fn survey_responses(
             environment: q.environment,
             from: q.from,
             to: q.to,
+            account: q.account,
             ..AnalyticsQuery::default()
         },
     )
@@ -419,8 +455,7 @@ pub async fn survey_responses(
         let rows = state
             .store
             .survey_responses(
-                s.tenant,
-                s.env,
+                s.at(),
                 &id,
                 (s.range.from, s.range.to),
                 before.clone(),
@@ -489,7 +524,7 @@ pub async fn experiment(
     let s = scope(&state, actor.tenant_id, q).await?;
     let counted: HashMap<String, (u64, u64)> = state
         .store
-        .experiment_arms(s.tenant, s.env, &id, s.range.from, s.range.to)
+        .experiment_arms(s.at(), &id, s.range.from, s.range.to)
         .await?
         .into_iter()
         .map(|(arm, e, c)| (arm, (e, c)))

@@ -8,7 +8,9 @@ use crate::error::{ApiError, ApiResult, AppJson};
 use crate::state::AppState;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use spotlight_domain::audience::{self, Subject};
+use spotlight_domain::audience::{self, AccountSubject, Subject};
+use spotlight_store::AccountState;
+use std::collections::{HashMap, HashSet};
 
 /// At most this many profiles are read for one count.
 pub const SCAN_LIMIT: u64 = 100_000;
@@ -33,6 +35,8 @@ pub struct MatchView {
     rule: String,
     /// End users the rule matches among those scanned.
     matched: u64,
+    /// Accounts (B2B) of the matched users: how many companies it reaches.
+    accounts_matched: u64,
     /// End users evaluated.
     scanned: u64,
     /// True when the environment has more end users than one count reads.
@@ -57,20 +61,55 @@ pub async fn matches(
     let now_millis = state.clock.now().millis();
     let (mut matched, mut scanned, mut sample) = (0_u64, 0_u64, Vec::new());
     let mut after = String::new();
+    // The accounts read so far (only when the rule reads accounts), and those matched.
+    let mut accounts: HashMap<String, AccountState> = HashMap::new();
+    let mut reached: HashSet<String> = HashSet::new();
     let truncated = loop {
         let page = state
             .store
             .audience_subjects(actor.tenant_id, env.id, &after, PAGE)
             .await?;
+        if parsed.reads_account() {
+            let mut missing: Vec<String> = page
+                .iter()
+                .filter_map(|s| s.account_id.clone())
+                .filter(|a| !accounts.contains_key(a))
+                .collect();
+            missing.sort();
+            missing.dedup();
+            let found = state
+                .store
+                .account_states(actor.tenant_id, env.id, &missing)
+                .await?;
+            for a in missing {
+                let known = found.get(&a).cloned().unwrap_or_default();
+                accounts.insert(a, known);
+            }
+        }
         for s in &page {
+            let account = s
+                .account_id
+                .as_ref()
+                .and_then(|a| accounts.get(a))
+                .filter(|a| a.known)
+                .map(|a| AccountSubject {
+                    attributes: &a.attributes,
+                    event_counts: &a.event_counts,
+                    shown: &a.shown,
+                });
             let subject = Subject {
                 attributes: &s.attributes,
                 event_counts: &s.event_counts,
                 now_millis,
-                account: None,
+                account,
             };
             if parsed.eval(&subject) {
                 matched += 1;
+                if let Some(a) = &s.account_id {
+                    if reached.len() < SCAN_LIMIT as usize {
+                        reached.insert(a.clone());
+                    }
+                }
                 if sample.len() < SAMPLE {
                     sample.push(s.user_id.clone());
                 }
@@ -89,6 +128,7 @@ pub async fn matches(
         environment,
         rule: parsed.to_string(),
         matched,
+        accounts_matched: reached.len() as u64,
         scanned,
         truncated,
         sample,

@@ -1,6 +1,8 @@
-//! `POST /v1/admin/users/import`: attributes for many users at once, from the
-//! tenant's backend, as NDJSON (`{"user_id": …, "attributes": {…}}` per line)
-//! or CSV (a `user_id` column, one column per attribute), up to 1,000,000 rows.
+//! `POST /v1/admin/users/import` and `/accounts/import`: attributes for many
+//! users (or accounts) at once, from the tenant's backend, as NDJSON
+//! (`{"user_id": …, "attributes": {…}}` per line; `account_id` for accounts)
+//! or CSV (a `user_id` or `account_id` column, one column per attribute), up
+//! to 1,000,000 rows.
 //!
 //! The body is read as it arrives, never whole: a parser on a blocking thread
 //! turns it into rows (with their line numbers) and hands them over a chunk
@@ -18,14 +20,41 @@ use axum::http::{header, HeaderMap};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use spotlight_domain::end_user::{check_attributes, check_user_id};
-use spotlight_store::ImportRow;
+use spotlight_domain::end_user::{check_account_id, check_attributes, check_user_id};
+use spotlight_store::{ImportRow, Profiles};
 use std::collections::HashSet;
 use std::hash::BuildHasher;
 use std::io::{BufRead, Read};
 use tokio::sync::mpsc;
 
 pub const PATH: &str = "/v1/admin/users/import";
+pub const ACCOUNTS_PATH: &str = "/v1/admin/accounts/import";
+
+/// What an import is of: its id column, how ids are checked, what the audit names.
+#[derive(Clone, Copy)]
+struct Of {
+    target: Profiles,
+    id: &'static str,
+    check: fn(&str) -> Result<(), &'static str>,
+    action: &'static str,
+    object: &'static str,
+}
+
+const USERS: Of = Of {
+    target: Profiles::Users,
+    id: "user_id",
+    check: check_user_id,
+    action: "user.import",
+    object: "end_user",
+};
+
+const ACCOUNTS: Of = Of {
+    target: Profiles::Accounts,
+    id: "account_id",
+    check: check_account_id,
+    action: "account.import",
+    object: "account",
+};
 
 /// Rows one import may hold.
 pub const MAX_ROWS: u64 = 1_000_000;
@@ -59,7 +88,8 @@ pub enum ImportFormat {
 pub struct RowError {
     /// Where the row starts in the file (1 is the first line).
     line: u64,
-    /// `invalid_json`, `invalid_row`, `invalid_user_id`, `invalid_attributes`, `duplicate_id`.
+    /// `invalid_json`, `invalid_row`, `invalid_user_id` (`invalid_account_id`),
+    /// `invalid_attributes`, `duplicate_id`.
     code: &'static str,
     message: String,
 }
@@ -93,7 +123,7 @@ pub struct ImportReport {
 
 /// What the parser hands over.
 enum Msg {
-    /// The file cannot be imported at all (a CSV header without `user_id`).
+    /// The file cannot be imported at all (a CSV header without the id column).
     Refused(String),
     Rows(Vec<ImportRow>, Vec<RowError>),
     Stopped(Stopped),
@@ -106,6 +136,28 @@ pub async fn import_users(
     AppQuery(q): AppQuery<ImportQuery>,
     headers: HeaderMap,
     body: Body,
+) -> ApiResult<AppJson<ImportReport>> {
+    import(&state, (&actor, &meta), q, &headers, body, USERS).await
+}
+
+pub async fn import_accounts(
+    State(state): State<AppState>,
+    actor: AdminActor<AdminRole>,
+    meta: RequestMeta,
+    AppQuery(q): AppQuery<ImportQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<AppJson<ImportReport>> {
+    import(&state, (&actor, &meta), q, &headers, body, ACCOUNTS).await
+}
+
+async fn import(
+    state: &AppState,
+    (actor, meta): (&AdminActor<AdminRole>, &RequestMeta),
+    q: ImportQuery,
+    headers: &HeaderMap,
+    body: Body,
+    of: Of,
 ) -> ApiResult<AppJson<ImportReport>> {
     let started = std::time::Instant::now();
     let declared = headers
@@ -120,7 +172,7 @@ pub async fn import_users(
     }
     let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
     let env =
-        crate::routes::environment_named(&state, actor.tenant_id, &env_name, "environment").await?;
+        crate::routes::environment_named(state, actor.tenant_id, &env_name, "environment").await?;
     let is_csv = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -143,7 +195,7 @@ pub async fn import_users(
     });
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
-    let parser = tokio::task::spawn_blocking(move || parse(reader, format, MAX_ROWS, &tx));
+    let parser = tokio::task::spawn_blocking(move || parse(reader, (format, of), MAX_ROWS, &tx));
 
     let mut report = ImportReport {
         environment: env_name,
@@ -166,7 +218,7 @@ pub async fn import_users(
                 }
                 let done = state
                     .store
-                    .import_users(actor.tenant_id, env.id, &rows, check)
+                    .import_profiles(of.target, (actor.tenant_id, env.id), &rows, check)
                     .await?;
                 wrote = true;
                 report.created += done.created;
@@ -192,10 +244,10 @@ pub async fn import_users(
         state.store.announce_change(actor.tenant_id).await?;
     }
     let mut entry = crate::routes::audit_entry(
-        &actor,
-        &meta,
-        "user.import",
-        "end_user",
+        actor,
+        meta,
+        of.action,
+        of.object,
         format!("import:{}", report.environment),
     );
     entry.after = Some(
@@ -290,28 +342,39 @@ impl<R: Read> Read for Lines<R> {
 
 /// Checks the id of a row and whether an earlier row had it.
 struct Ids {
+    of: Of,
     seen: HashSet<u64>,
     hasher: std::collections::hash_map::RandomState,
 }
 
 impl Ids {
-    fn new() -> Ids {
+    fn new(of: Of) -> Ids {
         Ids {
+            of,
             seen: HashSet::new(),
             hasher: std::collections::hash_map::RandomState::new(),
         }
     }
 
+    /// The code of a row whose id is not one.
+    fn invalid(&self) -> &'static str {
+        match self.of.target {
+            Profiles::Users => "invalid_user_id",
+            Profiles::Accounts => "invalid_account_id",
+        }
+    }
+
     fn check(&mut self, line: u64, id: &str) -> Result<(), RowError> {
-        if let Err(m) = check_user_id(id) {
-            return Err(row_error(line, "invalid_user_id", format!("user_id {m}")));
+        let field = self.of.id;
+        if let Err(m) = (self.of.check)(id) {
+            return Err(row_error(line, self.invalid(), format!("{field} {m}")));
         }
         // A keyed 64-bit hash per id: 8 bytes a row, whatever the ids' length.
         if !self.seen.insert(self.hasher.hash_one(id)) {
             return Err(row_error(
                 line,
                 "duplicate_id",
-                format!("user_id {id:?} is on an earlier line"),
+                format!("{field} {id:?} is on an earlier line"),
             ));
         }
         Ok(())
@@ -339,7 +402,12 @@ fn checked(line: u64, attributes: Map<String, Value>) -> Result<Map<String, Valu
 }
 
 /// Reads the whole body, handing rows over a chunk at a time (on a blocking thread).
-fn parse(reader: impl Read, format: ImportFormat, max_rows: u64, tx: &mpsc::Sender<Msg>) {
+fn parse(
+    reader: impl Read,
+    (format, of): (ImportFormat, Of),
+    max_rows: u64,
+    tx: &mpsc::Sender<Msg>,
+) {
     let reader = std::io::BufReader::with_capacity(
         64 * 1024,
         Lines {
@@ -355,8 +423,8 @@ fn parse(reader: impl Read, format: ImportFormat, max_rows: u64, tx: &mpsc::Send
         max_rows,
     };
     let end = match format {
-        ImportFormat::Ndjson => parse_ndjson(reader, &mut out),
-        ImportFormat::Csv => parse_csv(reader, &mut out),
+        ImportFormat::Ndjson => parse_ndjson(reader, Ids::new(of), &mut out),
+        ImportFormat::Csv => parse_csv(reader, Ids::new(of), &mut out),
     };
     if let Err(msg) = end {
         if matches!(msg, Msg::Stopped(_)) {
@@ -411,16 +479,44 @@ impl Chunks<'_> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NdjsonRow {
-    user_id: Value,
-    #[serde(default)]
-    attributes: Map<String, Value>,
+/// One NDJSON line: the id (`user_id` or `account_id`, as the import is of)
+/// and the attributes; nothing else.
+fn ndjson_row(text: &[u8], line: u64, ids: &Ids) -> Result<(String, Map<String, Value>), RowError> {
+    let field = ids.of.id;
+    let mut m = match serde_json::from_slice::<Value>(text) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => {
+            return Err(row_error(
+                line,
+                "invalid_json",
+                "a line must be a JSON object".into(),
+            ))
+        }
+        Err(e) => return Err(row_error(line, "invalid_json", e.to_string())),
+    };
+    if let Some(k) = m.keys().find(|k| *k != field && *k != "attributes") {
+        let message = format!("unknown field {k:?} (a line has {field} and attributes)");
+        return Err(row_error(line, "invalid_json", message));
+    }
+    let attributes = match m.remove("attributes") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(a)) => a,
+        Some(_) => {
+            let message = "attributes must be an object".into();
+            return Err(row_error(line, "invalid_json", message));
+        }
+    };
+    match m.remove(field) {
+        Some(Value::String(id)) => Ok((id, attributes)),
+        _ => Err(row_error(
+            line,
+            ids.invalid(),
+            format!("{field} must be a string"),
+        )),
+    }
 }
 
-fn parse_ndjson(mut reader: impl BufRead, out: &mut Chunks<'_>) -> Result<(), Msg> {
-    let mut ids = Ids::new();
+fn parse_ndjson(mut reader: impl BufRead, mut ids: Ids, out: &mut Chunks<'_>) -> Result<(), Msg> {
     let mut buf = Vec::new();
     let mut line = 0u64;
     loop {
@@ -435,29 +531,19 @@ fn parse_ndjson(mut reader: impl BufRead, out: &mut Chunks<'_>) -> Result<(), Ms
         if text.is_empty() {
             continue;
         }
-        let row = serde_json::from_slice::<NdjsonRow>(text)
-            .map_err(|e| row_error(line, "invalid_json", e.to_string()))
-            .and_then(|r| match r.user_id {
-                Value::String(id) => Ok((id, r.attributes)),
-                _ => Err(row_error(
-                    line,
-                    "invalid_user_id",
-                    "user_id must be a string".into(),
-                )),
+        let row = ndjson_row(text, line, &ids).and_then(|(id, attributes)| {
+            ids.check(line, &id)?;
+            Ok(ImportRow {
+                line,
+                id,
+                attributes: checked(line, attributes)?,
             })
-            .and_then(|(id, attributes)| {
-                ids.check(line, &id)?;
-                Ok(ImportRow {
-                    line,
-                    user_id: id,
-                    attributes: checked(line, attributes)?,
-                })
-            });
+        });
         out.push(line, row)?;
     }
 }
 
-fn parse_csv(reader: impl Read, out: &mut Chunks<'_>) -> Result<(), Msg> {
+fn parse_csv(reader: impl Read, mut ids: Ids, out: &mut Chunks<'_>) -> Result<(), Msg> {
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::Headers)
@@ -466,16 +552,16 @@ fn parse_csv(reader: impl Read, out: &mut Chunks<'_>) -> Result<(), Msg> {
         Ok(h) => h.clone(),
         Err(e) => return Err(csv_stop(1, e)),
     };
-    let Some(id_col) = headers.iter().position(|h| h == "user_id") else {
-        return Err(Msg::Refused(
-            "the CSV header must name a user_id column".to_owned(),
-        ));
+    let field = ids.of.id;
+    let Some(id_col) = headers.iter().position(|h| h == field) else {
+        return Err(Msg::Refused(format!(
+            "the CSV header must name a {field} column"
+        )));
     };
     let mut names = HashSet::new();
     if let Some(dup) = headers.iter().find(|h| !names.insert(*h)) {
         return Err(Msg::Refused(format!("the CSV header names {dup:?} twice")));
     }
-    let mut ids = Ids::new();
     let mut record = csv::StringRecord::new();
     loop {
         let line = csv.position().line();
@@ -512,7 +598,7 @@ fn parse_csv(reader: impl Read, out: &mut Chunks<'_>) -> Result<(), Msg> {
                     .collect();
                 Ok(ImportRow {
                     line,
-                    user_id: id,
+                    id,
                     attributes: checked(line, attributes)?,
                 })
             })
@@ -543,7 +629,7 @@ mod tests {
         max_rows: u64,
     ) -> (Vec<u64>, Vec<RowError>, Option<Stopped>) {
         let (tx, mut rx) = mpsc::channel(1000);
-        parse(text.as_bytes(), format, max_rows, &tx);
+        parse(text.as_bytes(), (format, USERS), max_rows, &tx);
         drop(tx);
         let (mut lines, mut errors, mut stopped) = (Vec::new(), Vec::new(), None);
         while let Ok(msg) = rx.try_recv() {

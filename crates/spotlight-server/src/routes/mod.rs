@@ -238,6 +238,18 @@ pub fn api() -> ApiRouter {
             users::export,
             "Everything stored about one person, in every environment: profile, attributes, progress, event counts, raw events, survey answers, experiment arms and the deliveries that carried their events (a data-subject access request; audited by a digest of the id)",
         )
+        .post(
+            import::ACCOUNTS_PATH,
+            import::import_accounts,
+            "Set attributes of many B2B accounts from the tenant's backend: NDJSON (`{\"account_id\": …, \"attributes\": {…}}` per line) or CSV (an `account_id` column, one per attribute), up to 1,000,000 rows and 512 MiB, read as it arrives; bad rows are reported by line and skipped, the valid ones kept",
+        )
+        .body_text(&["application/x-ndjson", "text/csv"])
+        .errors(&[E::PayloadTooLarge])
+        .get(
+            "/v1/admin/accounts",
+            accounts::list,
+            "An environment's B2B accounts by id (optionally those whose id starts with `q`), with their attributes and member counts",
+        )
         .get(
             "/v1/admin/accounts/{account_id}",
             accounts::get,

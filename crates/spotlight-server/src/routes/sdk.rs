@@ -625,16 +625,25 @@ pub async fn config(
             .user_at(tenant, env, &user.id, generation)
             .await?
     };
-    let account = match &q.account_id {
-        Some(id) => {
+    let claimed = user
+        .verified
+        .as_ref()
+        .map(claimed_account)
+        .transpose()?
+        .flatten();
+    let account = match named_account(&q, claimed) {
+        Some((id, attributes)) => {
             let (tenant, env) = (client.tenant_id, client.environment_id);
-            let stored = state.caches.account_at(tenant, env, id, generation).await?;
-            let merged = q.account_attributes.as_ref().map(|a| {
+            let stored = state
+                .caches
+                .account_at(tenant, env, &id, generation)
+                .await?;
+            let merged = attributes.map(|a| {
                 let mut merged = stored.attributes.clone();
-                merged.extend(a.iter().map(|(k, v)| (k.clone(), v.clone())));
+                merged.extend(a);
                 merged
             });
-            Some(NamedAccount { stored, merged })
+            Some(NamedAccount { id, stored, merged })
         }
         None => None,
     };
@@ -661,6 +670,7 @@ pub async fn config(
             .map(|a| AccountSubject {
                 attributes: a.merged.as_ref().unwrap_or(&a.stored.attributes),
                 event_counts: &a.stored.event_counts,
+                shown: &a.stored.shown,
             }),
     };
     let matched = evaluate_by(&bundle.items, |i| &i.prepared, &bundle.audiences, &viewer);
@@ -675,7 +685,7 @@ pub async fn config(
     let etag = stamp.etag();
     // Only clients that revalidate come back with the same question.
     if !generated_id && !preview && headers.contains_key(header::IF_NONE_MATCH) {
-        remember(&state, &client, memo_key, &etag, &user, &stored, now);
+        remember(&state, &client, memo_key, &etag, &user, seen, now);
     }
     if etag_matches(headers, &etag) {
         Metrics::count(&metrics.sdk_config_served, "not_modified");
@@ -878,10 +888,10 @@ async fn observe(
                 attributes: serde_json::to_string(attrs).ok()?,
                 verified,
                 seen_at: spotlight_domain::Timestamp(now),
-                account: q.account_id.as_ref().map(|id| {
-                    let merged = account.and_then(|a| a.merged.as_ref());
+                account: account.map(|a| {
+                    let merged = a.merged.as_ref();
                     (
-                        id.clone(),
+                        a.id.clone(),
                         merged.and_then(|m| serde_json::to_string(m).ok()),
                     )
                 }),
@@ -912,8 +922,73 @@ struct Seen<'a> {
 /// The account a config request named: as stored, and with the request's
 /// attributes merged in (`None`: it sent none).
 struct NamedAccount {
+    id: String,
     stored: Arc<AccountState>,
     merged: Option<Map<String, Value>>,
+}
+
+/// The account a verified token vouches for: its `account_id` claim, with
+/// the attributes of its `account_attributes` claim.
+pub(crate) struct ClaimedAccount {
+    pub id: String,
+    pub attributes: Map<String, Value>,
+}
+
+/// The token's account claims (`None`: it carries no `account_id`); claims
+/// that are not what they must be are refused, as a bad request would be.
+pub(crate) fn claimed_account(v: &Verified) -> Result<Option<ClaimedAccount>, ApiError> {
+    let id = match v.claims.get("account_id") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(id)) => id,
+        Some(_) => return Err(ApiError::field("token.account_id", "must be a string")),
+    };
+    if let Err(m) = spotlight_domain::end_user::check_account_id(id) {
+        return Err(ApiError::field("token.account_id", m));
+    }
+    let attributes = match v.claims.get("account_attributes") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => {
+            if let Err(msg) = spotlight_domain::end_user::check_attributes(m) {
+                return Err(ApiError::field("token.account_attributes", msg));
+            }
+            m.clone()
+        }
+        Some(_) => {
+            return Err(ApiError::field(
+                "token.account_attributes",
+                "must be an object",
+            ))
+        }
+    };
+    Ok(Some(ClaimedAccount {
+        id: id.clone(),
+        attributes,
+    }))
+}
+
+/// The account this request is for, and the attributes it sends of it (in
+/// order of precedence: the request's, then the token's, which win). A
+/// verified token's account wins over the one the request names, whose
+/// attributes then describe another account and are set aside.
+fn named_account(
+    q: &Checked,
+    claimed: Option<ClaimedAccount>,
+) -> Option<(String, Option<Map<String, Value>>)> {
+    match claimed {
+        None => q
+            .account_id
+            .clone()
+            .map(|id| (id, q.account_attributes.clone())),
+        Some(c) => {
+            let mut attributes = match &q.account_id {
+                Some(id) if *id == c.id => q.account_attributes.clone().unwrap_or_default(),
+                _ => Map::new(),
+            };
+            attributes.extend(c.attributes);
+            let sent = !attributes.is_empty();
+            Some((c.id, sent.then_some(attributes)))
+        }
+    }
 }
 
 /// The matched items this user is shown, each with its arm (hold-out arms
@@ -1001,6 +1076,16 @@ async fn revalidate(
     if !Arc::ptr_eq(&current, &memo.user) {
         return Ok(None);
     }
+    if let Some((id, account)) = &memo.account {
+        let (tenant, env) = (client.tenant_id, client.environment_id);
+        let current = state
+            .caches
+            .account_at(tenant, env, id, memo.generation)
+            .await?;
+        if !Arc::ptr_eq(&current, account) {
+            return Ok(None);
+        }
+    }
     Metrics::count(&state.metrics.sdk_config_served, "not_modified");
     let mut resp = StatusCode::NOT_MODIFIED.into_response();
     cache_headers(&mut resp, &memo.etag);
@@ -1013,7 +1098,7 @@ fn remember(
     key: u64,
     etag: &str,
     user: &EndUser,
-    stored: &Arc<UserState>,
+    seen: Seen<'_>,
     now: i64,
 ) {
     // Only an answer computed entirely under the generation the request began with.
@@ -1032,7 +1117,8 @@ fn remember(
             etag: etag.to_owned(),
             generation: client.generation,
             user_id: user.id.clone(),
-            user: stored.clone(),
+            user: seen.stored.clone(),
+            account: seen.account.map(|a| (a.id.clone(), a.stored.clone())),
             valid_until: (now + ETAG_MEMO_MS).min(token_exp),
         }),
     );

@@ -60,6 +60,8 @@ pub struct EventBatch {
     pub events: Vec<EventDoc>,
     /// The user of events that name none.
     pub user_id: Option<String>,
+    /// The account (B2B) of events that name none.
+    pub account_id: Option<String>,
 }
 
 /// One interaction event, schema version 1.
@@ -75,7 +77,11 @@ pub struct EventDoc {
     pub name: String,
     /// RFC 3339, or Unix milliseconds; at most 5 minutes ahead, 30 days behind.
     pub timestamp: String,
+    /// The user; from the tenant's backend an event may name an account alone.
     pub user_id: Option<String>,
+    /// The account (B2B) it is sent for: counted for `account.event("…")`,
+    /// "once per account" and the account's analytics.
+    pub account_id: Option<String>,
     pub session_id: Option<String>,
     /// Typed per event: tour_id and step, content_id, checklist_id and item_id,
     /// object_id and arm, score | choices | text; identify: attributes; custom: anything (8 KiB).
@@ -83,35 +89,63 @@ pub struct EventDoc {
     pub properties: Option<serde_json::Value>,
 }
 
-/// The batch: `{"events": [...], "user_id"?}` or a bare list of events.
-fn unpack(body: &[u8]) -> Result<(Vec<Value>, Option<String>), ApiError> {
+/// A batch as received: its events, and the user and account of those that name none.
+struct Unpacked {
+    list: Vec<Value>,
+    user: Option<String>,
+    account: Option<String>,
+}
+
+/// A batch-level id, checked as the events' own are.
+fn batch_id(
+    m: &mut serde_json::Map<String, Value>,
+    field: &str,
+    check: fn(&str) -> Result<(), &'static str>,
+) -> Result<Option<String>, ApiError> {
+    match m.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(u)) => match check(&u) {
+            Ok(()) => Ok(Some(u)),
+            Err(msg) => Err(ApiError::field(field, msg)),
+        },
+        Some(_) => Err(ApiError::field(field, "must be a string")),
+    }
+}
+
+/// The batch: `{"events": [...], "user_id"?, "account_id"?}` or a bare list of events.
+fn unpack(body: &[u8]) -> Result<Unpacked, ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidJson,
             format!("the body is not valid JSON: {e}"),
         )
     })?;
-    let (list, user) = match value {
-        Value::Array(a) => (a, None),
+    let batch = match value {
+        Value::Array(list) => Unpacked {
+            list,
+            user: None,
+            account: None,
+        },
         Value::Object(mut m) => {
-            if let Some(k) = m.keys().find(|k| *k != "events" && *k != "user_id") {
+            const FIELDS: [&str; 3] = ["events", "user_id", "account_id"];
+            if let Some(k) = m.keys().find(|k| !FIELDS.contains(&k.as_str())) {
                 return Err(ApiError::field(
                     k,
-                    "unknown field (a batch has events and user_id)",
+                    "unknown field (a batch has events, user_id and account_id)",
                 ));
             }
-            let user = match m.remove("user_id") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(u)) => {
-                    if let Err(msg) = spotlight_domain::end_user::check_user_id(&u) {
-                        return Err(ApiError::field("user_id", msg));
-                    }
-                    Some(u)
-                }
-                Some(_) => return Err(ApiError::field("user_id", "must be a string")),
-            };
+            let user = batch_id(&mut m, "user_id", spotlight_domain::end_user::check_user_id)?;
+            let account = batch_id(
+                &mut m,
+                "account_id",
+                spotlight_domain::end_user::check_account_id,
+            )?;
             match m.remove("events") {
-                Some(Value::Array(a)) => (a, user),
+                Some(Value::Array(list)) => Unpacked {
+                    list,
+                    user,
+                    account,
+                },
                 _ => return Err(ApiError::field("events", "must be a list of events")),
             }
         }
@@ -122,6 +156,7 @@ fn unpack(body: &[u8]) -> Result<(Vec<Value>, Option<String>), ApiError> {
             ))
         }
     };
+    let list = &batch.list;
     if list.is_empty() {
         return Err(ApiError::field("events", "must hold at least one event"));
     }
@@ -135,7 +170,7 @@ fn unpack(body: &[u8]) -> Result<(Vec<Value>, Option<String>), ApiError> {
             ),
         ));
     }
-    Ok((list, user))
+    Ok(batch)
 }
 
 /// Where a batch goes: a tenant's environment, with the tenant's sinks.
@@ -155,15 +190,29 @@ pub async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body?;
-    let (list, batch_user) = unpack(&body)?;
+    let batch = unpack(&body)?;
     let token = verify_token(&state, &client, &headers).await?;
     let subject = token.verified.as_ref().map(|v| v.subject.clone());
+    // A verified token's account wins over what the events say.
+    let claimed = token
+        .verified
+        .as_ref()
+        .map(crate::routes::sdk::claimed_account)
+        .transpose()?
+        .flatten();
     let mut rejected = Vec::new();
     let cx = ParseContext {
         now_millis: state.clock.now().millis(),
-        default_user: batch_user.as_deref().or(subject.as_deref()),
+        default_user: batch.user.as_deref().or(subject.as_deref()),
+        default_account: batch.account.as_deref(),
+        account_only: false,
     };
-    let parsed = parse(&list, &cx, &mut rejected);
+    let mut parsed = parse(&batch.list, &cx, &mut rejected);
+    if let Some(account) = claimed {
+        for (_, e) in &mut parsed {
+            e.account_id = Some(account.id.clone());
+        }
+    }
     let vouched = vouch(&state, &token, subject.as_deref(), parsed, &mut rejected);
     let to = Destination {
         tenant_id: client.tenant_id,
@@ -194,7 +243,7 @@ pub async fn track(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body?;
-    let (list, batch_user) = unpack(&body)?;
+    let batch = unpack(&body)?;
     let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
     let env =
         crate::routes::environment_named(&state, actor.tenant_id, &env_name, "environment").await?;
@@ -206,9 +255,11 @@ pub async fn track(
     let mut rejected = Vec::new();
     let cx = ParseContext {
         now_millis: state.clock.now().millis(),
-        default_user: batch_user.as_deref(),
+        default_user: batch.user.as_deref(),
+        default_account: batch.account.as_deref(),
+        account_only: true,
     };
-    let parsed = parse(&list, &cx, &mut rejected);
+    let parsed = parse(&batch.list, &cx, &mut rejected);
     let to = Destination {
         tenant_id: actor.tenant_id,
         environment_id: env.id,
@@ -397,7 +448,12 @@ async fn submit(
     kept.sort_by_key(|(i, _)| *i);
     let events: Vec<Event> = kept.into_iter().map(|(_, e)| e).collect();
     let total = events.len();
-    let users: HashSet<String> = events.iter().map(|e| e.user_id.clone()).collect();
+    let users: HashSet<String> = events
+        .iter()
+        .map(|e| e.user_id.clone())
+        .filter(|u| !u.is_empty())
+        .collect();
+    let accounts: HashSet<String> = events.iter().filter_map(|e| e.account_id.clone()).collect();
     let batch = IngestBatch::new(
         to.tenant_id,
         to.environment_id,
@@ -420,6 +476,9 @@ async fn submit(
     // This node's view of these users is now behind.
     for u in users {
         state.caches.users.forget(&(to.environment_id, u)).await;
+    }
+    for a in accounts {
+        state.caches.accounts.forget(&(to.environment_id, a)).await;
     }
     let accepted = stored.new.len();
     let duplicates = total - accepted;

@@ -44,6 +44,8 @@ pub struct EndUserView {
     event_last_at: BTreeMap<String, i64>,
     /// The user's events among the environment's latest 20,000, newest first (at most 50).
     recent_events: Vec<RecentEventView>,
+    /// The B2B accounts they belong to, their active one (seen last) first.
+    accounts: Vec<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -174,9 +176,11 @@ async fn view(
             step: e.step,
         })
         .collect();
+    let accounts = state.store.user_accounts(tenant, env, &user_id).await?;
     Ok(AppJson(EndUserView {
         event_last_at,
         recent_events,
+        accounts,
         user_id: user.user_id,
         environment: env_name,
         first_seen: user.first_seen,
@@ -256,6 +260,9 @@ pub struct ExportedEvent {
     received_at: Timestamp,
     #[schema(value_type = Object)]
     properties: serde_json::Value,
+    /// The account it was sent for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -304,6 +311,7 @@ fn environment_records(r: spotlight_store::UserRecords) -> EnvironmentRecords {
             step: e.step,
             occurred_at: Timestamp(e.occurred_at),
             received_at: Timestamp(e.received_at),
+            account_id: e.account_id,
         })
         .collect();
     let survey = spotlight_domain::events::Kind::SurveyAnswered.as_str();

@@ -177,3 +177,102 @@ both_stores!(
         error_code(a.get("/v1/admin/users/l-3").await, 404).await;
     }
 );
+
+both_stores!(
+    accounts_import_as_users_do_and_reach_account_rules,
+    |app: TestApp| async move {
+        let t = app.tenant("acme", &[]).await;
+        let (pk, sk) = prod(&t);
+        let a = admin(&app, &t);
+        let tour = a
+            .publish(
+                "tours",
+                json!({"name": "Team", "steps": [{"kind": "modal", "title": "T"}],
+                       "audience": "account.plan = \"team\" and account.seats >= 10"}),
+            )
+            .await;
+        let r = app
+            .admin(sk)
+            .request(reqwest::Method::PUT, "/v1/admin/accounts/acct-1")
+            .json(&json!({"attributes": {"plan": "free", "region": "eu"}}))
+            .await;
+        assert_eq!(r.status(), 200);
+        let csv = "account_id,plan,seats,note\n\
+                   acct-1,team,40,\"=HYPERLINK(\"\"http://evil\"\")\"\n\
+                   acct-2,team,3,\n\
+                   acct-1,free,1,dup\n\
+                   ,team,1,\n\
+                   acct-3,team\n";
+        let r = app
+            .admin(sk)
+            .post("/v1/admin/accounts/import")
+            .header("content-type", "text/csv")
+            .body(csv)
+            .await;
+        assert_eq!(r.status(), 200);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(
+            (
+                report["created"].as_u64(),
+                report["updated"].as_u64(),
+                report["failed"].as_u64()
+            ),
+            (Some(1), Some(1), Some(3)),
+            "{report}"
+        );
+        let codes: Vec<&str> = report["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            ["duplicate_id", "invalid_account_id", "invalid_row"],
+            "{report}"
+        );
+        let v = a.get_json("/v1/admin/accounts/acct-1").await;
+        assert_eq!(v["attributes"]["seats"], 40, "typed: {v}");
+        assert_eq!(v["attributes"]["region"], "eu", "merged: {v}");
+        assert_eq!(
+            v["attributes"]["note"], "=HYPERLINK(\"http://evil\")",
+            "kept as text: {v}"
+        );
+        // The imported attributes reach rules at once.
+        let q = "user_id=u-1&url=/&account_id=acct-1";
+        let c = crate::helpers::config_json(&app, pk, q).await;
+        assert!(
+            c["tours"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["id"] == tour),
+            "{c}"
+        );
+        // NDJSON names account_id; a user_id file is not an account file.
+        let r = app
+            .admin(sk)
+            .post("/v1/admin/accounts/import")
+            .header("content-type", "application/x-ndjson")
+            .body("{\"account_id\": \"acct-4\", \"attributes\": {\"plan\": \"team\"}}\n{\"user_id\": \"u-1\"}\n")
+            .await;
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(
+            (report["created"].as_u64(), report["failed"].as_u64()),
+            (Some(1), Some(1)),
+            "{report}"
+        );
+        assert_eq!(report["errors"][0]["code"], "invalid_json", "{report}");
+        let r = app
+            .admin(sk)
+            .post("/v1/admin/accounts/import")
+            .header("content-type", "text/csv")
+            .body("user_id,plan\nu-1,team\n")
+            .await;
+        let (_, body, _) = error_code(r, 422).await;
+        assert!(body.to_string().contains("account_id column"), "{body}");
+        // Audited as an account import.
+        let audit = a.get_json("/v1/admin/audit?limit=10").await;
+        assert!(audit.to_string().contains("account.import"), "{audit}");
+    }
+);

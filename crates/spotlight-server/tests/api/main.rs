@@ -5,6 +5,7 @@
 mod helpers;
 mod identity;
 
+mod account_activity;
 mod accounts;
 mod analytics;
 mod assets;

@@ -198,9 +198,21 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
             Role::Viewer,
         ),
         (
+            Method::GET,
+            "/v1/admin/accounts?q=matrix".into(),
+            None,
+            Role::Viewer,
+        ),
+        (
             Method::POST,
             "/v1/admin/users/import".into(),
             Some(json!({"user_id": "matrix-import", "attributes": {"plan": "pro"}})),
+            Role::Admin,
+        ),
+        (
+            Method::POST,
+            "/v1/admin/accounts/import".into(),
+            Some(json!({"account_id": "matrix-import", "attributes": {"plan": "pro"}})),
             Role::Admin,
         ),
         (
@@ -583,6 +595,7 @@ async fn isolation(db: Db) {
                 && (*m != Method::PUT
                     || !(p.starts_with("/v1/admin/users/") || p.starts_with("/v1/admin/accounts/")))
                 && !p.ends_with("/users/import")
+                && !p.ends_with("/accounts/import")
                 && !p.ends_with("/settings")
                 && !p.contains("/settings/")
                 && !p.ends_with("/audiences/matches")
