@@ -8,7 +8,11 @@
 # With TRACES=1, instead: (a) on three servers over the same store, rounds
 # interleaved — traces off; on, exported over OTLP to a local collector, with
 # none, 10% and every request sampled (parentbased_traceidratio).
-# Usage: [TRACES=1] bench/delivery.sh [seconds per run, default 10] [rounds, default 3]
+# With ACCOUNTS=1, instead: 10 of the tours target accounts
+# (`account.plan = "team" and account.event("sso_connected") = 0`), the users
+# belong to 1,000 accounts, and (a) runs beside (d), the same requests naming
+# the user's account, so account rules are evaluated against its state.
+# Usage: [TRACES=1|ACCOUNTS=1] bench/delivery.sh [seconds per run, default 10] [rounds, default 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -25,6 +29,7 @@ python3 - "$bin" "$secs" "$rounds" <<'PY'
 import http.client, http.server, json, os, random, re, socket, sqlite3, subprocess, sys, tempfile, threading, time, uuid
 
 bin, secs, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ACCOUNTS = bool(os.environ.get("ACCOUNTS"))
 ORIGIN = "https://app.bench.test"
 PAGES = ["/app/dashboard", "/app/reports", "/app/1/settings", "/app/2/settings", "/billing",
          "/app/projects/7", "/app/projects/8/board", "/onboarding", "/home", "/app/team"]
@@ -94,6 +99,9 @@ with tempfile.TemporaryDirectory() as d:
             if i % 5 in (2, 3, 4): doc["pages"] = [{"match": "exact", "pattern": PAGES[i % len(PAGES)]}]
             if i % 2 == 0: doc["audience_id"] = audiences[i % 20]
             else: doc["audience"] = f'plan != "{plans[i % 4]}"'
+            if ACCOUNTS and i % 5 == 0:
+                doc.pop("audience_id", None)
+                doc["audience"] = 'account.plan = "team" and account.event("sso_connected") = 0'
             tid = call("POST", "/v1/admin/tours", doc)["id"]
             call("POST", f"/v1/admin/tours/{tid}/publish", {"environment": "production"})
             tours.append(tid)
@@ -111,6 +119,16 @@ with tempfile.TemporaryDirectory() as d:
              for n, u in enumerate(users) for k in range(3)])
         db.executemany("INSERT INTO user_event_counts VALUES (?, ?, ?, ?, ?, ?)",
             [(env_id, u, "export", tenant_id, n % 6, now) for n, u in enumerate(users)])
+        if ACCOUNTS:
+            accounts = [f"acct-{n}" for n in range(1_000)]
+            db.executemany("INSERT INTO account_profiles VALUES (?, ?, ?, ?, ?, ?)",
+                [(env_id, a, tenant_id, json.dumps({"plan": plans[n % 4], "seats": 5 + n % 200}), now, now)
+                 for n, a in enumerate(accounts)])
+            db.executemany("INSERT INTO account_members VALUES (?, ?, ?, ?, ?, ?)",
+                [(env_id, f"acct-{n % 1000}", u, tenant_id, now, now) for n, u in enumerate(users)])
+            db.executemany("INSERT INTO account_event_counts VALUES (?, ?, ?, ?, ?, ?)",
+                [(env_id, a, e, tenant_id, 1 + n % 9, now) for n, a in enumerate(accounts)
+                 for e in (["export", "sso_connected"] if n % 3 == 0 else ["export"])])
         db.commit(); db.close()
 
         base = f"http://127.0.0.1:{port}"
@@ -123,6 +141,18 @@ wrk.headers["Origin"] = "{ORIGIN}"
 request = function()
   local u = math.random(0, 9999)
   local path = "/v1/sdk/config?user_id=user-" .. u .. "&url=https://app.bench.test" .. pages[math.random(1, #pages)] .. locales[math.random(1, 3)]
+  return wrk.format("GET", path)
+end
+''')
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as named:
+            named.write(f'''
+local pages = {{{", ".join('"' + p + '"' for p in PAGES)}}}
+local locales = {{"", "&locale=fr", "&locale=en-US"}}
+wrk.headers["X-Spotlight-Key"] = "{pk}"
+wrk.headers["Origin"] = "{ORIGIN}"
+request = function()
+  local u = math.random(0, 9999)
+  local path = "/v1/sdk/config?user_id=user-" .. u .. "&account_id=acct-" .. (u % 1000) .. "&url=https://app.bench.test" .. pages[math.random(1, #pages)] .. locales[math.random(1, 3)]
   return wrk.format("GET", path)
 end
 ''')
@@ -175,6 +205,11 @@ wrk.path = "{q}"
                     "(a) traces on, 10% sampled": (bases["10% sampled"], full.name, []),
                     "(a) traces on, every request sampled": (bases["every request sampled"], full.name, [])}
             ceiling_run, ceiling_label = "(a) traces off", "off"
+        elif ACCOUNTS:
+            runs = {"(a) full evaluation": (base, full.name, []),
+                    "(d) full evaluation naming the account": (base, named.name, []),
+                    "(c) bare /healthz": (base, bare.name, [])}
+            ceiling_run, ceiling_label = "(a) full evaluation", "(a)"
         else:
             runs = {"(a) full evaluation": (base, full.name, []), "(b) 304 Not Modified": (base, nm.name, []),
                     "(c) bare /healthz": (base, bare.name, [])}

@@ -819,3 +819,50 @@ test('a CSV of users is imported from the end-users page: counts, and the refuse
   assert.match(await page.locator('.profile').textContent(), /seats10/);
   await page.close();
 });
+
+test('accounts: a CSV of accounts is imported; an account shows its attributes, events and members, who link back to it', async () => {
+  const { email, password } = server.demoLogin;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('link', { name: 'Accounts' }).click();
+  await page.getByRole('heading', { name: 'Import accounts' }).waitFor();
+  const csv = 'account_id,plan,seats,sso\nacme-co,team,40,false\nglobex,free,3,false\nacme-co,free,1,true\n';
+  await page.getByLabel('File to import').setInputFiles({ name: 'accounts.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByRole('button', { name: 'Import into production' }).click();
+  const report = page.getByRole('status');
+  await report.locator('.kpis').waitFor();
+  assert.match(await report.locator('.kpis').textContent(), /Imported2.*Refused1/);
+  assert.match(await report.locator('tbody').textContent(), /^4duplicate id/);
+  await page.screenshot({ path: `${shots}accounts-import.png` });
+
+  // Someone of acme-co uses the app: the SDK names the account on every event.
+  const visitor = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const app = await visitor.newPage();
+  await app.goto(`${server.base}/demo/`);
+  await app.waitForFunction(() => window.spotlight && !window.spotlight.q);
+  await app.evaluate(() => { window.spotlight.group('acme-co', { region: 'eu' }); window.spotlight.track('teammate_invited'); });
+  await app.waitForFunction(() => Object.keys(localStorage).filter((k) => k.endsWith(':queue')).every((k) => localStorage.getItem(k) === '[]'), null, { timeout: 10_000 });
+  const endUser = await app.evaluate(() => localStorage.getItem(Object.keys(localStorage).find((k) => k.endsWith(':anon'))));
+  await visitor.close();
+
+  await page.reload();
+  await page.getByRole('link', { name: 'acme-co' }).click();
+  await page.getByRole('heading', { name: 'Account acme-co' }).waitFor();
+  const profile = page.locator('.profile');
+  await profile.getByRole('heading', { name: 'Members', exact: true }).waitFor();
+  const text = await profile.textContent();
+  assert.match(text, /seats40/, 'imported attributes, typed');
+  assert.match(text, /teammate_invited1/, 'the member\'s event counts for the account');
+  assert.ok(text.includes(endUser), 'the member is listed');
+  await page.screenshot({ path: `${shots}account.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'account page');
+  // The member's page names the account, and links back.
+  await profile.getByRole('link', { name: endUser }).click();
+  await page.getByRole('heading', { name: 'Attributes' }).waitFor();
+  await page.locator('.kpis').getByRole('link', { name: 'acme-co' }).click();
+  await page.getByRole('heading', { name: 'Account acme-co' }).waitFor();
+  await page.close();
+});

@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 const listeners = new Set<() => void>();
 
 export function navigate(path: string): void {
-  if (location.pathname !== path) history.pushState({}, '', path);
+  if (location.pathname + location.search !== path) history.pushState({}, '', path);
   listeners.forEach((l) => l());
 }
 
@@ -20,6 +20,17 @@ export function usePath(): string {
     return () => { listeners.delete(l); };
   }, []);
   return path;
+}
+
+/** The path and query: for pages that show one item by `?id=`. */
+export function useHref(): string {
+  const [href, setHref] = useState(location.pathname + location.search);
+  useEffect(() => {
+    const l = () => setHref(location.pathname + location.search);
+    listeners.add(l);
+    return () => { listeners.delete(l); };
+  }, []);
+  return href;
 }
 
 export function Link({ href, current, children }: { href: string; current?: boolean; children: ComponentChildren }) {

@@ -173,7 +173,11 @@ test('accounts: init names the user\'s company, account rules decide, group() sw
   }));
   const page = await browser.newPage();
   const asked = [];
-  page.on('request', (r) => { if (r.url().includes('/v1/sdk/config')) asked.push(new URL(r.url()).searchParams); });
+  const sent = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/v1/sdk/config')) asked.push(new URL(r.url()).searchParams);
+    if (r.url().includes('/v1/sdk/events') && r.method() === 'POST') sent.push(...JSON.parse(r.postData()).events);
+  });
   await page.goto(url);
   await page.waitForFunction(() => window.spotlight && !window.spotlight.q);
   await eventually(async () => asked.length > 0, 10_000, 'a config request');
@@ -185,6 +189,11 @@ test('accounts: init names the user\'s company, account rules decide, group() sw
   await page.evaluate(() => window.spotlight.group('acct-team', { plan: 'team' }));
   await sl(page).locator('.card').getByText('For teams').waitFor();
   assert.equal(asked.at(-1).get('account_id'), 'acct-team');
+  // What the user does from now on is the team account's.
+  await page.evaluate(() => window.spotlight.track('invited'));
+  await eventually(async () => sent.some((e) => e.name === 'invited'), 10_000, 'the tracked event sent');
+  assert.equal(sent.find((e) => e.name === 'tour_started')?.account_id, 'acct-team');
+  assert.equal(sent.find((e) => e.name === 'invited').account_id, 'acct-team');
   assert.deepEqual(await page.evaluate(() => window.__errors), []);
   await page.close();
 });

@@ -28,6 +28,31 @@ pub fn check_account_id(id: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// A patch of attributes (from the tenant's backend or an import): the values
+/// it sets are checked as attributes are; `null` removes one.
+pub fn check_patch(patch: &Map<String, Value>) -> Result<(), &'static str> {
+    let set: Map<String, Value> = patch
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    check_attributes(&set)
+}
+
+/// `before` with `patch` applied: `null` removes an attribute, any other
+/// value sets it, attributes the patch does not name stay.
+pub fn apply_patch(before: &Map<String, Value>, patch: &Map<String, Value>) -> Map<String, Value> {
+    let mut after = before.clone();
+    for (k, v) in patch {
+        if v.is_null() {
+            after.remove(k);
+        } else {
+            after.insert(k.clone(), v.clone());
+        }
+    }
+    after
+}
+
 /// Attributes: at most 100, names of 1–100 characters, scalar values or flat lists.
 pub fn check_attributes(map: &Map<String, Value>) -> Result<(), &'static str> {
     if map.len() > MAX_ATTRIBUTES {
@@ -66,6 +91,22 @@ pub fn check_attributes(map: &Map<String, Value>) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patch_sets_removes_and_keeps() {
+        let m = |v: Value| v.as_object().unwrap().clone();
+        let before = m(serde_json::json!({"plan": "free", "legacy": true, "seats": 3}));
+        let patch = m(serde_json::json!({"plan": "team", "legacy": null, "region": "eu"}));
+        assert!(
+            check_patch(&patch).is_ok(),
+            "null is no attribute value, but a removal"
+        );
+        assert_eq!(
+            apply_patch(&before, &patch),
+            m(serde_json::json!({"plan": "team", "seats": 3, "region": "eu"}))
+        );
+        assert!(check_patch(&m(serde_json::json!({"a": {"nested": 1}}))).is_err());
+    }
 
     #[test]
     fn user_ids() {

@@ -363,7 +363,7 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let before: Attributes =
             serde_json::from_str(&row.try_get::<String, _>(0)?).map_err(corrupt)?;
-        let after = merged(&before, patch);
+        let after = spotlight_domain::end_user::apply_patch(&before, patch);
         if let Err(message) = check(&after) {
             return Ok(Err(message));
         }
@@ -383,17 +383,4 @@ impl Store {
         self.commit_change(tx, tenant).await?;
         Ok(Ok(after))
     }
-}
-
-/// `before` with `patch` applied: `null` removes an attribute, others set it.
-pub(crate) fn merged(before: &Attributes, patch: &Attributes) -> Attributes {
-    let mut after = before.clone();
-    for (k, v) in patch {
-        if v.is_null() {
-            after.remove(k);
-        } else {
-            after.insert(k.clone(), v.clone());
-        }
-    }
-    after
 }

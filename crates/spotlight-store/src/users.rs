@@ -239,14 +239,7 @@ impl Store {
         let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
         let before: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&row.try_get::<String, _>("attributes")?).map_err(corrupt)?;
-        let mut after = before.clone();
-        for (k, v) in patch {
-            if v.is_null() {
-                after.remove(k);
-            } else {
-                after.insert(k.clone(), v.clone());
-            }
-        }
+        let after = spotlight_domain::end_user::apply_patch(&before, patch);
         if let Err(message) = check(&after) {
             return Ok(Err(message));
         }
@@ -324,14 +317,9 @@ impl Store {
             let mut writes: Vec<(&str, String)> = Vec::with_capacity(chunk.len());
             for r in chunk {
                 let before = existing.get(&r.id);
-                let mut after = before.cloned().unwrap_or_default();
-                for (k, v) in &r.attributes {
-                    if v.is_null() {
-                        after.remove(k);
-                    } else {
-                        after.insert(k.clone(), v.clone());
-                    }
-                }
+                let none = serde_json::Map::new();
+                let after =
+                    spotlight_domain::end_user::apply_patch(before.unwrap_or(&none), &r.attributes);
                 if let Err(message) = check(&after) {
                     out.refused.push((r.line, message));
                     continue;

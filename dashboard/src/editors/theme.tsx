@@ -89,7 +89,8 @@ export function AudienceEditor({ doc, change, err, ro }: EditorProps<AudienceDoc
     <>
       <Text label="Name" id="f-name" value={doc.name} ro={ro} errors={err('name')} onChange={(name) => change({ ...doc, name })} />
       <Text label="Description" id="a-description" value={doc.description} ro={ro} errors={err('description')} onChange={(description) => change({ ...doc, description })} />
-      <Field label="Rule" id="a-rule" errors={errors} hint={<>Attributes, event counts and dates: <code>plan in ["pro", "team"] and event("export") &gt;= 1 and signed_up_days_ago &lt; 30</code></>}>
+      <Field label="Rule" id="a-rule" errors={errors} hint={<>Attributes, event counts and dates: <code>plan in ["pro", "team"] and event("export") &gt;= 1 and signed_up_days_ago &lt; 30</code>;
+          the user's account (B2B): <code>account.plan = "team" and account.event("sso_connected") = 0</code></>}>
         <textarea id="a-rule" class="code" rows={4} spellcheck={false} value={doc.rule} readOnly={ro} aria-invalid={errors.length ? 'true' : undefined}
           aria-describedby={errors.length ? 'a-rule-error' : 'a-rule-hint'} onInput={(e) => change({ ...doc, rule: val(e) })} />
       </Field>

@@ -4,7 +4,7 @@
 // and owners import accounts from a CSV or NDJSON file.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, type ObjectView, type Page, type Schemas } from '../api';
-import { Link, navigate, usePath } from '../router';
+import { Link, navigate, useHref } from '../router';
 import { Import } from './Users';
 
 type Summary = Schemas['AccountSummaryView'];
@@ -13,8 +13,7 @@ type Account = Schemas['AccountView'];
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
 
 export function Accounts({ canAdmin = false }: { canAdmin?: boolean }) {
-  usePath();
-  const id = new URLSearchParams(location.search).get('id');
+  const id = new URLSearchParams(useHref().split('?')[1] ?? '').get('id');
   const [env, setEnv] = useState('production');
   return id ? <AccountPage key={`${id}:${env}`} id={id} env={env} /> : <AccountList env={env} setEnv={setEnv} canAdmin={canAdmin} />;
 }
@@ -116,7 +115,7 @@ function AccountPage({ id, env }: { id: string; env: string }) {
           <h2>Members</h2>
           {account.members.length === 0 ? <p>No members yet.</p> : (
             <table>
-              <caption>{account.member_count > account.members.length ? `The ${account.members.length} seen last of ${account.member_count}` : `${account.member_count} members`}</caption>
+              <caption>{account.member_count > account.members.length ? `The ${account.members.length} seen last of ${account.member_count}` : `${account.member_count} member${account.member_count === 1 ? "" : "s"}`}</caption>
               <thead><tr><th scope="col">User</th><th scope="col">Joined</th><th scope="col">Last seen</th></tr></thead>
               <tbody>{account.members.map((m) => (
                 <tr key={m.user_id}><th scope="row"><Link href={`/app/users?id=${encodeURIComponent(m.user_id)}`}>{m.user_id}</Link></th>

@@ -151,12 +151,7 @@ pub async fn put(
         return Err(ApiError::field("account_id", msg));
     }
     let patch = body.attributes;
-    let set: serde_json::Map<String, serde_json::Value> = patch
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if let Err(msg) = spotlight_domain::end_user::check_attributes(&set) {
+    if let Err(msg) = spotlight_domain::end_user::check_patch(&patch) {
         return Err(ApiError::field("attributes", msg));
     }
     let env_name = q.environment.unwrap_or_else(|| "production".to_owned());

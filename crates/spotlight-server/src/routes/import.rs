@@ -391,12 +391,7 @@ fn row_error(line: u64, code: &'static str, message: String) -> RowError {
 
 /// A row's attributes, checked as they are set (`null` removes one).
 fn checked(line: u64, attributes: Map<String, Value>) -> Result<Map<String, Value>, RowError> {
-    let set: Map<String, Value> = attributes
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    check_attributes(&set)
+    spotlight_domain::end_user::check_patch(&attributes)
         .map(|()| attributes)
         .map_err(|m| row_error(line, "invalid_attributes", m.to_owned()))
 }

@@ -102,13 +102,7 @@ pub async fn put(
     if let Err(msg) = crate::routes::sdk::check_user_id(&user_id) {
         return Err(ApiError::field("user_id", msg));
     }
-    let set: serde_json::Map<String, serde_json::Value> = body
-        .attributes
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if let Err(msg) = spotlight_domain::end_user::check_attributes(&set) {
+    if let Err(msg) = spotlight_domain::end_user::check_patch(&body.attributes) {
         return Err(ApiError::field("attributes", msg));
     }
     let env_name = q.environment.unwrap_or_else(|| "production".to_owned());
