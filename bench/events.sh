@@ -7,7 +7,9 @@
 # too, but land on random index pages) and realistic: a tour start, five step
 # views and a completion of a published tour, then custom events, for one of
 # 10,000 users.
-# Usage: bench/events.sh [seconds, default 30] [stores, default "sqlite postgres"]
+# With ACCOUNTS=1, every batch names the user's account (1,000 accounts): the
+# account's counts, members, what it was shown and its daily rollups are written too.
+# Usage: [ACCOUNTS=1] bench/events.sh [seconds, default 30] [stores, default "sqlite postgres"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
@@ -69,7 +71,10 @@ request = function()
   for s = 0, 4 do add("step_viewed", string.format('{"tour_id":"%s","step":%d}', tour, s)) end
   add("tour_completed", string.format('{"tour_id":"%s"}', tour))
   for i = 1, 13 do add(custom[math.random(1, #custom)], string.format('{"n":%d,"page":"/app/%d"}', i, math.random(1, 50))) end
-  local body = string.format('{"user_id":"user-%d","events":[%s]}', math.random(1, 10000), table.concat(ev, ","))
+  local u = math.random(1, 10000)
+  local account = ""
+  if (os.getenv("ACCOUNTS") or "") ~= "" then account = string.format(',"account_id":"acct-%d"', u % 1000) end
+  local body = string.format('{"user_id":"user-%d"%s,"events":[%s]}', u, account, table.concat(ev, ","))
   return wrk.format("POST", "/v1/sdk/events", headers, body)
 end
 '''

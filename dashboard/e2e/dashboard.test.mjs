@@ -836,6 +836,8 @@ test('accounts: a CSV of accounts is imported; an account shows its attributes, 
   await report.locator('.kpis').waitFor();
   assert.match(await report.locator('.kpis').textContent(), /Imported2.*Refused1/);
   assert.match(await report.locator('tbody').textContent(), /^4duplicate id/);
+  // The list shows what was imported.
+  await page.getByRole('link', { name: 'globex' }).waitFor();
   await page.screenshot({ path: `${shots}accounts-import.png` });
 
   // Someone of acme-co uses the app: the SDK names the account on every event.
@@ -864,5 +866,13 @@ test('accounts: a CSV of accounts is imported; an account shows its attributes, 
   await page.getByRole('heading', { name: 'Attributes' }).waitFor();
   await page.locator('.kpis').getByRole('link', { name: 'acme-co' }).click();
   await page.getByRole('heading', { name: 'Account acme-co' }).waitFor();
+  // The account's own analytics, by day; an unknown account is named as such.
+  await page.getByRole('link', { name: 'Analytics of this account' }).click();
+  assert.equal(await page.getByRole('searchbox', { name: 'Account' }).inputValue(), 'acme-co');
+  await page.locator('.kpis').waitFor();
+  assert.equal(await page.getByRole('alert').count(), 0);
+  await page.getByRole('searchbox', { name: 'Account' }).fill('nobody-co');
+  await page.keyboard.press('Enter');
+  await page.getByRole('alert').getByText(/no such account/).waitFor();
   await page.close();
 });

@@ -59,7 +59,7 @@ function AccountList({ env, setEnv, canAdmin }: { env: string; setEnv: (e: strin
         </table>
       ))}
       {next && <p><button type="button" onClick={() => load(next)}>More accounts</button></p>}
-      {canAdmin && <Import env={env} of="accounts" />}
+      {canAdmin && <Import env={env} of="accounts" onDone={() => load()} />}
     </section>
   );
 }

@@ -20,8 +20,18 @@ export function lastDays(days: number, grain?: string): URLSearchParams {
   return q;
 }
 
+type AccountFilter = { account: string; setAccount: (a: string) => void };
+
+/** One account's figures only (kept by day); empty: every account's and none. */
+function AccountField({ account, setAccount }: AccountFilter) {
+  return <input type="search" aria-label="Account" placeholder="All accounts" value={account}
+    onChange={(e) => setAccount((e.target as HTMLInputElement).value.trim())} />;
+}
+
 export function Analytics() {
   const [kind, setKind] = useState<'tours' | 'content' | 'checklists'>('tours');
+  const [account, setAccount] = useState(new URLSearchParams(location.search).get('account') ?? '');
+  const filter = { account, setAccount };
   const tabs = (
     <div class="tabs" role="group" aria-label="Analytics of">
       {([['tours', 'Tours'], ['content', 'Announcements'], ['checklists', 'Checklists']] as const).map(([k, label]) => (
@@ -29,14 +39,13 @@ export function Analytics() {
       ))}
     </div>
   );
-  return kind === 'tours' ? <TourAnalytics tabs={tabs} /> : <ObjectAnalytics key={kind} kind={kind} tabs={tabs} />;
+  return kind === 'tours' ? <TourAnalytics tabs={tabs} filter={filter} /> : <ObjectAnalytics key={kind} kind={kind} tabs={tabs} filter={filter} />;
 }
 
-function TourAnalytics({ tabs }: { tabs: preact.ComponentChildren }) {
+function TourAnalytics({ tabs, filter }: { tabs: preact.ComponentChildren; filter: AccountFilter }) {
+  const { account } = filter;
   const [tours, setTours] = useState<ObjectView[]>([]);
   const [tour, setTour] = useState(new URLSearchParams(location.search).get('tour') ?? '');
-  // One account's figures only (kept by day).
-  const [account, setAccount] = useState(new URLSearchParams(location.search).get('account') ?? '');
   const [days, setDays] = useState(7);
   // Custom range: whole UTC days, `to` included.
   const [from, setFrom] = useState(day(new Date(Date.now() - 13 * 86_400_000)));
@@ -101,8 +110,7 @@ function TourAnalytics({ tabs }: { tabs: preact.ComponentChildren }) {
             <input id="an-to" type="date" value={until} min={from} onInput={(e) => { const v = (e.target as HTMLInputElement).value; if (v) setUntil(v); }} />
           </>
         )}
-        <input type="search" aria-label="Account" placeholder="All accounts" value={account}
-          onChange={(e) => setAccount((e.target as HTMLInputElement).value.trim())} />
+        <AccountField {...filter} />
         {tour && <a href={csv('series')} download="tour-series.csv">Export series (CSV)</a>}
         {tour && <a href={csv('funnel')} download="tour-funnel.csv">Export funnel (CSV)</a>}
       </div>
@@ -199,7 +207,8 @@ type ContentStats = Schemas['ContentStats'];
 type ChecklistStats = Schemas['ChecklistStats'];
 
 /** Announcements (views, clicks, dismissals, click rate, series) and checklists (users, completion per item). */
-function ObjectAnalytics({ kind, tabs }: { kind: 'content' | 'checklists'; tabs: preact.ComponentChildren }) {
+function ObjectAnalytics({ kind, tabs, filter }: { kind: 'content' | 'checklists'; tabs: preact.ComponentChildren; filter: AccountFilter }) {
+  const { account } = filter;
   const [items, setItems] = useState<ObjectView[] | null>(null);
   const [id, setId] = useState('');
   const [days, setDays] = useState(30);
@@ -211,7 +220,11 @@ function ObjectAnalytics({ kind, tabs }: { kind: 'content' | 'checklists'; tabs:
     call<Page<ObjectView>>('GET', `/v1/admin/${kind}?limit=100`).then((p) => { setItems(p.items); if (p.items[0]) setId(p.items[0].id); },
       (e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
   }, []);
-  const query = () => lastDays(days, days <= 2 ? 'hour' : 'day');
+  const query = () => {
+    const q = lastDays(days, days <= 2 && !account ? 'hour' : 'day');
+    if (account) q.set('account', account);
+    return q;
+  };
   useEffect(() => {
     if (!id) return;
     let live = true;
@@ -219,7 +232,7 @@ function ObjectAnalytics({ kind, tabs }: { kind: 'content' | 'checklists'; tabs:
     if (kind === 'content') call<ContentStats>('GET', `/v1/admin/analytics/content/${id}?${query()}`).then((s) => { if (live) { setContent(s); setError(null); } }, fail);
     else call<ChecklistStats>('GET', `/v1/admin/analytics/checklists/${id}?${query()}`).then((s) => { if (live) { setChecklist(s); setError(null); } }, fail);
     return () => { live = false; };
-  }, [id, days]);
+  }, [id, days, account]);
   const csv = () => { const q = query(); q.set('format', 'csv'); return `/v1/admin/analytics/${kind === 'content' ? 'content' : 'checklists'}/${id}?${q}`; };
   return (
     <section aria-labelledby="analytics-title">
@@ -231,6 +244,7 @@ function ObjectAnalytics({ kind, tabs }: { kind: 'content' | 'checklists'; tabs:
         <select aria-label="Date range" value={String(days)} onChange={(e) => setDays(Number((e.target as HTMLSelectElement).value))}>
           {RANGES.filter(([, d]) => d > 0).map(([label, d]) => <option value={String(d)}>{label}</option>)}
         </select>
+        <AccountField {...filter} />
         {id && <a href={csv()} download={`${kind}.csv`}>Export (CSV)</a>}
       </div>
       {tabs}

@@ -158,7 +158,7 @@ function ErasureDone({ report }: { report: Erasure }) {
 }
 
 /** A CSV (or NDJSON) file of users (or accounts) and attributes, sent as it is read; the report after. */
-export function Import({ env, of }: { env: string; of: 'users' | 'accounts' }) {
+export function Import({ env, of, onDone }: { env: string; of: 'users' | 'accounts'; onDone?: () => void }) {
   const id = of === 'users' ? 'user_id' : 'account_id';
   const [file, setFile] = useState<File | null>(null);
   const [sent, setSent] = useState<number | null>(null);
@@ -173,6 +173,7 @@ export function Import({ env, of }: { env: string; of: 'users' | 'accounts' }) {
     const csv = !/\.(ndjson|jsonl)$/i.test(file.name);
     try {
       setReport(await upload<Imported>(`/v1/admin/${of}/import?environment=${env}`, file, csv ? 'text/csv' : 'application/x-ndjson', setSent));
+      onDone?.();
     } catch (err) { setError(err instanceof ApiError ? err.message : String(err)); } finally { setSent(null); }
   };
   return (
