@@ -63,55 +63,10 @@ impl Store {
         env: EnvironmentId,
         account_id: &str,
     ) -> Result<AccountState, StoreError> {
-        let (t, e) = (tenant.to_string(), env.to_string());
-        let Some(row) = sqlx::query(
-            "SELECT attributes FROM account_profiles \
-             WHERE environment_id = $1 AND account_id = $2 AND tenant_id = $3",
-        )
-        .bind(&e)
-        .bind(account_id)
-        .bind(&t)
-        .fetch_optional(&self.read)
-        .await?
-        else {
-            return Ok(AccountState::default());
-        };
-        let attributes: Attributes =
-            serde_json::from_str(&row.try_get::<String, _>(0)?).map_err(corrupt)?;
-        let mut event_counts = HashMap::new();
-        for r in sqlx::query(
-            "SELECT event, count FROM account_event_counts \
-             WHERE environment_id = $1 AND account_id = $2 AND tenant_id = $3",
-        )
-        .bind(&e)
-        .bind(account_id)
-        .bind(&t)
-        .fetch_all(&self.read)
-        .await?
-        {
-            let n: i64 = r.try_get(1)?;
-            event_counts.insert(r.try_get(0)?, u64::try_from(n).unwrap_or(0));
-        }
-        let mut shown = HashMap::new();
-        for r in sqlx::query(
-            "SELECT object_id, times_shown FROM account_progress \
-             WHERE environment_id = $1 AND account_id = $2 AND tenant_id = $3",
-        )
-        .bind(&e)
-        .bind(account_id)
-        .bind(&t)
-        .fetch_all(&self.read)
-        .await?
-        {
-            let n: i64 = r.try_get(1)?;
-            shown.insert(r.try_get(0)?, u32::try_from(n).unwrap_or(u32::MAX));
-        }
-        Ok(AccountState {
-            known: true,
-            attributes,
-            event_counts,
-            shown,
-        })
+        let mut found = self
+            .account_states(tenant, env, &[account_id.to_owned()])
+            .await?;
+        Ok(found.remove(account_id).unwrap_or_default())
     }
 
     /// Up to `limit` accounts after `after` (by id), those whose id starts
@@ -201,7 +156,8 @@ impl Store {
         .await?)
     }
 
-    /// What rules read of each of `ids` that exists (three queries).
+    /// What rules read of each of `ids` that exists (three queries per 500
+    /// ids; one when none exists).
     #[tracing::instrument(name = "store.account_states", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn account_states(
         &self,
@@ -242,6 +198,9 @@ impl Store {
                     },
                 );
             }
+            if out.is_empty() {
+                continue;
+            }
             let sql = format!(
                 "SELECT account_id, event, count FROM account_event_counts \
                  WHERE environment_id = $1 AND tenant_id = $2 AND account_id IN ({list})"
@@ -252,6 +211,18 @@ impl Store {
                 if let Some(a) = out.get_mut(&id) {
                     a.event_counts
                         .insert(r.try_get(1)?, u64::try_from(n).unwrap_or(0));
+                }
+            }
+            let sql = format!(
+                "SELECT account_id, object_id, times_shown FROM account_progress \
+                 WHERE environment_id = $1 AND tenant_id = $2 AND account_id IN ({list})"
+            );
+            for r in bind(&sql, env, tenant, part).fetch_all(&self.read).await? {
+                let id: String = r.try_get(0)?;
+                let n: i64 = r.try_get(2)?;
+                if let Some(a) = out.get_mut(&id) {
+                    a.shown
+                        .insert(r.try_get(1)?, u32::try_from(n).unwrap_or(u32::MAX));
                 }
             }
         }
