@@ -2396,6 +2396,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/two-factor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the session's account signs in with a second factor, whether its tenant requires one, and how many recovery codes are left */
+        get: operations["get_v1_auth_two_factor"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/two-factor/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn two-factor sign-in off, with the password and a code (not while the tenant requires it) */
+        post: operations["post_v1_auth_two_factor_disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/two-factor/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the pending secret with a current code; answers recovery codes (shown once) */
+        post: operations["post_v1_auth_two_factor_enable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/two-factor/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New recovery codes for a current code (the old ones stop working) */
+        post: operations["post_v1_auth_two_factor_recovery_codes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/two-factor/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start two-factor sign-in: a new TOTP secret as an otpauth URI and a QR code, pending until confirmed */
+        post: operations["post_v1_auth_two_factor_setup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/operator/tenants": {
         parameters: {
             query?: never;
@@ -2509,8 +2594,12 @@ export interface components {
              *     the password to create it with (at least 12 characters).
              */
             password: string;
+            /** @description …or a recovery code. */
+            recovery_code?: string | null;
             /** @description The token from the invitation link. */
             token: string;
+            /** @description For an account with two-factor sign-in: a current code… */
+            totp_code?: string | null;
         };
         /** Format: uuid */
         AccountId: string;
@@ -2742,6 +2831,10 @@ export interface components {
              */
             users: number;
         };
+        CodeBody: {
+            /** @description The 6-digit code the authenticator app shows now. */
+            code: string;
+        };
         /** @description How a checklist item gets ticked. */
         Completion: {
             event: string;
@@ -2876,6 +2969,11 @@ export interface components {
             sink: string;
             status: string;
         };
+        DisableBody: {
+            /** @description A current code, or a recovery code. */
+            code: string;
+            password: string;
+        };
         EndUserView: {
             /** @description The B2B accounts they belong to, their active one (seen last) first. */
             accounts: string[];
@@ -3001,7 +3099,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "bad_request" | "invalid_json" | "invalid_query" | "unauthenticated" | "invalid_credentials" | "forbidden" | "origin_not_allowed" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable" | "timeout";
+                code: "bad_request" | "invalid_json" | "invalid_query" | "unauthenticated" | "invalid_credentials" | "two_factor_required" | "invalid_two_factor_code" | "two_factor_enrolment_required" | "forbidden" | "origin_not_allowed" | "csrf_failed" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "precondition_failed" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "internal" | "unavailable" | "timeout";
                 details?: Record<string, never>;
                 message: string;
                 request_id: string;
@@ -3304,7 +3402,11 @@ export interface components {
         LoginRequest: {
             email: string;
             password: string;
+            /** @description …or one of its recovery codes (each works once). */
+            recovery_code?: string | null;
             tenant_id?: null | components["schemas"]["TenantId"];
+            /** @description For an account with two-factor sign-in: the authenticator app's code… */
+            totp_code?: string | null;
         };
         MatchRequest: {
             /**
@@ -3350,6 +3452,7 @@ export interface components {
             memberships: components["schemas"]["MembershipView"][];
             role: components["schemas"]["Role"];
             tenant: components["schemas"]["MeTenant"];
+            two_factor: components["schemas"]["MeTwoFactor"];
         };
         MeAccount: {
             email: string;
@@ -3374,6 +3477,15 @@ export interface components {
         MeTenant: {
             id: components["schemas"]["TenantId"];
             name: string;
+        };
+        MeTwoFactor: {
+            /** @description The account signs in with a second factor. */
+            enabled: boolean;
+            /**
+             * @description The tenant requires one: until enabled, admin routes answer 403
+             *     `two_factor_enrolment_required`.
+             */
+            required: boolean;
         };
         /** @description What enforcing identity verification would have done, over recent hours. */
         MonitorView: {
@@ -3548,6 +3660,10 @@ export interface components {
             /** Format: int64 */
             step?: number | null;
         };
+        RecoveryCodes: {
+            /** @description Shown once: each signs in once in place of a code. */
+            recovery_codes: string[];
+        };
         /** @description Why one event of a batch was not kept. */
         Rejection: {
             /**
@@ -3694,6 +3810,7 @@ export interface components {
             kill_switch?: boolean | null;
             rate_limits?: null | components["schemas"]["RateLimits"];
             retention?: null | components["schemas"]["TenantRetention"];
+            sign_in?: null | components["schemas"]["SignInPolicy"];
         };
         SettingsView: {
             admin_detection: components["schemas"]["AdminDetection"];
@@ -3708,6 +3825,7 @@ export interface components {
             retention: components["schemas"]["TenantRetention"];
             /** @description The server's keeping times: the longest a tenant may choose. */
             retention_limits: components["schemas"]["RetentionLimits"];
+            sign_in: components["schemas"]["SignInPolicy"];
         };
         SettleBody: {
             /** @description These dead letters; omitted: every dead letter (of `sink`, when given). */
@@ -3717,6 +3835,13 @@ export interface components {
         Settled: {
             /** Format: int64 */
             count: number;
+        };
+        /**
+         * @description How members sign in. With `require_two_factor`, a member whose account has
+         *     no second factor may sign in, but reaches no admin route until enrolled.
+         */
+        SignInPolicy: {
+            require_two_factor?: boolean;
         };
         Step: {
             advance_on?: components["schemas"]["AdvanceOn"];
@@ -3967,6 +4092,25 @@ export interface components {
         } | {
             /** @enum {string} */
             type: "manual";
+        };
+        TwoFactorSetup: {
+            /** @description The `otpauth://totp/…` URI the QR code holds. */
+            otpauth_url: string;
+            /** @description The QR code, an SVG document. */
+            qr_svg: string;
+            /** @description The shared secret (base32), for typing into an app by hand. */
+            secret: string;
+        };
+        TwoFactorStatus: {
+            /** @description This account signs in with a TOTP code. */
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description Recovery codes not used yet.
+             */
+            recovery_codes_left: number;
+            /** @description The session's tenant requires a second factor of its members. */
+            required: boolean;
         };
         UsageReport: {
             from: string;
@@ -19933,7 +20077,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Error codes: invalid_credentials */
+            /** @description Error codes: invalid_credentials, two_factor_required, invalid_two_factor_code */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -20038,7 +20182,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Error codes: invalid_credentials */
+            /** @description Error codes: invalid_credentials, two_factor_required, invalid_two_factor_code */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -20195,6 +20339,485 @@ export interface operations {
             };
             /** @description Error codes: forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_auth_two_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorStatus"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_auth_two_factor_disable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisableBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error codes: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: invalid_credentials, invalid_two_factor_code, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_auth_two_factor_enable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description Error codes: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: invalid_two_factor_code, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_auth_two_factor_recovery_codes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description Error codes: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: invalid_two_factor_code, unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_auth_two_factor_setup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorSetup"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -34,7 +34,8 @@ export async function call<T>(method: string, path: string, body?: unknown, extr
   const json: unknown = text ? safeJson(text) : null;
   if (!r.ok) {
     const e = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
-    if (r.status === 401 && path !== '/v1/auth/login') onUnauthenticated();
+    // Only a lost session signs out: a wrong password or code is a 401 too.
+    if (r.status === 401 && e?.code === 'unauthenticated') onUnauthenticated();
     throw new ApiError(r.status, e?.code ?? 'http_error', e?.message ?? `The server answered ${r.status}.`, e?.details);
   }
   return json as T;
@@ -57,7 +58,7 @@ export function upload<T>(path: string, file: Blob, contentType: string, progres
       const json = x.responseText ? safeJson(x.responseText) : null;
       if (x.status >= 200 && x.status < 300) { resolve(json as T); return; }
       const e = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)?.error;
-      if (x.status === 401) onUnauthenticated();
+      if (x.status === 401 && e?.code === 'unauthenticated') onUnauthenticated();
       reject(new ApiError(x.status, e?.code ?? 'http_error', e?.message ?? `The server answered ${x.status}.`, e?.details));
     };
     x.send(file);
@@ -68,15 +69,18 @@ function safeJson(text: string): unknown {
   try { return JSON.parse(text); } catch { return null; }
 }
 
-export async function login(email: string, password: string): Promise<Me> {
-  const me = await call<Me>('POST', '/v1/auth/login', { email, password });
+/** A second factor as sign-in sends it: an authenticator code or a recovery code. */
+export type SecondFactor = { totp_code?: string; recovery_code?: string };
+
+export async function login(email: string, password: string, second: SecondFactor = {}): Promise<Me> {
+  const me = await call<Me>('POST', '/v1/auth/login', { email, password, ...second });
   csrf = me.csrf_token;
   return me;
 }
 
 /** Accepts an invitation with the invited address's password (or a new one). */
-export async function acceptInvitation(token: string, password: string): Promise<Me> {
-  const me = await call<Me>('POST', '/v1/auth/invitations/accept', { token, password });
+export async function acceptInvitation(token: string, password: string, second: SecondFactor = {}): Promise<Me> {
+  const me = await call<Me>('POST', '/v1/auth/invitations/accept', { token, password, ...second });
   csrf = me.csrf_token;
   return me;
 }

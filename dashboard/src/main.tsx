@@ -15,13 +15,17 @@ import { OverviewPage } from './pages/Overview';
 import { SettingsPage } from './pages/Settings';
 import { Webhooks } from './pages/Webhooks';
 import { Members } from './pages/Members';
+import { Security } from './pages/Security';
 import { ExperimentsPage, SurveysPage } from './pages/Research';
 import { Link, navigate, usePath } from './router';
 
 
 const canEdit = (me: Me) => me.role !== 'viewer';
 
-function Page({ path, me }: { path: string; me: Me }) {
+function Page({ path, me, refresh }: { path: string; me: Me; refresh: () => void }) {
+  // A tenant that requires a second factor: nothing else until it is on.
+  if (me.two_factor.required && !me.two_factor.enabled) return <Security onChanged={refresh} />;
+  if (path.startsWith('/app/security')) return <Security onChanged={refresh} />;
   const m = path.match(/^\/app\/([a-z]+)(?:\/([0-9a-f-]{36}))?$/);
   const collection = COLLECTIONS.find((c) => c.path === m?.[1]);
   if (collection && m?.[2]) return <Editor key={m[2]} collection={collection} id={m[2]} canEdit={canEdit(me)} />;
@@ -36,11 +40,11 @@ function Page({ path, me }: { path: string; me: Me }) {
   const admin = me.role === 'admin' || me.role === 'owner';
   if (path.startsWith('/app/webhooks') && admin) return <Webhooks />;
   if (path.startsWith('/app/members')) return <Members isOwner={me.role === 'owner'} me={me.account.email} />;
-  if (path.startsWith('/app/settings')) return <SettingsPage canAdmin={me.role === 'admin' || me.role === 'owner'} />;
+  if (path.startsWith('/app/settings')) return <SettingsPage canAdmin={me.role === 'admin' || me.role === 'owner'} isOwner={me.role === 'owner'} />;
   return <Objects collection={COLLECTIONS[0]!} canEdit={canEdit(me)} />;
 }
 
-function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
+function Shell({ me, onLogout, refresh }: { me: Me; onLogout: () => void; refresh: () => void }) {
   const path = usePath();
   return (
     <div class="shell">
@@ -48,6 +52,7 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
         <span class="brand">Spotlight</span>
         <span class="tenant">{me.tenant.name}</span>
         <span class="who">{me.account.email} · {me.role}</span>
+        <Link href="/app/security" current={path.startsWith('/app/security')}>Security</Link>
         <button type="button" onClick={onLogout}>Log out</button>
       </header>
       <nav class="side" aria-label="Sections">
@@ -64,7 +69,7 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
         {(me.role === 'admin' || me.role === 'owner') && <Link href="/app/members" current={path.startsWith('/app/members')}>Members</Link>}
       </nav>
       <main id="main" tabIndex={-1}>
-        <Page path={path} me={me} />
+        <Page path={path} me={me} refresh={refresh} />
       </main>
     </div>
   );
@@ -84,7 +89,7 @@ function App() {
   // A lost session shows the login here; signing in again returns to the same page
   // (and an edit in progress is still there: editors keep it locally).
   if (me === null) return <Login onSignedIn={(m) => { setMe(m); if (location.pathname === '/app/' || location.pathname === '/app') navigate('/app/tours'); }} />;
-  return <Shell me={me} onLogout={() => { void logout().finally(() => { navigate('/app/'); setMe(null); }); }} />;
+  return <Shell me={me} refresh={() => { currentUser().then(setMe, () => setMe(null)); }} onLogout={() => { void logout().finally(() => { navigate('/app/'); setMe(null); }); }} />;
 }
 
 const root = document.getElementById('app');

@@ -164,6 +164,18 @@ pub struct TenantSettings {
     /// Shorter keeping times than the server's, for this tenant's data.
     #[serde(default)]
     pub retention: TenantRetention,
+    /// How the tenant's members sign in to the dashboard.
+    #[serde(default)]
+    pub sign_in: SignInPolicy,
+}
+
+/// How members sign in. With `require_two_factor`, a member whose account has
+/// no second factor may sign in, but reaches no admin route until enrolled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInPolicy {
+    #[serde(default)]
+    pub require_two_factor: bool,
 }
 
 /// How long this tenant's data is kept, in days; `None`: the server's time.

@@ -49,6 +49,8 @@ pub struct SessionRecord {
     pub tenant_id: TenantId,
     pub role: Role,
     pub expires_at: Timestamp,
+    /// The account signs in with a second factor (a confirmed TOTP secret).
+    pub two_factor: bool,
 }
 
 fn role_of(s: &str) -> Result<Role, StoreError> {
@@ -278,7 +280,9 @@ impl Store {
         token_hash: &KeyHash,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.id, s.account_id, a.email, s.tenant_id, m.role, s.expires_at, s.token_hash \
+            "SELECT s.id, s.account_id, a.email, s.tenant_id, m.role, s.expires_at, s.token_hash, \
+             (SELECT COUNT(*) FROM account_two_factor t \
+              WHERE t.account_id = s.account_id AND t.confirmed_at IS NOT NULL) AS two_factor \
              FROM sessions s \
              JOIN accounts a ON a.id = s.account_id \
              JOIN memberships m ON m.account_id = s.account_id AND m.tenant_id = s.tenant_id \
@@ -300,6 +304,7 @@ impl Store {
             tenant_id: parse_id(&r.try_get::<String, _>("tenant_id")?)?,
             role: role_of(&r.try_get::<String, _>("role")?)?,
             expires_at: Timestamp(r.try_get("expires_at")?),
+            two_factor: r.try_get::<i64, _>("two_factor")? > 0,
         }))
     }
 

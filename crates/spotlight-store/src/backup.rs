@@ -91,6 +91,20 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
         ],
     ),
     (
+        "account_two_factor",
+        &[
+            ("account_id", Text),
+            ("secret_sealed", Text),
+            ("confirmed_at", Int),
+            ("last_step", Int),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "account_recovery_codes",
+        &[("account_id", Text), ("code_hash", Text), ("used_at", Int)],
+    ),
+    (
         "objects",
         &[
             ("id", Text),

@@ -21,6 +21,7 @@ mod privacy;
 mod retention;
 mod tenants;
 mod tombstones;
+mod two_factor;
 mod usage;
 mod users;
 mod webhooks;
@@ -46,6 +47,7 @@ pub use privacy::{
 pub use retention::Purge;
 pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
 pub use tombstones::user_digest;
+pub use two_factor::TwoFactor;
 pub use usage::{UsageCounts, UsageRow};
 pub use users::{
     AudienceSubject, EndUser, ImportOutcome, ImportRow, ProfileWrite, Profiles, RecentEvent,

@@ -1,20 +1,28 @@
-// Sign in with e-mail and password. Errors are shown beside the form, the
-// field the server names is marked, and a rate limit says how long to wait.
+// Sign in with e-mail and password, then a second factor when the account
+// has one. Errors are shown beside the form, the field the server names is
+// marked, and a rate limit says how long to wait.
 import { useState } from 'preact/hooks';
-import { ApiError, login, type Me } from '../api';
+import { ApiError, login, type Me, type SecondFactor } from '../api';
+import { SecondFactorField } from './SecondFactor';
 
 export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // Set once the server asks for the second factor.
+  const [second, setSecond] = useState<SecondFactor | null>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      onSignedIn(await login(email.trim(), password));
+      onSignedIn(await login(email.trim(), password, second ?? {}));
     } catch (err) {
+      if (err instanceof ApiError && err.code === 'two_factor_required') {
+        setSecond({});
+        return;
+      }
       setError(err instanceof ApiError ? err : new ApiError(0, 'unknown', String(err)));
     } finally {
       setBusy(false);
@@ -33,8 +41,9 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
         <input id="password" type="password" autoComplete="current-password" required value={password}
           aria-invalid={field('password') ? 'true' : undefined} aria-describedby={error ? 'login-error' : undefined}
           onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+        {second && <SecondFactorField onChange={setSecond} />}
         {error && <p id="login-error" class="error" role="alert">{error.message}</p>}
-        <button type="submit" class="primary" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+        <button type="submit" class="primary" disabled={busy}>{busy ? 'Signing in…' : second ? 'Verify' : 'Sign in'}</button>
       </form>
     </main>
   );

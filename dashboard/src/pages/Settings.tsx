@@ -9,7 +9,7 @@ type Key = Schemas['KeyView'];
 type Settings = Schemas['SettingsView'];
 type FieldError = { path: string; message: string };
 
-export function SettingsPage({ canAdmin }: { canAdmin: boolean }) {
+export function SettingsPage({ canAdmin, isOwner }: { canAdmin: boolean; isOwner: boolean }) {
   const [keys, setKeys] = useState<Key[]>([]);
   const [settings, setSettings] = useState<Settings | null>(null);
   const [origins, setOrigins] = useState('');
@@ -123,6 +123,13 @@ export function SettingsPage({ canAdmin }: { canAdmin: boolean }) {
             onClick={() => run(settings.kill_switch ? 'Kill switch off.' : 'Kill switch on.', () => call('PATCH', '/v1/admin/settings', { kill_switch: !settings.kill_switch }))}>
             {settings.kill_switch ? 'Turn the kill switch off' : 'Turn the kill switch on'}
           </button>
+          <h2>Sign-in</h2>
+          <label class="field check">
+            <input type="checkbox" checked={settings.sign_in.require_two_factor} disabled={!isOwner}
+              onChange={(e) => { const on = (e.target as HTMLInputElement).checked; void run(on ? 'Two-factor sign-in is now required.' : 'Two-factor sign-in is no longer required.', () => call('PATCH', '/v1/admin/settings', { sign_in: { require_two_factor: on } })); }} />
+            Require two-factor sign-in for every member
+          </label>
+          <p class="hint">{isOwner ? 'Members without it are asked to set it up before anything else. Turn it on for yourself first (Security).' : 'Only an owner changes this.'}</p>
           <Identity settings={settings} onSaved={() => { void load(); }} />
           <h2>Rate limits</h2>
           <RateLimits key={`${settings.rate_limits.sdk_per_minute}-${settings.rate_limits.admin_per_minute}`} limits={settings.rate_limits} errors={fieldErrors}

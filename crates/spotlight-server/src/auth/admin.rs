@@ -74,6 +74,8 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // A member without a second factor, in a session (keys have none).
+        let mut single_factor = false;
         let (tenant_id, role, principal) = match bearer(&parts.headers) {
             Some(Err(())) => return Err(refuse(state, "malformed")),
             Some(Ok(token)) => {
@@ -114,6 +116,7 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
                         "missing or wrong X-CSRF-Token for a cookie-authenticated change",
                     ));
                 }
+                single_factor = !s.two_factor;
                 (
                     s.tenant_id,
                     s.role,
@@ -146,6 +149,13 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
                 .get_or_create(&crate::metrics::ScopeLabels { scope: "admin" })
                 .inc();
             return Err(ApiError::rate_limited(wait));
+        }
+        if single_factor && view.settings.sign_in.require_two_factor {
+            state.metrics.auth_failure("admin", "two_factor");
+            return Err(ApiError::new(
+                ErrorCode::TwoFactorEnrolmentRequired,
+                "this tenant requires two-factor sign-in: turn it on for your account first (POST /v1/auth/two-factor/setup)",
+            ));
         }
         if !role.allows(R::ROLE) {
             state.metrics.auth_failure("admin", "role");

@@ -12,6 +12,7 @@ pub mod operator;
 pub mod password;
 pub mod sdk;
 pub mod session;
+pub mod totp;
 
 pub use admin::{AdminActor, AdminRole, EditorRole, OwnerRole, Principal, RoleNeeded, ViewerRole};
 pub use meta::RequestMeta;

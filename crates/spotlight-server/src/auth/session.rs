@@ -92,6 +92,57 @@ pub fn clear_cookie(secure: bool) -> HeaderValue {
     }
 }
 
+/// The request's live session (401 without one), with its token.
+pub(crate) async fn live(
+    state: &crate::state::AppState,
+    headers: &HeaderMap,
+) -> Result<(SessionToken, spotlight_store::SessionRecord), crate::error::ApiError> {
+    use crate::error::ApiError;
+    let Some(token) = token_from(headers) else {
+        state.metrics.auth_failure("session", "missing");
+        return Err(ApiError::unauthenticated());
+    };
+    let Some(record) = state.store.live_session(&token.hash()).await? else {
+        state.metrics.auth_failure("session", "session");
+        return Err(ApiError::unauthenticated());
+    };
+    Ok((token, record))
+}
+
+/// The live session of a request that changes something: with its CSRF token.
+pub(crate) async fn live_changing(
+    state: &crate::state::AppState,
+    headers: &HeaderMap,
+) -> Result<spotlight_store::SessionRecord, crate::error::ApiError> {
+    use crate::error::{ApiError, ErrorCode};
+    let (token, record) = live(state, headers).await?;
+    if !csrf_ok(headers, &token) {
+        state.metrics.auth_failure("session", "csrf");
+        return Err(ApiError::new(
+            ErrorCode::CsrfFailed,
+            "missing or wrong X-CSRF-Token",
+        ));
+    }
+    Ok(record)
+}
+
+/// Counts a sign-in attempt (a password or a second-factor code) for the
+/// client IP and the account; past either limit, a 429 with `Retry-After`.
+pub(crate) fn limit_login(
+    state: &crate::state::AppState,
+    ip: Option<std::net::IpAddr>,
+    account: &str,
+) -> Result<(), crate::error::ApiError> {
+    state.limits.login.check(ip, account).map_err(|limited| {
+        state
+            .metrics
+            .rate_limited
+            .get_or_create(&crate::metrics::ScopeLabels { scope: "login" })
+            .inc();
+        crate::error::ApiError::rate_limited(limited.retry_after_secs())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

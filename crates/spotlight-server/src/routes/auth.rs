@@ -4,7 +4,6 @@
 
 use crate::auth::{password, session, RequestMeta};
 use crate::error::{ApiError, ApiResult, AppJson, ErrorCode};
-use crate::metrics::ScopeLabels;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -21,6 +20,10 @@ pub struct LoginRequest {
     password: String,
     /// Which tenant to work in, when the account belongs to several.
     tenant_id: Option<TenantId>,
+    /// For an account with two-factor sign-in: the authenticator app's code…
+    totp_code: Option<String>,
+    /// …or one of its recovery codes (each works once).
+    recovery_code: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -51,6 +54,16 @@ pub struct Me {
     /// Send as `X-CSRF-Token` on every cookie-authenticated change.
     csrf_token: String,
     expires_at: Timestamp,
+    two_factor: MeTwoFactor,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MeTwoFactor {
+    /// The account signs in with a second factor.
+    enabled: bool,
+    /// The tenant requires one: until enabled, admin routes answer 403
+    /// `two_factor_enrolment_required`.
+    required: bool,
 }
 
 async fn me_body(state: &AppState, s: &SessionRecord, csrf: String) -> ApiResult<Me> {
@@ -80,23 +93,16 @@ async fn me_body(state: &AppState, s: &SessionRecord, csrf: String) -> ApiResult
             .collect(),
         csrf_token: csrf,
         expires_at: s.expires_at,
+        two_factor: MeTwoFactor {
+            enabled: s.two_factor,
+            required: crate::routes::two_factor::required(state, s).await?,
+        },
     })
 }
 
 /// Login attempts per client IP and per account (a 429 past the limit).
 fn limit_login(state: &AppState, ip: Option<std::net::IpAddr>, email: &Email) -> ApiResult<()> {
-    state
-        .limits
-        .login
-        .check(ip, email.as_str())
-        .map_err(|limited| {
-            state
-                .metrics
-                .rate_limited
-                .get_or_create(&ScopeLabels { scope: "login" })
-                .inc();
-            ApiError::rate_limited(limited.retry_after_secs())
-        })
+    crate::auth::session::limit_login(state, ip, email.as_str())
 }
 
 fn no_invitation() -> ApiError {
@@ -143,6 +149,13 @@ pub async fn login(
         state.metrics.auth_failure("login", "no_membership");
         return Err(bad_login());
     };
+    crate::routes::two_factor::check_second_factor(
+        &state,
+        account.id,
+        body.totp_code.as_deref(),
+        body.recovery_code.as_deref(),
+    )
+    .await?;
 
     start_session(
         &state,
@@ -185,6 +198,11 @@ async fn start_session(
         })
         .await?;
     tracing::info!(account = %account_id, tenant = %tenant_id, "logged in");
+    let two_factor = state
+        .store
+        .two_factor(account_id)
+        .await?
+        .is_some_and(|t| t.confirmed);
     let record = SessionRecord {
         id,
         account_id,
@@ -192,6 +210,7 @@ async fn start_session(
         tenant_id,
         role,
         expires_at,
+        two_factor,
     };
     let me = me_body(state, &record, token.csrf()).await?;
     let secure = state.request_is_https(headers);
@@ -213,6 +232,10 @@ pub struct AcceptInvitation {
     /// The invited address's password; for an address without an account,
     /// the password to create it with (at least 12 characters).
     password: String,
+    /// For an account with two-factor sign-in: a current code…
+    totp_code: Option<String>,
+    /// …or a recovery code.
+    recovery_code: Option<String>,
 }
 
 /// `POST /v1/auth/invitations/accept`: the invitee signs in (or, for an
@@ -249,6 +272,13 @@ pub async fn accept_invitation(
                 state.metrics.auth_failure("login", "bad_credentials");
                 return Err(bad_login());
             }
+            crate::routes::two_factor::check_second_factor(
+                &state,
+                account.id,
+                body.totp_code.as_deref(),
+                body.recovery_code.as_deref(),
+            )
+            .await?;
             account
         }
         None => {
@@ -294,31 +324,9 @@ pub async fn accept_invitation(
     .await
 }
 
-async fn current(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> ApiResult<(session::SessionToken, SessionRecord)> {
-    let Some(token) = session::token_from(headers) else {
-        state.metrics.auth_failure("session", "missing");
-        return Err(ApiError::unauthenticated());
-    };
-    let Some(record) = state.store.live_session(&token.hash()).await? else {
-        state.metrics.auth_failure("session", "session");
-        return Err(ApiError::unauthenticated());
-    };
-    Ok((token, record))
-}
-
 #[tracing::instrument(name = "logout", skip_all)]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let (token, record) = current(&state, &headers).await?;
-    if !session::csrf_ok(&headers, &token) {
-        state.metrics.auth_failure("session", "csrf");
-        return Err(ApiError::new(
-            ErrorCode::CsrfFailed,
-            "missing or wrong X-CSRF-Token",
-        ));
-    }
+    let record = session::live_changing(&state, &headers).await?;
     state.store.revoke_session(record.id).await?;
     let secure = state.request_is_https(&headers);
     Ok((
@@ -330,6 +338,6 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
 
 #[tracing::instrument(name = "me", skip_all)]
 pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<AppJson<Me>> {
-    let (token, record) = current(&state, &headers).await?;
+    let (token, record) = session::live(&state, &headers).await?;
     Ok(AppJson(me_body(&state, &record, token.csrf()).await?))
 }

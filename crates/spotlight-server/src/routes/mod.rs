@@ -17,6 +17,7 @@ pub mod sdk;
 pub mod sdk_events;
 pub mod sdk_script;
 pub mod settings;
+pub mod two_factor;
 pub mod users;
 pub mod webhooks;
 
@@ -102,7 +103,12 @@ pub fn api() -> ApiRouter {
             "Log in to the dashboard (sets the session cookie)",
         )
         .answers::<auth::Me>(200)
-        .errors(&[E::InvalidCredentials, E::RateLimited])
+        .errors(&[
+            E::InvalidCredentials,
+            E::TwoFactorRequired,
+            E::InvalidTwoFactorCode,
+            E::RateLimited,
+        ])
         .post("/v1/auth/logout", auth::logout, "End the session")
         .answers_empty(204)
         .session()
@@ -118,7 +124,48 @@ pub fn api() -> ApiRouter {
             "Accept an invitation: sign in as the invited address (or choose a password for a new one); sets the session cookie in the inviting tenant",
         )
         .answers::<auth::Me>(200)
-        .errors(&[E::InvalidCredentials, E::NotFound, E::RateLimited])
+        .errors(&[
+            E::InvalidCredentials,
+            E::TwoFactorRequired,
+            E::InvalidTwoFactorCode,
+            E::NotFound,
+            E::RateLimited,
+        ])
+        .get(
+            "/v1/auth/two-factor",
+            two_factor::status,
+            "Whether the session's account signs in with a second factor, whether its tenant requires one, and how many recovery codes are left",
+        )
+        .session()
+        .post(
+            "/v1/auth/two-factor/setup",
+            two_factor::setup,
+            "Start two-factor sign-in: a new TOTP secret as an otpauth URI and a QR code, pending until confirmed",
+        )
+        .session()
+        .errors(&[E::Conflict])
+        .post(
+            "/v1/auth/two-factor/enable",
+            two_factor::enable,
+            "Confirm the pending secret with a current code; answers recovery codes (shown once)",
+        )
+        .session()
+        .errors(&[E::InvalidTwoFactorCode, E::Conflict, E::RateLimited])
+        .post(
+            "/v1/auth/two-factor/recovery-codes",
+            two_factor::recovery_codes,
+            "New recovery codes for a current code (the old ones stop working)",
+        )
+        .session()
+        .errors(&[E::InvalidTwoFactorCode, E::Conflict, E::RateLimited])
+        .post(
+            "/v1/auth/two-factor/disable",
+            two_factor::disable,
+            "Turn two-factor sign-in off, with the password and a code (not while the tenant requires it)",
+        )
+        .answers_empty(204)
+        .session()
+        .errors(&[E::InvalidCredentials, E::InvalidTwoFactorCode, E::Conflict, E::RateLimited])
         .tag("operator")
         .post(
             "/v1/operator/tenants",

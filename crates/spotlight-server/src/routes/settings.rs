@@ -10,8 +10,8 @@ use crate::tenants::parse_origins;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::settings::{
-    AdminDetection, IdentityVerification, RateLimits, TenantRetention, TenantSettings,
-    VerificationMethod, VerificationMode,
+    AdminDetection, IdentityVerification, RateLimits, SignInPolicy, TenantRetention,
+    TenantSettings, VerificationMethod, VerificationMode,
 };
 use std::collections::BTreeMap;
 
@@ -40,6 +40,7 @@ pub struct SettingsView {
     retention: TenantRetention,
     /// The server's keeping times: the longest a tenant may choose.
     retention_limits: RetentionLimits,
+    sign_in: SignInPolicy,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -56,6 +57,7 @@ fn view(
     SettingsView {
         retention: settings.retention,
         retention_limits: limits,
+        sign_in: settings.sign_in,
         allowed_origins,
         kill_switch: settings.kill_switch,
         rate_limits: settings.rate_limits,
@@ -109,6 +111,8 @@ pub struct SettingsPatch {
     default_theme_id: Option<String>,
     /// Keeping times in days, at most the server's; `null` for the server's.
     retention: Option<TenantRetention>,
+    /// How members sign in (owners only).
+    sign_in: Option<SignInPolicy>,
 }
 
 /// The server's keeping times, in days.
@@ -208,6 +212,14 @@ pub async fn patch(
     }
     if let Some(r) = p.retention {
         settings.retention = r;
+    }
+    if let Some(policy) = p.sign_in {
+        if policy != settings.sign_in && !actor.role.allows(spotlight_domain::Role::Owner) {
+            return Err(ApiError::forbidden(
+                "only an owner changes how members sign in".to_owned(),
+            ));
+        }
+        settings.sign_in = policy;
     }
     let max = limits(&state);
     let mut problems = settings.validate().err().unwrap_or_default();

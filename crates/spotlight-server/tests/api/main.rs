@@ -27,3 +27,4 @@ mod privacy;
 mod relay;
 mod sdk;
 mod settings;
+mod two_factor;
