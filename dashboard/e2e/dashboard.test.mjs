@@ -877,6 +877,37 @@ test('accounts: a CSV of accounts is imported; an account shows its attributes, 
   await page.close();
 });
 
+/** Signs the demo owner in on a new 1280×800 page; page errors are collected. */
+async function ownerPage() {
+  const { email, password } = server.demoLogin;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${server.base}/app/`);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Tours' }).waitFor();
+  return { page, problems };
+}
+
+/** The owner invites `address` with `role`; they join in a browser of their own. */
+async function inviteAndJoin(page, address, role, password) {
+  await page.getByRole('link', { name: 'Members' }).click();
+  await page.getByRole('textbox', { name: 'E-mail of the new member' }).fill(address);
+  await page.getByRole('combobox', { name: 'Role of the new member' }).selectOption(role);
+  await page.getByRole('button', { name: 'Invite' }).click();
+  const link = await page.locator('.secret code').textContent();
+  await page.getByRole('button', { name: 'Done' }).click();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const member = await context.newPage();
+  await member.goto(link);
+  await member.locator('#password').fill(password);
+  await member.getByRole('button', { name: 'Accept invitation' }).click();
+  await member.getByRole('heading', { name: 'Tours' }).waitFor();
+  return { context, member };
+}
+
 /** RFC 6238 code for a base32 secret at `unixSecs` (what an authenticator app shows). */
 async function totp(secretBase32, unixSecs) {
   const { createHmac } = await import('node:crypto');
@@ -892,29 +923,11 @@ async function totp(secretBase32, unixSecs) {
 }
 
 test('two-factor sign-in: a member turns it on with the QR code, signs in with a code; an owner requires it, is sent to enrol, and lifts it again', async () => {
-  const { email, password } = server.demoLogin;
+  const { password } = server.demoLogin;
   const now = () => Date.now() / 1000;
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(`${server.base}/app/`);
-  await page.locator('#email').fill(email);
-  await page.locator('#password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Tours' }).waitFor();
+  const { page, problems } = await ownerPage();
   // An admin joins by invitation, in a browser of their own.
-  await page.getByRole('link', { name: 'Members' }).click();
-  await page.getByRole('textbox', { name: 'E-mail of the new member' }).fill('mfa@spotlight.local');
-  await page.getByRole('combobox', { name: 'Role of the new member' }).selectOption('admin');
-  await page.getByRole('button', { name: 'Invite' }).click();
-  const link = await page.locator('.secret code').textContent();
-  await page.getByRole('button', { name: 'Done' }).click();
-  const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const member = await other.newPage();
-  await member.goto(link);
-  await member.locator('#password').fill('mfa-password-12345');
-  await member.getByRole('button', { name: 'Accept invitation' }).click();
-  await member.getByRole('heading', { name: 'Tours' }).waitFor();
+  const { context: other, member } = await inviteAndJoin(page, 'mfa@spotlight.local', 'admin', 'mfa-password-12345');
 
   // Security: set up, scan (here: read the key), confirm with a code.
   await member.getByRole('link', { name: 'Security' }).click();
@@ -986,6 +999,62 @@ test('two-factor sign-in: a member turns it on with the QR code, signs in with a
   await page.getByLabel(/^Current code from the app/).fill(ownerCodes[0]);
   await page.getByRole('button', { name: 'Turn off' }).click();
   await page.getByText('Off: your password alone signs you in.').waitFor();
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('publish approvals: production needs approval; an editor\'s publish waits in the queue with its diff; the owner approves it, and the audit log shows it', async () => {
+  const { page, problems } = await ownerPage();
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('checkbox', { name: 'Editors need approval to publish to production' }).check();
+  await page.getByRole('button', { name: 'Save publishing rules' }).click();
+  await page.getByRole('status').getByText('Publishing rules saved.').waitFor();
+
+  // An editor joins and publishes a renamed tour to production: a request.
+  const { context: other, member: writer } = await inviteAndJoin(page, 'writer@spotlight.local', 'editor', 'writer-password-123');
+  await writer.getByRole('link', { name: 'Welcome to Acme' }).click();
+  await writer.getByLabel('Name', { exact: true }).fill('Welcome to Acme, 2027');
+  await writer.getByRole('button', { name: 'Save' }).click();
+  await writer.getByRole('status').getByText('Saved.').waitFor();
+  await writer.getByRole('button', { name: 'Publish to production' }).click();
+  await writer.getByRole('status').getByText(/Sent for approval/).waitFor();
+  await writer.getByRole('link', { name: 'Approvals' }).click();
+  await writer.getByText('Your request: another admin or owner decides it.').waitFor();
+  assert.equal(await writer.getByRole('button', { name: 'Approve and publish' }).count(), 0);
+  await other.close();
+
+  // The owner sees it in the queue, with the change against production.
+  await page.getByRole('link', { name: 'Approvals' }).click();
+  const request = page.getByRole('article', { name: 'Welcome to Acme, 2027 to production' });
+  await request.waitFor();
+  const row = request.getByRole('row', { name: /name/ });
+  assert.match(await row.textContent(), /Welcome to Acme.*Welcome to Acme, 2027/);
+  await page.screenshot({ path: `${shots}approvals.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'approvals page');
+  await request.getByRole('button', { name: 'Approve and publish' }).click();
+  await page.getByRole('status').getByText('Approved: Welcome to Acme, 2027 is live in production.').waitFor();
+  await page.getByText('Nothing waits for approval.').waitFor();
+  await page.getByRole('cell', { name: /approved by demo@spotlight.local/ }).waitFor();
+
+  // The audit log: the request by the editor, the approval by the owner.
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('combobox', { name: 'Filter by object kind' }).selectOption('tour');
+  await page.getByRole('cell', { name: 'tour.publish_approve' }).first().waitFor();
+  await page.getByRole('cell', { name: 'tour.publish_request' }).first().waitFor();
+  await page.screenshot({ path: `${shots}approval-audit.png` });
+  const audit = await (await page.request.get(`${server.base}/v1/admin/audit?limit=20`)).json();
+  const approval = audit.items.find((e) => e.action === 'tour.publish_approve');
+  assert.equal(approval.actor, 'demo@spotlight.local');
+  assert.equal(approval.after.requested_by, 'writer@spotlight.local');
+  assert.ok(approval.changes.some((c) => c.path === 'document.name' && c.after === 'Welcome to Acme, 2027'), JSON.stringify(approval.changes));
+  const { before, after, ...shown } = approval;
+  console.log(`# the approval in the audit log: ${JSON.stringify({ ...shown, after: { ...after, document: '…' }, changes: approval.changes.filter((c) => c.path.startsWith('document.')) })}`);
+
+  // As it was: no approval needed.
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('checkbox', { name: 'Editors need approval to publish to production' }).uncheck();
+  await page.getByRole('button', { name: 'Save publishing rules' }).click();
+  await page.getByRole('status').getByText('Publishing rules saved.').waitFor();
   assert.deepEqual(problems, []);
   await page.close();
 });

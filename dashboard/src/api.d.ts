@@ -414,7 +414,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Publish the draft to an environment as a new version
+         * Publish the draft to an environment as a new version (where editors need approval, an editor's publish answers 202 with a request instead)
          * @description Needs the `editor` role (a secret key acts as `admin`).
          */
         post: operations["post_v1_admin_audiences__id__publish"];
@@ -706,7 +706,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Publish the draft to an environment as a new version
+         * Publish the draft to an environment as a new version (where editors need approval, an editor's publish answers 202 with a request instead)
          * @description Needs the `editor` role (a secret key acts as `admin`).
          */
         post: operations["post_v1_admin_checklists__id__publish"];
@@ -958,7 +958,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Publish the draft to an environment as a new version
+         * Publish the draft to an environment as a new version (where editors need approval, an editor's publish answers 202 with a request instead)
          * @description Needs the `editor` role (a secret key acts as `admin`).
          */
         post: operations["post_v1_admin_content__id__publish"];
@@ -1438,7 +1438,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Publish the draft to an environment as a new version
+         * Publish the draft to an environment as a new version (where editors need approval, an editor's publish answers 202 with a request instead)
          * @description Needs the `editor` role (a secret key acts as `admin`).
          */
         post: operations["post_v1_admin_launchers__id__publish"];
@@ -1591,6 +1591,86 @@ export interface paths {
          * @description Needs the `owner` role (a secret key acts as `admin`).
          */
         delete: operations["delete_v1_admin_members__account_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/publish-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Publish requests, newest first (?status=pending for the approval queue), each pending one with its diff against what is live
+         * @description Needs the `viewer` role (a secret key acts as `admin`).
+         */
+        get: operations["get_v1_admin_publish_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/publish-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One publish request, with its diff while pending
+         * @description Needs the `viewer` role (a secret key acts as `admin`).
+         */
+        get: operations["get_v1_admin_publish_requests__id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/publish-requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve: publishes the requested revision (an admin or owner other than the requester; 409 if the draft changed since)
+         * @description Needs the `admin` role (a secret key acts as `admin`).
+         */
+        post: operations["post_v1_admin_publish_requests__id__approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/publish-requests/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject with a comment (an admin or owner other than the requester)
+         * @description Needs the `admin` role (a secret key acts as `admin`).
+         */
+        post: operations["post_v1_admin_publish_requests__id__reject"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1786,7 +1866,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Publish the draft to an environment as a new version
+         * Publish the draft to an environment as a new version (where editors need approval, an editor's publish answers 202 with a request instead)
          * @description Needs the `editor` role (a secret key acts as `admin`).
          */
         post: operations["post_v1_admin_themes__id__publish"];
@@ -2038,7 +2118,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Publish the draft to an environment as a new version
+         * Publish the draft to an environment as a new version (where editors need approval, an editor's publish answers 202 with a request instead)
          * @description Needs the `editor` role (a secret key acts as `admin`).
          */
         post: operations["post_v1_admin_tours__id__publish"];
@@ -3639,6 +3719,59 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /**
+         * @description Who may change what an environment serves (publish, unpublish, roll back,
+         *     promote into it). With `requires_approval`, a publish by a member below
+         *     admin becomes a request that an admin or owner other than the requester
+         *     approves (publishing that exact revision) or rejects.
+         */
+        PublishPolicy: {
+            /**
+             * @description The least role that publishes (or, under approval, asks to): `editor`,
+             *     `admin` or `owner`.
+             */
+            publish_role?: components["schemas"]["Role"];
+            requires_approval?: boolean;
+        };
+        /** Format: uuid */
+        PublishRequestId: string;
+        /** @description A page; pass next_cursor as ?cursor= for the next one (null: no more). */
+        PublishRequestPage: {
+            items: components["schemas"]["PublishRequestView"][];
+            next_cursor?: string | null;
+        };
+        PublishRequestView: {
+            /**
+             * @description For a pending request: what approving it changes in the environment,
+             *     leaf by leaf, against what it serves now.
+             */
+            changes: components["schemas"]["Change"][];
+            /** @description The approver's comment on a rejection. */
+            comment?: string | null;
+            decided_at?: null | components["schemas"]["Timestamp"];
+            decided_by?: string | null;
+            /** @description The requested document. */
+            document: Record<string, never>;
+            environment: string;
+            id: components["schemas"]["PublishRequestId"];
+            kind: components["schemas"]["ObjectKind"];
+            object_id: components["schemas"]["ObjectId"];
+            object_name: string;
+            requested_at: components["schemas"]["Timestamp"];
+            requested_by: string;
+            /**
+             * Format: int64
+             * @description The draft revision approval publishes (and nothing else).
+             */
+            revision: number;
+            /** @description `pending`, `approved`, `rejected` or `voided` (the draft changed). */
+            status: string;
+            /**
+             * Format: int64
+             * @description The version approval published.
+             */
+            version?: number | null;
+        };
         RateLimits: {
             /**
              * Format: int32
@@ -3663,6 +3796,10 @@ export interface components {
         RecoveryCodes: {
             /** @description Shown once: each signs in once in place of a code. */
             recovery_codes: string[];
+        };
+        RejectBody: {
+            /** @description Why, for the requester (1 to 2,000 characters). */
+            comment: string;
         };
         /** @description Why one event of a batch was not kept. */
         Rejection: {
@@ -3808,6 +3945,10 @@ export interface components {
                 [key: string]: components["schemas"]["IdentityPatch"];
             } | null;
             kill_switch?: boolean | null;
+            /** @description Environment → who publishes there; the environments named are replaced. */
+            publishing?: {
+                [key: string]: components["schemas"]["PublishPolicy"];
+            } | null;
             rate_limits?: null | components["schemas"]["RateLimits"];
             retention?: null | components["schemas"]["TenantRetention"];
             sign_in?: null | components["schemas"]["SignInPolicy"];
@@ -3820,6 +3961,10 @@ export interface components {
                 [key: string]: components["schemas"]["IdentityView"];
             };
             kill_switch: boolean;
+            /** @description Environment → who publishes there (absent: editors, no approval). */
+            publishing: {
+                [key: string]: components["schemas"]["PublishPolicy"];
+            };
             rate_limits: components["schemas"]["RateLimits"];
             /** @description This tenant's keeping times (`null`: the server's). */
             retention: components["schemas"]["TenantRetention"];
@@ -6705,12 +6850,12 @@ export interface operations {
         };
         responses: {
             /** @description Success */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Published"];
+                    "application/json": components["schemas"]["PublishRequestView"];
                 };
             };
             /** @description Error codes: bad_request, invalid_json */
@@ -8676,12 +8821,12 @@ export interface operations {
         };
         responses: {
             /** @description Success */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Published"];
+                    "application/json": components["schemas"]["PublishRequestView"];
                 };
             };
             /** @description Error codes: bad_request, invalid_json */
@@ -10413,12 +10558,12 @@ export interface operations {
         };
         responses: {
             /** @description Success */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Published"];
+                    "application/json": components["schemas"]["PublishRequestView"];
                 };
             };
             /** @description Error codes: bad_request, invalid_json */
@@ -13613,12 +13758,12 @@ export interface operations {
         };
         responses: {
             /** @description Success */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Published"];
+                    "application/json": components["schemas"]["PublishRequestView"];
                 };
             };
             /** @description Error codes: bad_request, invalid_json */
@@ -14617,6 +14762,436 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error codes: bad_request, invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_admin_publish_requests: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description Page size (default 50, at most 100 whatever is asked). */
+                limit?: number;
+                /** @description `pending`, `approved`, `rejected` or `voided` (all when absent). */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishRequestPage"];
+                };
+            };
+            /** @description Error codes: invalid_query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_admin_publish_requests__id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishRequestView"];
+                };
+            };
+            /** @description Error codes: bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_admin_publish_requests__id__approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishRequestView"];
+                };
+            };
+            /** @description Error codes: bad_request, invalid_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_admin_publish_requests__id__reject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectBody"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishRequestView"];
+                };
             };
             /** @description Error codes: bad_request, invalid_json */
             400: {
@@ -16211,12 +16786,12 @@ export interface operations {
         };
         responses: {
             /** @description Success */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Published"];
+                    "application/json": components["schemas"]["PublishRequestView"];
                 };
             };
             /** @description Error codes: bad_request, invalid_json */
@@ -17948,12 +18523,12 @@ export interface operations {
         };
         responses: {
             /** @description Success */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Published"];
+                    "application/json": components["schemas"]["PublishRequestView"];
                 };
             };
             /** @description Error codes: bad_request, invalid_json */

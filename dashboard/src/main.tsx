@@ -16,6 +16,7 @@ import { SettingsPage } from './pages/Settings';
 import { Webhooks } from './pages/Webhooks';
 import { Members } from './pages/Members';
 import { Security } from './pages/Security';
+import { Approvals } from './pages/Approvals';
 import { ExperimentsPage, SurveysPage } from './pages/Research';
 import { Link, navigate, usePath } from './router';
 
@@ -31,6 +32,7 @@ function Page({ path, me, refresh }: { path: string; me: Me; refresh: () => void
   if (collection && m?.[2]) return <Editor key={m[2]} collection={collection} id={m[2]} canEdit={canEdit(me)} />;
   if (collection) return <Objects key={collection.path} collection={collection} canEdit={canEdit(me)} />;
   if (path.startsWith('/app/audit')) return <Audit />;
+  if (path.startsWith('/app/approvals')) return <Approvals canDecide={me.role === 'admin' || me.role === 'owner'} me={me.account.email} />;
   if (path.startsWith('/app/analytics')) return <Analytics />;
   if (path.startsWith('/app/surveys')) return <SurveysPage />;
   if (path.startsWith('/app/experiments')) return <ExperimentsPage />;
@@ -63,6 +65,7 @@ function Shell({ me, onLogout, refresh }: { me: Me; onLogout: () => void; refres
         <Link href="/app/analytics" current={path.startsWith('/app/analytics')}>Analytics</Link>
         <Link href="/app/users" current={path.startsWith('/app/users')}>End users</Link>
         <Link href="/app/accounts" current={path.startsWith('/app/accounts')}>Accounts</Link>
+        <Link href="/app/approvals" current={path.startsWith('/app/approvals')}>Approvals</Link>
         <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>
         {(me.role === 'admin' || me.role === 'owner') && <Link href="/app/settings" current={path.startsWith('/app/settings')}>Settings</Link>}
         {(me.role === 'admin' || me.role === 'owner') && <Link href="/app/webhooks" current={path.startsWith('/app/webhooks')}>Webhooks</Link>}

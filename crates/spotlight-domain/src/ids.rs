@@ -51,6 +51,7 @@ id_type!(KeyId);
 id_type!(AccountId);
 id_type!(SessionId);
 id_type!(InvitationId);
+id_type!(PublishRequestId);
 id_type!(ObjectId);
 id_type!(AuditId);
 id_type!(WebhookId);

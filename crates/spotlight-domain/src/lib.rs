@@ -25,8 +25,8 @@ pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use ids::{
-    AccountId, AuditId, DeliveryId, EnvironmentId, InvitationId, KeyId, ObjectId, SessionId,
-    TenantId, WebhookId,
+    AccountId, AuditId, DeliveryId, EnvironmentId, InvitationId, KeyId, ObjectId, PublishRequestId,
+    SessionId, TenantId, WebhookId,
 };
 pub use keys::{KeyHash, KeyKind, KeyParseError, PlainKey};
 pub use names::{Email, EnvironmentName, TenantName};

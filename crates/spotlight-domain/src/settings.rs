@@ -167,6 +167,37 @@ pub struct TenantSettings {
     /// How the tenant's members sign in to the dashboard.
     #[serde(default)]
     pub sign_in: SignInPolicy,
+    /// Per environment: who publishes there, and whether editors need approval.
+    #[serde(default)]
+    pub publishing: std::collections::BTreeMap<String, PublishPolicy>,
+}
+
+/// Who may change what an environment serves (publish, unpublish, roll back,
+/// promote into it). With `requires_approval`, a publish by a member below
+/// admin becomes a request that an admin or owner other than the requester
+/// approves (publishing that exact revision) or rejects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishPolicy {
+    /// The least role that publishes (or, under approval, asks to): `editor`,
+    /// `admin` or `owner`.
+    #[serde(default = "editor")]
+    pub publish_role: crate::Role,
+    #[serde(default)]
+    pub requires_approval: bool,
+}
+
+fn editor() -> crate::Role {
+    crate::Role::Editor
+}
+
+impl Default for PublishPolicy {
+    fn default() -> Self {
+        PublishPolicy {
+            publish_role: crate::Role::Editor,
+            requires_approval: false,
+        }
+    }
 }
 
 /// How members sign in. With `require_two_factor`, a member whose account has
@@ -336,6 +367,14 @@ impl TenantSettings {
         check_detection(&mut e, "admin_detection", &self.admin_detection, 0);
         for (env, iv) in &self.identity_verification {
             check_identity(&mut e, &format!("identity_verification.{env}"), iv);
+        }
+        for (env, p) in &self.publishing {
+            if p.publish_role == crate::Role::Viewer {
+                e.add(
+                    format!("publishing.{env}.publish_role"),
+                    "viewers never publish: editor, admin or owner",
+                );
+            }
         }
         e.into_result()
     }

@@ -144,6 +144,26 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
         ],
     ),
     (
+        "publish_requests",
+        &[
+            ("id", Text),
+            ("tenant_id", Text),
+            ("object_id", Text),
+            ("kind", Text),
+            ("environment_id", Text),
+            ("revision", Int),
+            ("document", Text),
+            ("requested_by", Text),
+            ("requested_by_account", Text),
+            ("created_at", Int),
+            ("status", Text),
+            ("decided_by", Text),
+            ("decided_at", Int),
+            ("comment", Text),
+            ("version", Int),
+        ],
+    ),
+    (
         "audit_log",
         &[
             ("id", Text),

@@ -18,6 +18,7 @@ mod keys;
 mod monitor;
 mod objects;
 mod privacy;
+mod publish_requests;
 mod retention;
 mod tenants;
 mod tombstones;
@@ -44,6 +45,7 @@ pub use privacy::{
     CarriedDelivery, Erased, ErasureScope, Exposure, UserEvent, UserRecords, ERASED_EVENT,
     TOMBSTONE_MS,
 };
+pub use publish_requests::{NewPublishRequest, PublishRequest};
 pub use retention::Purge;
 pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
 pub use tombstones::user_digest;

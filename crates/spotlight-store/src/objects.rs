@@ -104,7 +104,7 @@ pub(crate) fn like_escape(s: &str) -> String {
     out
 }
 
-async fn fetch(
+pub(crate) async fn fetch(
     tx: &mut Transaction<'_, Any>,
     tenant: TenantId,
     kind: ObjectKind,
@@ -170,6 +170,80 @@ async fn upsert_publication(
     .bind(version)
     .bind(now.millis())
     .bind(by)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Publishes `current`'s draft to an environment, in the caller's
+/// transaction: snapshots it as a new version when it differs from the latest
+/// one (authored by `by`), and points the environment at it.
+pub(crate) async fn publish_draft(
+    tx: &mut Transaction<'static, Any>,
+    current: &ObjectRecord,
+    env: EnvironmentId,
+    by: &str,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    ensure_env(tx, current.tenant_id, env).await?;
+    if current.archived_at.is_some() {
+        return Err(StoreError::Conflict("archived".into()));
+    }
+    let id = current.id;
+    let latest_doc: Option<String> = if current.latest_version > 0 {
+        sqlx::query("SELECT document FROM object_versions WHERE object_id = $1 AND version = $2")
+            .bind(id.to_string())
+            .bind(current.latest_version)
+            .fetch_optional(&mut **tx)
+            .await?
+            .map(|r| r.try_get("document"))
+            .transpose()?
+    } else {
+        None
+    };
+    let version = if latest_doc.as_deref() == Some(current.draft.as_str()) {
+        current.latest_version
+    } else {
+        let next = current.latest_version + 1;
+        sqlx::query(
+            "INSERT INTO object_versions (object_id, tenant_id, version, document, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.to_string())
+        .bind(current.tenant_id.to_string())
+        .bind(next)
+        .bind(&current.draft)
+        .bind(now.millis())
+        .bind(by)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("UPDATE objects SET latest_version = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(next)
+            .bind(current.tenant_id.to_string())
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await?;
+        next
+    };
+    upsert_publication(tx, current, env, version, by, now).await?;
+    Ok(version)
+}
+
+/// Voids the object's pending publish requests (its draft changed, or it was
+/// archived): approval publishes only the revision that was asked for.
+pub(crate) async fn void_pending(
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+    object: ObjectId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE publish_requests SET status = 'voided', decided_at = $3 \
+         WHERE tenant_id = $1 AND object_id = $2 AND status = 'pending'",
+    )
+    .bind(tenant.to_string())
+    .bind(object.to_string())
+    .bind(now.millis())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -369,6 +443,7 @@ impl Store {
         }
         audit.before = Some(current.draft.clone());
         audit.after = Some(draft.to_owned());
+        void_pending(&mut tx, tenant, id, now).await?;
         let updated = fetch(&mut tx, tenant, kind, id).await?;
         self.commit_change_audited(tx, tenant, &audit, now).await?;
         Ok(updated)
@@ -424,6 +499,7 @@ impl Store {
                 .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
+            void_pending(&mut tx, tenant, id, now).await?;
         }
         let o = fetch(&mut tx, tenant, kind, id).await?;
         self.commit_change_audited(tx, tenant, &audit, now).await?;
@@ -443,49 +519,8 @@ impl Store {
     ) -> Result<(ObjectRecord, i64), StoreError> {
         let now = self.clock.now();
         let mut tx = self.begin().await?;
-        ensure_env(&mut tx, tenant, env).await?;
         let current = fetch(&mut tx, tenant, kind, id).await?;
-        if current.archived_at.is_some() {
-            return Err(StoreError::Conflict("archived".into()));
-        }
-        let latest_doc: Option<String> = if current.latest_version > 0 {
-            sqlx::query(
-                "SELECT document FROM object_versions WHERE object_id = $1 AND version = $2",
-            )
-            .bind(id.to_string())
-            .bind(current.latest_version)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get("document"))
-            .transpose()?
-        } else {
-            None
-        };
-        let version = if latest_doc.as_deref() == Some(current.draft.as_str()) {
-            current.latest_version
-        } else {
-            let next = current.latest_version + 1;
-            sqlx::query(
-                "INSERT INTO object_versions (object_id, tenant_id, version, document, created_at, created_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id.to_string())
-            .bind(tenant.to_string())
-            .bind(next)
-            .bind(&current.draft)
-            .bind(now.millis())
-            .bind(&audit.actor)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE objects SET latest_version = $1 WHERE tenant_id = $2 AND id = $3")
-                .bind(next)
-                .bind(tenant.to_string())
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
-            next
-        };
-        upsert_publication(&mut tx, &current, env, version, &audit.actor, now).await?;
+        let version = publish_draft(&mut tx, &current, env, &audit.actor, now).await?;
         audit.after = Some(current.draft.clone());
         let o = fetch(&mut tx, tenant, kind, id).await?;
         self.commit_change_audited(tx, tenant, &audit, now).await?;

@@ -92,10 +92,17 @@ export function Editor({ collection, id, canEdit }: { collection: Collection; id
     setDoc(r.document as Json);
     setBase(r.revision);
   });
-  const publish = () => act('Published to staging.', async () => {
-    await call('POST', `${base_}/publish`, { environment: 'staging' });
-    await load(false);
-  });
+  // Where editors need approval, a publish answers 202 with a request.
+  const publish = async (environment: string) => {
+    setMessage(null);
+    try {
+      const r = await call<{ object?: unknown; status?: string }>('POST', `${base_}/publish`, { environment });
+      setMessage({ kind: 'ok', text: r.status === 'pending'
+        ? `Sent for approval: an admin or owner reviews it under Approvals before it reaches ${environment}.`
+        : `Published to ${environment}.` });
+      await load(false);
+    } catch (e) { fail(e); }
+  };
   const promote = () => act('Promoted to production.', async () => {
     await call('POST', `${base_}/promote`, { from: 'staging', to: 'production' });
     await load(false);
@@ -161,7 +168,8 @@ export function Editor({ collection, id, canEdit }: { collection: Collection; id
         {!ro && (
           <div class="row actions">
             <button type="submit" class="primary">Save</button>
-            <button type="button" onClick={publish}>Publish to staging</button>
+            <button type="button" onClick={() => { void publish('staging'); }}>Publish to staging</button>
+            <button type="button" onClick={() => { void publish('production'); }}>Publish to production</button>
             <button type="button" onClick={promote} disabled={!published.staging}>Promote to production</button>
             <button type="button" onClick={duplicate}>Duplicate</button>
             <button type="button" onClick={archive} disabled={obj.status === 'archived'}>Archive</button>

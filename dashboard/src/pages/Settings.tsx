@@ -123,6 +123,9 @@ export function SettingsPage({ canAdmin, isOwner }: { canAdmin: boolean; isOwner
             onClick={() => run(settings.kill_switch ? 'Kill switch off.' : 'Kill switch on.', () => call('PATCH', '/v1/admin/settings', { kill_switch: !settings.kill_switch }))}>
             {settings.kill_switch ? 'Turn the kill switch off' : 'Turn the kill switch on'}
           </button>
+          <h2>Publishing</h2>
+          <Publishing key={JSON.stringify(settings.publishing)} settings={settings}
+            save={(publishing) => run('Publishing rules saved.', () => call('PATCH', '/v1/admin/settings', { publishing }))} />
           <h2>Sign-in</h2>
           <label class="field check">
             <input type="checkbox" checked={settings.sign_in.require_two_factor} disabled={!isOwner}
@@ -177,6 +180,32 @@ function Retention({ settings, errors, save }: { settings: Settings; errors: Fie
       <input id="ret-audit" type="number" min={1} max={max.audit_days} placeholder={String(max.audit_days)} value={audit} aria-invalid={err('audit_days').length ? 'true' : undefined} onInput={(e) => setAudit((e.target as HTMLInputElement).value)} />
       {err('audit_days').map((f) => <p class="error">{f.path}: {f.message}</p>)}
       <button type="submit" class="primary">Save retention</button>
+    </form>
+  );
+}
+
+/** Per environment: the least role that publishes there, and whether editors' publishes need approval. */
+function Publishing({ settings, save }: { settings: Settings; save: (p: Settings['publishing']) => void }) {
+  const envs = ['production', 'staging'];
+  const initial = Object.fromEntries(envs.map((e) => [e, settings.publishing[e] ?? { publish_role: 'editor', requires_approval: false }]));
+  const [rules, setRules] = useState(initial);
+  const set = (env: string, patch: Partial<Settings['publishing'][string]>) => setRules({ ...rules, [env]: { ...rules[env]!, ...patch } });
+  return (
+    <form onSubmit={(e) => { e.preventDefault(); save(rules as Settings['publishing']); }}>
+      <table>
+        <thead><tr><th scope="col">Environment</th><th scope="col">Who publishes</th><th scope="col">Editors need approval</th></tr></thead>
+        <tbody>{envs.map((env) => (
+          <tr key={env}><th scope="row">{env}</th>
+            <td><select aria-label={`Who publishes to ${env}`} value={rules[env]!.publish_role}
+              onChange={(e) => set(env, { publish_role: (e.target as HTMLSelectElement).value as Settings['publishing'][string]['publish_role'] })}>
+              <option value="editor">Editors and up</option><option value="admin">Admins and owners</option><option value="owner">Owners only</option>
+            </select></td>
+            <td><input type="checkbox" aria-label={`Editors need approval to publish to ${env}`} checked={rules[env]!.requires_approval}
+              onChange={(e) => set(env, { requires_approval: (e.target as HTMLInputElement).checked })} /></td></tr>
+        ))}</tbody>
+      </table>
+      <p class="hint">With approval, an editor's publish waits under Approvals until an admin or owner other than the requester approves that exact revision.</p>
+      <button type="submit" class="primary">Save publishing rules</button>
     </form>
   );
 }

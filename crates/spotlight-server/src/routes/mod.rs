@@ -13,6 +13,7 @@ pub mod members;
 pub mod objects;
 pub mod operator;
 pub mod ops;
+pub mod publishing;
 pub mod sdk;
 pub mod sdk_events;
 pub mod sdk_script;
@@ -207,6 +208,31 @@ pub fn api() -> ApiRouter {
             "The audit log, newest first; format=csv|json exports",
         )
         .answers_page::<audit::AuditView>()
+        .tag("publish-requests")
+        .get(
+            "/v1/admin/publish-requests",
+            publishing::list,
+            "Publish requests, newest first (?status=pending for the approval queue), each pending one with its diff against what is live",
+        )
+        .answers_page::<publishing::PublishRequestView>()
+        .query::<publishing::ListQuery>()
+        .get(
+            "/v1/admin/publish-requests/{id}",
+            publishing::get_one,
+            "One publish request, with its diff while pending",
+        )
+        .post(
+            "/v1/admin/publish-requests/{id}/approve",
+            publishing::approve,
+            "Approve: publishes the requested revision (an admin or owner other than the requester; 409 if the draft changed since)",
+        )
+        .errors(&[E::Conflict])
+        .post(
+            "/v1/admin/publish-requests/{id}/reject",
+            publishing::reject,
+            "Reject with a comment (an admin or owner other than the requester)",
+        )
+        .errors(&[E::Conflict])
         .tag("analytics")
         .get(
             "/v1/admin/analytics/overview",

@@ -8,6 +8,7 @@
 use crate::auth::{AdminActor, EditorRole, Principal, RequestMeta, RoleNeeded, ViewerRole};
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorCode, OptionalJson};
 use crate::openapi::{ApiRouter, NoContent};
+use crate::routes::publishing::{self, gate, Gate};
 use crate::routes::{Page, PageQuery};
 use crate::state::AppState;
 use axum::extract::State;
@@ -53,8 +54,10 @@ pub fn routes<D: Document + utoipa::ToSchema>() -> ApiRouter {
         .post(
             &at("publish"),
             publish::<D>,
-            "Publish the draft to an environment as a new version",
+            "Publish the draft to an environment as a new version (where editors need approval, an editor's publish answers 202 with a request instead)",
         )
+        .answers::<Published>(200)
+        .answers::<crate::routes::publishing::PublishRequestView>(202)
         .post(
             &at("unpublish"),
             unpublish::<D>,
@@ -410,12 +413,15 @@ pub async fn publish<D: Document>(
     State(state): State<AppState>,
     AppPath(id): AppPath<ObjectId>,
     OptionalJson(body): OptionalJson<EnvironmentBody>,
-) -> ApiResult<AppJson<Published>> {
+) -> ApiResult<Response> {
     // The draft must still be valid under today's rules before it goes live.
     let current = state.store.object(actor.tenant_id, D::KIND, id).await?;
     let env = environment(&state, &actor, body.environment.as_deref(), "environment").await?;
     let doc: D = serde_json::from_str(&current.draft).map_err(ApiError::internal)?;
     validated(doc)?;
+    if let Gate::Request = gate(&state, &actor, &env).await? {
+        return publishing::request(&state, &actor, &meta, D::KIND, id, &env).await;
+    }
     let entry = audit(&actor, &meta, D::KIND, "publish", id);
     let (o, version) = state
         .store
@@ -427,7 +433,8 @@ pub async fn publish<D: Document>(
         environment: env.name,
         version,
         object: ObjectView::of(o)?,
-    }))
+    })
+    .into_response())
 }
 
 fn archived_conflict(e: spotlight_store::StoreError) -> ApiError {
@@ -448,6 +455,7 @@ pub async fn unpublish<D: Document>(
     OptionalJson(body): OptionalJson<EnvironmentBody>,
 ) -> ApiResult<Response> {
     let env = environment(&state, &actor, body.environment.as_deref(), "environment").await?;
+    gate(&state, &actor, &env).await?.direct_only(&env)?;
     let entry = audit(&actor, &meta, D::KIND, "unpublish", id);
     let o = state
         .store
@@ -548,6 +556,7 @@ pub async fn rollback<D: Document>(
     AppJson(body): AppJson<RollbackBody>,
 ) -> ApiResult<Response> {
     let env = environment(&state, &actor, body.environment.as_deref(), "environment").await?;
+    gate(&state, &actor, &env).await?.direct_only(&env)?;
     let entry = audit(&actor, &meta, D::KIND, "rollback", id);
     let o = state
         .store
@@ -597,6 +606,7 @@ pub async fn promote<D: Document>(
     if from.id == to.id {
         return Err(ApiError::field("to", "must differ from `from`"));
     }
+    gate(&state, &actor, &to).await?.direct_only(&to)?;
     let Some(version) = state
         .store
         .published_version(actor.tenant_id, id, from.id)

@@ -10,7 +10,7 @@ use crate::tenants::parse_origins;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::settings::{
-    AdminDetection, IdentityVerification, RateLimits, SignInPolicy, TenantRetention,
+    AdminDetection, IdentityVerification, PublishPolicy, RateLimits, SignInPolicy, TenantRetention,
     TenantSettings, VerificationMethod, VerificationMode,
 };
 use std::collections::BTreeMap;
@@ -41,6 +41,8 @@ pub struct SettingsView {
     /// The server's keeping times: the longest a tenant may choose.
     retention_limits: RetentionLimits,
     sign_in: SignInPolicy,
+    /// Environment → who publishes there (absent: editors, no approval).
+    publishing: BTreeMap<String, PublishPolicy>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -58,6 +60,7 @@ fn view(
         retention: settings.retention,
         retention_limits: limits,
         sign_in: settings.sign_in,
+        publishing: settings.publishing,
         allowed_origins,
         kill_switch: settings.kill_switch,
         rate_limits: settings.rate_limits,
@@ -113,6 +116,8 @@ pub struct SettingsPatch {
     retention: Option<TenantRetention>,
     /// How members sign in (owners only).
     sign_in: Option<SignInPolicy>,
+    /// Environment → who publishes there; the environments named are replaced.
+    publishing: Option<BTreeMap<String, PublishPolicy>>,
 }
 
 /// The server's keeping times, in days.
@@ -212,6 +217,11 @@ pub async fn patch(
     }
     if let Some(r) = p.retention {
         settings.retention = r;
+    }
+    for (env, policy) in p.publishing.unwrap_or_default() {
+        let field = format!("publishing.{env}");
+        crate::routes::environment_named(&state, actor.tenant_id, &env, &field).await?;
+        settings.publishing.insert(env, policy);
     }
     if let Some(policy) = p.sign_in {
         if policy != settings.sign_in && !actor.role.allows(spotlight_domain::Role::Owner) {

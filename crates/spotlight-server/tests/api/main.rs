@@ -8,6 +8,7 @@ mod identity;
 mod account_activity;
 mod accounts;
 mod analytics;
+mod approvals;
 mod assets;
 mod auth;
 mod dashboard_api;

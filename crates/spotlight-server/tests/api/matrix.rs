@@ -7,6 +7,7 @@ use crate::helpers::*;
 use reqwest::Method;
 use serde_json::{json, Value};
 use spotlight_domain::Role;
+use spotlight_server::tenants::ProvisionedTenant;
 
 struct Ids {
     tour: String,
@@ -14,7 +15,31 @@ struct Ids {
     key: String,
     member: String,
     webhook: String,
+    /// A pending publish request (an editor's, under a policy since lifted).
+    request: String,
     by_kind: Vec<(&'static str, String)>,
+}
+
+/// A pending publish request of the tour, made by an editor of its own.
+async fn seed_request(app: &TestApp, t: &ProvisionedTenant, tour: &str) -> String {
+    let key = app.admin(prod(t).1);
+    key.settings(json!({"publishing": {"production": {"requires_approval": true}}}))
+        .await;
+    let pw = app.member(t, "seed-editor@acme.test", Role::Editor).await;
+    let ed = app.login("seed-editor@acme.test", &pw).await;
+    let r = ed
+        .client
+        .post(app.url(&format!("/v1/admin/tours/{tour}/publish")))
+        .header("x-csrf-token", &ed.csrf)
+        .json(&json!({"environment": "production"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let req: Value = r.json().await.unwrap();
+    key.settings(json!({"publishing": {"production": {"requires_approval": false}}}))
+        .await;
+    req["id"].as_str().unwrap().to_owned()
 }
 
 fn documents() -> Vec<(&'static str, Value)> {
@@ -104,6 +129,7 @@ async fn seed(app: &TestApp, sk: &str) -> Ids {
     Ids {
         tour: by_kind[0].1.clone(),
         invitation: String::new(),
+        request: String::new(),
         key,
         member: String::new(),
         webhook: hook["webhook"]["id"].as_str().unwrap().to_owned(),
@@ -128,6 +154,31 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
             Role::Admin,
         ),
         (Method::GET, "/v1/admin/audit".into(), None, Role::Admin),
+        (
+            Method::GET,
+            "/v1/admin/publish-requests?status=pending".into(),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            format!("/v1/admin/publish-requests/{}", ids.request),
+            None,
+            Role::Viewer,
+        ),
+        // The admin rejects it; then it is decided (409 for the rest).
+        (
+            Method::POST,
+            format!("/v1/admin/publish-requests/{}/reject", ids.request),
+            Some(json!({"comment": "not yet"})),
+            Role::Admin,
+        ),
+        (
+            Method::POST,
+            format!("/v1/admin/publish-requests/{}/approve", ids.request),
+            None,
+            Role::Admin,
+        ),
         (
             Method::GET,
             "/v1/admin/users/matrix-user".into(),
@@ -455,6 +506,7 @@ async fn walk(db: Db) {
         .unwrap()
         .to_owned(); // the viewer
     ids.invitation = invite(&app, &sessions[3].1).await;
+    ids.request = seed_request(&app, &t, &ids.tour).await;
     let table = routes(&ids);
     let mut checked = 0;
     for (method, path, body, needs) in &table {
@@ -578,6 +630,7 @@ async fn isolation(db: Db) {
     let mut ids = seed(&app, a_sk).await;
     let pw = app.member(&a, "victim@a.test", Role::Owner).await;
     ids.invitation = invite(&app, &app.login("victim@a.test", &pw).await).await;
+    ids.request = seed_request(&app, &a, &ids.tour).await;
     let members: Value = app.admin(a_sk).get_json("/v1/admin/members").await;
     ids.member = members["items"][0]["account_id"]
         .as_str()
