@@ -893,7 +893,7 @@ async function ownerPage() {
 
 /** The owner invites `address` with `role`; they join in a browser of their own. */
 async function inviteAndJoin(page, address, role, password) {
-  await page.getByRole('link', { name: 'Members' }).click();
+  await page.getByRole('link', { name: 'Members', exact: true }).click();
   await page.getByRole('textbox', { name: 'E-mail of the new member' }).fill(address);
   await page.getByRole('combobox', { name: 'Role of the new member' }).selectOption(role);
   await page.getByRole('button', { name: 'Invite' }).click();
@@ -930,7 +930,7 @@ test('two-factor sign-in: a member turns it on with the QR code, signs in with a
   const { context: other, member } = await inviteAndJoin(page, 'mfa@spotlight.local', 'admin', 'mfa-password-12345');
 
   // Security: set up, scan (here: read the key), confirm with a code.
-  await member.getByRole('link', { name: 'Security' }).click();
+  await member.getByRole('link', { name: 'Security', exact: true }).click();
   await member.getByRole('heading', { name: 'Sign-in security' }).waitFor();
   await member.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
   await member.getByRole('img', { name: 'QR code of your two-factor secret' }).waitFor();
@@ -974,7 +974,7 @@ test('two-factor sign-in: a member turns it on with the QR code, signs in with a
 
   // The owner requires it for everyone; without it themselves, the owner is
   // sent to enrol before anything else.
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await page.getByRole('checkbox', { name: 'Require two-factor sign-in for every member' }).click();
   await page.getByRole('status').getByText('Two-factor sign-in is now required.').waitFor();
   await page.reload();
@@ -988,13 +988,13 @@ test('two-factor sign-in: a member turns it on with the QR code, signs in with a
   await page.getByRole('list', { name: 'Recovery codes' }).waitFor();
   const ownerCodes = await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents();
   await page.getByRole('button', { name: 'I have saved them' }).click();
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await page.getByRole('heading', { name: 'Settings' }).waitFor();
   // Lifted again, and the owner's own second factor turned off (with a
   // recovery code): the demo login is as it was.
   await page.getByRole('checkbox', { name: 'Require two-factor sign-in for every member' }).click();
   await page.getByRole('status').getByText('Two-factor sign-in is no longer required.').waitFor();
-  await page.getByRole('link', { name: 'Security' }).click();
+  await page.getByRole('link', { name: 'Security', exact: true }).click();
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByLabel(/^Current code from the app/).fill(ownerCodes[0]);
   await page.getByRole('button', { name: 'Turn off' }).click();
@@ -1005,39 +1005,45 @@ test('two-factor sign-in: a member turns it on with the QR code, signs in with a
 
 test('publish approvals: production needs approval; an editor\'s publish waits in the queue with its diff; the owner approves it, and the audit log shows it', async () => {
   const { page, problems } = await ownerPage();
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await page.getByRole('checkbox', { name: 'Editors need approval to publish to production' }).check();
   await page.getByRole('button', { name: 'Save publishing rules' }).click();
   await page.getByRole('status').getByText('Publishing rules saved.').waitFor();
 
   // An editor joins and publishes a renamed tour to production: a request.
   const { context: other, member: writer } = await inviteAndJoin(page, 'writer@spotlight.local', 'editor', 'writer-password-123');
-  await writer.getByRole('link', { name: 'Welcome to Acme' }).click();
-  await writer.getByLabel('Name', { exact: true }).fill('Welcome to Acme, 2027');
+  // Whichever tour the earlier tests left first in the list.
+  const tours = await (await page.request.get(`${server.base}/v1/admin/tours?status=published&limit=1`)).json();
+  const { id: tourId, name: oldName } = tours.items[0];
+  const newName = `${oldName}, 2027`;
+  await writer.goto(`${server.base}/app/tours/${tourId}`);
+  await writer.getByRole('heading', { name: oldName }).waitFor();
+  await writer.getByLabel('Name', { exact: true }).fill(newName);
   await writer.getByRole('button', { name: 'Save' }).click();
   await writer.getByRole('status').getByText('Saved.').waitFor();
   await writer.getByRole('button', { name: 'Publish to production' }).click();
   await writer.getByRole('status').getByText(/Sent for approval/).waitFor();
-  await writer.getByRole('link', { name: 'Approvals' }).click();
+  await writer.getByRole('link', { name: 'Approvals', exact: true }).click();
   await writer.getByText('Your request: another admin or owner decides it.').waitFor();
   assert.equal(await writer.getByRole('button', { name: 'Approve and publish' }).count(), 0);
   await other.close();
 
   // The owner sees it in the queue, with the change against production.
-  await page.getByRole('link', { name: 'Approvals' }).click();
-  const request = page.getByRole('article', { name: 'Welcome to Acme, 2027 to production' });
+  await page.getByRole('link', { name: 'Approvals', exact: true }).click();
+  const request = page.getByRole('article', { name: `${newName} to production` });
   await request.waitFor();
   const row = request.getByRole('row', { name: /name/ });
-  assert.match(await row.textContent(), /Welcome to Acme.*Welcome to Acme, 2027/);
+  // Live now (what production serves) → requested.
+  assert.ok((await row.textContent()).endsWith(newName), await row.textContent());
   await page.screenshot({ path: `${shots}approvals.png`, fullPage: true });
   assert.deepEqual(await axe(page), [], 'approvals page');
   await request.getByRole('button', { name: 'Approve and publish' }).click();
-  await page.getByRole('status').getByText('Approved: Welcome to Acme, 2027 is live in production.').waitFor();
+  await page.getByRole('status').getByText(`Approved: ${newName} is live in production.`).waitFor();
   await page.getByText('Nothing waits for approval.').waitFor();
   await page.getByRole('cell', { name: /approved by demo@spotlight.local/ }).waitFor();
 
   // The audit log: the request by the editor, the approval by the owner.
-  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('link', { name: 'Audit log', exact: true }).click();
   await page.getByRole('combobox', { name: 'Filter by object kind' }).selectOption('tour');
   await page.getByRole('cell', { name: 'tour.publish_approve' }).first().waitFor();
   await page.getByRole('cell', { name: 'tour.publish_request' }).first().waitFor();
@@ -1046,12 +1052,12 @@ test('publish approvals: production needs approval; an editor\'s publish waits i
   const approval = audit.items.find((e) => e.action === 'tour.publish_approve');
   assert.equal(approval.actor, 'demo@spotlight.local');
   assert.equal(approval.after.requested_by, 'writer@spotlight.local');
-  assert.ok(approval.changes.some((c) => c.path === 'document.name' && c.after === 'Welcome to Acme, 2027'), JSON.stringify(approval.changes));
+  assert.ok(approval.changes.some((c) => c.path === 'document.name' && c.after === newName), JSON.stringify(approval.changes));
   const { before, after, ...shown } = approval;
   console.log(`# the approval in the audit log: ${JSON.stringify({ ...shown, after: { ...after, document: '…' }, changes: approval.changes.filter((c) => c.path.startsWith('document.')) })}`);
 
   // As it was: no approval needed.
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await page.getByRole('checkbox', { name: 'Editors need approval to publish to production' }).uncheck();
   await page.getByRole('button', { name: 'Save publishing rules' }).click();
   await page.getByRole('status').getByText('Publishing rules saved.').waitFor();
