@@ -1064,3 +1064,32 @@ test('publish approvals: production needs approval; an editor\'s publish waits i
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('translations: XLIFF downloaded for French, translated, uploaded; the report names what was refused; the draft holds the French', async () => {
+  const { page, problems } = await ownerPage();
+  await page.getByRole('link', { name: 'Translations', exact: true }).click();
+  await page.getByRole('heading', { name: 'Translations', exact: true }).waitFor();
+  await page.getByLabel('Language').fill('fr');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download' }).click()]);
+  assert.equal(download.suggestedFilename(), 'spotlight-fr.xlf');
+  const xliff = readFileSync(await download.path(), 'utf8');
+  assert.match(xliff, /<xliff xmlns="urn:oasis:names:tc:xliff:document:2.0"/);
+  // The translator fills the first unit, and leaves an id that does not exist.
+  const first = xliff.match(/<file id="o([0-9a-f-]{36})"[\s\S]*?<unit id="([^"]+)">\s*<segment>\s*<source>([^<]*)<\/source>/);
+  assert.ok(first, xliff.slice(0, 2000));
+  const [, objectId, unitId, source] = first;
+  const translated = xliff
+    .replace(`<source>${source}</source>`, `<source>${source}</source><target>FR ${source}</target>`)
+    .replace(`<unit id="${unitId}">`, `<unit id="steps.nowhere.title"><segment><source>x</source><target>y</target></segment></unit><unit id="${unitId}">`);
+  await page.getByLabel('Translated file').setInputFiles({ name: 'spotlight-fr.xlf', mimeType: 'application/xliff+xml', buffer: Buffer.from(translated) });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.getByRole('status').getByText(/1 strings applied in fr; 1 refused/).waitFor();
+  await page.getByRole('cell', { name: `${objectId}:steps.nowhere.title` }).waitFor();
+  await page.screenshot({ path: `${shots}translations.png`, fullPage: true });
+  assert.deepEqual(await axe(page), [], 'translations page');
+  const kind = xliff.includes(`sl:object="${objectId}" sl:kind="tour"`) ? 'tours' : 'content';
+  const o = await (await page.request.get(`${server.base}/v1/admin/${kind}/${objectId}`)).json();
+  assert.match(JSON.stringify(o.document.locales.fr), new RegExp(`FR ${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -2228,6 +2228,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/translations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every translatable string of tours and announcements (all, ?ids=, or what ?environment= serves) for a locale, as JSON keyed by stable ids or as XLIFF 2.0 (format=xliff), with its source text and draft revision
+         * @description Needs the `viewer` role (a secret key acts as `admin`).
+         */
+        get: operations["get_v1_admin_translations"];
+        put?: never;
+        /**
+         * Import translations (application/json as exported, or application/xliff+xml): each string checked (unknown, stale, unsafe HTML sanitised) and reported; each object's accepted strings become one new draft revision
+         * @description Needs the `editor` role (a secret key acts as `admin`).
+         */
+        post: operations["post_v1_admin_translations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users/{user_id}": {
         parameters: {
             query?: never;
@@ -4222,6 +4246,56 @@ export interface components {
             starts: number;
             /** Format: int64 */
             unique_viewers: number;
+        };
+        TranslatedObject: {
+            applied: number;
+            id: components["schemas"]["ObjectId"];
+            kind: components["schemas"]["ObjectKind"];
+            /**
+             * Format: int64
+             * @description The new draft revision holding the translations.
+             */
+            revision: number;
+        };
+        TranslatedString: {
+            /** @description `<object id>:<string key>`. */
+            id: string;
+            message?: string | null;
+            /**
+             * @description `applied`, `sanitized` (applied without its unsafe HTML), `empty`
+             *     (no translation), `unknown` (no such object or string), `stale` (the
+             *     object changed since the export) or `invalid`.
+             */
+            status: string;
+        };
+        /** @description The JSON form: strings keyed by `<object id>:<string key>`. */
+        TranslationFile: {
+            /** @description The language translated into. */
+            locale: string;
+            source_locale?: string | null;
+            strings: {
+                [key: string]: components["schemas"]["TranslationString"];
+            };
+        };
+        TranslationReport: {
+            applied: number;
+            locale: string;
+            objects: components["schemas"]["TranslatedObject"][];
+            refused: number;
+            strings: components["schemas"]["TranslatedString"][];
+        };
+        TranslationString: {
+            kind?: null | components["schemas"]["ObjectKind"];
+            /** @description The object's name (for the translator; not read back). */
+            object?: string | null;
+            /**
+             * Format: int64
+             * @description The draft revision the source text was read from.
+             */
+            revision: number;
+            source?: string;
+            /** @description The translation; `null` or absent: not translated yet. */
+            target?: string | null;
         };
         Trigger: {
             /** @enum {string} */
@@ -19152,6 +19226,233 @@ export interface operations {
             };
             /** @description Error codes: not_found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_admin_translations: {
+        parameters: {
+            query: {
+                /** @description Only the objects this environment serves. */
+                environment?: string;
+                /** @description `json` (default) or `xliff`. */
+                format?: string;
+                /** @description `a,b,c`: only these objects. */
+                ids?: string;
+                /** @description The language to translate into (`fr`, `pt-BR`). */
+                locale: string;
+                /** @description The language of the default texts (default `en`). */
+                source_locale?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranslationFile"];
+                };
+            };
+            /** @description Error codes: invalid_query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: rate_limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: internal */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: timeout */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    post_v1_admin_translations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": string;
+                "application/xliff+xml": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranslationReport"];
+                };
+            };
+            /** @description Error codes: invalid_json, bad_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: forbidden, csrf_failed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: validation_failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -17,6 +17,7 @@ import { Webhooks } from './pages/Webhooks';
 import { Members } from './pages/Members';
 import { Security } from './pages/Security';
 import { Approvals } from './pages/Approvals';
+import { Translations } from './pages/Translations';
 import { ExperimentsPage, SurveysPage } from './pages/Research';
 import { Link, navigate, usePath } from './router';
 
@@ -32,6 +33,7 @@ function Page({ path, me, refresh }: { path: string; me: Me; refresh: () => void
   if (collection && m?.[2]) return <Editor key={m[2]} collection={collection} id={m[2]} canEdit={canEdit(me)} />;
   if (collection) return <Objects key={collection.path} collection={collection} canEdit={canEdit(me)} />;
   if (path.startsWith('/app/audit')) return <Audit />;
+  if (path.startsWith('/app/translations')) return <Translations canEdit={canEdit(me)} />;
   if (path.startsWith('/app/approvals')) return <Approvals canDecide={me.role === 'admin' || me.role === 'owner'} me={me.account.email} />;
   if (path.startsWith('/app/analytics')) return <Analytics />;
   if (path.startsWith('/app/surveys')) return <SurveysPage />;
@@ -65,6 +67,7 @@ function Shell({ me, onLogout, refresh }: { me: Me; onLogout: () => void; refres
         <Link href="/app/analytics" current={path.startsWith('/app/analytics')}>Analytics</Link>
         <Link href="/app/users" current={path.startsWith('/app/users')}>End users</Link>
         <Link href="/app/accounts" current={path.startsWith('/app/accounts')}>Accounts</Link>
+        <Link href="/app/translations" current={path.startsWith('/app/translations')}>Translations</Link>
         <Link href="/app/approvals" current={path.startsWith('/app/approvals')}>Approvals</Link>
         <Link href="/app/audit" current={path.startsWith('/app/audit')}>Audit log</Link>
         {(me.role === 'admin' || me.role === 'owner') && <Link href="/app/settings" current={path.startsWith('/app/settings')}>Settings</Link>}

@@ -21,6 +21,7 @@ pub mod richtext;
 pub mod role;
 pub mod settings;
 pub mod tour;
+pub mod translations;
 pub mod validation;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -61,6 +61,9 @@ pub struct Operation {
     body_types: &'static [&'static str],
     /// Status and body of the success answer.
     success: Option<(u16, Option<RefOr<Schema>>)>,
+    /// Another success answer some requests get (a publish that becomes a
+    /// request for approval answers 202).
+    also: Option<(u16, RefOr<Schema>)>,
     /// Errors this operation meets beyond those its shape implies.
     errors: Vec<ErrorCode>,
 }
@@ -82,6 +85,7 @@ impl Operation {
             body: None,
             body_types: &[],
             success: None,
+            also: None,
             errors: Vec::new(),
         }
     }
@@ -355,6 +359,12 @@ impl ApiRouter {
         self.amend(|op| op.success = Some((status, Some(body))))
     }
 
+    /// Another success answer of the last route, beside its main one.
+    pub fn also_answers<T: ToSchema>(mut self, status: u16) -> ApiRouter {
+        let body = self.schemas.of::<T>();
+        self.amend(|op| op.also = Some((status, body)))
+    }
+
     /// The last route answers a page of `T` (200), for a handler that builds its `Response`.
     pub fn answers_page<T: ToSchema>(mut self) -> ApiRouter {
         let body = self.schemas.page_of::<T>();
@@ -623,6 +633,12 @@ fn operation(o: Operation) -> utoipa::openapi::path::Operation {
         None => ok,
     };
     b = b.response(status.to_string(), ok.build());
+    if let Some((status, body)) = o.also {
+        let also = ResponseBuilder::new()
+            .description("Success")
+            .content("application/json", json(body));
+        b = b.response(status.to_string(), also.build());
+    }
     let mut statuses: Vec<u16> = errors.iter().map(|c| c.status().as_u16()).collect();
     statuses.push(500);
     statuses.sort_unstable();

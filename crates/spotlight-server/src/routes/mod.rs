@@ -18,6 +18,7 @@ pub mod sdk;
 pub mod sdk_events;
 pub mod sdk_script;
 pub mod settings;
+pub mod translations;
 pub mod two_factor;
 pub mod users;
 pub mod webhooks;
@@ -208,6 +209,22 @@ pub fn api() -> ApiRouter {
             "The audit log, newest first; format=csv|json exports",
         )
         .answers_page::<audit::AuditView>()
+        .tag("translations")
+        .get(
+            "/v1/admin/translations",
+            translations::export,
+            "Every translatable string of tours and announcements (all, ?ids=, or what ?environment= serves) for a locale, as JSON keyed by stable ids or as XLIFF 2.0 (format=xliff), with its source text and draft revision",
+        )
+        .answers::<translations::TranslationFile>(200)
+        .query::<translations::ExportQuery>()
+        .post(
+            "/v1/admin/translations",
+            translations::import,
+            "Import translations (application/json as exported, or application/xliff+xml): each string checked (unknown, stale, unsafe HTML sanitised) and reported; each object's accepted strings become one new draft revision",
+        )
+        .body_text(&["application/json", "application/xliff+xml"])
+        .answers::<translations::TranslationReport>(200)
+        .errors(&[E::UnsupportedMediaType, E::PayloadTooLarge])
         .tag("publish-requests")
         .get(
             "/v1/admin/publish-requests",

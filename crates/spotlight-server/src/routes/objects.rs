@@ -57,7 +57,7 @@ pub fn routes<D: Document + utoipa::ToSchema>() -> ApiRouter {
             "Publish the draft to an environment as a new version (where editors need approval, an editor's publish answers 202 with a request instead)",
         )
         .answers::<Published>(200)
-        .answers::<crate::routes::publishing::PublishRequestView>(202)
+        .also_answers::<crate::routes::publishing::PublishRequestView>(202)
         .post(
             &at("unpublish"),
             unpublish::<D>,

@@ -47,6 +47,18 @@ both_stores!(
         let ed = app.login("ed@acme.test", &editor_pw).await;
         let key = admin(&app, &t);
 
+        // The document says a publish answers 200, or 202 with a request.
+        let doc = app.anon().get_json("/openapi.json").await;
+        let answers = &doc["paths"]["/v1/admin/tours/{id}/publish"]["post"]["responses"];
+        assert!(
+            answers.get("200").is_some() && answers.get("202").is_some(),
+            "{answers}"
+        );
+        assert!(
+            answers["202"].to_string().contains("PublishRequestView"),
+            "{answers}"
+        );
+
         // Policies are validated: a known environment, never viewers.
         let r = key
             .patch("/v1/admin/settings")

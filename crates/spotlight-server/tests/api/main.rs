@@ -28,4 +28,5 @@ mod privacy;
 mod relay;
 mod sdk;
 mod settings;
+mod translations;
 mod two_factor;

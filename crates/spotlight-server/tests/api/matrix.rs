@@ -156,6 +156,18 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
         (Method::GET, "/v1/admin/audit".into(), None, Role::Admin),
         (
             Method::GET,
+            "/v1/admin/translations?locale=fr".into(),
+            None,
+            Role::Viewer,
+        ),
+        (
+            Method::POST,
+            "/v1/admin/translations".into(),
+            Some(json!({"locale": "fr", "strings": {}})),
+            Role::Editor,
+        ),
+        (
+            Method::GET,
             "/v1/admin/publish-requests?status=pending".into(),
             None,
             Role::Viewer,
