@@ -2236,7 +2236,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every translatable string of tours and announcements (all, ?ids=, or what ?environment= serves) for a locale, as JSON keyed by stable ids or as XLIFF 2.0 (format=xliff), with its source text and draft revision
+         * Every translatable string of tours, announcements and checklists (all, ?ids=, or what ?environment= serves) for a locale, as JSON keyed by stable ids or as XLIFF 2.0 (format=xliff), with its source text and draft revision
          * @description Needs the `viewer` role (a secret key acts as `admin`).
          */
         get: operations["get_v1_admin_translations"];
@@ -2905,6 +2905,10 @@ export interface components {
             description?: string;
             dismissible?: boolean;
             items: components["schemas"]["ChecklistItem"][];
+            /** @description Per-locale texts; what a locale leaves out keeps the default text. */
+            locales?: {
+                [key: string]: components["schemas"]["ChecklistText"];
+            };
             name: string;
             pages?: components["schemas"]["PageRule"][];
             /** Format: int32 */
@@ -2934,6 +2938,14 @@ export interface components {
              * @description Users with any progress on the checklist.
              */
             users: number;
+        };
+        /** @description A checklist's texts in one locale; items by their id. */
+        ChecklistText: {
+            description?: string | null;
+            items?: {
+                [key: string]: components["schemas"]["ItemText"];
+            };
+            title?: string | null;
         };
         CodeBody: {
             /** @description The 6-digit code the authenticator app shows now. */
@@ -3433,6 +3445,10 @@ export interface components {
             completions: number;
             id: string;
             title: string;
+        };
+        ItemText: {
+            description?: string | null;
+            title?: string | null;
         };
         /** @enum {string} */
         KeyAlgorithm: "rs256" | "es256" | "ed_dsa";
@@ -6924,6 +6940,15 @@ export interface operations {
         };
         responses: {
             /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Published"];
+                };
+            };
+            /** @description Success */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -8895,6 +8920,15 @@ export interface operations {
         };
         responses: {
             /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Published"];
+                };
+            };
+            /** @description Success */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -10631,6 +10665,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Published"];
+                };
+            };
             /** @description Success */
             202: {
                 headers: {
@@ -13832,6 +13875,15 @@ export interface operations {
         };
         responses: {
             /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Published"];
+                };
+            };
+            /** @description Success */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -16860,6 +16912,15 @@ export interface operations {
         };
         responses: {
             /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Published"];
+                };
+            };
+            /** @description Success */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -18596,6 +18657,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Published"];
+                };
+            };
             /** @description Success */
             202: {
                 headers: {

@@ -247,6 +247,30 @@ pub struct Checklist {
     pub schedule: Schedule,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme_id: Option<String>,
+    /// Per-locale texts; what a locale leaves out keeps the default text.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub locales: BTreeMap<String, ChecklistText>,
+}
+
+/// A checklist's texts in one locale; items by their id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistText {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub items: BTreeMap<String, ItemText>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemText {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 fn check_id_ref(e: &mut ValidationErrors, path: &str, id: &str) {
@@ -317,6 +341,33 @@ impl Checklist {
         ids.sort_unstable();
         if ids.windows(2).any(|w| w[0] == w[1]) {
             e.add("items", "item ids must be unique");
+        }
+        if self.locales.len() > 50 {
+            e.add("locales", "at most 50 locales");
+        }
+        for (locale, text) in &self.locales {
+            let lp = format!("locales.{locale}");
+            if !valid_locale(locale) {
+                e.add(&lp, "must be a locale tag like fr or pt-BR");
+            }
+            if let Some(t) = &text.title {
+                check_text(&mut e, &format!("{lp}.title"), t, 200, true);
+            }
+            if let Some(d) = &text.description {
+                check_text(&mut e, &format!("{lp}.description"), d, 1000, false);
+            }
+            for (id, item) in &text.items {
+                let ip = format!("{lp}.items.{id}");
+                if !ids.contains(&id.as_str()) {
+                    e.add(&ip, "no item has this id");
+                }
+                if let Some(t) = &item.title {
+                    check_text(&mut e, &format!("{ip}.title"), t, 200, true);
+                }
+                if let Some(d) = &item.description {
+                    check_text(&mut e, &format!("{ip}.description"), d, 1000, false);
+                }
+            }
         }
         check_targeting(
             &mut e,

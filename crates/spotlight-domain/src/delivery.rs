@@ -157,7 +157,8 @@ impl Prepared {
         match &self.doc {
             Doc::Tour(t) => pick_locale(&t.locales, locale).is_some(),
             Doc::Content(c) => pick_locale(&c.locales, locale).is_some(),
-            _ => false,
+            Doc::Checklist(c) => pick_locale(&c.locales, locale).is_some(),
+            Doc::Launcher(_) => false,
         }
     }
 
@@ -315,6 +316,31 @@ pub fn localize_content(c: &Content, locale: Option<&str>) -> Content {
         }
         if let Some(body) = &text.body {
             out.body = body.clone();
+        }
+    }
+    out.locales.clear();
+    out
+}
+
+/// The checklist with the texts of the viewer's locale applied.
+pub fn localize_checklist(c: &Checklist, locale: Option<&str>) -> Checklist {
+    let mut out = c.clone();
+    if let Some(text) = pick_locale(&c.locales, locale) {
+        if let Some(title) = &text.title {
+            out.title = title.clone();
+        }
+        if let Some(d) = &text.description {
+            out.description = d.clone();
+        }
+        for item in &mut out.items {
+            if let Some(t) = text.items.get(&item.id) {
+                if let Some(title) = &t.title {
+                    item.title = title.clone();
+                }
+                if let Some(d) = &t.description {
+                    item.description = d.clone();
+                }
+            }
         }
     }
     out.locales.clear();

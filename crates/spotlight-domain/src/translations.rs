@@ -4,7 +4,7 @@
 //! announcement's by field (`title`, `body`), so reordering steps never moves a
 //! translation onto another text. Imported bodies are sanitised as on save.
 
-use crate::content::{Content, ContentText};
+use crate::content::{Checklist, ChecklistText, Content, ContentText};
 use crate::richtext;
 use crate::tour::{StepText, Tour, MAX_TITLE};
 
@@ -78,10 +78,79 @@ pub fn content_units(c: &Content, locale: &str) -> Vec<Unit> {
     out
 }
 
+pub fn checklist_units(c: &Checklist, locale: &str) -> Vec<Unit> {
+    let text = c.locales.get(locale);
+    let mut out = vec![Unit {
+        key: "title".into(),
+        source: c.title.clone(),
+        target: text.and_then(|t| t.title.clone()),
+    }];
+    if !c.description.is_empty() {
+        out.push(Unit {
+            key: "description".into(),
+            source: c.description.clone(),
+            target: text.and_then(|t| t.description.clone()),
+        });
+    }
+    for item in &c.items {
+        let t = text.and_then(|t| t.items.get(&item.id));
+        out.push(Unit {
+            key: format!("items.{}.title", item.id),
+            source: item.title.clone(),
+            target: t.and_then(|t| t.title.clone()),
+        });
+        if !item.description.is_empty() {
+            out.push(Unit {
+                key: format!("items.{}.description", item.id),
+                source: item.description.clone(),
+                target: t.and_then(|t| t.description.clone()),
+            });
+        }
+    }
+    out
+}
+
+/// Sets one string of a checklist's `locale` variant (plain text, no HTML).
+pub fn apply_checklist(c: &mut Checklist, locale: &str, key: &str, text: &str) -> Outcome {
+    let parts: Vec<&str> = key.split('.').collect();
+    let (item, field) = match parts.as_slice() {
+        [field @ ("title" | "description")] => (None, *field),
+        ["items", id, field @ ("title" | "description")] => {
+            if !c.items.iter().any(|i| i.id == *id) {
+                return Outcome::Unknown;
+            }
+            (Some((*id).to_owned()), *field)
+        }
+        _ => return Outcome::Unknown,
+    };
+    let max = if field == "title" { MAX_TITLE } else { 1000 };
+    let checked = check_line_max(text, max).map(|t| (t, false));
+    let entry: &mut ChecklistText = c.locales.entry(locale.to_owned()).or_default();
+    outcome(checked, |s| {
+        let slot = match &item {
+            None if field == "title" => &mut entry.title,
+            None => &mut entry.description,
+            Some(id) => {
+                let it = entry.items.entry(id.clone()).or_default();
+                if field == "title" {
+                    &mut it.title
+                } else {
+                    &mut it.description
+                }
+            }
+        };
+        *slot = Some(s);
+    })
+}
+
 /// A title or label as it may be stored; an error says why not.
 fn check_line(text: &str) -> Result<String, String> {
-    if text.trim().is_empty() || text.chars().count() > MAX_TITLE {
-        return Err(format!("must be 1 to {MAX_TITLE} characters"));
+    check_line_max(text, MAX_TITLE)
+}
+
+fn check_line_max(text: &str, max: usize) -> Result<String, String> {
+    if text.trim().is_empty() || text.chars().count() > max {
+        return Err(format!("must be 1 to {max} characters"));
     }
     if text.chars().any(|c| c.is_control() && c != '\t') {
         return Err("must not contain control characters".into());
@@ -185,6 +254,54 @@ pub fn apply_content(c: &mut Content, locale: &str, key: &str, text: &str) -> Ou
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn checklist_items_are_keyed_by_id() {
+        let mut c: Checklist = serde_json::from_value(json!({"name": "C", "title": "Start", "items": [
+            {"id": "invite", "title": "Invite", "description": "Bring a teammate", "completed_by": {"type": "event", "event": "i"}},
+            {"id": "sso", "title": "SSO", "completed_by": {"type": "event", "event": "s"}}
+        ]}))
+        .unwrap();
+        crate::object::Document::validate(&mut c).unwrap();
+        let keys: Vec<String> = checklist_units(&c, "fr")
+            .into_iter()
+            .map(|u| u.key)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "title",
+                "items.invite.title",
+                "items.invite.description",
+                "items.sso.title"
+            ]
+        );
+        assert_eq!(
+            apply_checklist(&mut c, "fr", "items.sso.title", "SSO (fr)"),
+            Outcome::Applied
+        );
+        assert_eq!(
+            apply_checklist(&mut c, "fr", "title", "Démarrer"),
+            Outcome::Applied
+        );
+        assert_eq!(
+            apply_checklist(&mut c, "fr", "items.nope.title", "x"),
+            Outcome::Unknown
+        );
+        assert!(matches!(
+            apply_checklist(&mut c, "fr", "description", &"x".repeat(1001)),
+            Outcome::Invalid(_)
+        ));
+        crate::object::Document::validate(&mut c).unwrap();
+        let fr = crate::delivery::localize_checklist(&c, Some("fr-CA"));
+        assert_eq!(fr.title, "Démarrer");
+        assert_eq!(fr.items[1].title, "SSO (fr)");
+        assert_eq!(
+            fr.items[0].title, "Invite",
+            "untranslated items keep their text"
+        );
+        assert!(fr.locales.is_empty());
+    }
 
     fn tour() -> Tour {
         let mut t: Tour = serde_json::from_value(json!({"name": "T", "steps": [

@@ -14,7 +14,9 @@ use sha2::{Digest, Sha256};
 use spotlight_domain::audience::{self, Expr};
 use spotlight_domain::audience_doc::{Audience, Theme};
 use spotlight_domain::content::{Checklist, Content, Launcher};
-use spotlight_domain::delivery::{localize_content, localize_tour, pick_locale, Doc, Prepared};
+use spotlight_domain::delivery::{
+    localize_checklist, localize_content, localize_tour, pick_locale, Doc, Prepared,
+};
 use spotlight_domain::events::Catalog;
 use spotlight_domain::settings::TenantSettings;
 use spotlight_domain::tour::Tour;
@@ -140,6 +142,7 @@ fn render_locales(doc: &Doc) -> std::collections::BTreeMap<String, Box<RawValue>
     let locales: Vec<&String> = match doc {
         Doc::Tour(t) => t.locales.keys().collect(),
         Doc::Content(c) => c.locales.keys().collect(),
+        Doc::Checklist(c) => c.locales.keys().collect(),
         _ => vec![],
     };
     locales
@@ -148,6 +151,7 @@ fn render_locales(doc: &Doc) -> std::collections::BTreeMap<String, Box<RawValue>
             let raw = match doc {
                 Doc::Tour(t) => render_public(&localize_tour(t, Some(l))),
                 Doc::Content(c) => render_public(&localize_content(c, Some(l))),
+                Doc::Checklist(c) => render_public(&localize_checklist(c, Some(l))),
                 _ => None,
             }?;
             Some((l.clone(), raw))

@@ -6,7 +6,7 @@
 // or a reload does not lose it. Viewers see it read-only.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, call, type ObjectView, type Page } from '../api';
-import { navigate } from '../router';
+import { Link, navigate } from '../router';
 import type { Collection } from './Objects';
 import { Field, val, type FieldError, type Json, type Refs } from '../editors/fields';
 import { TourEditor, type TourDoc } from '../editors/tour';
@@ -172,6 +172,7 @@ export function Editor({ collection, id, canEdit }: { collection: Collection; id
             <button type="button" onClick={() => { void publish('production'); }}>Publish to production</button>
             <button type="button" onClick={promote} disabled={!published.staging}>Promote to production</button>
             <button type="button" onClick={duplicate}>Duplicate</button>
+            {(kind === 'tours' || kind === 'content' || kind === 'checklists') && <Link href={`/app/translations?ids=${id}`}>Translations</Link>}
             <button type="button" onClick={archive} disabled={obj.status === 'archived'}>Archive</button>
             {kind !== 'themes' && kind !== 'audiences' && (
               <button type="button" class={obj.kill_switch ? 'primary' : 'danger'} aria-pressed={obj.kill_switch ? 'true' : 'false'} onClick={() => kill(!obj.kill_switch)}>

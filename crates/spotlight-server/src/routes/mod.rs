@@ -213,7 +213,7 @@ pub fn api() -> ApiRouter {
         .get(
             "/v1/admin/translations",
             translations::export,
-            "Every translatable string of tours and announcements (all, ?ids=, or what ?environment= serves) for a locale, as JSON keyed by stable ids or as XLIFF 2.0 (format=xliff), with its source text and draft revision",
+            "Every translatable string of tours, announcements and checklists (all, ?ids=, or what ?environment= serves) for a locale, as JSON keyed by stable ids or as XLIFF 2.0 (format=xliff), with its source text and draft revision",
         )
         .answers::<translations::TranslationFile>(200)
         .query::<translations::ExportQuery>()

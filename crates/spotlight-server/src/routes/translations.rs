@@ -1,5 +1,5 @@
-//! `/v1/admin/translations`: every translatable string of the tenant's tours
-//! and announcements (all, some by id, or those an environment serves), as
+//! `/v1/admin/translations`: every translatable string of the tenant's tours,
+//! announcements and checklists (all, some by id, or those an environment serves), as
 //! XLIFF 2.0 or JSON keyed by stable ids, each with its source text and the
 //! draft revision it was read from; and the import of translators' work, which
 //! checks every string (unknown ids, a stale revision, unsafe HTML — sanitised
@@ -17,14 +17,14 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde::{Deserialize, Serialize};
-use spotlight_domain::content::Content;
+use spotlight_domain::content::{Checklist, Content};
 use spotlight_domain::tour::Tour;
 use spotlight_domain::translations::{self, Outcome, Unit};
 use spotlight_domain::{ObjectId, ObjectKind};
 use spotlight_store::{ObjectFilter, ObjectRecord, StoreError};
 use std::collections::BTreeMap;
 
-const KINDS: [ObjectKind; 2] = [ObjectKind::Tour, ObjectKind::Content];
+const KINDS: [ObjectKind; 3] = [ObjectKind::Tour, ObjectKind::Content, ObjectKind::Checklist];
 const XLIFF_NS: &str = "urn:oasis:names:tc:xliff:document:2.0";
 const SPOTLIGHT_NS: &str = "urn:spotlight:translations:1";
 /// Strings one import may carry.
@@ -57,6 +57,10 @@ fn units(o: &ObjectRecord, locale: &str) -> ApiResult<Vec<Unit>> {
         ObjectKind::Tour => {
             let t: Tour = serde_json::from_str(&o.draft).map_err(ApiError::internal)?;
             translations::tour_units(&t, locale)
+        }
+        ObjectKind::Checklist => {
+            let c: Checklist = serde_json::from_str(&o.draft).map_err(ApiError::internal)?;
+            translations::checklist_units(&c, locale)
         }
         _ => {
             let c: Content = serde_json::from_str(&o.draft).map_err(ApiError::internal)?;
@@ -551,16 +555,25 @@ async fn apply_object(
         .filter(|o| o.archived_at.is_none())
     else {
         for s in &strings {
-            refuse(report, s, "unknown", "no such tour or announcement here");
+            refuse(
+                report,
+                s,
+                "unknown",
+                "no such tour, announcement or checklist here",
+            );
         }
         return Ok(());
     };
     enum Doc {
         Tour(Tour),
         Content(Content),
+        Checklist(Checklist),
     }
     let mut doc = match o.kind {
         ObjectKind::Tour => Doc::Tour(serde_json::from_str(&o.draft).map_err(ApiError::internal)?),
+        ObjectKind::Checklist => {
+            Doc::Checklist(serde_json::from_str(&o.draft).map_err(ApiError::internal)?)
+        }
         _ => Doc::Content(serde_json::from_str(&o.draft).map_err(ApiError::internal)?),
     };
     let mut applied = 0;
@@ -581,6 +594,7 @@ async fn apply_object(
         let outcome = match &mut doc {
             Doc::Tour(t) => translations::apply_tour(t, locale, &s.key, text),
             Doc::Content(c) => translations::apply_content(c, locale, &s.key, text),
+            Doc::Checklist(c) => translations::apply_checklist(c, locale, &s.key, text),
         };
         match outcome {
             Outcome::Applied => {
@@ -608,6 +622,10 @@ async fn apply_object(
                 (serde_json::to_string(t), t.name.clone())
             }
             Doc::Content(c) => {
+                c.validate().map_err(ApiError::validation)?;
+                (serde_json::to_string(c), c.name.clone())
+            }
+            Doc::Checklist(c) => {
                 c.validate().map_err(ApiError::validation)?;
                 (serde_json::to_string(c), c.name.clone())
             }

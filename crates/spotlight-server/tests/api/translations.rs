@@ -37,6 +37,14 @@ both_stores!(
                 json!({"name": "News", "type": "banner", "title": "New!"}),
             )
             .await;
+        let list = a
+            .publish(
+                "checklists",
+                json!({"name": "Start", "title": "Get started", "items": [
+                    {"id": "invite", "title": "Invite a teammate", "completed_by": {"type": "event", "event": "invited"}}
+                ]}),
+            )
+            .await;
 
         // JSON: keyed by object and step id, with source and revision.
         let file = a.get_json("/v1/admin/translations?locale=fr").await;
@@ -55,7 +63,11 @@ both_stores!(
             assert!(strings.contains_key(&key(k)), "{k}");
         }
         assert_eq!(strings[&format!("{note}:title")]["source"], "New!");
-        assert_eq!(strings.len(), 5);
+        assert_eq!(
+            strings[&format!("{list}:items.invite.title")]["source"],
+            "Invite a teammate"
+        );
+        assert_eq!(strings.len(), 7);
         // One object by id; bad parameters are named.
         let one = a
             .get_json(&format!("/v1/admin/translations?locale=fr&ids={note}"))
@@ -82,6 +94,7 @@ both_stores!(
         s[&key("steps.hello.body")]["target"] =
             json!("<p>Bienvenue</p><img src=x onerror=alert(1)><script>steal()</script>");
         s[&key("steps.hello.buttons.0")]["target"] = json!("Suivant");
+        s[&format!("{list}:items.invite.title")]["target"] = json!("Inviter un collègue");
         s[&format!("{note}:title")]["target"] = json!("Nouveau !");
         s[&format!("{note}:title")]["revision"] = json!(7);
         s.insert(
@@ -116,11 +129,16 @@ both_stores!(
             status_of("01a00000-0000-7000-8000-000000000000:title"),
             "unknown"
         );
-        assert_eq!(report["applied"], 3);
+        assert_eq!(status_of(&format!("{list}:items.invite.title")), "applied");
+        assert_eq!(report["applied"], 4);
         assert_eq!(report["refused"], 3);
         assert_eq!(
             report["objects"],
-            json!([{"id": tour_id, "kind": "tour", "revision": 2, "applied": 3}])
+            json!([
+                {"id": tour_id, "kind": "tour", "revision": 2, "applied": 3},
+                {"id": list, "kind": "checklist", "revision": 2, "applied": 1}
+            ]),
+            "objects in the file's order"
         );
 
         // A new draft revision holds them, sanitised; the stale one changed nothing.
@@ -157,6 +175,21 @@ both_stores!(
         assert_eq!(title(&v), "Bonjour");
         let v = config_json(&app, pk, "user_id=u1&url=/&locale=de").await;
         assert_eq!(title(&v), "Hello");
+        a.send(
+            reqwest::Method::POST,
+            &format!("/v1/admin/checklists/{list}/publish"),
+            json!({"environment": "production"}),
+        )
+        .await;
+        let item = |v: &Value| v["checklists"][0]["document"]["items"][0]["title"].clone();
+        let v = config_json(&app, pk, "user_id=u1&url=/&locale=fr-CA").await;
+        assert_eq!(item(&v), "Inviter un collègue", "{v}");
+        assert!(
+            v["checklists"][0]["document"].get("locales").is_none(),
+            "other languages stay on the server"
+        );
+        let v = config_json(&app, pk, "user_id=u1&url=/&locale=de").await;
+        assert_eq!(item(&v), "Invite a teammate");
 
         // XLIFF 2.0 out (the French already there as targets) and back in.
         let r = a.get("/v1/admin/translations?locale=fr&format=xliff").await;
