@@ -615,61 +615,88 @@ async fn apply_object(
             Outcome::Invalid(m) => results.push((s, "invalid", Some(m))),
         }
     }
-    if applied > 0 {
-        let (draft, name) = match &mut doc {
-            Doc::Tour(t) => {
-                t.validate().map_err(ApiError::validation)?;
-                (serde_json::to_string(t), t.name.clone())
+    // The whole document must still validate with its new texts (a 51st
+    // language, say); if not, none of its strings is written, and the other
+    // objects of the file still are.
+    let checked = match &mut doc {
+        Doc::Tour(t) => t
+            .validate()
+            .map(|()| (serde_json::to_string(t), t.name.clone())),
+        Doc::Content(c) => c
+            .validate()
+            .map(|()| (serde_json::to_string(c), c.name.clone())),
+        Doc::Checklist(c) => c
+            .validate()
+            .map(|()| (serde_json::to_string(c), c.name.clone())),
+    };
+    // Strings that were to be written, when they are not after all.
+    let unwritten = |results: &mut Vec<(&Incoming, &'static str, Option<String>)>,
+                     status: &'static str,
+                     why: &str| {
+        for (_, st, message) in results.iter_mut() {
+            if matches!(*st, "applied" | "sanitized") {
+                *st = status;
+                *message = Some(why.to_owned());
             }
-            Doc::Content(c) => {
-                c.validate().map_err(ApiError::validation)?;
-                (serde_json::to_string(c), c.name.clone())
-            }
-            Doc::Checklist(c) => {
-                c.validate().map_err(ApiError::validation)?;
-                (serde_json::to_string(c), c.name.clone())
-            }
-        };
-        let draft = draft.map_err(ApiError::internal)?;
-        let entry = audit_entry(
-            actor,
-            meta,
-            &format!("{}.translate", o.kind.as_str()),
-            o.kind.as_str(),
-            o.id,
-        );
-        match state
-            .store
-            .update_object(
-                actor.tenant_id,
-                o.kind,
+        }
+    };
+    match checked {
+        _ if applied == 0 => {}
+        Err(errors) => {
+            unwritten(
+                &mut results,
+                "invalid",
+                &format!("the object would not validate: {errors}"),
+            );
+            applied = 0;
+        }
+        Ok((draft, name)) => {
+            let draft = draft.map_err(ApiError::internal)?;
+            let entry = audit_entry(
+                actor,
+                meta,
+                &format!("{}.translate", o.kind.as_str()),
+                o.kind.as_str(),
                 o.id,
-                Some(o.revision),
-                &name,
-                &draft,
-                entry,
-            )
-            .await
-        {
-            Ok(updated) => report.objects.push(TranslatedObject {
-                id: o.id,
-                kind: o.kind,
-                revision: updated.revision,
-                applied,
-            }),
-            // Changed between our read and write: every string is stale.
-            Err(StoreError::Precondition) => {
-                for (_, status, message) in results.iter_mut() {
-                    if matches!(*status, "applied" | "sanitized") {
-                        *status = "stale";
-                        *message = Some(
-                            "the object changed while this file was imported; export again".into(),
-                        );
-                    }
+            );
+            match state
+                .store
+                .update_object(
+                    actor.tenant_id,
+                    o.kind,
+                    o.id,
+                    Some(o.revision),
+                    &name,
+                    &draft,
+                    entry,
+                )
+                .await
+            {
+                Ok(updated) => report.objects.push(TranslatedObject {
+                    id: o.id,
+                    kind: o.kind,
+                    revision: updated.revision,
+                    applied,
+                }),
+                // Changed (or deleted) between our read and write.
+                Err(StoreError::Precondition) => {
+                    unwritten(
+                        &mut results,
+                        "stale",
+                        "the object changed while this file was imported; export again",
+                    );
+                    applied = 0;
                 }
-                applied = 0;
+                Err(StoreError::NotFound) => {
+                    unwritten(
+                        &mut results,
+                        "unknown",
+                        "the object was deleted while this file was imported",
+                    );
+                    applied = 0;
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
         }
     }
     report.applied += applied;

@@ -321,3 +321,61 @@ both_stores!(hostile_files_are_refused_whole, |app: TestApp| async move {
         .unwrap();
     assert_eq!(r.status(), 403);
 });
+
+both_stores!(
+    an_object_that_would_not_validate_is_reported_and_the_rest_still_applies,
+    |app: TestApp| async move {
+        let t = app.tenant("Acme", &[]).await;
+        let (_, sk) = prod(&t);
+        let a = admin(&app, &t);
+        let first = a.create("tours", tour()).await;
+        // A tour already in the 50 languages a document may hold.
+        let mut full = tour();
+        let tags: Vec<String> = (0..50)
+            .map(|i| {
+                format!(
+                    "{}{}",
+                    (b'a' + (i / 26) as u8) as char,
+                    (b'a' + (i % 26) as u8) as char
+                )
+            })
+            .filter(|t| t != "fr")
+            .take(50)
+            .collect();
+        assert_eq!(tags.len(), 50);
+        full["locales"] = tags
+            .iter()
+            .map(|t| (t.clone(), json!([{"title": "x"}, {}])))
+            .collect::<serde_json::Map<String, Value>>()
+            .into();
+        let second = a.create("tours", full).await;
+        // French for both: the first takes it, the second cannot hold a 51st language.
+        let file = json!({"locale": "fr", "strings": {
+            format!("{first}:steps.hello.title"): {"revision": 1, "target": "Bonjour"},
+            format!("{second}:steps.hello.title"): {"revision": 1, "target": "Bonjour"},
+        }});
+        let r = import(&app, sk, "application/json", file.to_string().into_bytes()).await;
+        assert_eq!(r.status(), 200);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["applied"], 1, "{report}");
+        assert_eq!(report["refused"], 1, "{report}");
+        let refused = report["strings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == format!("{second}:steps.hello.title"))
+            .unwrap();
+        assert_eq!(refused["status"], "invalid");
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most 50 locales"),
+            "{refused}"
+        );
+        let o = a.get_json(&format!("/v1/admin/tours/{first}")).await;
+        assert_eq!(o["revision"], 2);
+        let o = a.get_json(&format!("/v1/admin/tours/{second}")).await;
+        assert_eq!(o["revision"], 1, "nothing written to the second");
+    }
+);
