@@ -149,7 +149,7 @@ pub async fn login(
         state.metrics.auth_failure("login", "no_membership");
         return Err(bad_login());
     };
-    crate::routes::two_factor::check_second_factor(
+    let two_factor = crate::routes::two_factor::check_second_factor(
         &state,
         account.id,
         body.totp_code.as_deref(),
@@ -161,12 +161,25 @@ pub async fn login(
         &state,
         &headers,
         meta,
-        account.id,
-        account.email,
-        membership.tenant_id,
-        membership.role,
+        SignedIn {
+            account_id: account.id,
+            email: account.email,
+            tenant_id: membership.tenant_id,
+            role: membership.role,
+            two_factor,
+        },
     )
     .await
+}
+
+/// Who a new session is for.
+struct SignedIn {
+    account_id: AccountId,
+    email: String,
+    tenant_id: TenantId,
+    role: Role,
+    /// The account signs in with a second factor.
+    two_factor: bool,
 }
 
 /// Opens a session of the account in the tenant: the cookie, and `Me`.
@@ -174,11 +187,15 @@ async fn start_session(
     state: &AppState,
     headers: &HeaderMap,
     meta: RequestMeta,
-    account_id: AccountId,
-    email: String,
-    tenant_id: TenantId,
-    role: Role,
+    who: SignedIn,
 ) -> ApiResult<Response> {
+    let SignedIn {
+        account_id,
+        email,
+        tenant_id,
+        role,
+        two_factor,
+    } = who;
     let token = session::SessionToken::generate();
     let expires_at = state
         .clock
@@ -198,11 +215,6 @@ async fn start_session(
         })
         .await?;
     tracing::info!(account = %account_id, tenant = %tenant_id, "logged in");
-    let two_factor = state
-        .store
-        .two_factor(account_id)
-        .await?
-        .is_some_and(|t| t.confirmed);
     let record = SessionRecord {
         id,
         account_id,
@@ -266,20 +278,20 @@ pub async fn accept_invitation(
     let email = Email::parse(&inv.email).map_err(ApiError::internal)?;
     let ip = state.client_ip(&headers, Some(peer));
     limit_login(&state, ip, &email)?;
-    let account = match state.store.account_by_email(&email).await? {
+    let (account, two_factor) = match state.store.account_by_email(&email).await? {
         Some(account) => {
             if !password::verify(body.password, Some(account.password_hash.clone())).await {
                 state.metrics.auth_failure("login", "bad_credentials");
                 return Err(bad_login());
             }
-            crate::routes::two_factor::check_second_factor(
+            let two_factor = crate::routes::two_factor::check_second_factor(
                 &state,
                 account.id,
                 body.totp_code.as_deref(),
                 body.recovery_code.as_deref(),
             )
             .await?;
-            account
+            (account, two_factor)
         }
         None => {
             password::check_strength(&body.password)
@@ -288,7 +300,7 @@ pub async fn accept_invitation(
                 .await
                 .map_err(ApiError::internal)?;
             match state.store.create_account(&email, &hash).await {
-                Ok(a) => a,
+                Ok(a) => (a, false),
                 // Created by a concurrent acceptance: sign in as it instead.
                 Err(e) if e.is_conflict_on("accounts_email_key") => {
                     return Err(bad_login());
@@ -316,10 +328,13 @@ pub async fn accept_invitation(
         &state,
         &headers,
         meta,
-        account.id,
-        account.email,
-        inv.tenant_id,
-        role,
+        SignedIn {
+            account_id: account.id,
+            email: account.email,
+            tenant_id: inv.tenant_id,
+            role,
+            two_factor,
+        },
     )
     .await
 }

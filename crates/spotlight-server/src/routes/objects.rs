@@ -249,21 +249,27 @@ pub struct ListQuery {
     ids: Option<String>,
 }
 
+/// `?ids=a,b,c`: at most a page of object ids.
+pub fn parse_ids(text: &str) -> ApiResult<Vec<ObjectId>> {
+    let ids: Vec<ObjectId> = text
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::field("ids", "must be a comma-separated list of ids"))?;
+    if ids.len() > PageQuery::MAX as usize {
+        return Err(ApiError::field("ids", "at most 100 ids"));
+    }
+    Ok(ids)
+}
+
 pub async fn list<D: Document>(
     actor: AdminActor<ViewerRole>,
     State(state): State<AppState>,
     AppQuery(q): AppQuery<ListQuery>,
 ) -> ApiResult<AppJson<Page<ObjectView>>> {
     if let Some(ids) = &q.ids {
-        let ids: Vec<ObjectId> = ids
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(|s| s.trim().parse())
-            .collect::<Result<_, _>>()
-            .map_err(|_| ApiError::field("ids", "must be a comma-separated list of ids"))?;
-        if ids.len() > PageQuery::MAX as usize {
-            return Err(ApiError::field("ids", "at most 100 ids"));
-        }
+        let ids = parse_ids(ids)?;
         let objects = state
             .store
             .objects_by_ids(actor.tenant_id, D::KIND, &ids)

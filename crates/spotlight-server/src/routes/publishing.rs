@@ -229,7 +229,11 @@ pub async fn list(
                 .map_err(|_| ApiError::field("cursor", "not a cursor from this list"))
         })
         .transpose()?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 100);
+    let limit = crate::routes::PageQuery {
+        limit: q.limit,
+        cursor: None,
+    }
+    .limit();
     let rows = state
         .store
         .publish_requests(actor.tenant_id, q.status.as_deref(), before, limit)

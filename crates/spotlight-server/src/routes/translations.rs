@@ -85,23 +85,10 @@ async fn sources(
     actor: &AdminActor<ViewerRole>,
     q: &ExportQuery,
 ) -> ApiResult<Vec<Source>> {
-    let ids: Option<Vec<ObjectId>> = q
+    let ids = q
         .ids
         .as_deref()
-        .map(|s| {
-            let ids: Vec<ObjectId> = s
-                .split(',')
-                .filter(|p| !p.is_empty())
-                .map(|p| {
-                    p.parse()
-                        .map_err(|_| ApiError::field("ids", "not an object id"))
-                })
-                .collect::<ApiResult<_>>()?;
-            if ids.len() > 100 {
-                return Err(ApiError::field("ids", "at most 100 ids"));
-            }
-            Ok(ids)
-        })
+        .map(crate::routes::objects::parse_ids)
         .transpose()?;
     let env = match &q.environment {
         Some(name) => Some(

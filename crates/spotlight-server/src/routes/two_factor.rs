@@ -29,19 +29,20 @@ fn now_secs(state: &AppState) -> u64 {
 
 /// The second factor of an account that has one: a TOTP code (each time step
 /// accepted once) or an unused recovery code. Accounts without one pass.
+/// Answers whether the account has one.
 pub(crate) async fn check_second_factor(
     state: &AppState,
     account: AccountId,
     code: Option<&str>,
     recovery_code: Option<&str>,
-) -> ApiResult<()> {
+) -> ApiResult<bool> {
     let Some(tf) = state
         .store
         .two_factor(account)
         .await?
         .filter(|t| t.confirmed)
     else {
-        return Ok(());
+        return Ok(false);
     };
     if let Some(recovery) = recovery_code.filter(|c| !c.is_empty()) {
         if recovery.len() <= 64
@@ -50,7 +51,7 @@ pub(crate) async fn check_second_factor(
                 .use_recovery_code(account, &totp::recovery_hash(recovery))
                 .await?
         {
-            return Ok(());
+            return Ok(true);
         }
         state.metrics.auth_failure("login", "bad_recovery_code");
         return Err(bad_code());
@@ -69,7 +70,7 @@ pub(crate) async fn check_second_factor(
         .then(|| totp::matching_step(&secret, code, now_secs(state)))
         .flatten();
     match step {
-        Some(step) if state.store.use_totp_step(account, step).await? => Ok(()),
+        Some(step) if state.store.use_totp_step(account, step).await? => Ok(true),
         _ => {
             state.metrics.auth_failure("login", "bad_totp_code");
             Err(bad_code())
