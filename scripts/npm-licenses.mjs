@@ -15,7 +15,7 @@ const ok = (expr) => {
 
 let bad = 0;
 let count = 0;
-for (const dir of ['sdk', 'dashboard', 'bench/sdk']) {
+for (const dir of ['sdk', 'dashboard', 'bench/sdk', 'crates/spotlight-server/tests/oidc']) {
   const lock = JSON.parse(readFileSync(`${dir}/package-lock.json`, 'utf8'));
   for (const [path, p] of Object.entries(lock.packages)) {
     if (!path) continue;
@@ -30,4 +30,4 @@ for (const dir of ['sdk', 'dashboard', 'bench/sdk']) {
   }
 }
 if (bad) process.exit(1);
-console.log(`npm licences: ${count} packages in 3 lock files, all allowed`);
+console.log(`npm licences: ${count} packages in 4 lock files, all allowed`);

@@ -20,6 +20,7 @@ pub mod page;
 pub mod richtext;
 pub mod role;
 pub mod settings;
+pub mod sso;
 pub mod tour;
 pub mod translations;
 pub mod validation;

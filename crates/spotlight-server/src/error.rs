@@ -37,6 +37,8 @@ codes! {
     TwoFactorRequired => ("two_factor_required", UNAUTHORIZED),
     InvalidTwoFactorCode => ("invalid_two_factor_code", UNAUTHORIZED),
     TwoFactorEnrolmentRequired => ("two_factor_enrolment_required", FORBIDDEN),
+    SsoRequired => ("sso_required", FORBIDDEN),
+    SsoFailed => ("sso_failed", UNAUTHORIZED),
     Forbidden => ("forbidden", FORBIDDEN),
     OriginNotAllowed => ("origin_not_allowed", FORBIDDEN),
     CsrfFailed => ("csrf_failed", FORBIDDEN),
@@ -51,6 +53,7 @@ codes! {
     RateLimited => ("rate_limited", TOO_MANY_REQUESTS),
     Internal => ("internal", INTERNAL_SERVER_ERROR),
     Unavailable => ("unavailable", SERVICE_UNAVAILABLE),
+    IdentityProviderUnavailable => ("identity_provider_unavailable", BAD_GATEWAY),
     Timeout => ("timeout", SERVICE_UNAVAILABLE),
 }
 

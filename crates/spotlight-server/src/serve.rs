@@ -30,6 +30,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Secrets(#[from] crate::secrets::SecretError),
+    #[error("cannot build the HTTP client of SSO sign-ins: {0}")]
+    HttpClient(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -194,6 +196,16 @@ impl Application {
         };
         let identity =
             crate::identity::Identity::new(clock.clone(), metrics.clone(), jwks, outbound.clone());
+        let sso_http = outbound
+            .client(
+                Duration::from_secs(10),
+                concat!("spotlight/", env!("CARGO_PKG_VERSION")),
+            )
+            // Sign-ins are rare: a fresh connection each time, never an idle
+            // one the provider may have closed meanwhile.
+            .pool_max_idle_per_host(0)
+            .build()
+            .map_err(|e| StartError::HttpClient(e.to_string()))?;
         let monitor = crate::monitor::IdentityMonitor::new(store.clone(), clock.clone());
         let limits = Arc::new(Limits::new(
             config.security.login_per_ip_per_minute,
@@ -210,6 +222,7 @@ impl Application {
             metrics: metrics.clone(),
             clock: clock.clone(),
             outbound,
+            sso_http,
             secrets: secrets.clone(),
             caches,
             identity,

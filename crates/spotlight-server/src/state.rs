@@ -42,6 +42,9 @@ pub struct AppStateInner {
     pub clock: Arc<dyn Clock>,
     /// Where webhooks and JWKS fetches may go.
     pub outbound: Arc<spotlight_pipeline::outbound::OutboundPolicy>,
+    /// The HTTP client of SSO sign-ins (the outbound policy's: checked
+    /// addresses, no redirects, a timeout).
+    pub sso_http: reqwest::Client,
     /// Encrypts secrets stored at rest (master key).
     pub secrets: Arc<SecretBox>,
     /// Bounded caches of the SDK path and of API-key authentication.

@@ -37,6 +37,8 @@ pub struct NewSession {
     pub expires_at: Timestamp,
     pub ip: String,
     pub user_agent: String,
+    /// Signed in through the tenant's identity provider (not a password).
+    pub sso: bool,
 }
 
 /// A live session with the role its account holds in the session's tenant now
@@ -51,6 +53,9 @@ pub struct SessionRecord {
     pub expires_at: Timestamp,
     /// The account signs in with a second factor (a confirmed TOTP secret).
     pub two_factor: bool,
+    /// Signed in through the tenant's identity provider (which owns the
+    /// second factor then).
+    pub sso: bool,
 }
 
 fn role_of(s: &str) -> Result<Role, StoreError> {
@@ -257,8 +262,8 @@ impl Store {
     #[tracing::instrument(name = "store.create_session", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn create_session(&self, s: NewSession) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO sessions (id, token_hash, account_id, tenant_id, created_at, expires_at, ip, user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO sessions (id, token_hash, account_id, tenant_id, created_at, expires_at, ip, user_agent, method) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(s.id.to_string())
         .bind(s.token_hash.as_str())
@@ -268,6 +273,7 @@ impl Store {
         .bind(s.expires_at.millis())
         .bind(s.ip)
         .bind(s.user_agent)
+        .bind(if s.sso { "sso" } else { "password" })
         .execute(&self.write)
         .await?;
         Ok(())
@@ -280,7 +286,7 @@ impl Store {
         token_hash: &KeyHash,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.id, s.account_id, a.email, s.tenant_id, m.role, s.expires_at, s.token_hash, \
+            "SELECT s.id, s.account_id, a.email, s.tenant_id, m.role, s.expires_at, s.token_hash, s.method, \
              (SELECT COUNT(*) FROM account_two_factor t \
               WHERE t.account_id = s.account_id AND t.confirmed_at IS NOT NULL) AS two_factor \
              FROM sessions s \
@@ -305,6 +311,7 @@ impl Store {
             role: role_of(&r.try_get::<String, _>("role")?)?,
             expires_at: Timestamp(r.try_get("expires_at")?),
             two_factor: r.try_get::<i64, _>("two_factor")? > 0,
+            sso: r.try_get::<String, _>("method")? == "sso",
         }))
     }
 

@@ -105,6 +105,27 @@ const TABLES: &[(&str, &[(&str, Col)])] = &[
         &[("account_id", Text), ("code_hash", Text), ("used_at", Int)],
     ),
     (
+        "tenant_sso",
+        &[
+            ("tenant_id", Text),
+            ("settings", Text),
+            ("client_secret_sealed", Text),
+            ("updated_at", Int),
+        ],
+    ),
+    (
+        "sso_identities",
+        &[
+            ("tenant_id", Text),
+            ("issuer", Text),
+            ("subject", Text),
+            ("account_id", Text),
+            ("managed", Int),
+            ("created_at", Int),
+            ("last_sign_in_at", Int),
+        ],
+    ),
+    (
         "objects",
         &[
             ("id", Text),

@@ -20,6 +20,7 @@ mod objects;
 mod privacy;
 mod publish_requests;
 mod retention;
+mod sso;
 mod tenants;
 mod tombstones;
 mod two_factor;
@@ -47,6 +48,7 @@ pub use privacy::{
 };
 pub use publish_requests::{NewPublishRequest, PublishRequest};
 pub use retention::Purge;
+pub use sso::{SsoFlow, SsoOutcome, SsoSignIn, StoredSso, NO_PASSWORD};
 pub use tenants::{Environment, NewEnvironment, NewTenant, Tenant};
 pub use tombstones::user_digest;
 pub use two_factor::TwoFactor;

@@ -116,7 +116,8 @@ impl<R: RoleNeeded> FromRequestParts<AppState> for AdminActor<R> {
                         "missing or wrong X-CSRF-Token for a cookie-authenticated change",
                     ));
                 }
-                single_factor = !s.two_factor;
+                // The provider owns the second factor of an SSO session.
+                single_factor = !s.two_factor && !s.sso;
                 (
                     s.tenant_id,
                     s.role,

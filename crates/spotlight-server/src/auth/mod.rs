@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod limits;
 pub mod meta;
+pub mod oidc;
 pub mod operator;
 pub mod password;
 pub mod sdk;

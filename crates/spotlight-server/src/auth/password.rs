@@ -34,25 +34,32 @@ pub async fn hash(password: String) -> Result<String, String> {
         .map_err(|e| e.to_string())?
 }
 
+fn real_hash(stored: Option<&str>) -> bool {
+    stored.is_some_and(|s| PasswordHash::new(s).is_ok())
+}
+
 /// Verifies `password` against `stored`. With no stored hash (unknown account) it
 /// verifies against a dummy, so both answers take the same time.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let dummy;
-        let phc = match &stored {
-            Some(s) => s.as_str(),
+        // An account without a password (made by SSO) takes the dummy's
+        // time too.
+        let real = stored.as_deref().and_then(|s| PasswordHash::new(s).ok());
+        let parsed = match real {
+            Some(p) => p,
             None => {
                 dummy = dummy_hash();
-                dummy.as_str()
+                let Ok(p) = PasswordHash::new(dummy.as_str()) else {
+                    return false;
+                };
+                p
             }
-        };
-        let Ok(parsed) = PasswordHash::new(phc) else {
-            return false;
         };
         let ok = Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok();
-        ok && stored.is_some()
+        ok && real_hash(stored.as_deref())
     })
     .await
     .unwrap_or(false)

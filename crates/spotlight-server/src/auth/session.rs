@@ -8,7 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use spotlight_domain::KeyHash;
+use spotlight_domain::{AccountId, KeyHash, Role, SessionId, TenantId};
+use spotlight_store::{NewSession, SessionRecord};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
@@ -141,6 +142,65 @@ pub(crate) fn limit_login(
             .inc();
         crate::error::ApiError::rate_limited(limited.retry_after_secs())
     })
+}
+
+/// Who a new session is for.
+pub(crate) struct SignedIn {
+    pub account_id: AccountId,
+    pub email: String,
+    pub tenant_id: TenantId,
+    pub role: Role,
+    /// The account signs in with a second factor.
+    pub two_factor: bool,
+    /// Signed in through the tenant's identity provider.
+    pub sso: bool,
+}
+
+/// Records a new session; its token goes into the cookie.
+pub(crate) async fn open_session(
+    state: &crate::state::AppState,
+    meta: crate::auth::RequestMeta,
+    who: SignedIn,
+) -> crate::error::ApiResult<(SessionToken, SessionRecord)> {
+    let SignedIn {
+        account_id,
+        email,
+        tenant_id,
+        role,
+        two_factor,
+        sso,
+    } = who;
+    let token = SessionToken::generate();
+    let expires_at = state
+        .clock
+        .now()
+        .plus_secs(state.config.security.session_ttl.as_secs() as i64);
+    let id = SessionId::new_v7();
+    state
+        .store
+        .create_session(NewSession {
+            id,
+            token_hash: token.hash(),
+            account_id,
+            tenant_id,
+            expires_at,
+            ip: meta.ip,
+            user_agent: meta.user_agent,
+            sso,
+        })
+        .await?;
+    tracing::info!(account = %account_id, tenant = %tenant_id, sso, "logged in");
+    let record = SessionRecord {
+        id,
+        account_id,
+        email,
+        tenant_id,
+        role,
+        expires_at,
+        two_factor,
+        sso,
+    };
+    Ok((token, record))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! and per account; a wrong e-mail and a wrong password get the same answer in
 //! the same time.
 
+use crate::auth::session::{open_session, SignedIn};
 use crate::auth::{password, session, RequestMeta};
 use crate::error::{ApiError, ApiResult, AppJson, ErrorCode};
 use crate::state::AppState;
@@ -9,8 +10,8 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use spotlight_domain::{AccountId, Email, Role, SessionId, TenantId, Timestamp};
-use spotlight_store::{Membership, NewSession, SessionRecord};
+use spotlight_domain::{AccountId, Email, Role, TenantId, Timestamp};
+use spotlight_store::{Membership, SessionRecord};
 use std::net::SocketAddr;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -149,6 +150,7 @@ pub async fn login(
         state.metrics.auth_failure("login", "no_membership");
         return Err(bad_login());
     };
+    crate::routes::sso::refuse_password(&state, membership.tenant_id, Some(account.id)).await?;
     let two_factor = crate::routes::two_factor::check_second_factor(
         &state,
         account.id,
@@ -167,19 +169,10 @@ pub async fn login(
             tenant_id: membership.tenant_id,
             role: membership.role,
             two_factor,
+            sso: false,
         },
     )
     .await
-}
-
-/// Who a new session is for.
-struct SignedIn {
-    account_id: AccountId,
-    email: String,
-    tenant_id: TenantId,
-    role: Role,
-    /// The account signs in with a second factor.
-    two_factor: bool,
 }
 
 /// Opens a session of the account in the tenant: the cookie, and `Me`.
@@ -189,41 +182,7 @@ async fn start_session(
     meta: RequestMeta,
     who: SignedIn,
 ) -> ApiResult<Response> {
-    let SignedIn {
-        account_id,
-        email,
-        tenant_id,
-        role,
-        two_factor,
-    } = who;
-    let token = session::SessionToken::generate();
-    let expires_at = state
-        .clock
-        .now()
-        .plus_secs(state.config.security.session_ttl.as_secs() as i64);
-    let id = SessionId::new_v7();
-    state
-        .store
-        .create_session(NewSession {
-            id,
-            token_hash: token.hash(),
-            account_id,
-            tenant_id,
-            expires_at,
-            ip: meta.ip,
-            user_agent: meta.user_agent,
-        })
-        .await?;
-    tracing::info!(account = %account_id, tenant = %tenant_id, "logged in");
-    let record = SessionRecord {
-        id,
-        account_id,
-        email,
-        tenant_id,
-        role,
-        expires_at,
-        two_factor,
-    };
+    let (token, record) = open_session(state, meta, who).await?;
     let me = me_body(state, &record, token.csrf()).await?;
     let secure = state.request_is_https(headers);
     Ok((
@@ -278,6 +237,7 @@ pub async fn accept_invitation(
     let email = Email::parse(&inv.email).map_err(ApiError::internal)?;
     let ip = state.client_ip(&headers, Some(peer));
     limit_login(&state, ip, &email)?;
+    crate::routes::sso::refuse_password(&state, inv.tenant_id, None).await?;
     let (account, two_factor) = match state.store.account_by_email(&email).await? {
         Some(account) => {
             if !password::verify(body.password, Some(account.password_hash.clone())).await {
@@ -334,6 +294,7 @@ pub async fn accept_invitation(
             tenant_id: inv.tenant_id,
             role,
             two_factor,
+            sso: false,
         },
     )
     .await

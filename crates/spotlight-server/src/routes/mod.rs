@@ -18,6 +18,7 @@ pub mod sdk;
 pub mod sdk_events;
 pub mod sdk_script;
 pub mod settings;
+pub mod sso;
 pub mod translations;
 pub mod two_factor;
 pub mod users;
@@ -109,6 +110,7 @@ pub fn api() -> ApiRouter {
             E::InvalidCredentials,
             E::TwoFactorRequired,
             E::InvalidTwoFactorCode,
+            E::SsoRequired,
             E::RateLimited,
         ])
         .post("/v1/auth/logout", auth::logout, "End the session")
@@ -130,6 +132,7 @@ pub fn api() -> ApiRouter {
             E::InvalidCredentials,
             E::TwoFactorRequired,
             E::InvalidTwoFactorCode,
+            E::SsoRequired,
             E::NotFound,
             E::RateLimited,
         ])
@@ -168,6 +171,29 @@ pub fn api() -> ApiRouter {
         .answers_empty(204)
         .session()
         .errors(&[E::InvalidCredentials, E::InvalidTwoFactorCode, E::Conflict, E::RateLimited])
+        .get(
+            "/v1/auth/sso/{tenant_id}/start",
+            sso::start,
+            "Start signing in through the tenant's OpenID Connect provider: 303 to the provider (code flow with PKCE, state and nonce)",
+        )
+        .answers_empty(303)
+        .query::<sso::StartQuery>()
+        .errors(&[E::NotFound, E::RateLimited, E::IdentityProviderUnavailable])
+        .get(
+            "/v1/auth/sso/{tenant_id}/callback",
+            sso::callback,
+            "Where the provider sends the browser back: the ID token verified, the membership made or updated from the groups, a session opened; 303 to the dashboard (a browser that fails is sent to the sign-in page with the reason)",
+        )
+        .answers_empty(303)
+        .query::<sso::CallbackQuery>()
+        .errors(&[
+            E::BadRequest,
+            E::SsoFailed,
+            E::Forbidden,
+            E::Conflict,
+            E::NotFound,
+            E::IdentityProviderUnavailable,
+        ])
         .tag("operator")
         .post(
             "/v1/operator/tenants",
@@ -363,6 +389,21 @@ pub fn api() -> ApiRouter {
             "/v1/admin/settings/identity-monitor",
             settings::identity_monitor,
             "Identity verification's monitor figures over recent hours: requests checked and how many enforcing would refuse, by reason (every node's)",
+        )
+        .get(
+            "/v1/admin/sso",
+            sso::get,
+            "The tenant's single sign-on (OpenID Connect) settings, the redirect URI to register at the provider and the sign-in URL (never the client secret)",
+        )
+        .put(
+            "/v1/admin/sso",
+            sso::put,
+            "Set up single sign-on (owners): the issuer must answer discovery; with required, password sign-in is refused but for the break-glass owner and the tenant's password sessions end",
+        )
+        .delete(
+            "/v1/admin/sso",
+            sso::delete,
+            "Turn single sign-on off (owners)",
         )
         .tag("webhooks")
         .get(

@@ -4,6 +4,7 @@
 
 mod helpers;
 mod identity;
+mod oidc_provider;
 
 mod account_activity;
 mod accounts;
@@ -28,5 +29,6 @@ mod privacy;
 mod relay;
 mod sdk;
 mod settings;
+mod sso;
 mod translations;
 mod two_factor;

@@ -17,6 +17,8 @@ struct Ids {
     webhook: String,
     /// A pending publish request (an editor's, under a policy since lifted).
     request: String,
+    /// A real OpenID provider's issuer (SSO settings are checked by discovery).
+    issuer: String,
     by_kind: Vec<(&'static str, String)>,
 }
 
@@ -130,6 +132,7 @@ async fn seed(app: &TestApp, sk: &str) -> Ids {
         tour: by_kind[0].1.clone(),
         invitation: String::new(),
         request: String::new(),
+        issuer: String::new(),
         key,
         member: String::new(),
         webhook: hook["webhook"]["id"].as_str().unwrap().to_owned(),
@@ -154,6 +157,16 @@ fn routes(ids: &Ids) -> Vec<(Method, String, Option<Value>, Role)> {
             Role::Admin,
         ),
         (Method::GET, "/v1/admin/audit".into(), None, Role::Admin),
+        (
+            Method::PUT,
+            "/v1/admin/sso".into(),
+            Some(json!({
+                "issuer": ids.issuer, "client_id": crate::oidc_provider::CLIENT_ID,
+                "client_secret": crate::oidc_provider::CLIENT_SECRET, "default_role": "viewer",
+            })),
+            Role::Owner,
+        ),
+        (Method::GET, "/v1/admin/sso".into(), None, Role::Admin),
         (
             Method::GET,
             "/v1/admin/translations?locale=fr".into(),
@@ -494,6 +507,7 @@ fn destructive(ids: &Ids) -> Vec<(Method, String, Role)> {
         "/v1/admin/users/matrix-user".into(),
         Role::Admin,
     ));
+    d.push((Method::DELETE, "/v1/admin/sso".into(), Role::Owner));
     d.push((
         Method::DELETE,
         format!("/v1/admin/members/{}", ids.member),
@@ -519,6 +533,11 @@ async fn walk(db: Db) {
         .to_owned(); // the viewer
     ids.invitation = invite(&app, &sessions[3].1).await;
     ids.request = seed_request(&app, &t, &ids.tour).await;
+    let idp = crate::oidc_provider::Provider::start(
+        &app.url(&format!("/v1/auth/sso/{}/callback", t.tenant_id)),
+    )
+    .await;
+    ids.issuer = idp.issuer.clone();
     let table = routes(&ids);
     let mut checked = 0;
     for (method, path, body, needs) in &table {
