@@ -1093,3 +1093,82 @@ test('translations: XLIFF downloaded for French, translated, uploaded; the repor
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+/** The test OpenID provider (npm's oidc-provider, see crates/spotlight-server/tests/oidc). */
+async function startProvider(redirectUri) {
+  const { spawn } = await import('node:child_process');
+  const dir = new URL('../../crates/spotlight-server/tests/oidc/', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['provider.mjs', redirectUri], { cwd: dir, stdio: ['pipe', 'pipe', 'ignore'] });
+  const issuer = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]).issuer); });
+    child.on('exit', (code) => reject(new Error(`the OpenID provider exited with ${code}`)));
+  });
+  const control = async (body) => assert.equal((await fetch(`${issuer}/control`, { method: 'POST', body: JSON.stringify(body) })).status, 200);
+  return { issuer, control, stop: () => child.kill() };
+}
+
+test('single sign-on: the owner sets up the provider; a person of the mapped group signs in by team ID and is an editor; one of no group is sent back with the reason', async () => {
+  const { page, problems } = await ownerPage();
+  const me = await (await page.request.get(`${server.base}/v1/auth/me`)).json();
+  const team = me.tenant.id;
+  const idp = await startProvider(`${server.base}/v1/auth/sso/${team}/callback`);
+  try {
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByRole('heading', { name: 'Single sign-on' }).waitFor();
+    // A wrong issuer is refused at the field, nothing saved.
+    await page.getByLabel(/^Issuer URL/).fill(`${idp.issuer}/nowhere`);
+    await page.getByLabel('Client ID').fill('spotlight');
+    await page.getByLabel(/^Client secret/).fill('spotlight-test-client-secret');
+    await page.getByRole('button', { name: 'Save single sign-on' }).click();
+    await page.locator('#sso-issuer-error').waitFor();
+    assert.equal(await page.getByLabel(/^Issuer URL/).getAttribute('aria-invalid'), 'true');
+    await page.getByLabel(/^Issuer URL/).fill(idp.issuer);
+    await page.getByLabel(/^Scopes besides openid/).fill('email profile groups');
+    await page.getByLabel(/^Groups claim/).fill('groups');
+    await page.getByLabel(/^Group = role/).fill('spotlight-editors = editor\nspotlight-admins = admin');
+    await page.getByRole('button', { name: 'Save single sign-on' }).click();
+    await page.getByRole('status').getByText('Single sign-on saved.').waitFor();
+    assert.equal(await page.getByTestId('sso-redirect-uri').textContent(), `${server.base}/v1/auth/sso/${team}/callback`);
+    assert.equal(await page.getByLabel(/^Client secret/).inputValue(), '', 'the secret is never shown back');
+    await page.getByRole('heading', { name: 'Single sign-on' }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${shots}sso-settings.png` });
+    assert.deepEqual(await axe(page), [], 'settings with single sign-on');
+
+    // A person of the editors group, new to Spotlight, signs in by team ID.
+    await idp.control({ users: { 'grace-sub': { email: 'grace@corp.test', email_verified: true, groups: ['spotlight-editors'] } }, next_user: 'grace-sub' });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const person = await context.newPage();
+    await person.goto(`${server.base}/app/`);
+    await person.getByLabel('Team ID').fill(team);
+    await person.screenshot({ path: `${shots}login-sso.png` });
+    assert.deepEqual(await axe(person), [], 'login with single sign-on');
+    await person.getByRole('button', { name: 'Continue with single sign-on' }).click();
+    await person.getByRole('heading', { name: 'Tours' }).waitFor();
+    const who = await (await person.request.get(`${server.base}/v1/auth/me`)).json();
+    assert.equal(who.account.email, 'grace@corp.test');
+    assert.equal(who.role, 'editor');
+    // Out of the mapped groups: the next sign-in is refused with the reason
+    // on the sign-in page (the team ID remembered), and the membership is gone.
+    await person.getByRole('button', { name: 'Log out' }).click();
+    await idp.control({ users: { 'grace-sub': { email: 'grace@corp.test', email_verified: true, groups: [] } }, next_user: 'grace-sub' });
+    assert.equal(await person.getByLabel('Team ID').inputValue(), team);
+    await person.getByRole('button', { name: 'Continue with single sign-on' }).click();
+    await person.locator('#sso-error').getByText(/no longer grant you a role/).waitFor();
+    await person.screenshot({ path: `${shots}login-sso-refused.png` });
+    await context.close();
+    await page.getByRole('link', { name: 'Members', exact: true }).click();
+    await page.getByRole('heading', { name: 'Members' }).waitFor();
+    assert.equal(await page.getByText('grace@corp.test').count(), 0);
+
+    // Off again: the demo tenant is as it was.
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Turn single sign-on off' }).click();
+    await page.getByRole('status').getByText('Single sign-on is off.').waitFor();
+    assert.deepEqual(problems, []);
+  } finally {
+    idp.stop();
+    await page.close();
+  }
+});

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, type Page, type Schemas } from '../api';
 import { Identity } from './Identity';
+import { SingleSignOn } from './SingleSignOn';
 
 type Key = Schemas['KeyView'];
 type Settings = Schemas['SettingsView'];
@@ -133,6 +134,7 @@ export function SettingsPage({ canAdmin, isOwner }: { canAdmin: boolean; isOwner
             Require two-factor sign-in for every member
           </label>
           <p class="hint">{isOwner ? 'Members without it are asked to set it up before anything else. Turn it on for yourself first (Security).' : 'Only an owner changes this.'}</p>
+          <SingleSignOn isOwner={isOwner} />
           <Identity settings={settings} onSaved={() => { void load(); }} />
           <h2>Rate limits</h2>
           <RateLimits key={`${settings.rate_limits.sdk_per_minute}-${settings.rate_limits.admin_per_minute}`} limits={settings.rate_limits} errors={fieldErrors}
