@@ -1172,3 +1172,60 @@ test('single sign-on: the owner sets up the provider; a person of the mapped gro
     await page.close();
   }
 });
+
+test('invitations by mail: with SMTP set up, the link is mailed to the invitee and shown to nobody; they follow it and join', async () => {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  // A real SMTP server (Python's aiosmtpd, in the suite's venv) that keeps what it receives.
+  const venv = process.env.SPOTLIGHT_VENV ?? `${process.env.HOME}/.cache/spotlight-venv`;
+  const dir = mkdtempSync(join(tmpdir(), 'spotlight-mail-'));
+  const mails = join(dir, 'mails.jsonl');
+  const smtp = spawn(`${venv}/bin/python`, [new URL('../../crates/spotlight-server/tests/smtp/server.py', import.meta.url).pathname, mails], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    smtp.stdout.on('data', (d) => { out += d; if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]).port); });
+    smtp.on('exit', (code) => reject(new Error(`the SMTP server exited with ${code} (is aiosmtpd in ${venv}?)`)));
+  });
+  const mailing = await startServer({ SPOTLIGHT_SMTP_URL: `smtp://127.0.0.1:${port}`, SPOTLIGHT_MAIL_FROM: 'Spotlight <spotlight@spotlight.local>' });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${mailing.base}/app/`);
+    await page.locator('#email').fill(mailing.demoLogin.email);
+    await page.locator('#password').fill(mailing.demoLogin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Members', exact: true }).click();
+    await page.getByRole('textbox', { name: 'E-mail of the new member' }).fill('mailed@spotlight.local');
+    await page.getByRole('combobox', { name: 'Role of the new member' }).selectOption('editor');
+    await page.getByRole('button', { name: 'Invite' }).click();
+    await page.getByRole('status').getByText('Invitation mailed to mailed@spotlight.local.').waitFor();
+    assert.equal(await page.locator('.secret code').count(), 0, 'the link is shown to nobody');
+    await page.getByRole('cell', { name: 'mailed@spotlight.local' }).waitFor();
+    await page.screenshot({ path: `${shots}members-invitation-mailed.png` });
+    assert.deepEqual(await axe(page), [], 'members, invitation mailed');
+    // The invitee finds the link in the mail and joins with a new password.
+    let link;
+    for (let i = 0; i < 100 && !link; i++) {
+      if (existsSync(mails)) {
+        const mail = readFileSync(mails, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((m) => m.to[0] === 'mailed@spotlight.local');
+        link = mail?.data.replace(/=\r?\n/g, '').match(/http:\/\/\S+\/app\/accept#[A-Za-z0-9_-]+/)?.[0];
+      }
+      if (!link) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(link?.startsWith(`${mailing.base}/app/accept#`), `a link to ${mailing.base} in the mail`);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const member = await context.newPage();
+    await member.goto(link);
+    await member.locator('#password').fill('mailed-password-12345');
+    await member.getByRole('button', { name: 'Accept invitation' }).click();
+    await member.getByRole('heading', { name: 'Tours' }).waitFor();
+    assert.equal((await (await member.request.get(`${mailing.base}/v1/auth/me`)).json()).role, 'editor');
+    await context.close();
+    await page.close();
+  } finally {
+    await mailing.stop();
+    smtp.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

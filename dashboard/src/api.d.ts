@@ -3482,13 +3482,19 @@ export interface components {
          */
         Invited: {
             /**
-             * @description The dashboard page that accepts it (the token in its fragment, which
-             *     browsers never send to a server). Relative unless `public_url` is set.
+             * @description Without mail, the dashboard page that accepts it (the token in its
+             *     fragment, which browsers never send to a server). Relative unless
+             *     `public_url` is set.
              */
-            accept_url: string;
+            accept_url?: string | null;
             invitation: components["schemas"]["InvitationView"];
-            /** @description Shown once: whoever holds it can accept the invitation. */
-            token: string;
+            /**
+             * @description Mailed to the invitee (SMTP is configured): then neither the token nor
+             *     the link is shown here.
+             */
+            mailed: boolean;
+            /** @description Without mail, shown once: whoever holds it can accept the invitation. */
+            token?: string | null;
         };
         /** @description What clicking the item does. */
         ItemAction: {

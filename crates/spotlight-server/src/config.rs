@@ -75,6 +75,21 @@ pub struct Config {
     pub retention: Retention,
     #[serde(flatten)]
     pub telemetry: TelemetryConfig,
+    #[serde(flatten)]
+    pub mail: MailConfig,
+}
+
+/// Mail Spotlight sends (invitations, sign-in alerts). Without an SMTP URL
+/// none is sent: an invitation's link is shown to the inviter instead.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailConfig {
+    /// `smtp://host:25`, `smtp://user:password@host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:password@host:465`.
+    #[serde(serialize_with = "redacted_url_or_empty")]
+    pub smtp_url: Option<SecretString>,
+    /// The sender, e.g. `Spotlight <spotlight@example.com>`.
+    #[serde(serialize_with = "or_empty")]
+    pub mail_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -281,6 +296,14 @@ struct TelemetryRaw {
     otlp_endpoint: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MailRaw {
+    smtp_url: Option<String>,
+    smtp_url_file: Option<String>,
+    mail_from: Option<String>,
+}
+
 /// Every key a file or a `SPOTLIGHT_*` variable may set, from the sections' definitions.
 fn known_keys() -> Vec<&'static str> {
     use serde_aux::serde_introspection::serde_introspect;
@@ -292,6 +315,7 @@ fn known_keys() -> Vec<&'static str> {
         serde_introspect::<RelayRaw>(),
         serde_introspect::<RetentionRaw>(),
         serde_introspect::<TelemetryRaw>(),
+        serde_introspect::<MailRaw>(),
     ]
     .concat()
 }
@@ -398,6 +422,7 @@ impl Config {
         let relay: RelayRaw = figment.extract_lossy().map_err(figment_error)?;
         let retention: RetentionRaw = figment.extract_lossy().map_err(figment_error)?;
         let telemetry: TelemetryRaw = figment.extract_lossy().map_err(figment_error)?;
+        let mail: MailRaw = figment.extract_lossy().map_err(figment_error)?;
         Ok(Config {
             mode,
             http: HttpConfig::try_from((http, mode))?,
@@ -406,6 +431,7 @@ impl Config {
             relay: RelayConfig::try_from(relay)?,
             retention: Retention::try_from(retention)?,
             telemetry: TelemetryConfig::try_from(telemetry)?,
+            mail: MailConfig::try_from(mail)?,
         })
     }
 
@@ -775,6 +801,51 @@ impl TryFrom<TelemetryRaw> for TelemetryConfig {
     }
 }
 
+impl TryFrom<MailRaw> for MailConfig {
+    type Error = ConfigError;
+
+    fn try_from(raw: MailRaw) -> Result<Self, ConfigError> {
+        let smtp_url = secret("smtp_url", raw.smtp_url, raw.smtp_url_file)?
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        let mail_from = raw
+            .mail_from
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        if let Some(url) = &smtp_url {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host().is_some());
+            if !ok {
+                return Err(ConfigError::new(
+                    "smtp_url",
+                    "must be an smtp:// or smtps:// URL (e.g. smtp://user:password@mail.example.com:587?tls=required)",
+                ));
+            }
+            match &mail_from {
+                None => {
+                    return Err(ConfigError::new(
+                        "mail_from",
+                        "is needed with smtp_url (e.g. Spotlight <spotlight@example.com>)",
+                    ))
+                }
+                Some(from) if from.parse::<lettre::message::Mailbox>().is_err() => {
+                    return Err(ConfigError::new(
+                        "mail_from",
+                        format!(
+                            "{from:?} is not an address (e.g. Spotlight <spotlight@example.com>)"
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(MailConfig {
+            smtp_url: smtp_url.map(SecretString::from),
+            mail_from,
+        })
+    }
+}
+
 /// A secret: the `<key>_file`'s content (trailing newline removed) when a
 /// file is named, else the value.
 fn secret(
@@ -859,6 +930,14 @@ fn redacted_option<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::O
     } else {
         "(not set)"
     })
+}
+
+fn redacted_url_or_empty<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(
+        &v.as_ref()
+            .map(|u| redact_url(u.expose_secret()))
+            .unwrap_or_default(),
+    )
 }
 
 fn redacted_url<S: Serializer>(v: &SecretString, s: S) -> Result<S::Ok, S::Error> {

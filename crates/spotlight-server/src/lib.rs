@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod identity;
 pub mod ingest;
+pub mod mail;
 pub mod metrics;
 pub mod middleware;
 pub mod monitor;

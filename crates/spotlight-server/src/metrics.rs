@@ -47,6 +47,12 @@ pub struct ResultLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MailLabels {
+    pub kind: &'static str,
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabels {
     pub reason: &'static str,
 }
@@ -95,6 +101,7 @@ pub struct Metrics {
     pub sdk_config_served: Family<ResultLabels, Counter>,
     pub identity_monitor: Family<ReasonLabels, Counter>,
     pub jwks_fetches: Family<ResultLabels, Counter>,
+    pub mails: Family<MailLabels, Counter>,
     pub profile_writes: Family<ResultLabels, Counter>,
     /// Usage counts not yet added to the store (see `usage`).
     pub usage: Arc<crate::usage::UsageMeter>,
@@ -165,6 +172,12 @@ impl Metrics {
         let sdk_config_served = Family::<ResultLabels, Counter>::default();
         let identity_monitor = Family::<ReasonLabels, Counter>::default();
         let jwks_fetches = Family::<ResultLabels, Counter>::default();
+        let mails = Family::<MailLabels, Counter>::default();
+        registry.register(
+            "mails",
+            "Mails sent (invitations, sign-in alerts) by kind and result",
+            mails.clone(),
+        );
         let profile_writes = Family::<ResultLabels, Counter>::default();
         registry.register(
             "cache_lookups",
@@ -266,6 +279,7 @@ impl Metrics {
             sdk_config_served,
             identity_monitor,
             jwks_fetches,
+            mails,
             profile_writes,
             usage,
             requests,
@@ -278,6 +292,12 @@ impl Metrics {
             disk_size_bytes,
             build_info,
         }
+    }
+
+    /// Counts a mail sent (or not).
+    pub fn mail(&self, kind: &'static str, sent: bool) {
+        let result = if sent { "sent" } else { "failed" };
+        self.mails.get_or_create(&MailLabels { kind, result }).inc();
     }
 
     pub fn auth_failure(&self, kind: &'static str, reason: &'static str) {

@@ -782,7 +782,8 @@ mod tests {
                 .success
                 .as_ref()
                 .unwrap_or_else(|| panic!("{} has no answer", op.path));
-            assert!((200..300).contains(status), "{}", op.path);
+            // A browser route (SSO) succeeds with a redirect.
+            assert!((200..400).contains(status), "{}", op.path);
             let open = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
             let public = op.path.starts_with("/v1/auth/") && op.auth == super::Auth::None;
             assert!(

@@ -32,6 +32,8 @@ pub enum StartError {
     Secrets(#[from] crate::secrets::SecretError),
     #[error("cannot build the HTTP client of SSO sign-ins: {0}")]
     HttpClient(String),
+    #[error("cannot set up mail: {0}")]
+    Mail(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -179,6 +181,9 @@ impl Application {
             .set(1);
         let metrics = Arc::new(metrics);
         let outbound = Arc::new(config.outbound_policy());
+        let mailer = crate::mail::Mailer::from_config(&config.mail)
+            .map_err(|e| StartError::Mail(e.to_string()))?
+            .map(Arc::new);
         let secrets = Arc::new(crate::secrets::SecretBox::new(&master_key));
 
         // The parts requests use.
@@ -223,6 +228,7 @@ impl Application {
             clock: clock.clone(),
             outbound,
             sso_http,
+            mailer,
             secrets: secrets.clone(),
             caches,
             identity,

@@ -45,6 +45,8 @@ pub struct AppStateInner {
     /// The HTTP client of SSO sign-ins (the outbound policy's: checked
     /// addresses, no redirects, a timeout).
     pub sso_http: reqwest::Client,
+    /// Sends invitations and sign-in alerts, when SMTP is configured.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Encrypts secrets stored at rest (master key).
     pub secrets: Arc<SecretBox>,
     /// Bounded caches of the SDK path and of API-key authentication.
@@ -85,6 +87,25 @@ impl AppState {
                 .get("x-forwarded-proto")
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+    }
+
+    /// The server's own address for links that leave it (the provider's
+    /// redirect URI, mailed links): the configured public URL, else this
+    /// request's host.
+    pub fn base_url(&self, headers: &HeaderMap) -> String {
+        if let Some(url) = &self.config.http.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let scheme = if self.request_is_https(headers) {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{host}")
     }
 
     /// The client's address: the peer, or the last hop a trusted proxy recorded.

@@ -315,6 +315,27 @@ impl Store {
         }))
     }
 
+    /// How many sessions the account has had, and how many of them from this
+    /// address and browser.
+    #[tracing::instrument(name = "store.sessions_seen_from", level = "debug", skip_all, fields(otel.kind = "client"))]
+    pub async fn sessions_seen_from(
+        &self,
+        account: AccountId,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<(i64, i64), StoreError> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN ip = $2 AND user_agent = $3 THEN 1 ELSE 0 END), 0) AS seen \
+             FROM sessions WHERE account_id = $1",
+        )
+        .bind(account.to_string())
+        .bind(ip)
+        .bind(user_agent)
+        .fetch_one(&self.read)
+        .await?;
+        Ok((r.try_get("n")?, r.try_get("seen")?))
+    }
+
     #[tracing::instrument(name = "store.revoke_session", level = "debug", skip_all, fields(otel.kind = "client"))]
     pub async fn revoke_session(&self, id: SessionId) -> Result<(), StoreError> {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")

@@ -23,7 +23,7 @@ export function Members({ isOwner, me }: { isOwner: boolean; me: string }) {
   useEffect(() => { load().catch((e: unknown) => setError(String(e instanceof ApiError ? e.message : e))); }, []);
   const run = async (done: string, fn: () => Promise<unknown>) => {
     setNote(null); setError(null);
-    try { await fn(); setNote(done); await load(); } catch (e) { setError(e instanceof ApiError ? e.message : String(e)); }
+    try { const said = await fn(); setNote(typeof said === 'string' ? said : done); await load(); } catch (e) { setError(e instanceof ApiError ? e.message : String(e)); }
   };
   return (
     <section aria-labelledby="members-title" class="settings">
@@ -68,10 +68,13 @@ export function Members({ isOwner, me }: { isOwner: boolean; me: string }) {
         </>
       )}
       {isOwner && (
-        <form class="row" onSubmit={(e) => { e.preventDefault(); void run('Invitation created.', async () => {
-          const r = await call<Schemas['Invited']>('POST', '/v1/admin/members', { email: email.trim(), role });
-          setLink(new URL(r.accept_url, location.origin).href);
+        <form class="row" onSubmit={(e) => { e.preventDefault(); const to = email.trim(); void run('Invitation created.', async () => {
+          const r = await call<Schemas['Invited']>('POST', '/v1/admin/members', { email: to, role });
           setEmail('');
+          // With mail set up the server mails the link and shows it to nobody.
+          if (r.mailed) return `Invitation mailed to ${to}.`;
+          if (r.accept_url) setLink(new URL(r.accept_url, location.origin).href);
+          return undefined;
         }); }}>
           <input type="email" aria-label="E-mail of the new member" placeholder="teammate@example.com" value={email} onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
           <select aria-label="Role of the new member" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)}>

@@ -157,6 +157,62 @@ pub(crate) struct SignedIn {
 }
 
 /// Records a new session; its token goes into the cookie.
+/// Mails the account when it signs in from an address and browser none of
+/// its sessions had (not at its very first sign-in). Sent in the background:
+/// signing in never waits for mail.
+async fn alert_if_new_device(
+    state: &crate::state::AppState,
+    email: &str,
+    account: AccountId,
+    tenant: TenantId,
+    meta: &crate::auth::RequestMeta,
+    sso: bool,
+) -> crate::error::ApiResult<()> {
+    let Some(mailer) = state.mailer.clone() else {
+        return Ok(());
+    };
+    let (sessions, seen) = state
+        .store
+        .sessions_seen_from(account, &meta.ip, &meta.user_agent)
+        .await?;
+    if sessions == 0 || seen > 0 {
+        return Ok(());
+    }
+    let team = state.store.tenant(tenant).await?.name;
+    let when = time::OffsetDateTime::from_unix_timestamp(state.clock.now().millis() / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc2822)
+                .ok()
+        })
+        .unwrap_or_default();
+    let how = if sso { "single sign-on" } else { "password" };
+    let ip = if meta.ip.is_empty() {
+        "an unknown address"
+    } else {
+        meta.ip.as_str()
+    };
+    let browser: String = meta.user_agent.chars().take(200).collect();
+    let text = format!(
+        "Your Spotlight account signed in to {team} by {how}.\n\n\
+         When: {when}\nFrom: {ip}\nBrowser: {browser}\n\n\
+         If this was you, there is nothing to do. If not, change your password,\n\
+         turn on two-factor sign-in, and tell an owner of {team}.\n"
+    );
+    let to = email.to_owned();
+    let metrics = state.metrics.clone();
+    tokio::spawn(async move {
+        let sent = mailer
+            .send(&to, "New sign-in to your Spotlight account", text)
+            .await;
+        if let Err(e) = &sent {
+            tracing::warn!(error = %e, "a sign-in alert could not be mailed");
+        }
+        metrics.mail("sign_in_alert", sent.is_ok());
+    });
+    Ok(())
+}
+
 pub(crate) async fn open_session(
     state: &crate::state::AppState,
     meta: crate::auth::RequestMeta,
@@ -176,6 +232,9 @@ pub(crate) async fn open_session(
         .now()
         .plus_secs(state.config.security.session_ttl.as_secs() as i64);
     let id = SessionId::new_v7();
+    if state.mailer.is_some() {
+        alert_if_new_device(state, &email, account_id, tenant_id, &meta, sso).await?;
+    }
     state
         .store
         .create_session(NewSession {

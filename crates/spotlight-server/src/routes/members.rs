@@ -9,6 +9,7 @@ use crate::openapi::{Created, NoContent};
 use crate::routes::{audit_entry, Page};
 use crate::state::AppState;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use spotlight_domain::{AccountId, Email, InvitationId, Role, Timestamp};
 use spotlight_store::{Invitation, Member, NewInvitation, StoreError};
@@ -88,11 +89,15 @@ impl From<Invitation> for InvitationView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Invited {
     invitation: InvitationView,
-    /// Shown once: whoever holds it can accept the invitation.
-    token: String,
-    /// The dashboard page that accepts it (the token in its fragment, which
-    /// browsers never send to a server). Relative unless `public_url` is set.
-    accept_url: String,
+    /// Mailed to the invitee (SMTP is configured): then neither the token nor
+    /// the link is shown here.
+    mailed: bool,
+    /// Without mail, shown once: whoever holds it can accept the invitation.
+    token: Option<String>,
+    /// Without mail, the dashboard page that accepts it (the token in its
+    /// fragment, which browsers never send to a server). Relative unless
+    /// `public_url` is set.
+    accept_url: Option<String>,
 }
 
 /// How long an invitation can be accepted.
@@ -100,9 +105,12 @@ const INVITATION_TTL_SECS: i64 = 7 * 86_400;
 
 /// `POST /v1/admin/members`: invites an address with a role. The invitee
 /// becomes a member only by accepting (`POST /v1/auth/invitations/accept`).
+/// With SMTP configured the link is mailed, never shown; a mail that cannot
+/// be sent withdraws the invitation (503), so no link exists that nobody got.
 pub async fn add(
     actor: AdminActor<OwnerRole>,
     meta: RequestMeta,
+    headers: HeaderMap,
     State(state): State<AppState>,
     AppJson(body): AppJson<AddMember>,
 ) -> ApiResult<Created<Invited>> {
@@ -118,7 +126,7 @@ pub async fn add(
             NewInvitation {
                 id,
                 tenant_id: actor.tenant_id,
-                email,
+                email: email.clone(),
                 role: body.role,
                 token_hash: token.hash(),
                 invited_by: actor.actor_label(),
@@ -127,6 +135,40 @@ pub async fn add(
             entry,
         )
         .await?;
+    if let Some(mailer) = &state.mailer {
+        let link = format!("{}/app/accept#{}", state.base_url(&headers), token.expose());
+        let team = state.store.tenant(actor.tenant_id).await?.name;
+        let text = format!(
+            "{} invited you to join {team} on Spotlight as {}.\n\n\
+             Accept within 7 days:\n{link}\n\n\
+             If you did not expect this invitation, ignore this mail.\n",
+            actor.actor_label(),
+            body.role.as_str(),
+        );
+        let subject = format!("You are invited to {team} on Spotlight");
+        if let Err(e) = mailer.send(email.as_str(), &subject, text).await {
+            tracing::warn!(error = %e, "an invitation could not be mailed; withdrawn");
+            state.metrics.mail("invitation", false);
+            let undo = audit_entry(&actor, &meta, "member.invite.withdraw", "invitation", id);
+            state
+                .store
+                .revoke_invitation(actor.tenant_id, id, undo)
+                .await?;
+            return Err(ApiError::new(
+                ErrorCode::Unavailable,
+                format!(
+                    "the invitation could not be mailed ({e}); it was withdrawn: try again later"
+                ),
+            ));
+        }
+        state.metrics.mail("invitation", true);
+        return Ok(Created(Invited {
+            invitation: invitation.into(),
+            mailed: true,
+            token: None,
+            accept_url: None,
+        }));
+    }
     let base = state
         .config
         .http
@@ -136,8 +178,9 @@ pub async fn add(
         .trim_end_matches('/');
     Ok(Created(Invited {
         invitation: invitation.into(),
-        accept_url: format!("{base}/app/accept#{}", token.expose()),
-        token: token.expose().to_owned(),
+        mailed: false,
+        accept_url: Some(format!("{base}/app/accept#{}", token.expose())),
+        token: Some(token.expose().to_owned()),
     }))
 }
 

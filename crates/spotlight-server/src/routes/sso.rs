@@ -52,24 +52,6 @@ fn not_set_up() -> ApiError {
     )
 }
 
-/// The server's own address for links the provider and browsers follow: the
-/// configured public URL, else this request's host.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.config.http.public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if state.request_is_https(headers) {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
-}
-
 fn redirect_uri(base: &str, tenant: TenantId) -> String {
     format!("{base}/v1/auth/sso/{tenant}/callback")
 }
@@ -124,7 +106,7 @@ fn view(
     settings: SsoSettings,
     updated_at: Timestamp,
 ) -> SsoView {
-    let base = base_url(state, headers);
+    let base = state.base_url(headers);
     SsoView {
         settings,
         client_secret_set: true,
@@ -289,7 +271,7 @@ pub async fn start(
     let ip = state.client_ip(&headers, Some(peer));
     session::limit_login(&state, ip, &format!("sso:{tenant}"))?;
     let (settings, _) = load(&state, tenant).await?.ok_or_else(not_set_up)?;
-    let base = base_url(&state, &headers);
+    let base = state.base_url(&headers);
     let auth = relying(&state)
         .authorize(
             &settings,
@@ -457,7 +439,7 @@ async fn finish(
         .secrets
         .open(&flow.pkce_verifier_sealed)
         .map_err(ApiError::internal)?;
-    let base = base_url(state, headers);
+    let base = state.base_url(headers);
     let verified = relying(state)
         .finish(
             &settings,

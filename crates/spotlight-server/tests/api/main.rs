@@ -19,6 +19,7 @@ mod events;
 mod hardening;
 mod import;
 mod keys;
+mod mail;
 mod matrix;
 mod objects;
 mod openapi;
