@@ -77,6 +77,19 @@ impl LoginLimiter {
         Ok(())
     }
 
+    /// Takes one attempt from the client IP's bucket only: for a sign-in
+    /// that names no account yet (an SSO start, which many people of one
+    /// team make).
+    pub fn check_ip(&self, ip: Option<IpAddr>) -> Result<(), Limited> {
+        if let Some(ip) = ip {
+            if let Err(not_until) = self.per_ip.check_key(&ip) {
+                let wait = not_until.wait_time_from(self.clock.now());
+                return Err(Limited::Ip(wait.as_secs() + 1));
+            }
+        }
+        Ok(())
+    }
+
     /// Forgets keys whose buckets are full again, bounding memory.
     pub fn retain_recent(&self) {
         self.per_ip.retain_recent();

@@ -134,7 +134,23 @@ pub(crate) fn limit_login(
     ip: Option<std::net::IpAddr>,
     account: &str,
 ) -> Result<(), crate::error::ApiError> {
-    state.limits.login.check(ip, account).map_err(|limited| {
+    limited(state, state.limits.login.check(ip, account))
+}
+
+/// Counts a sign-in attempt that names no account (an SSO start) for the
+/// client IP only.
+pub(crate) fn limit_login_ip(
+    state: &crate::state::AppState,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(), crate::error::ApiError> {
+    limited(state, state.limits.login.check_ip(ip))
+}
+
+fn limited(
+    state: &crate::state::AppState,
+    checked: Result<(), crate::auth::limits::Limited>,
+) -> Result<(), crate::error::ApiError> {
+    checked.map_err(|limited| {
         state
             .metrics
             .rate_limited

@@ -503,3 +503,28 @@ fn query(url: &str, name: &str) -> String {
         .1
         .into_owned()
 }
+
+/// A whole team starts signing in at once: only the per-IP login limit
+/// applies to starts, not the per-account one (no account is named yet).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_signing_in_at_once_is_limited_per_ip_only() {
+    let app = TestApp::spawn_with(Db::Sqlite, |c| {
+        c.security.login_per_account_per_minute = 2;
+        c.security.login_per_ip_per_minute = 6;
+    })
+    .await;
+    let (_, tenant, owner, idp) = tenant_with_provider(&app).await;
+    let mut s = settings(&idp);
+    s["default_role"] = json!("viewer");
+    assert_eq!(set_up(&app, &owner, s).await.status(), 200);
+    let start = app.url(&format!("/v1/auth/sso/{tenant}/start"));
+    // The owner's login took one from this IP's bucket of 6.
+    for i in 0..5 {
+        let r = browser().get(&start).send().await.unwrap();
+        assert_eq!(r.status(), 303, "start #{i}");
+    }
+    let r = browser().get(&start).send().await.unwrap();
+    let (code, _, headers) = error_code(r, 429).await;
+    assert_eq!(code, "rate_limited");
+    assert!(headers.contains_key("retry-after"));
+}
