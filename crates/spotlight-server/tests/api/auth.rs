@@ -219,3 +219,68 @@ async fn behind_a_tls_proxy_cookies_are_secure_and_hsts_is_sent() {
         .unwrap()
         .contains("max-age="));
 }
+
+/// An invitation can be accepted for seven days; after that its link answers
+/// as a used one does, and the invitee is not a member.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_expires_after_seven_days() {
+    use spotlight_domain::{ManualClock, SystemClock, Timestamp};
+    use std::sync::Arc;
+    for db in [Db::Sqlite, Db::Postgres] {
+        if db == Db::Postgres && !postgres_available() {
+            continue;
+        }
+        let clock = ManualClock::new(Timestamp(
+            spotlight_domain::Clock::now(&SystemClock).millis(),
+        ));
+        let app = TestApp::spawn_with_clock(db, Arc::new(clock.clone())).await;
+        let t = app.tenant("Acme", &[]).await;
+        let pw = app.member(&t, "owner@acme.test", Role::Owner).await;
+        let owner = app.login("owner@acme.test", &pw).await;
+        let invite = |email: &'static str| {
+            let (app, owner) = (&app, &owner);
+            async move {
+                let r = owner
+                    .client
+                    .post(app.url("/v1/admin/members"))
+                    .header("x-csrf-token", &owner.csrf)
+                    .json(&json!({"email": email, "role": "editor"}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+                let body: Value = r.json().await.unwrap();
+                body["token"].as_str().unwrap().to_owned()
+            }
+        };
+        let late = invite("late@corp.test").await;
+        let in_time = invite("in-time@corp.test").await;
+        let accept = |token: String| {
+            let app = &app;
+            async move {
+                app.client
+                    .post(app.url("/v1/auth/invitations/accept"))
+                    .json(&json!({"token": token, "password": "a-long-new-password"}))
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        clock.advance_secs(7 * 86_400 - 60);
+        assert_eq!(accept(in_time).await.status(), 200, "a minute before");
+        clock.advance_secs(120);
+        let (code, _, _) = error_code(accept(late).await, 404).await;
+        assert_eq!(code, "not_found");
+        let owner = app.login("owner@acme.test", &pw).await;
+        let r = owner
+            .client
+            .get(app.url("/v1/admin/members"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let members = r.text().await.unwrap();
+        assert!(members.contains("in-time@corp.test"), "{members}");
+        assert!(!members.contains("late@corp.test"), "{members}");
+    }
+}
