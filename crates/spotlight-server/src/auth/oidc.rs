@@ -7,12 +7,13 @@
 //! addresses, no redirects, a timeout) and reads at most 256 KiB.
 
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
+    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata,
 };
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpRequest, HttpResponse, IssuerUrl,
     Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
-    TokenResponse,
+    TokenResponse, UserInfoClaims,
 };
 use serde_json::{Map, Value};
 use spotlight_domain::sso::SsoSettings;
@@ -249,7 +250,7 @@ impl Relying<'_> {
         // Verified: its payload (the middle part) holds every claim, the
         // provider's own ones (groups) too.
         let raw = id_token.to_string();
-        let all = raw
+        let mut all = raw
             .split('.')
             .nth(1)
             .and_then(|p| {
@@ -260,14 +261,51 @@ impl Relying<'_> {
             })
             .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok())
             .unwrap_or_default();
+        let mut email = claims.email().map(|e| e.as_str().to_owned());
+        let mut email_verified = claims.email_verified().unwrap_or(false);
+        let subject = claims.subject().clone();
+        // A conformant provider may keep the profile claims for its userinfo
+        // endpoint (they are in the ID token only when no access token is
+        // issued): ask it, for the same subject, when the token lacks them.
+        let lacking = email.is_none()
+            || settings
+                .groups_claim
+                .as_deref()
+                .is_some_and(|c| !all.contains_key(c));
+        if lacking {
+            if let Ok(request) =
+                client.user_info(token.access_token().clone(), Some(subject.clone()))
+            {
+                let info: UserInfoClaims<AllClaims, CoreGenderClaim> = request
+                    .request_async(&http)
+                    .await
+                    .map_err(|e| OidcError::Refused(format!("userinfo: {}", error_chain(&e))))?;
+                if email.is_none() {
+                    email = info.email().map(|e| e.as_str().to_owned());
+                    email_verified = info.email_verified().unwrap_or(false);
+                }
+                for (k, v) in info.additional_claims().rest.clone() {
+                    all.entry(k).or_insert(v);
+                }
+            }
+        }
         Ok(Verified {
-            subject: claims.subject().as_str().to_owned(),
-            email: claims.email().map(|e| e.as_str().to_owned()),
-            email_verified: claims.email_verified().unwrap_or(false),
+            subject: subject.as_str().to_owned(),
+            email,
+            email_verified,
             claims: all,
         })
     }
 }
+
+/// Every claim of a userinfo answer, for the provider's own (groups).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct AllClaims {
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+impl openidconnect::AdditionalClaims for AllClaims {}
 
 /// The algorithms an ID token may be signed with: public-key ones.
 const ASYMMETRIC: [CoreJwsSigningAlgorithm; 9] = [

@@ -18,8 +18,18 @@ pub struct Provider {
 
 impl Provider {
     /// Starts a provider whose client `spotlight` may send browsers back to
-    /// `redirect_uri`.
+    /// `redirect_uri`. It serves email and groups from its userinfo endpoint,
+    /// as the specification has it.
     pub async fn start(redirect_uri: &str) -> Provider {
+        Self::start_with(redirect_uri, false).await
+    }
+
+    /// …or puts them into the ID token too.
+    pub async fn with_claims_in_id_token(redirect_uri: &str) -> Provider {
+        Self::start_with(redirect_uri, true).await
+    }
+
+    async fn start_with(redirect_uri: &str, claims_in_id_token: bool) -> Provider {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
         assert!(
             dir.join("node_modules/oidc-provider").is_dir(),
@@ -32,6 +42,10 @@ impl Provider {
             .arg(CLIENT_ID)
             .arg(CLIENT_SECRET)
             .current_dir(&dir)
+            .env(
+                "CLAIMS_IN_ID_TOKEN",
+                if claims_in_id_token { "1" } else { "0" },
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(if std::env::var_os("SPOTLIGHT_TEST_IDP_LOG").is_some() {

@@ -13,11 +13,23 @@ use spotlight_server::tenants::ProvisionedTenant;
 /// A tenant, its owner's session, and a provider that may send browsers back
 /// to the tenant's callback.
 async fn tenant_with_provider(app: &TestApp) -> (ProvisionedTenant, String, Session, Provider) {
+    tenant_with(app, false).await
+}
+
+async fn tenant_with(
+    app: &TestApp,
+    claims_in_id_token: bool,
+) -> (ProvisionedTenant, String, Session, Provider) {
     let t = app.tenant("Acme", &[]).await;
     let pw = app.member(&t, "owner@acme.test", Role::Owner).await;
     let owner = app.login("owner@acme.test", &pw).await;
     let tenant = t.tenant_id.to_string();
-    let idp = Provider::start(&app.url(&format!("/v1/auth/sso/{tenant}/callback"))).await;
+    let callback = app.url(&format!("/v1/auth/sso/{tenant}/callback"));
+    let idp = if claims_in_id_token {
+        Provider::with_claims_in_id_token(&callback).await
+    } else {
+        Provider::start(&callback).await
+    };
     (t, tenant, owner, idp)
 }
 
@@ -222,7 +234,9 @@ both_stores!(
 both_stores!(
     id_tokens_a_relying_party_must_refuse_are_refused,
     |app: TestApp| async move {
-        let (_, tenant, owner, idp) = tenant_with_provider(&app).await;
+        // The claims in the ID token here (elsewhere from userinfo): both
+        // ways a provider may send them are read.
+        let (_, tenant, owner, idp) = tenant_with(&app, true).await;
         let mut s = settings(&idp);
         s["default_role"] = json!("viewer");
         assert_eq!(set_up(&app, &owner, s).await.status(), 200);

@@ -9,6 +9,7 @@
 //    rewritten before it leaves, signed with the provider's own key except
 //    where the case is about the key.
 // Prints {"issuer": …} on its first line once listening.
+// CLAIMS_IN_ID_TOKEN=1: the claims of the scopes go into the ID token too.
 // Usage: node provider.mjs <redirect_uri> [client_id] [client_secret]
 
 import Provider from 'oidc-provider';
@@ -57,9 +58,10 @@ const provider = new Provider(issuer, {
     groups: ['groups'],
   },
   scopes: ['openid', 'email', 'profile', 'groups'],
-  // Claims of the requested scopes go into the ID token, as most providers
-  // configured for SSO do.
-  conformIdTokenClaims: false,
+  // By default, as the specification has it, the claims of the requested
+  // scopes are served by the userinfo endpoint, not put into the ID token;
+  // CLAIMS_IN_ID_TOKEN=1 puts them there, as many providers set up for SSO do.
+  conformIdTokenClaims: process.env.CLAIMS_IN_ID_TOKEN !== '1',
   pkce: { required: () => true },
   features: { devInteractions: { enabled: false } },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
