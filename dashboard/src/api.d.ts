@@ -3639,6 +3639,8 @@ export interface components {
             expires_at: components["schemas"]["Timestamp"];
             memberships: components["schemas"]["MembershipView"][];
             role: components["schemas"]["Role"];
+            /** @description This session came through the tenant's identity provider. */
+            sso: boolean;
             tenant: components["schemas"]["MeTenant"];
             two_factor: components["schemas"]["MeTwoFactor"];
         };
@@ -3670,8 +3672,9 @@ export interface components {
             /** @description The account signs in with a second factor. */
             enabled: boolean;
             /**
-             * @description The tenant requires one: until enabled, admin routes answer 403
-             *     `two_factor_enrolment_required`.
+             * @description The tenant requires one of this session: until enabled, admin routes
+             *     answer 403 `two_factor_enrolment_required` (never for a session that
+             *     came through single sign-on: the provider owns its second factor).
              */
             required: boolean;
         };

@@ -56,14 +56,17 @@ pub struct Me {
     csrf_token: String,
     expires_at: Timestamp,
     two_factor: MeTwoFactor,
+    /// This session came through the tenant's identity provider.
+    sso: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MeTwoFactor {
     /// The account signs in with a second factor.
     enabled: bool,
-    /// The tenant requires one: until enabled, admin routes answer 403
-    /// `two_factor_enrolment_required`.
+    /// The tenant requires one of this session: until enabled, admin routes
+    /// answer 403 `two_factor_enrolment_required` (never for a session that
+    /// came through single sign-on: the provider owns its second factor).
     required: bool,
 }
 
@@ -94,9 +97,10 @@ async fn me_body(state: &AppState, s: &SessionRecord, csrf: String) -> ApiResult
             .collect(),
         csrf_token: csrf,
         expires_at: s.expires_at,
+        sso: s.sso,
         two_factor: MeTwoFactor {
             enabled: s.two_factor,
-            required: crate::routes::two_factor::required(state, s).await?,
+            required: crate::routes::two_factor::required_of(state, s).await?,
         },
     })
 }

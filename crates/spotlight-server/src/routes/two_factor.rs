@@ -110,7 +110,7 @@ pub async fn status(
     let enabled = session.two_factor;
     Ok(AppJson(TwoFactorStatus {
         enabled,
-        required: required(&state, &session).await?,
+        required: required_of(&state, &session).await?,
         recovery_codes_left: if enabled {
             state.store.recovery_codes_left(session.account_id).await?
         } else {
@@ -119,6 +119,14 @@ pub async fn status(
     }))
 }
 
+/// Whether this session must still show a second factor: the tenant
+/// requires one, and the session came by password (an SSO session's second
+/// factor is the identity provider's).
+pub(crate) async fn required_of(state: &AppState, session: &SessionRecord) -> ApiResult<bool> {
+    Ok(!session.sso && required(state, session).await?)
+}
+
+/// Whether the tenant requires a second factor of password sign-ins.
 pub(crate) async fn required(state: &AppState, session: &SessionRecord) -> ApiResult<bool> {
     Ok(state
         .caches

@@ -435,6 +435,10 @@ both_stores!(
         assert_eq!(who["role"], "editor");
         let r = b.get(app.url("/v1/admin/tours")).send().await.unwrap();
         assert_eq!(r.status(), 200, "an SSO session passes the two-factor rule");
+        // …and the dashboard is told so (it would otherwise hold the person
+        // on the enrolment page).
+        assert_eq!(who["sso"], true);
+        assert_eq!(who["two_factor"]["required"], false, "{who}");
 
         // An address the provider does not vouch for is not linked to the
         // existing account.
