@@ -237,19 +237,7 @@ impl Store {
         if member.role == Role::Owner {
             ensure_another_owner(&mut tx, tenant, account).await?;
         }
-        sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND account_id = $2")
-            .bind(tenant.to_string())
-            .bind(account.to_string())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = $1 WHERE tenant_id = $2 AND account_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(now.millis())
-        .bind(tenant.to_string())
-        .bind(account.to_string())
-        .execute(&mut *tx)
-        .await?;
+        end_membership(&mut tx, tenant, account, now.millis()).await?;
         audit.before = Some(format!(
             "{{\"email\":{:?},\"role\":\"{}\"}}",
             member.email,
@@ -363,6 +351,29 @@ pub(crate) async fn upsert_membership(
     .bind(account.to_string())
     .bind(role.as_str())
     .bind(now_millis)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the membership and revokes the account's sessions in the tenant.
+pub(crate) async fn end_membership(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: TenantId,
+    account: AccountId,
+    now_millis: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND account_id = $2")
+        .bind(tenant.to_string())
+        .bind(account.to_string())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE tenant_id = $2 AND account_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now_millis)
+    .bind(tenant.to_string())
+    .bind(account.to_string())
     .execute(&mut **tx)
     .await?;
     Ok(())

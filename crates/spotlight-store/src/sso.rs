@@ -5,7 +5,7 @@
 //! SSO made is "managed": its role follows the provider's groups at every
 //! sign-in, and it ends when they no longer grant one.
 
-use crate::accounts::upsert_membership;
+use crate::accounts::{end_membership, upsert_membership};
 use crate::audit::{insert_audit, AuditEntry};
 use crate::{parse_id, Store, StoreError};
 use spotlight_domain::{AccountId, Email, KeyHash, Role, TenantId, Timestamp};
@@ -300,20 +300,7 @@ impl Store {
                 }
                 Some(role) => Some(role),
                 None => {
-                    sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND account_id = $2")
-                        .bind(&tenant)
-                        .bind(account_id.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query(
-                        "UPDATE sessions SET revoked_at = $1 WHERE tenant_id = $2 AND account_id = $3 \
-                         AND revoked_at IS NULL",
-                    )
-                    .bind(now.millis())
-                    .bind(&tenant)
-                    .bind(account_id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                    end_membership(&mut tx, s.tenant_id, account_id, now.millis()).await?;
                     insert_audit(
                         &mut tx,
                         s.tenant_id,

@@ -43,16 +43,21 @@ fn csrf_for(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(h.finalize())
 }
 
-/// The session token from the request's cookies, if any (43 base64url chars).
-pub fn token_from(headers: &HeaderMap) -> Option<SessionToken> {
+/// The value of the first of the request's cookies named one of `names`.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, names: &[&str]) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE || *name == SECURE_COOKIE)
+        .find(|(name, _)| names.contains(name))
         .map(|(_, value)| value.trim())
+}
+
+/// The session token from the request's cookies, if any (43 base64url chars).
+pub fn token_from(headers: &HeaderMap) -> Option<SessionToken> {
+    cookie(headers, &[COOKIE, SECURE_COOKIE])
         .filter(|v| {
             v.len() == 43
                 && v.bytes()

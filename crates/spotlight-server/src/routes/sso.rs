@@ -24,7 +24,7 @@ use axum::response::{AppendHeaders, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use spotlight_domain::sso::SsoSettings;
 use spotlight_domain::{AccountId, Email, KeyHash, Role, TenantId, Timestamp};
-use spotlight_store::{SsoFlow, SsoOutcome, SsoSignIn};
+use spotlight_store::{SsoFlow, SsoOutcome, SsoSignIn, StoredSso};
 use std::net::SocketAddr;
 
 /// How long a sign-in attempt may take at the provider.
@@ -64,13 +64,20 @@ fn relying(state: &AppState) -> Relying<'_> {
     }
 }
 
-/// The tenant's settings and its client secret, opened.
-async fn load(state: &AppState, tenant: TenantId) -> ApiResult<Option<(SsoSettings, String)>> {
+/// The tenant's settings, as stored (the client secret still sealed).
+async fn stored(state: &AppState, tenant: TenantId) -> ApiResult<Option<(SsoSettings, StoredSso)>> {
     let Some(stored) = state.store.sso_settings(tenant).await? else {
         return Ok(None);
     };
-    let settings: SsoSettings =
-        serde_json::from_str(&stored.settings).map_err(ApiError::internal)?;
+    let settings = serde_json::from_str(&stored.settings).map_err(ApiError::internal)?;
+    Ok(Some((settings, stored)))
+}
+
+/// The tenant's settings and its client secret, opened.
+async fn load(state: &AppState, tenant: TenantId) -> ApiResult<Option<(SsoSettings, String)>> {
+    let Some((settings, stored)) = stored(state, tenant).await? else {
+        return Ok(None);
+    };
     let secret = state
         .secrets
         .open(&stored.client_secret_sealed)
@@ -84,12 +91,9 @@ pub async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> ApiResult<AppJson<SsoView>> {
-    let stored = state
-        .store
-        .sso_settings(actor.tenant_id)
+    let (settings, stored) = stored(&state, actor.tenant_id)
         .await?
         .ok_or_else(not_set_up)?;
-    let settings = serde_json::from_str(&stored.settings).map_err(ApiError::internal)?;
     Ok(AppJson(view(
         &state,
         &headers,
@@ -204,7 +208,7 @@ pub(crate) async fn refuse_password(
     tenant: TenantId,
     account: Option<AccountId>,
 ) -> ApiResult<()> {
-    let Some((settings, _)) = load(state, tenant).await? else {
+    let Some((settings, _)) = stored(state, tenant).await? else {
         return Ok(());
     };
     if !settings.required || (account.is_some() && account == settings.break_glass_account_id) {
@@ -415,7 +419,7 @@ async fn finish(
         ));
     }
     // The attempt must have started in this browser (login CSRF).
-    let cookie = cookie_value(headers, STATE_COOKIE);
+    let cookie = session::cookie(headers, &[STATE_COOKIE]);
     let same = cookie.is_some_and(|c| {
         use subtle::ConstantTimeEq;
         bool::from(c.as_bytes().ct_eq(sent_state.as_bytes()))
@@ -530,15 +534,4 @@ async fn finish(
         session::set_cookie(&token, state.config.security.session_ttl, secure),
         flow.return_to,
     ))
-}
-
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.trim())
 }

@@ -17,14 +17,7 @@ async fn as_member(
     path: &str,
     body: Value,
 ) -> (u16, Value) {
-    let r = s
-        .client
-        .request(method, app.url(path))
-        .header("x-csrf-token", &s.csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = s.send(app, method, path, &body).await;
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }

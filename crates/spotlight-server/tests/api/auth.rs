@@ -240,14 +240,10 @@ async fn an_invitation_expires_after_seven_days() {
         let invite = |email: &'static str| {
             let (app, owner) = (&app, &owner);
             async move {
+                let body = json!({"email": email, "role": "editor"});
                 let r = owner
-                    .client
-                    .post(app.url("/v1/admin/members"))
-                    .header("x-csrf-token", &owner.csrf)
-                    .json(&json!({"email": email, "role": "editor"}))
-                    .send()
-                    .await
-                    .unwrap();
+                    .send(app, reqwest::Method::POST, "/v1/admin/members", &body)
+                    .await;
                 assert_eq!(r.status(), 201);
                 let body: Value = r.json().await.unwrap();
                 body["token"].as_str().unwrap().to_owned()

@@ -354,6 +354,25 @@ pub struct Session {
     pub me: Value,
 }
 
+impl Session {
+    /// A change in this session (its CSRF token sent), with a JSON body.
+    pub async fn send(
+        &self,
+        app: &TestApp,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, app.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 /// The tenant's production secret key as a caller.
 pub fn admin<'a>(app: &'a TestApp, t: &ProvisionedTenant) -> Caller<'a> {
     app.admin(prod(t).1)

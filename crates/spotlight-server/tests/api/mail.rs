@@ -96,14 +96,10 @@ async fn with_mail(db: Db) -> (TestApp, SmtpServer) {
 }
 
 async fn invite(app: &TestApp, owner: &Session, email: &str) -> reqwest::Response {
+    let body = json!({"email": email, "role": "editor"});
     owner
-        .client
-        .post(app.url("/v1/admin/members"))
-        .header("x-csrf-token", &owner.csrf)
-        .json(&json!({"email": email, "role": "editor"}))
-        .send()
+        .send(app, reqwest::Method::POST, "/v1/admin/members", &body)
         .await
-        .unwrap()
 }
 
 async fn invitations_are_mailed_and_a_failed_mail_withdraws_its_invitation(db: Db) {

@@ -150,11 +150,6 @@ pub async fn sign_in(app: &TestApp, browser: &reqwest::Client, tenant: &str) -> 
 /// Sets SSO up for the tenant with the owner's session.
 pub async fn set_up(app: &TestApp, owner: &Session, settings: Value) -> reqwest::Response {
     owner
-        .client
-        .put(app.url("/v1/admin/sso"))
-        .header("x-csrf-token", &owner.csrf)
-        .json(&settings)
-        .send()
+        .send(app, reqwest::Method::PUT, "/v1/admin/sso", &settings)
         .await
-        .unwrap()
 }

@@ -502,13 +502,8 @@ both_stores!(
 
 async fn owner_settings(app: &TestApp, owner: &Session, patch: Value) {
     let r = owner
-        .client
-        .patch(app.url("/v1/admin/settings"))
-        .header("x-csrf-token", &owner.csrf)
-        .json(&patch)
-        .send()
-        .await
-        .unwrap();
+        .send(app, reqwest::Method::PATCH, "/v1/admin/settings", &patch)
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 

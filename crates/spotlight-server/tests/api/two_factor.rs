@@ -27,13 +27,7 @@ fn code(secret: &str, offset_steps: i64) -> String {
 }
 
 async fn post(s: &Session, app: &TestApp, path: &str, body: Value) -> reqwest::Response {
-    s.client
-        .post(app.url(path))
-        .header("x-csrf-token", &s.csrf)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+    s.send(app, reqwest::Method::POST, path, &body).await
 }
 
 async fn login_with(app: &TestApp, body: Value) -> reqwest::Response {
